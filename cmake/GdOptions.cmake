@@ -1,0 +1,31 @@
+# One INTERFACE target carries the language level, warnings and Qt defines for every project target.
+# Nothing here touches global flags.
+add_library(gd_options INTERFACE)
+target_compile_features(gd_options INTERFACE cxx_std_20)
+target_compile_options(gd_options INTERFACE
+  $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor -Wno-missing-field-initializers>)
+target_compile_definitions(gd_options INTERFACE
+  QT_NO_CAST_FROM_ASCII
+  QT_NO_CAST_TO_ASCII
+  QT_NO_URL_CAST_FROM_STRING
+  QT_USE_QSTRINGBUILDER
+  QT_NO_FOREACH
+  QT_NO_KEYWORDS
+  QT_STRICT_ITERATORS
+  GD_APP_VERSION="${PROJECT_VERSION}")
+set(CMAKE_CXX_EXTENSIONS OFF)
+
+if(GD_SANITIZE)
+  target_compile_options(gd_options INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer)
+  target_link_options(gd_options INTERFACE -fsanitize=address,undefined)
+endif()
+
+# gd_add_core_library(NAME SOURCES... [DEPS ...]): one static library per core area.
+# Core areas link Qt Core/Network/Gui/WebSockets only; Widgets and Charts are not found in core.
+function(gd_add_core_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_link_libraries(${name} PUBLIC gd_options ${ARG_DEPS})
+  # Headers are included as <area/Class.h>: the core root is the include root for core users only.
+  target_include_directories(${name} PUBLIC "${PROJECT_SOURCE_DIR}/core")
+endfunction()
