@@ -10,7 +10,8 @@ function(gd_add_test name)
   endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE gd_options Qt6::Test ${ARG_LIBS})
-  target_compile_definitions(${name} PRIVATE GD_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data")
+  target_compile_definitions(${name} PRIVATE GD_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data"
+    GD_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   add_test(NAME ${name} COMMAND ${name})
   set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABEL}" TIMEOUT ${ARG_TIMEOUT}
     ENVIRONMENT "QT_QPA_PLATFORM=offscreen;GD_LOG_LEVEL=warn")

@@ -1,0 +1,281 @@
+#include "RunCommand.h"
+
+#include "CliCommon.h"
+#include "SignalWatcher.h"
+
+#include "comfy/ComfyClient.h"
+#include "common/Log.h"
+#include "gpu/GpuMonitor.h"
+#include "pipeline/RunController.h"
+#include "sandbox/FaultRule.h"
+#include "sandbox/SandboxHost.h"
+#include "story/StoryLoader.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QHash>
+#include <QProcessEnvironment>
+#include <QTemporaryDir>
+
+#include <memory>
+
+#include <unistd.h>
+
+using namespace gd;
+
+namespace {
+
+struct KnobOption
+{
+    const char* name;
+    const char* help;
+};
+
+const KnobOption kKnobs[] = {
+    {"scene-max-wait", "History max wait per attempt, seconds (SCENE_MAX_WAIT_SECONDS; default 600, fast 30)."},
+    {"scene-history-max-attempts", "History request limit per attempt, 0 = unbounded (SCENE_HISTORY_MAX_ATTEMPTS)."},
+    {"scene-history-poll-interval", "History poll interval, seconds (SCENE_HISTORY_POLL_INTERVAL_SECONDS; default 2)."},
+    {"scene-post-execution-timeout", "Wait for the history entry after success, seconds (SCENE_POST_EXECUTION_TIMEOUT_SECONDS)."},
+    {"scene-retry-budget", "Requeues per scene; 1 = two attempts (SCENE_RETRY_BUDGET)."},
+    {"frame-floor", "Minimum frames per scene; default: the scene's expectedFrames, else 25 (SCENE_FRAME_FLOOR)."},
+    {"done-marker-timeout", "Wait for the producer's done marker, seconds (SCENE_DONE_MARKER_TIMEOUT_SECONDS)."},
+    {"stability-window", "Newest frame must be this old before copying without a marker, seconds."},
+    {"stability-retries", "Stability checks before a forced copy."},
+};
+
+bool applyKnob(const QString& name, const QString& value, pipeline::QueuePolicy& p, QStringList* errors)
+{
+    bool ok = false;
+    const double d = value.toDouble(&ok);
+    if (!ok) {
+        errors->append(QStringLiteral("--%1: '%2' is not a number").arg(name, value));
+        return false;
+    }
+    const bool whole = d == double(qint64(d));
+    auto needWhole = [&] {
+        if (!whole)
+            errors->append(QStringLiteral("--%1: '%2' must be a whole number").arg(name, value));
+        return whole;
+    };
+    if (name == QLatin1String("scene-max-wait"))
+        p.maxWaitSeconds = d;
+    else if (name == QLatin1String("scene-history-max-attempts") && needWhole())
+        p.historyMaxAttempts = int(d);
+    else if (name == QLatin1String("scene-history-poll-interval"))
+        p.pollIntervalSeconds = d;
+    else if (name == QLatin1String("scene-post-execution-timeout"))
+        p.postExecutionTimeoutSeconds = d;
+    else if (name == QLatin1String("scene-retry-budget") && needWhole())
+        p.sceneRetryBudget = int(d);
+    else if (name == QLatin1String("frame-floor") && needWhole())
+        p.frameFloor = int(d);
+    else if (name == QLatin1String("done-marker-timeout"))
+        p.doneMarkerTimeoutSeconds = d;
+    else if (name == QLatin1String("stability-window"))
+        p.stabilityWindowSeconds = d;
+    else if (name == QLatin1String("stability-retries") && needWhole())
+        p.stabilityRetries = int(d);
+    return true;
+}
+
+// Prints one line per scene event; sampler progress at most every 10 %.
+class ProgressPrinter : public QObject
+{
+public:
+    ProgressPrinter(pipeline::RunController* c, bool quiet) : QObject(c)
+    {
+        QTextStream& o = cli::out();
+        connect(c, &pipeline::RunController::message, this, [&o](const QString& m) { o << m << Qt::endl; });
+        connect(c, &pipeline::RunController::warning, this, [](const QString& m) { cli::err() << "WARNING: " << m << Qt::endl; });
+        connect(c, &pipeline::RunController::runDirectoryCreated, this,
+                [&o](const QString& d) { o << "Run directory created: " << d << Qt::endl; });
+        connect(c, &pipeline::RunController::attemptStarted, this, [this, &o](const QString& id, int a, int max) {
+            m_lastDecile[id] = -1;
+            o << "[" << id << "] attempt " << a << "/" << max << " started" << Qt::endl;
+        });
+        if (!quiet) {
+            connect(c, &pipeline::RunController::sceneState, this,
+                    [&o](const QString& id, const QString& s) { o << "[" << id << "] " << s << Qt::endl; });
+            connect(c, &pipeline::RunController::sceneProgress, this,
+                    [this, &o](const QString& id, double f, const QString& detail) {
+                        const int decile = int(f * 10);
+                        if (decile <= m_lastDecile.value(id, -1))
+                            return;
+                        m_lastDecile[id] = decile;
+                        o << "[" << id << "] progress " << int(f * 100) << "%"
+                          << (detail.isEmpty() ? QString() : QStringLiteral(" (") + detail + QLatin1Char(')')) << Qt::endl;
+                    });
+        }
+        connect(c, &pipeline::RunController::attemptFinished, this, [&o](const QString& id, const telemetry::AttemptRecord& a) {
+            o << "[" << id << "] attempt " << a.attempt << " " << a.status << ": frames=" << a.frameCount
+              << " duration=" << QString::number(a.durationSeconds, 'f', 1) << "s"
+              << " marker=" << (a.telemetry.doneMarkerDetected ? "yes" : "no")
+              << (a.telemetry.forcedCopyTriggered ? " forced-copy" : "") << Qt::endl;
+            for (const QString& e : a.errors)
+                o << "[" << id << "]   error: " << e << Qt::endl;
+        });
+        connect(c, &pipeline::RunController::sceneFinished, this, [&o](const telemetry::SceneRecord& s) {
+            const auto* k = s.kept();
+            o << "[" << s.sceneId << "] " << s.status << ": " << (k ? k->frameCount : 0) << "/" << s.frameFloor
+              << " frames, " << s.attempts.size() << " attempt(s)" << Qt::endl;
+        });
+    }
+
+private:
+    QHash<QString, int> m_lastDecile;
+};
+
+} // namespace
+
+int runCommand(const QStringList& arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Render a story through ComfyUI: every scene is queued, watched to completion, its frames collected into the run "
+        "directory, and the telemetry contract written (artifact-metadata.json, run-summary.txt).\n\n"
+        "Exit codes: 0 every scene succeeded, 1 some scene failed, 2 bad input or usage (nothing queued), "
+        "3 ComfyUI unreachable, 130 interrupted (Ctrl-C)."));
+    parser.addHelpOption();
+    parser.addPositionalArgument(QStringLiteral("run"), QStringLiteral("The run command."));
+    parser.addOption({QStringLiteral("story"), QStringLiteral("story.json to render (bundled examples: examples/lighthouse.json)."), QStringLiteral("PATH")});
+    parser.addOption({QStringLiteral("comfy-url"), QStringLiteral("ComfyUI server URL (LOCAL_COMFY_URL; default http://127.0.0.1:8188)."), QStringLiteral("URL")});
+    parser.addOption({QStringLiteral("comfy-output-dir"), QStringLiteral("ComfyUI's output directory when it is on this machine: done markers are watched on disk and frames hard-linked (LOCAL_COMFY_OUTPUT_DIR)."), QStringLiteral("DIR")});
+    parser.addOption({QStringLiteral("comfy-token"), QStringLiteral("Bearer token for a reverse proxy in front of ComfyUI (LOCAL_COMFY_TOKEN)."), QStringLiteral("TOKEN")});
+    parser.addOption({QStringLiteral("workflow"), QStringLiteral("Workflow profile name or path (default: default)."), QStringLiteral("NAME|PATH")});
+    parser.addOption({QStringLiteral("runs-root"), QStringLiteral("Where run directories are created (default: the app data directory/runs)."), QStringLiteral("DIR")});
+    parser.addOption({QStringLiteral("fast"), QStringLiteral("Use the FastIteration queue policy preset.")});
+    parser.addOption({QStringLiteral("sandbox"), QStringLiteral("Render with the built-in ComfyUI stand-in (no GPU, no server needed).")});
+    parser.addOption({QStringLiteral("sandbox-fault"), QStringLiteral("Inject a sandbox fault: kind[:match[:times[:param]]] (repeatable). Kinds: ") + sandbox::FaultRule::kindNames().join(QStringLiteral(", ")), QStringLiteral("SPEC")});
+    parser.addOption({QStringLiteral("sandbox-remote"), QStringLiteral("With --sandbox: collect frames over HTTP (/view) as from a remote server.")});
+    parser.addOption({QStringLiteral("sandbox-no-marker-node"), QStringLiteral("With --sandbox: pretend the GemDirectSaveFrames node is not installed.")});
+    parser.addOption({QStringLiteral("quiet"), QStringLiteral("Print scene results only, no per-state progress.")});
+    parser.addOption({QStringLiteral("verbose"), QStringLiteral("Debug logging on stderr.")});
+    for (const auto& k : kKnobs)
+        parser.addOption({QLatin1String(k.name), QLatin1String(k.help), QStringLiteral("N")});
+
+    if (!parser.parse(arguments)) {
+        cli::err() << "gemdirect run: " << parser.errorText() << "\nSee gemdirect run --help." << Qt::endl;
+        return 2;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        cli::out() << parser.helpText() << Qt::endl;
+        return 0;
+    }
+    gd::log::init(QString(), parser.isSet(QStringLiteral("verbose")));
+    gd::log::applyEnvLevel();
+
+    const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    QStringList errors;
+    if (!parser.isSet(QStringLiteral("story")))
+        errors << QStringLiteral("--story PATH is required");
+    pipeline::QueuePolicy policy = parser.isSet(QStringLiteral("fast")) ? pipeline::QueuePolicy::fastIteration()
+                                                                         : pipeline::QueuePolicy::standard();
+    policy.applyEnvironment(env, &errors);
+    for (const auto& k : kKnobs)
+        if (parser.isSet(QLatin1String(k.name)))
+            applyKnob(QLatin1String(k.name), parser.value(QLatin1String(k.name)), policy, &errors);
+    errors << policy.validate();
+
+    std::optional<story::Story> story;
+    if (parser.isSet(QStringLiteral("story"))) {
+        const QString path = cli::resolveInputPath(parser.value(QStringLiteral("story")));
+        QStringList problems;
+        story = story::StoryLoader::load(path, &problems);
+        for (const QString& p : problems)
+            errors << QStringLiteral("story %1: %2").arg(parser.value(QStringLiteral("story")), p);
+    }
+    QList<sandbox::FaultRule> faults;
+    for (const QString& spec : parser.values(QStringLiteral("sandbox-fault"))) {
+        QString e;
+        if (auto f = sandbox::FaultRule::parse(spec, &e))
+            faults << *f;
+        else
+            errors << QStringLiteral("--sandbox-fault %1: %2").arg(spec, e);
+    }
+    const bool useSandbox = parser.isSet(QStringLiteral("sandbox"));
+    QString urlText = parser.value(QStringLiteral("comfy-url"));
+    if (urlText.isEmpty())
+        urlText = env.value(QStringLiteral("LOCAL_COMFY_URL"), QStringLiteral("http://127.0.0.1:8188"));
+    QUrl comfyUrl = comfy::ComfyClient::normaliseUrl(urlText);
+    if (!useSandbox && !comfyUrl.isValid())
+        errors << QStringLiteral("--comfy-url: '%1' is not a usable URL").arg(urlText);
+    if (!errors.isEmpty()) {
+        for (const QString& e : errors)
+            cli::err() << "error: " << e << Qt::endl;
+        cli::err() << "Nothing was queued." << Qt::endl;
+        return 2;
+    }
+
+    pipeline::RunOptions opt;
+    opt.story = *story;
+    opt.runsRoot = parser.isSet(QStringLiteral("runs-root")) ? parser.value(QStringLiteral("runs-root")) : cli::defaultRunsRoot();
+    opt.comfyOutputDir = parser.isSet(QStringLiteral("comfy-output-dir")) ? parser.value(QStringLiteral("comfy-output-dir"))
+                                                                           : env.value(QStringLiteral("LOCAL_COMFY_OUTPUT_DIR"));
+    opt.bearerToken = parser.isSet(QStringLiteral("comfy-token")) ? parser.value(QStringLiteral("comfy-token"))
+                                                                   : env.value(QStringLiteral("LOCAL_COMFY_TOKEN"));
+    opt.workflow = parser.isSet(QStringLiteral("workflow")) ? parser.value(QStringLiteral("workflow"))
+                                                            : (useSandbox ? QStringLiteral("sandbox") : QStringLiteral("default"));
+    opt.profileSearchDirs = {cli::userProfileDir()};
+    opt.policy = policy;
+    opt.llmHealth.status = QStringLiteral("skipped");
+    opt.llmHealth.skipped = true;
+    opt.llmHealth.skipReason = QStringLiteral("story supplied from a file (--story)");
+    opt.llmHealth.timestamp = QDateTime::currentDateTimeUtc();
+
+    std::unique_ptr<sandbox::SandboxHost> host;
+    std::unique_ptr<QTemporaryDir> sandboxDir;
+    if (useSandbox) {
+        QDir().mkpath(opt.runsRoot);
+        // Inside the runs root so frames can be hard-linked (same filesystem).
+        sandboxDir = std::make_unique<QTemporaryDir>(QDir(opt.runsRoot).filePath(QStringLiteral(".sandbox-XXXXXX")));
+        sandbox::SandboxConfig cfg;
+        cfg.outputDir = QDir(sandboxDir->path()).filePath(QStringLiteral("output"));
+        cfg.markerNodeInstalled = !parser.isSet(QStringLiteral("sandbox-no-marker-node"));
+        cfg.faults = faults;
+        host = std::make_unique<sandbox::SandboxHost>();
+        QString e;
+        if (!host->start(cfg, 0, &e)) {
+            cli::err() << "error: cannot start the sandbox ComfyUI: " << e << Qt::endl;
+            return 3;
+        }
+        comfyUrl = host->url();
+        if (!parser.isSet(QStringLiteral("sandbox-remote")))
+            opt.comfyOutputDir = cfg.outputDir;
+        cli::out() << "Sandbox ComfyUI running at " << comfyUrl.toString() << Qt::endl;
+    }
+    opt.comfyUrl = comfyUrl;
+
+    gpu::GpuMonitor monitor;
+    monitor.start();
+    auto* controller = new pipeline::RunController(opt, &monitor);
+    new ProgressPrinter(controller, parser.isSet(QStringLiteral("quiet")));
+    SignalWatcher signals;
+    QObject::connect(&signals, &SignalWatcher::interrupted, controller, [controller](int count) {
+        if (count > 1) {
+            cli::err() << "Interrupted twice: exiting without waiting." << Qt::endl;
+            ::_exit(130);
+        }
+        cli::err() << "Interrupt received: cancelling the run (Ctrl-C again to exit at once) ..." << Qt::endl;
+        controller->cancel();
+    });
+    int exitCode = 0;
+    QObject::connect(controller, &pipeline::RunController::finished, controller, [&](int code, const QString& msg) {
+        exitCode = code;
+        if (code == int(pipeline::RunExit::BadInput) || code == int(pipeline::RunExit::Unreachable))
+            cli::err() << "error: " << msg << Qt::endl;
+        else
+            cli::out() << "Run finished: " << msg << Qt::endl;
+        if (!controller->runDir().isEmpty())
+            cli::out() << "Run directory: " << QDir(controller->runDir()).absolutePath() << Qt::endl;
+        QCoreApplication::exit(code);
+    });
+    QMetaObject::invokeMethod(controller, &pipeline::RunController::start, Qt::QueuedConnection);
+    QCoreApplication::exec();
+    delete controller;
+    monitor.stop();
+    if (host)
+        host->stop();
+    return exitCode;
+}

@@ -1,0 +1,220 @@
+// gemdirect — command-line entry point: dispatches sub-commands to core services.
+
+#include "CliCommon.h"
+#include "RunCommand.h"
+
+#include "comfy/LegacyProfileImporter.h"
+#include "comfy/WorkflowProfileLoader.h"
+#include "common/Log.h"
+#include "sandbox/FaultRule.h"
+#include "sandbox/SandboxHost.h"
+#include "telemetry/RunValidator.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+
+#include "SignalWatcher.h"
+
+using namespace gd;
+
+namespace {
+
+const char* kUsage =
+    "Usage: gemdirect <command> [options]\n"
+    "\n"
+    "Commands:\n"
+    "  run        Render a story through ComfyUI (or --sandbox) and write the run directory\n"
+    "  validate   Check a run directory against the telemetry contract (exit 0 valid, 1 violations, 2 missing)\n"
+    "  sandbox    Start a stand-in server: `gemdirect sandbox comfyui --port 8188 --output-dir DIR`\n"
+    "  profile    Workflow profiles: `profile list`, `profile import FILE [-o DIR]`\n"
+    "\n"
+    "`gemdirect <command> --help` describes each command's options.\n";
+
+int validateCommand(const QStringList& args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral("Validate a run directory against the telemetry contract (§5).\n"
+                                               "Exit codes: 0 valid, 1 violations (one ERROR line each), 2 no such run."));
+    p.addHelpOption();
+    p.addPositionalArgument(QStringLiteral("validate"), QString());
+    p.addPositionalArgument(QStringLiteral("RUN_DIR"), QStringLiteral("The run directory."));
+    if (!p.parse(args)) {
+        cli::err() << "gemdirect validate: " << p.errorText() << Qt::endl;
+        return 2;
+    }
+    if (p.isSet(QStringLiteral("help"))) {
+        cli::out() << p.helpText() << Qt::endl;
+        return 0;
+    }
+    if (p.positionalArguments().size() != 2) {
+        cli::err() << "usage: gemdirect validate RUN_DIR" << Qt::endl;
+        return 2;
+    }
+    return telemetry::RunValidator::run(p.positionalArguments().at(1), cli::out());
+}
+
+int sandboxCommand(const QStringList& args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral("Run a protocol-faithful stand-in server on loopback until Ctrl-C.\n"
+                                               "  gemdirect sandbox comfyui --port 8188 --output-dir DIR"));
+    p.addHelpOption();
+    p.addPositionalArgument(QStringLiteral("sandbox"), QString());
+    p.addPositionalArgument(QStringLiteral("comfyui"), QStringLiteral("Which server to stand in for."));
+    p.addOption({QStringLiteral("port"), QStringLiteral("TCP port on 127.0.0.1 (default 8188)."), QStringLiteral("PORT"), QStringLiteral("8188")});
+    p.addOption({QStringLiteral("output-dir"), QStringLiteral("ComfyUI output directory (default ./sandbox-output)."), QStringLiteral("DIR"), QStringLiteral("sandbox-output")});
+    p.addOption({QStringLiteral("fault"), QStringLiteral("Inject a fault: kind[:match[:times[:param]]] (repeatable). Kinds: ") + sandbox::FaultRule::kindNames().join(QStringLiteral(", ")), QStringLiteral("SPEC")});
+    p.addOption({QStringLiteral("no-marker-node"), QStringLiteral("Pretend GemDirectSaveFrames is not installed.")});
+    p.addOption({QStringLiteral("step-delay-ms"), QStringLiteral("Delay per sampler step (default 10)."), QStringLiteral("MS")});
+    if (!p.parse(args)) {
+        cli::err() << "gemdirect sandbox: " << p.errorText() << Qt::endl;
+        return 2;
+    }
+    if (p.isSet(QStringLiteral("help"))) {
+        cli::out() << p.helpText() << Qt::endl;
+        return 0;
+    }
+    const QStringList pos = p.positionalArguments();
+    if (pos.size() != 2 || pos.at(1) != QLatin1String("comfyui")) {
+        cli::err() << "usage: gemdirect sandbox comfyui --port 8188 --output-dir DIR" << Qt::endl;
+        return 2;
+    }
+    bool ok = false;
+    const int port = p.value(QStringLiteral("port")).toInt(&ok);
+    if (!ok || port < 0 || port > 65535) {
+        cli::err() << "gemdirect sandbox: --port must be 0-65535" << Qt::endl;
+        return 2;
+    }
+    sandbox::SandboxConfig cfg;
+    cfg.outputDir = QDir(p.value(QStringLiteral("output-dir"))).absolutePath();
+    cfg.markerNodeInstalled = !p.isSet(QStringLiteral("no-marker-node"));
+    if (p.isSet(QStringLiteral("step-delay-ms")))
+        cfg.stepDelayMs = p.value(QStringLiteral("step-delay-ms")).toInt();
+    for (const QString& spec : p.values(QStringLiteral("fault"))) {
+        QString e;
+        auto f = sandbox::FaultRule::parse(spec, &e);
+        if (!f) {
+            cli::err() << "gemdirect sandbox: --fault " << spec << ": " << e << Qt::endl;
+            return 2;
+        }
+        cfg.faults << *f;
+    }
+    sandbox::SandboxHost host;
+    QString e;
+    if (!host.start(cfg, quint16(port), &e)) {
+        cli::err() << "gemdirect sandbox: " << e << Qt::endl;
+        return 3;
+    }
+    cli::out() << "Sandbox ComfyUI listening on " << host.url().toString() << " (output: " << cfg.outputDir << ")" << Qt::endl;
+    cli::out() << "Press Ctrl-C to stop." << Qt::endl;
+    SignalWatcher signals;
+    QObject::connect(&signals, &SignalWatcher::interrupted, qApp, [] { QCoreApplication::exit(0); });
+    const int rc = QCoreApplication::exec();
+    host.stop();
+    return rc;
+}
+
+int profileCommand(const QStringList& args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Workflow profiles.\n  gemdirect profile list\n  gemdirect profile import legacy-profiles.json [-o DIR]\n"
+        "Import converts the earlier app's profiles (workflowJson + mapping) into <name>.json + <name>.profile.json."));
+    p.addHelpOption();
+    p.addPositionalArgument(QStringLiteral("profile"), QString());
+    p.addPositionalArgument(QStringLiteral("action"), QStringLiteral("list | import"));
+    p.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("legacy-profiles.json (import)"));
+    p.addOption({{QStringLiteral("o"), QStringLiteral("output-dir")}, QStringLiteral("Where imported profiles go (default: the app's workflows folder)."), QStringLiteral("DIR")});
+    if (!p.parse(args)) {
+        cli::err() << "gemdirect profile: " << p.errorText() << Qt::endl;
+        return 2;
+    }
+    if (p.isSet(QStringLiteral("help"))) {
+        cli::out() << p.helpText() << Qt::endl;
+        return 0;
+    }
+    const QStringList pos = p.positionalArguments();
+    const QString action = pos.value(1);
+    if (action == QLatin1String("list")) {
+        cli::out() << "Built-in profiles:" << Qt::endl;
+        for (const QString& name : comfy::WorkflowProfileLoader::builtinNames()) {
+            QStringList errs;
+            auto prof = comfy::WorkflowProfileLoader::resolve(name, {}, &errs);
+            cli::out() << "  " << name << (prof ? QStringLiteral(" — ") + prof->description : QString()) << Qt::endl;
+        }
+        const QDir user(cli::userProfileDir());
+        const QStringList own = user.entryList({QStringLiteral("*.profile.json")}, QDir::Files, QDir::Name);
+        if (!own.isEmpty()) {
+            cli::out() << "Profiles in " << user.absolutePath() << ":" << Qt::endl;
+            for (const QString& f : own)
+                cli::out() << "  " << f.chopped(13) << Qt::endl;
+        }
+        return 0;
+    }
+    if (action != QLatin1String("import") || pos.size() != 3) {
+        cli::err() << "usage: gemdirect profile list | gemdirect profile import FILE [-o DIR]" << Qt::endl;
+        return 2;
+    }
+    QFile f(pos.at(2));
+    if (!f.open(QIODevice::ReadOnly)) {
+        cli::err() << "gemdirect profile import: cannot open " << pos.at(2) << ": " << f.errorString() << Qt::endl;
+        return 2;
+    }
+    QJsonParseError pe{};
+    const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &pe);
+    if (pe.error != QJsonParseError::NoError || !doc.isObject()) {
+        cli::err() << "gemdirect profile import: " << pos.at(2) << " is not a JSON object (" << pe.errorString() << " at offset "
+                   << pe.offset << ")" << Qt::endl;
+        return 2;
+    }
+    const auto result = comfy::LegacyProfileImporter::import(doc.object());
+    const QString dir = p.isSet(QStringLiteral("output-dir")) ? p.value(QStringLiteral("output-dir")) : cli::userProfileDir();
+    int written = 0;
+    for (const auto& prof : result.profiles) {
+        const Error e = comfy::LegacyProfileImporter::writeProfile(prof, dir);
+        if (!e.isNull()) {
+            cli::err() << "error: " << e.message << Qt::endl;
+            continue;
+        }
+        ++written;
+        cli::out() << "imported " << prof.name << " -> " << QDir(dir).filePath(prof.name + QStringLiteral(".json")) << Qt::endl;
+    }
+    for (const QString& problem : result.problems)
+        cli::out() << "note: " << problem << Qt::endl;
+    cli::out() << written << " profile(s) written to " << QDir(dir).absolutePath() << Qt::endl;
+    return written > 0 ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setOrganizationName(QStringLiteral("gemDirect"));
+    QCoreApplication::setApplicationName(QStringLiteral("gemDirect Studio"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(GD_APP_VERSION));
+    const QStringList args = QCoreApplication::arguments();
+    const QString cmd = args.value(1);
+    if (cmd.isEmpty() || cmd == QLatin1String("help") || cmd == QLatin1String("--help") || cmd == QLatin1String("-h")) {
+        cli::out() << kUsage;
+        return cmd.isEmpty() ? 2 : 0;
+    }
+    if (cmd == QLatin1String("--version")) {
+        cli::out() << "gemdirect " << GD_APP_VERSION << Qt::endl;
+        return 0;
+    }
+    QStringList sub = args;
+    if (cmd == QLatin1String("run"))
+        return runCommand(sub);
+    if (cmd == QLatin1String("validate"))
+        return validateCommand(sub);
+    if (cmd == QLatin1String("sandbox"))
+        return sandboxCommand(sub);
+    if (cmd == QLatin1String("profile"))
+        return profileCommand(sub);
+    cli::err() << "gemdirect: unknown command '" << cmd << "'\n\n" << kUsage;
+    return 2;
+}

@@ -1,0 +1,123 @@
+#include "comfy/WorkflowProfile.h"
+
+#include <QJsonArray>
+#include <algorithm>
+
+namespace gd::comfy {
+
+QString outputKindName(OutputKind kind)
+{
+    return kind == OutputKind::Video ? QStringLiteral("video") : QStringLiteral("frames");
+}
+
+std::optional<OutputKind> outputKindFromName(const QString& name)
+{
+    if (name == QLatin1String("frames"))
+        return OutputKind::Frames;
+    if (name == QLatin1String("video"))
+        return OutputKind::Video;
+    return std::nullopt;
+}
+
+QStringList WorkflowProfile::outputClasses()
+{
+    return {QStringLiteral("SaveImage"),        QStringLiteral("PreviewImage"),
+            QStringLiteral("SaveVideo"),        QStringLiteral("SaveWEBM"),
+            QStringLiteral("SaveAnimatedWEBP"), QStringLiteral("SaveAnimatedPNG"),
+            QStringLiteral("VHS_VideoCombine"), markerClass()};
+}
+
+bool WorkflowProfile::isOutputClass(const QString& classType)
+{
+    return outputClasses().contains(classType);
+}
+
+bool WorkflowProfile::isLink(const QJsonValue& value)
+{
+    if (!value.isArray())
+        return false;
+    const QJsonArray array = value.toArray();
+    return array.size() == 2 && array.at(0).isString() && array.at(1).isDouble();
+}
+
+QStringList WorkflowProfile::classTypes() const
+{
+    QStringList types;
+    for (auto it = graph.constBegin(); it != graph.constEnd(); ++it) {
+        const QString type = it.value().toObject().value(QLatin1String("class_type")).toString();
+        if (!type.isEmpty())
+            types.append(type);
+    }
+    types.sort();
+    types.removeDuplicates();
+    return types;
+}
+
+QStringList WorkflowProfile::outputNodeIds() const
+{
+    QStringList ids;
+    for (auto it = graph.constBegin(); it != graph.constEnd(); ++it) {
+        if (isOutputClass(it.value().toObject().value(QLatin1String("class_type")).toString()))
+            ids.append(it.key());
+    }
+    return ids; // QJsonObject iterates keys in sorted order
+}
+
+QString WorkflowProfile::markerNodeId() const
+{
+    for (auto it = graph.constBegin(); it != graph.constEnd(); ++it) {
+        if (it.value().toObject().value(QLatin1String("class_type")).toString() == markerClass())
+            return it.key();
+    }
+    return {};
+}
+
+bool WorkflowProfile::hasRole(Role role) const
+{
+    return std::any_of(mapping.cbegin(), mapping.cend(),
+                       [role](const MappedInput& m) { return m.role == role; });
+}
+
+QVector<MappedInput> WorkflowProfile::inputsFor(Role role) const
+{
+    QVector<MappedInput> result;
+    for (const MappedInput& m : mapping) {
+        if (m.role == role)
+            result.append(m);
+    }
+    return result;
+}
+
+int WorkflowProfile::totalSamplerSteps() const
+{
+    int total = 0;
+    for (auto it = graph.constBegin(); it != graph.constEnd(); ++it) {
+        const QJsonObject node = it.value().toObject();
+        const QString type = node.value(QLatin1String("class_type")).toString();
+        // SamplerCustomAdvanced takes its steps from a scheduler node (BasicScheduler etc.), so schedulers
+        // count too; KSampler's own `scheduler` input is a combo, not a node, and is not confused with them.
+        if (!type.contains(QLatin1String("Sampler"), Qt::CaseInsensitive) &&
+            !type.contains(QLatin1String("Scheduler"), Qt::CaseInsensitive))
+            continue;
+        const QJsonValue steps = node.value(QLatin1String("inputs")).toObject().value(QLatin1String("steps"));
+        if (steps.isDouble() && steps.toDouble() > 0)
+            total += steps.toInt();
+    }
+    return total;
+}
+
+QJsonObject WorkflowProfile::profileJson() const
+{
+    QJsonObject map;
+    for (const MappedInput& m : mapping)
+        map.insert(m.key(), roleName(m.role));
+    QJsonObject json;
+    json.insert(QLatin1String("name"), name);
+    json.insert(QLatin1String("description"), description);
+    json.insert(QLatin1String("minVramMB"), minVramMB);
+    json.insert(QLatin1String("outputKind"), outputKindName(outputKind));
+    json.insert(QLatin1String("mapping"), map);
+    return json;
+}
+
+} // namespace gd::comfy

@@ -1,0 +1,508 @@
+#include "pipeline/RunController.h"
+
+#include "comfy/ComfyClient.h"
+#include "comfy/WorkflowBuilder.h"
+#include "comfy/WorkflowProfileLoader.h"
+#include "common/AtomicFile.h"
+#include "common/Log.h"
+#include "gpu/GpuMonitor.h"
+#include "gpu/SystemStatsParser.h"
+#include "story/StoryLoader.h"
+#include "telemetry/ArtifactWriter.h"
+#include "telemetry/SummaryCalculator.h"
+
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTimer>
+
+namespace gd::pipeline {
+
+namespace {
+QString installHint()
+{
+    return QStringLiteral("install it by copying the gemdirect_nodes folder (resources/comfyui/gemdirect_nodes in the "
+                          "gemDirect sources) into <ComfyUI>/custom_nodes/ and restarting ComfyUI");
+}
+} // namespace
+
+RunController::RunController(RunOptions options, gpu::GpuMonitor* monitor, QObject* parent)
+    : QObject(parent), m_opt(std::move(options)), m_monitor(monitor)
+{
+    m_client = new comfy::ComfyClient(m_opt.comfyUrl, this);
+    if (!m_opt.bearerToken.isEmpty())
+        m_client->setBearerToken(m_opt.bearerToken);
+}
+
+RunController::~RunController() = default;
+
+QString RunController::makeRunId(const QDateTime& localTime)
+{
+    return localTime.toString(QStringLiteral("yyyyMMdd-HHmmss"));
+}
+
+void RunController::start()
+{
+    if (m_started)
+        return;
+    m_started = true;
+    preflightProfile();
+}
+
+void RunController::fail(RunExit code, const QString& message)
+{
+    finishRun(code, message);
+}
+
+void RunController::preflightProfile()
+{
+    QStringList errors;
+    auto profile = comfy::WorkflowProfileLoader::resolve(m_opt.workflow, m_opt.profileSearchDirs, &errors);
+    if (!profile) {
+        fail(RunExit::BadInput, QStringLiteral("Workflow '%1' cannot be used:\n  %2").arg(m_opt.workflow, errors.join(QStringLiteral("\n  "))));
+        return;
+    }
+    const QStringList problems = comfy::WorkflowProfileLoader::validate(*profile);
+    if (!problems.isEmpty()) {
+        fail(RunExit::BadInput,
+             QStringLiteral("Workflow '%1' is invalid:\n  %2").arg(m_opt.workflow, problems.join(QStringLiteral("\n  "))));
+        return;
+    }
+    m_profile = *profile;
+    preflightServer();
+}
+
+void RunController::preflightServer()
+{
+    Q_EMIT message(QStringLiteral("Connecting to ComfyUI at %1 ...").arg(m_client->url().toString()));
+    m_client->systemStats(this, [this](const std::pair<QJsonObject, Error>& r) {
+        if (!r.second.isNull()) {
+            fail(RunExit::Unreachable,
+                 QStringLiteral("ComfyUI is not reachable at %1: %2\nStart ComfyUI (for example `python main.py --listen "
+                                "127.0.0.1 --port 8188`), or point --comfy-url / LOCAL_COMFY_URL at it.")
+                     .arg(m_client->url().toString(), r.second.message));
+            return;
+        }
+        const QJsonObject system = r.first.value(QStringLiteral("system")).toObject();
+        QString err;
+        const auto gpu = gpu::SystemStatsParser::parse(r.first, &err);
+        m_systemSummary = QStringLiteral("ComfyUI %1 at %2%3")
+                              .arg(system.value(QStringLiteral("comfyui_version")).toString(QStringLiteral("(version unknown)")),
+                                   m_client->url().toString(),
+                                   gpu ? QStringLiteral(", device %1").arg(gpu->name) : QString());
+        Q_EMIT message(QStringLiteral("Connected: ") + m_systemSummary);
+        // Open the socket before the first POST so no event of ours is routed to nobody.
+        m_client->openSocket();
+        checkClasses();
+    });
+}
+
+void RunController::checkClasses()
+{
+    const QStringList classes = m_profile.classTypes();
+    auto pending = std::make_shared<int>(int(classes.size()));
+    auto missing = std::make_shared<QStringList>();
+    auto errors = std::make_shared<QStringList>();
+    for (const QString& cls : classes) {
+        m_client->objectInfo(cls, this, [this, cls, pending, missing, errors](const std::pair<bool, Error>& r) {
+            if (!r.second.isNull())
+                errors->append(QStringLiteral("%1: %2").arg(cls, r.second.message));
+            else if (!r.first)
+                missing->append(cls);
+            if (--*pending > 0)
+                return;
+            if (!errors->isEmpty()) {
+                fail(RunExit::Unreachable, QStringLiteral("ComfyUI at %1 did not answer the node checks: %2")
+                                               .arg(m_client->url().toString(), errors->join(QStringLiteral("; "))));
+                return;
+            }
+            missing->sort();
+            const QString marker = comfy::WorkflowProfile::markerClass();
+            m_markerExpected = !m_profile.markerNodeId().isEmpty();
+            if (missing->contains(marker)) {
+                missing->removeAll(marker);
+                QString markerNode;
+                m_profile.graph = comfy::WorkflowBuilder::replaceMarkerNode(m_profile.graph, &markerNode);
+                m_markerExpected = false;
+                m_run.warnings << QStringLiteral("ComfyUI at %1 does not have the %2 node: frames are saved with a core "
+                                                 "SaveImage and collected after the stability window instead of on a done "
+                                                 "marker. To get done markers, %3.")
+                                      .arg(m_client->url().toString(), marker, installHint());
+                Q_EMIT warning(m_run.warnings.last());
+            }
+            if (!missing->isEmpty()) {
+                fail(RunExit::BadInput,
+                     QStringLiteral("Workflow '%1' uses node classes that ComfyUI at %2 does not have: %3. Install the custom "
+                                    "node packages that provide them (ComfyUI Manager → Install Missing Custom Nodes) and "
+                                    "restart ComfyUI, or choose another --workflow. Nothing was queued.")
+                         .arg(m_profile.name, m_client->url().toString(), missing->join(QStringLiteral(", "))));
+                return;
+            }
+            if (!createRunDirectory())
+                return;
+            beginScenes();
+        });
+    }
+    if (classes.isEmpty())
+        fail(RunExit::BadInput, QStringLiteral("Workflow '%1' has no nodes").arg(m_profile.name));
+}
+
+bool RunController::createRunDirectory()
+{
+    if (!QDir().mkpath(m_opt.runsRoot)) {
+        fail(RunExit::BadInput, QStringLiteral("Cannot create the runs root %1").arg(m_opt.runsRoot));
+        return false;
+    }
+    const QDateTime now = QDateTime::currentDateTime();
+    const QString base = makeRunId(now);
+    QString runId = base;
+    QDir root(QDir(m_opt.runsRoot).absolutePath());
+    // mkdir (not mkpath) fails when the directory exists: that is what makes the id unique.
+    for (int n = 2; !root.mkdir(runId); ++n) {
+        if (n > 1000) {
+            fail(RunExit::BadInput, QStringLiteral("Cannot create a run directory under %1").arg(root.absolutePath()));
+            return false;
+        }
+        runId = base + QLatin1Char('-') + QString::number(n);
+    }
+    m_run.runId = runId;
+    m_run.runDir = root.filePath(runId);
+    m_run.timestamp = now.toUTC();
+    m_run.appVersion = QStringLiteral(GD_APP_VERSION);
+    m_run.queueConfig = m_opt.policy.queueConfig();
+    m_run.llmHealth = m_opt.llmHealth;
+    m_run.workflow = m_profile.name;
+    m_run.backends = {m_client->url().toString()};
+
+    const story::Story& s = m_opt.story;
+    m_run.story.id = s.storyId;
+    m_run.story.title = s.title;
+    m_run.story.logline = s.logline;
+    m_run.story.directorsVision = s.directorsVision;
+    m_run.story.genre = s.genre;
+    m_run.story.templateId = s.templateId;
+    m_run.story.templateVersion = s.templateVersion;
+    m_run.story.generator = m_opt.storyGenerator;
+    m_run.story.file = QStringLiteral("story/story.json");
+    m_run.story.sceneCount = int(s.scenes.size());
+    m_run.story.llm = m_opt.storyLlm;
+    for (const auto& sc : s.scenes) {
+        telemetry::SceneRecord r;
+        r.sceneId = sc.id;
+        r.title = sc.title;
+        r.prompt = sc.prompt;
+        r.negativePrompt = sc.negativePrompt;
+        r.workflow = m_profile.name;
+        r.frameFloor = m_opt.policy.frameFloorFor(sc.expectedFrames);
+        m_run.scenes.push_back(r);
+    }
+
+    const Error storyErr = AtomicFile::write(QDir(m_run.runDir).filePath(m_run.story.file),
+                                             QJsonDocument(story::StoryLoader::toJson(s)).toJson(QJsonDocument::Indented));
+    const Error logErr = m_log.open(m_run.runDir, m_run.runId);
+    if (!storyErr.isNull() || !logErr.isNull()) {
+        fail(RunExit::BadInput, (storyErr.isNull() ? logErr : storyErr).message);
+        return false;
+    }
+    Q_EMIT runDirectoryCreated(m_run.runDir);
+    return true;
+}
+
+void RunController::log(const QString& line)
+{
+    const Error e = m_log.append(line);
+    if (!e.isNull())
+        gd::log::get("pipeline")->error("run-summary.txt: {}", e.message.toStdString());
+}
+
+void RunController::beginScenes()
+{
+    using L = telemetry::RunSummaryLog;
+    log(L::storyReady(m_run.story.id, m_run.story.sceneCount));
+    log(L::storyLogline(m_run.story.logline));
+    log(L::directorsVision(m_run.story.directorsVision));
+    const auto& h = m_run.llmHealth;
+    if (h.status == QLatin1String("success"))
+        log(L::llmHealthSuccess(h.url, h.models, h.overrideUrl));
+    else if (h.status == QLatin1String("failed"))
+        log(L::llmHealthFailed(h.error, h.url, h.overrideUrl));
+    else
+        log(L::llmHealthSkipped());
+    log(L::queuePolicy(m_run.queueConfig));
+    log(QStringLiteral("ComfyUI: %1 | workflow=%2 | doneMarkers=%3 | clientId=%4")
+            .arg(m_systemSummary, m_profile.name, m_markerExpected ? QStringLiteral("producer") : QStringLiteral("off"),
+                 m_client->clientId()));
+    for (const QString& w : m_run.warnings)
+        log(QStringLiteral("WARNING: ") + w);
+    for (const auto& sc : m_run.scenes)
+        writeSceneJson(sc);
+    writeArtifacts();
+    nextScene();
+}
+
+void RunController::writeSceneJson(const telemetry::SceneRecord& scene)
+{
+    QJsonArray attempts;
+    for (const auto& a : scene.attempts)
+        attempts.append(QJsonObject{{QStringLiteral("Attempt"), a.attempt},
+                                    {QStringLiteral("Seed"), double(a.seed)},
+                                    {QStringLiteral("FramePrefix"), a.framePrefix},
+                                    {QStringLiteral("PromptId"), a.promptId}});
+    const story::StoryScene* src = nullptr;
+    for (const auto& s : m_opt.story.scenes)
+        if (s.id == scene.sceneId)
+            src = &s;
+    QJsonObject o{{QStringLiteral("SceneId"), scene.sceneId},
+                  {QStringLiteral("Title"), scene.title},
+                  {QStringLiteral("Prompt"), scene.prompt},
+                  {QStringLiteral("NegativePrompt"), scene.negativePrompt},
+                  {QStringLiteral("Workflow"), scene.workflow},
+                  {QStringLiteral("FrameFloor"), scene.frameFloor},
+                  {QStringLiteral("ExpectedFrames"), src ? src->expectedFrames : 0},
+                  {QStringLiteral("Seed"), scene.attempts.isEmpty() ? QJsonValue() : QJsonValue(double(scene.attempts.last().seed))},
+                  {QStringLiteral("Attempts"), attempts}};
+    const Error e = AtomicFile::write(QDir(m_run.runDir).filePath(scene.sceneId + QStringLiteral("/scene.json")),
+                                      QJsonDocument(o).toJson(QJsonDocument::Indented));
+    if (!e.isNull())
+        Q_EMIT warning(e.message);
+}
+
+void RunController::nextScene()
+{
+    if (m_finished)
+        return;
+    ++m_sceneIndex;
+    if (m_sceneIndex >= m_run.scenes.size() || m_cancelling) {
+        finishRun(m_cancelling ? RunExit::Interrupted : RunExit::Success, QString());
+        return;
+    }
+    if (!m_client->isSocketOpen() && m_opt.reconnectWaitSeconds > 0) {
+        // The server went away during an earlier scene: give it a bounded chance to come back
+        // before this scene is tried (and most likely fails at once).
+        Q_EMIT message(QStringLiteral("Waiting up to %1 s for ComfyUI to come back ...").arg(m_opt.reconnectWaitSeconds));
+        auto* timer = new QTimer(this);
+        timer->setSingleShot(true);
+        auto go = std::make_shared<bool>(false);
+        auto proceed = [this, timer, go] {
+            if (*go)
+                return;
+            *go = true;
+            timer->deleteLater();
+            startAttempt();
+        };
+        connect(timer, &QTimer::timeout, this, proceed);
+        connect(m_client, &comfy::ComfyClient::socketConnected, timer, proceed);
+        timer->start(int(m_opt.reconnectWaitSeconds * 1000));
+        return;
+    }
+    startAttempt();
+}
+
+void RunController::startAttempt()
+{
+    if (m_finished)
+        return;
+    if (m_cancelling) {
+        finalizeScene();
+        return;
+    }
+    telemetry::SceneRecord& scene = m_run.scenes[m_sceneIndex];
+    const story::StoryScene& src = m_opt.story.scenes.at(m_sceneIndex);
+    AttemptSpec spec;
+    spec.runId = m_run.runId;
+    spec.runDir = m_run.runDir;
+    spec.sceneId = scene.sceneId;
+    spec.attempt = int(scene.attempts.size()) + 1;
+    spec.frameFloor = scene.frameFloor;
+    spec.profile = m_profile;
+    spec.params.prompt = src.prompt;
+    spec.params.negativePrompt = src.negativePrompt;
+    spec.params.frameCount = src.expectedFrames > 0 ? src.expectedFrames : scene.frameFloor;
+    spec.markerExpected = m_markerExpected;
+    spec.policy = m_opt.policy;
+    spec.comfyOutputDir = m_opt.comfyOutputDir;
+    scene.status = QStringLiteral("running");
+
+    auto* attempt = new SceneAttempt(m_client, m_monitor, spec, this);
+    m_attempt = attempt;
+    const QString id = scene.sceneId;
+    connect(attempt, &SceneAttempt::stateChanged, this, [this, id](SceneAttempt::State, const QString& text) {
+        Q_EMIT sceneState(id, text);
+    });
+    connect(attempt, &SceneAttempt::progress, this,
+            [this, id](double f, const QString& detail) { Q_EMIT sceneProgress(id, f, detail); });
+    connect(attempt, &SceneAttempt::finished, this, &RunController::onAttemptFinished);
+    Q_EMIT attemptStarted(id, spec.attempt, m_opt.policy.sceneRetryBudget + 1);
+    attempt->start();
+}
+
+void RunController::onAttemptFinished()
+{
+    SceneAttempt* attempt = m_attempt;
+    if (!attempt)
+        return;
+    telemetry::SceneRecord& scene = m_run.scenes[m_sceneIndex];
+    telemetry::AttemptRecord rec = attempt->record();
+    const bool validation = attempt->validationFailure();
+    const bool execFailed = attempt->executionFailed();
+    const bool cancelled = attempt->cancelled() || m_cancelling;
+    if (auto s = attempt->serverExecutionSeconds())
+        m_serverExec << *s;
+    attempt->deleteLater();
+    m_attempt = nullptr;
+
+    scene.attempts.push_back(rec);
+    log(telemetry::RunSummaryLog::attemptLine(scene.sceneId, rec));
+    writeSceneJson(scene);
+    Q_EMIT attemptFinished(scene.sceneId, rec);
+
+    // Contract §2.2 step 8: requeue only for no frames, too few frames, or a non-validation
+    // execution error, within the retry budget; a missing history entry alone never requeues.
+    QString reason;
+    if (rec.frameCount == 0)
+        reason = rec.errors.isEmpty() ? QStringLiteral("no frames") : QStringLiteral("no frames (%1)").arg(rec.errors.last());
+    else if (rec.frameCount < scene.frameFloor)
+        reason = QStringLiteral("frame count below floor (%1/%2)").arg(rec.frameCount).arg(scene.frameFloor);
+    else if (execFailed)
+        reason = QStringLiteral("execution error: %1").arg(rec.errors.isEmpty() ? QString() : rec.errors.last());
+    const int maxAttempts = m_opt.policy.sceneRetryBudget + 1;
+    const int next = int(scene.attempts.size()) + 1;
+    if (!reason.isEmpty() && !validation && !cancelled && next <= maxAttempts) {
+        scene.requeued = true;
+        scene.status = QStringLiteral("requeued");
+        log(telemetry::RunSummaryLog::requeue(scene.sceneId, next, maxAttempts, reason));
+        Q_EMIT sceneState(scene.sceneId, QStringLiteral("requeued"));
+        writeArtifacts();
+        QTimer::singleShot(int(m_opt.policy.requeuePauseSeconds * 1000), this, &RunController::startAttempt);
+        return;
+    }
+    finalizeScene();
+}
+
+void RunController::finalizeScene()
+{
+    telemetry::SceneRecord& scene = m_run.scenes[m_sceneIndex];
+    using L = telemetry::RunSummaryLog;
+    // The scene's result is its best attempt (most frames), not the last one.
+    int best = -1;
+    for (int i = 0; i < scene.attempts.size(); ++i)
+        if (best < 0 || scene.attempts[i].frameCount > scene.attempts[best].frameCount)
+            best = i;
+    scene.keptAttempt = best;
+    const telemetry::AttemptRecord* kept = scene.kept();
+    if (!kept) {
+        scene.status = QStringLiteral("cancelled");
+        scene.errors << QStringLiteral("Cancelled before it was rendered");
+    } else if (m_cancelling && kept->frameCount == 0) {
+        scene.status = QStringLiteral("cancelled");
+    } else {
+        scene.status = kept->frameCount > 0 ? QStringLiteral("succeeded") : QStringLiteral("failed");
+    }
+    if (kept && !kept->historyEntry.isEmpty()) {
+        scene.historyPath = scene.sceneId + QStringLiteral("/history.json");
+        const Error e = AtomicFile::write(QDir(m_run.runDir).filePath(scene.historyPath),
+                                          QJsonDocument(kept->historyEntry).toJson(QJsonDocument::Indented));
+        if (!e.isNull()) {
+            scene.historyPath.clear();
+            scene.warnings << e.message;
+        }
+    }
+    const int frames = kept ? kept->frameCount : 0;
+    if (kept && frames < scene.frameFloor && !scene.warnings.contains(L::belowFloorWarning(frames, scene.frameFloor)))
+        scene.warnings << L::belowFloorWarning(frames, scene.frameFloor);
+    if (frames == 0 && (!kept || kept->errors.isEmpty()) && scene.errors.isEmpty())
+        scene.errors << QStringLiteral("No frames were collected");
+
+    telemetry::AttemptTelemetry t = kept ? kept->telemetry : telemetry::AttemptTelemetry{};
+    if (!kept) {
+        t.maxWaitSeconds = m_opt.policy.maxWaitSeconds;
+        t.pollIntervalSeconds = m_opt.policy.pollIntervalSeconds;
+        t.historyAttemptLimit = m_opt.policy.historyMaxAttempts;
+        t.postExecutionTimeoutSeconds = m_opt.policy.postExecutionTimeoutSeconds;
+        t.sceneRetryBudget = m_opt.policy.sceneRetryBudget;
+    }
+    log(L::telemetryLine(scene.sceneId, t));
+    QStringList warnings = kept ? kept->warnings : QStringList();
+    warnings << scene.warnings;
+    for (const QString& w : warnings)
+        log(L::warning(scene.sceneId, w));
+    QStringList errors = kept ? kept->errors : QStringList();
+    errors << scene.errors;
+    for (const QString& e : errors)
+        log(L::error(scene.sceneId, e));
+    if (kept && !kept->historyRetrieved) {
+        const QString why = kept->historyErrors.isEmpty() ? QStringLiteral("history entry not retrieved (%1)").arg(t.historyExitReason)
+                                                          : kept->historyErrors.last();
+        log(L::historyWarning(scene.sceneId, why));
+    }
+    writeArtifacts();
+    Q_EMIT sceneFinished(scene);
+    if (m_cancelling) {
+        // Every remaining scene is recorded as cancelled, each with its lines.
+        while (m_sceneIndex + 1 < m_run.scenes.size()) {
+            ++m_sceneIndex;
+            finalizeScene();
+            return;
+        }
+        finishRun(RunExit::Interrupted, QString());
+        return;
+    }
+    nextScene();
+}
+
+void RunController::writeArtifacts()
+{
+    if (m_run.runDir.isEmpty())
+        return;
+    const Error e = telemetry::ArtifactWriter::write(m_run);
+    if (!e.isNull()) {
+        gd::log::get("pipeline")->error("{}", e.message.toStdString());
+        Q_EMIT warning(QStringLiteral("Could not write artifact-metadata.json: %1").arg(e.message));
+    }
+}
+
+void RunController::cancel()
+{
+    if (m_finished || m_cancelling)
+        return;
+    m_cancelling = true;
+    Q_EMIT message(QStringLiteral("Cancelling: interrupting the running prompt and deleting pending ones ..."));
+    if (m_run.runDir.isEmpty()) {
+        finishRun(RunExit::Interrupted, QStringLiteral("Cancelled before anything was queued"));
+        return;
+    }
+    if (m_attempt)
+        m_attempt->cancel();
+    // Otherwise nextScene()/startAttempt() see m_cancelling and wind down.
+}
+
+void RunController::finishRun(RunExit code, const QString& msg)
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    QString text = msg;
+    if (!m_run.runDir.isEmpty()) {
+        const auto stats = telemetry::SummaryCalculator::compute(m_run);
+        if (code == RunExit::Success && stats.scenesSucceeded < stats.scenesTotal)
+            code = RunExit::SomeFailed;
+        log(telemetry::RunSummaryLog::sceneSummary(stats.scenesSucceeded, stats.scenesTotal, stats.totalFrames, stats.requeues));
+        int captured = 0;
+        for (const auto& s : m_run.scenes)
+            if (s.kept() && s.kept()->frameCount > 0)
+                ++captured;
+        m_log.appendRaw(telemetry::RunSummaryLog::artifactIndex(QStringLiteral("story"), captured, stats.totalFrames));
+        m_log.close();
+        writeArtifacts();
+        if (text.isEmpty())
+            text = QStringLiteral("%1/%2 scenes succeeded, %3 frames, %4 requeues")
+                       .arg(stats.scenesSucceeded)
+                       .arg(stats.scenesTotal)
+                       .arg(stats.totalFrames)
+                       .arg(stats.requeues);
+    }
+    m_client->closeSocket();
+    Q_EMIT finished(static_cast<int>(code), text);
+}
+
+} // namespace gd::pipeline

@@ -1,0 +1,132 @@
+#include "sandbox/HttpServerConnection.h"
+
+#include "sandbox/HttpResponse.h"
+#include "sandbox/MiniHttpServer.h"
+
+#include <QTcpSocket>
+
+namespace gd::sandbox {
+
+namespace {
+constexpr qint64 kMaxHeadBytes = 64 * 1024;
+}
+
+HttpServerConnection::HttpServerConnection(QTcpSocket* socket, MiniHttpServer* server)
+    : QObject(server)
+    , m_socket(socket)
+    , m_server(server)
+{
+    connect(socket, &QTcpSocket::readyRead, this, &HttpServerConnection::onReadyRead);
+    connect(socket, &QTcpSocket::disconnected, this, [this]() {
+        m_state = State::Closed;
+        if (m_socket)
+            m_socket->deleteLater();
+        deleteLater();
+    });
+    if (socket->bytesAvailable() > 0)
+        QMetaObject::invokeMethod(this, &HttpServerConnection::onReadyRead, Qt::QueuedConnection);
+}
+
+HttpServerConnection::~HttpServerConnection() = default;
+
+void HttpServerConnection::abort()
+{
+    m_state = State::Closed;
+    if (m_socket)
+        m_socket->abort();
+}
+
+void HttpServerConnection::onReadyRead()
+{
+    while (m_socket && m_state != State::Closed) {
+        if (m_state == State::ReadingHead) {
+            if (m_socket->bytesAvailable() <= 0)
+                return;
+            const QByteArray peeked = m_socket->peek(qMin<qint64>(m_socket->bytesAvailable(), kMaxHeadBytes + 4));
+            const int end = peeked.indexOf("\r\n\r\n");
+            if (end < 0) {
+                if (peeked.size() > kMaxHeadBytes) {
+                    m_socket->readAll();
+                    writeResponseAndMaybeClose(HttpResponse::text(400, "400: Bad Request"), false, false);
+                }
+                return;
+            }
+            QString error;
+            auto request = HttpRequest::parseHead(peeked.left(end), &error);
+            if (!request) {
+                m_socket->readAll();
+                writeResponseAndMaybeClose(HttpResponse::text(400, "400: " + error.toUtf8()), false, false);
+                return;
+            }
+            if (request->isWebSocketUpgrade() && MiniHttpServer::isWebSocketPath(request->path)) {
+                if (!MiniHttpServer::originAllowed(*request)) {
+                    m_socket->read(end + 4);
+                    writeResponseAndMaybeClose(HttpResponse::empty(403), false, false);
+                    return;
+                }
+                // Nothing of the handshake has been consumed: QWebSocketServer reads it from the socket itself.
+                QTcpSocket* socket = m_socket;
+                disconnect(socket, nullptr, this, nullptr);
+                m_socket = nullptr;
+                m_state = State::Closed;
+                m_server->handOverToWebSocket(socket);
+                deleteLater();
+                return;
+            }
+            m_socket->read(end + 4);
+            m_request = *request;
+            if (m_request.header("Transfer-Encoding").toLower().contains("chunked")) {
+                writeResponseAndMaybeClose(HttpResponse::text(501, "501: chunked request bodies are not supported"),
+                                           false, false);
+                return;
+            }
+            bool ok = true;
+            const QByteArray lengthHeader = m_request.header("Content-Length");
+            m_expectedBody = lengthHeader.isEmpty() ? 0 : lengthHeader.trimmed().toLongLong(&ok);
+            if (!ok || m_expectedBody < 0) {
+                writeResponseAndMaybeClose(HttpResponse::text(400, "400: Bad Request (Content-Length)"), false, false);
+                return;
+            }
+            if (m_expectedBody > m_server->maxBodyBytes()) {
+                // aiohttp's HTTPRequestEntityTooLarge text; the body is not read, so the connection cannot be reused.
+                const QByteArray text = "Maximum request body size " + QByteArray::number(m_server->maxBodyBytes())
+                                        + " exceeded, actual body size " + QByteArray::number(m_expectedBody);
+                writeResponseAndMaybeClose(HttpResponse::text(413, text), m_request.method == "HEAD", false);
+                return;
+            }
+            m_state = State::ReadingBody;
+        }
+        if (m_state == State::ReadingBody) {
+            const qint64 missing = m_expectedBody - m_request.body.size();
+            if (missing > 0)
+                m_request.body += m_socket->read(missing);
+            if (m_request.body.size() < m_expectedBody)
+                return;
+            finishRequest();
+        }
+    }
+}
+
+void HttpServerConnection::finishRequest()
+{
+    const HttpRequest request = std::move(m_request);
+    m_request = HttpRequest();
+    m_expectedBody = 0;
+    m_state = State::ReadingHead;
+    const HttpResponse response = m_server->dispatch(request);
+    writeResponseAndMaybeClose(response, request.method == "HEAD", request.wantsKeepAlive());
+}
+
+void HttpServerConnection::writeResponseAndMaybeClose(const HttpResponse& response, bool headOnly, bool keepAlive)
+{
+    if (!m_socket)
+        return;
+    const bool close = !keepAlive || response.closeConnection;
+    m_socket->write(response.serialize(headOnly, !close));
+    if (close) {
+        m_state = State::Closed;
+        m_socket->disconnectFromHost();
+    }
+}
+
+} // namespace gd::sandbox

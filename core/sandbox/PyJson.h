@@ -1,0 +1,34 @@
+#pragma once
+
+#include <QByteArray>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QPair>
+#include <QString>
+#include <QVector>
+
+namespace gd::sandbox {
+
+// Serialises JSON the way Python's json.dumps does (aiohttp json_response and PromptServer.send_json use it):
+// ", " / ": " separators, ensure_ascii escapes, and floats keep their ".0" (a client-supplied "number": 7 -> 7.0,
+// max_upload_size 104857600.0). Integers stored as QJsonValue integers print without a fraction.
+class PyJson
+{
+public:
+    static QByteArray dumps(const QJsonValue& value);
+    static QByteArray dumps(const QJsonObject& object) { return dumps(QJsonValue(object)); }
+    static QByteArray dumps(const QJsonArray& array) { return dumps(QJsonValue(array)); }
+    // An object whose key order matters (history is keyed by prompt id in completion order; QJsonObject sorts keys).
+    static QByteArray dumpsOrdered(const QVector<QPair<QString, QByteArray>>& preSerialisedMembers);
+    // Python repr() of a float: shortest round-trip digits, "1.0", "1e+16", "1e-05".
+    static QByteArray formatFloat(double value);
+    // Python str() of a scalar JSON value, as used in server messages ("Value 0 smaller than min of 1").
+    static QString pyStr(const QJsonValue& value);
+    // Python repr() of a JSON value (strings in single quotes, lists as [..]) for "not in ['a', 'b']" details.
+    static QString pyRepr(const QJsonValue& value);
+    static QByteArray quote(const QString& text);
+    static bool isInteger(const QJsonValue& value);
+};
+
+} // namespace gd::sandbox

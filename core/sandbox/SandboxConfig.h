@@ -1,0 +1,36 @@
+#pragma once
+
+#include "sandbox/FaultRule.h"
+
+#include <QList>
+#include <QSize>
+#include <QString>
+
+namespace gd::sandbox {
+
+// Settings of one sandbox ComfyUI server. Directories that are left empty are derived from outputDir by
+// SandboxConfig::resolved(): "<parent of outputDir>/input" and "<parent of outputDir>/temp", ComfyUI's own layout.
+struct SandboxConfig
+{
+    QString outputDir;
+    QString inputDir;
+    QString tempDir;
+    QSize frameSize{320, 180};
+    int stepDelayMs = 10;  // per KSampler step (drives the `progress` cadence)
+    int nodeDelayMs = 2;   // between two executed nodes
+    int maxFrames = 240;   // cap on frames one output node writes
+    bool markerNodeInstalled = true; // false: GemDirectSaveFrames is not in the catalog (unknown class)
+    qint64 vramTotalBytes = 24LL * 1024 * 1024 * 1024;
+    qint64 vramIdleUsedBytes = 512LL * 1024 * 1024;      // desktop + CUDA context while idle
+    qint64 vramRunUsedBytes = 9LL * 1024 * 1024 * 1024;   // extra while a prompt runs (models + activations)
+    qint64 ramTotalBytes = 64LL * 1024 * 1024 * 1024;
+    qint64 ramFreeBytes = 48LL * 1024 * 1024 * 1024;
+    QString deviceName = QStringLiteral("cuda:0 NVIDIA GeForce RTX 4090 (sandbox) : cudaMallocAsync");
+    qint64 maxUploadBytes = 100LL * 1024 * 1024; // --max-upload-size; every request body above it gets 413
+    QList<FaultRule> faults;
+
+    // A copy with inputDir/tempDir filled in and all three made absolute.
+    SandboxConfig resolved() const;
+};
+
+} // namespace gd::sandbox

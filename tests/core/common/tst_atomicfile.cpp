@@ -1,0 +1,43 @@
+#include "common/AtomicFile.h"
+
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+// Artifacts are replaced whole: a reader sees the old or the new content, never a mix, and a
+// failed write leaves the old file in place.
+class TestAtomicFile : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void writesAndReplaces()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("sub/artifact.json"));
+        QVERIFY(gd::AtomicFile::write(path, "first").isNull());
+        QVERIFY(gd::AtomicFile::write(path, "second").isNull());
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll(), QByteArray("second"));
+        // No temp files left beside it.
+        QCOMPARE(QDir(dir.filePath(QStringLiteral("sub"))).entryList(QDir::Files), QStringList{QStringLiteral("artifact.json")});
+    }
+
+    void failureNamesPathAndKeepsOldFile()
+    {
+        QTemporaryDir dir;
+        // A parent that is a file makes every write fail, root or not.
+        const QString blocker = dir.filePath(QStringLiteral("blocker"));
+        QVERIFY(gd::AtomicFile::write(blocker, "keep me").isNull());
+        const gd::Error e = gd::AtomicFile::write(blocker + QStringLiteral("/child.json"), "x");
+        QVERIFY(!e.isNull());
+        QVERIFY2(e.message.contains(QStringLiteral("blocker")), qPrintable(e.message));
+        QFile f(blocker);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll(), QByteArray("keep me"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestAtomicFile)
+#include "tst_atomicfile.moc"
