@@ -7,7 +7,6 @@
 #include <QThread>
 #include <QTimer>
 #include <QtConcurrent/QtConcurrentRun>
-
 #include <algorithm>
 
 namespace gd::gpu {
@@ -23,9 +22,35 @@ std::optional<qint64> usedBytes(const GpuSnapshot& s)
     return std::nullopt;
 }
 
+// The promise behind one sampleNow() on the monitor thread. Callers (e.g. a QFutureWatcher reading
+// result()) always get exactly one snapshot, even when stop() drops the queued request.
+struct PendingReading
+{
+    QPromise<GpuSnapshot> promise;
+    bool fulfilled = false;
+
+    PendingReading() { promise.start(); }
+    ~PendingReading()
+    {
+        if (fulfilled)
+            return;
+        GpuSnapshot s;
+        s.takenAt = QDateTime::currentDateTimeUtc();
+        s.notes << QStringLiteral("GPU monitor stopped before the reading was taken");
+        fulfil(s);
+    }
+    void fulfil(const GpuSnapshot& s)
+    {
+        fulfilled = true;
+        promise.addResult(s);
+        promise.finish();
+    }
+};
+
 } // namespace
 
-GpuMonitor::GpuMonitor(QObject* parent) : GpuMonitor(std::make_unique<GpuProbe>(), DefaultHistoryCapacity, parent)
+GpuMonitor::GpuMonitor(QObject* parent)
+    : GpuMonitor(std::make_unique<GpuProbe>(), DefaultHistoryCapacity, parent)
 {
 }
 
@@ -49,7 +74,8 @@ void GpuMonitor::setIntervalMs(int intervalMs)
     if (m_timer) {
         QTimer* timer = m_timer;
         const int ms = m_intervalMs.load();
-        QMetaObject::invokeMethod(timer, [timer, ms] { timer->setInterval(ms); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            timer, [timer, ms] { timer->setInterval(ms); }, Qt::QueuedConnection);
     }
 }
 
@@ -122,18 +148,16 @@ QFuture<GpuSnapshot> GpuMonitor::sampleNow()
         m_poolRuns.push_back(run);
         return run;
     }
-    auto promise = std::make_shared<QPromise<GpuSnapshot>>();
-    QFuture<GpuSnapshot> future = promise->future();
-    promise->start();
-    // If the thread stops before this runs, the queued call is dropped with the timer and the
-    // promise's destructor cancels the future.
+    auto pending = std::make_shared<PendingReading>();
+    QFuture<GpuSnapshot> future = pending->promise.future();
+    // If the thread stops before this runs, the queued call is dropped together with the timer and
+    // PendingReading's destructor answers the future with a "missing" reading.
     QMetaObject::invokeMethod(
         m_timer,
-        [this, promise] {
+        [this, pending] {
             const GpuSnapshot s = takeSample();
             record(s);
-            promise->addResult(s);
-            promise->finish();
+            pending->fulfil(s);
         },
         Qt::QueuedConnection);
     return future;
@@ -177,7 +201,7 @@ void GpuMonitor::record(const GpuSnapshot& snapshot)
         m_history.push(snapshot);
         if (const std::optional<qint64> used = usedBytes(snapshot)) {
             for (auto it = m_peakWindows.begin(); it != m_peakWindows.end(); ++it) {
-                if (!it.value() || *used < *it.value())
+                if (!it.value() || *used > *it.value())
                     it.value() = *used;
             }
         }

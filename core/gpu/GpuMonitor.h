@@ -9,7 +9,6 @@
 #include <QMap>
 #include <QObject>
 #include <QVector>
-
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -64,7 +63,8 @@ public:
     // Runs on the monitor thread while it is running, otherwise on the shared thread pool (the
     // source is never used concurrently; the destructor waits for such pool runs).
     // The reading also updates latest(), history(), open peak windows and emits `sampled`.
-    // The future is cancelled without a result if the monitor stops before the reading was taken.
+    // The future always ends with one snapshot: if the monitor stops before the queued reading ran,
+    // it is a "missing" snapshot noting "GPU monitor stopped before the reading was taken".
     QFuture<GpuSnapshot> sampleNow();
 
     // Peak tracking for one attempt: open a window before submitting, close it after collecting.
@@ -92,8 +92,8 @@ private:
 
     std::atomic<int> m_intervalMs{DefaultIntervalMs};
     std::atomic<int> m_deviceIndex{0};
-    QThread* m_thread = nullptr; // owned; created by start(), deleted by stop()
-    QTimer* m_timer = nullptr;   // lives in m_thread; deleted there when the thread finishes
+    QThread* m_thread = nullptr;            // owned; created by start(), deleted by stop()
+    QTimer* m_timer = nullptr;              // lives in m_thread; deleted there when the thread finishes
     QList<QFuture<GpuSnapshot>> m_poolRuns; // sampleNow() runs while stopped; owner thread only
 };
 

@@ -58,7 +58,8 @@ GpuSnapshot GpuProbe::sampleLocal(int deviceIndex)
             log->warn("no local GPU reading: {}", s.notes.join(QStringLiteral("; ")).toStdString());
         else
             log->info("GPU readings from {}{}", s.source.toStdString(),
-                      notes.isEmpty() ? std::string() : " (" + notes.join(QStringLiteral("; ")).toStdString() + ")");
+                      notes.isEmpty() ? std::string()
+                                      : " (" + notes.join(QStringLiteral("; ")).toStdString() + ")");
         m_lastSource = s.source;
     }
     return s;

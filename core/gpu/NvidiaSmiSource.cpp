@@ -33,11 +33,11 @@ bool isUnavailable(const QString& v)
 {
     // nvidia-smi writes "[N/A]" / "[Not Supported]" (and "N/A" in some versions) for metrics a GPU
     // or driver does not report: such a metric is unavailable, never 0.
-    return v.compare(QLatin1String("[N/A]"), Qt::CaseInsensitive) == 0
-        || v.compare(QLatin1String("N/A"), Qt::CaseInsensitive) == 0
-        || v.compare(QLatin1String("[Not Supported]"), Qt::CaseInsensitive) == 0
-        || v.compare(QLatin1String("Not Supported"), Qt::CaseInsensitive) == 0
-        || v.compare(QLatin1String("[Unknown Error]"), Qt::CaseInsensitive) == 0;
+    return v.compare(QLatin1String("[N/A]"), Qt::CaseInsensitive) == 0 ||
+           v.compare(QLatin1String("N/A"), Qt::CaseInsensitive) == 0 ||
+           v.compare(QLatin1String("[Not Supported]"), Qt::CaseInsensitive) == 0 ||
+           v.compare(QLatin1String("Not Supported"), Qt::CaseInsensitive) == 0 ||
+           v.compare(QLatin1String("[Unknown Error]"), Qt::CaseInsensitive) == 0;
 }
 
 // A numeric cell: empty optional when unavailable; false when it is neither a number nor a known
@@ -85,8 +85,8 @@ QVector<GpuSnapshot> NvidiaSmiSource::parse(const QString& stdoutText, QString* 
     const QStringList lines = text.split(QLatin1Char('\n'));
 
     const auto notCsv = [&](const QString& why) {
-        setText(error, QStringLiteral("unexpected nvidia-smi output (") + why + QStringLiteral("): ")
-                           + quoted(stdoutText));
+        setText(error, QStringLiteral("unexpected nvidia-smi output (") + why + QStringLiteral("): ") +
+                           quoted(stdoutText));
         return QVector<GpuSnapshot>{};
     };
 
@@ -175,8 +175,8 @@ QVector<GpuSnapshot> NvidiaSmiSource::query(QString* error) const
     const QString out = QString::fromUtf8(process.readAllStandardOutput().left(MaxOutputBytes));
     const QString err = QString::fromUtf8(process.readAllStandardError().left(MaxOutputBytes));
     if (process.exitStatus() != QProcess::NormalExit) {
-        setText(error, QStringLiteral("nvidia-smi crashed") + (err.trimmed().isEmpty() ? QString()
-                                                                 : QStringLiteral(": ") + quoted(err)));
+        setText(error, QStringLiteral("nvidia-smi crashed") +
+                           (err.trimmed().isEmpty() ? QString() : QStringLiteral(": ") + quoted(err)));
         return {};
     }
     if (process.exitCode() != 0) {
@@ -184,8 +184,8 @@ QVector<GpuSnapshot> NvidiaSmiSource::query(QString* error) const
         QString message = quoted(out);
         if (!err.trimmed().isEmpty())
             message += (message.isEmpty() ? QString() : QStringLiteral(" ")) + quoted(err);
-        setText(error, QStringLiteral("nvidia-smi exited with code ") + QString::number(process.exitCode())
-                           + (message.isEmpty() ? QString() : QStringLiteral(": ") + message));
+        setText(error, QStringLiteral("nvidia-smi exited with code ") + QString::number(process.exitCode()) +
+                           (message.isEmpty() ? QString() : QStringLiteral(": ") + message));
         return {};
     }
     return parse(out, error);

@@ -5,7 +5,6 @@
 #include <QString>
 #include <QStringList>
 #include <QVector>
-
 #include <optional>
 
 namespace gd::gpu {
@@ -18,7 +17,8 @@ class NvidiaSmiSource
 public:
     static constexpr int DefaultTimeoutMs = 5000;
 
-    explicit NvidiaSmiSource(QString program = QStringLiteral("nvidia-smi"), int timeoutMs = DefaultTimeoutMs);
+    explicit NvidiaSmiSource(QString program = QStringLiteral("nvidia-smi"),
+                             int timeoutMs = DefaultTimeoutMs);
 
     void setProgram(const QString& program) { m_program = program; }
     QString program() const { return m_program; }

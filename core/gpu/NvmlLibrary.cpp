@@ -4,7 +4,6 @@
 
 #include <QByteArray>
 #include <QFileInfo>
-
 #include <type_traits>
 
 namespace gd::gpu {
@@ -32,16 +31,26 @@ QList<Candidate> systemCandidates()
 QString builtinErrorName(int rc)
 {
     switch (rc) {
-    case 1: return QStringLiteral("Uninitialized");
-    case 2: return QStringLiteral("Invalid Argument");
-    case 3: return QStringLiteral("Not Supported");
-    case 4: return QStringLiteral("Insufficient Permissions");
-    case 6: return QStringLiteral("Not Found");
-    case 9: return QStringLiteral("Driver Not Loaded");
-    case 12: return QStringLiteral("Library Not Found");
-    case 15: return QStringLiteral("GPU is lost");
-    case 18: return QStringLiteral("Driver/library version mismatch");
-    default: return QStringLiteral("NVML error");
+    case 1:
+        return QStringLiteral("Uninitialized");
+    case 2:
+        return QStringLiteral("Invalid Argument");
+    case 3:
+        return QStringLiteral("Not Supported");
+    case 4:
+        return QStringLiteral("Insufficient Permissions");
+    case 6:
+        return QStringLiteral("Not Found");
+    case 9:
+        return QStringLiteral("Driver Not Loaded");
+    case 12:
+        return QStringLiteral("Library Not Found");
+    case 15:
+        return QStringLiteral("GPU is lost");
+    case 18:
+        return QStringLiteral("Driver/library version mismatch");
+    default:
+        return QStringLiteral("NVML error");
     }
 }
 
@@ -121,14 +130,16 @@ bool NvmlLibrary::resolveSymbols(QString* whyNot)
             setText(whyNot, m_path + QStringLiteral(" lacks required symbol ") + QLatin1String(symbol));
         return slot != nullptr;
     };
-    if (!required(f.init, "nvmlInit_v2") || !required(f.shutdown, "nvmlShutdown")
-        || !required(f.getCount, "nvmlDeviceGetCount_v2")
-        || !required(f.getHandleByIndex, "nvmlDeviceGetHandleByIndex_v2")
-        || !required(f.getName, "nvmlDeviceGetName") || !required(f.getMemoryInfo, "nvmlDeviceGetMemoryInfo"))
+    if (!required(f.init, "nvmlInit_v2") || !required(f.shutdown, "nvmlShutdown") ||
+        !required(f.getCount, "nvmlDeviceGetCount_v2") ||
+        !required(f.getHandleByIndex, "nvmlDeviceGetHandleByIndex_v2") ||
+        !required(f.getName, "nvmlDeviceGetName") || !required(f.getMemoryInfo, "nvmlDeviceGetMemoryInfo"))
         return false;
     // Optional: a missing symbol only means that metric stays unavailable.
-    f.getUtilization = reinterpret_cast<decltype(f.getUtilization)>(m_lib.resolve("nvmlDeviceGetUtilizationRates"));
-    f.getTemperature = reinterpret_cast<decltype(f.getTemperature)>(m_lib.resolve("nvmlDeviceGetTemperature"));
+    f.getUtilization =
+        reinterpret_cast<decltype(f.getUtilization)>(m_lib.resolve("nvmlDeviceGetUtilizationRates"));
+    f.getTemperature =
+        reinterpret_cast<decltype(f.getTemperature)>(m_lib.resolve("nvmlDeviceGetTemperature"));
     f.errorString = reinterpret_cast<decltype(f.errorString)>(m_lib.resolve("nvmlErrorString"));
     m_fns = f;
     return true;
@@ -191,8 +202,8 @@ std::optional<GpuSnapshot> NvmlLibrary::sample(int index, QString* err)
     Device device = nullptr;
     Return rc = m_fns.getHandleByIndex(static_cast<unsigned int>(index), &device);
     if (rc != Success) {
-        setText(err, QStringLiteral("nvmlDeviceGetHandleByIndex_v2(") + QString::number(index)
-                         + QStringLiteral(") failed: ") + describe(rc));
+        setText(err, QStringLiteral("nvmlDeviceGetHandleByIndex_v2(") + QString::number(index) +
+                         QStringLiteral(") failed: ") + describe(rc));
         return std::nullopt;
     }
     Memory memory{};

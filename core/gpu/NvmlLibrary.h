@@ -4,7 +4,6 @@
 
 #include <QLibrary>
 #include <QString>
-
 #include <optional>
 
 namespace gd::gpu {
@@ -46,7 +45,7 @@ public:
     bool hasTemperature() const { return m_fns.getTemperature != nullptr; }
 
     // The NVML C types and constants we rely on (ABI-stable since NVML 2.x).
-    using Return = int; // nvmlReturn_t
+    using Return = int;   // nvmlReturn_t
     using Device = void*; // nvmlDevice_t, an opaque handle
     struct Memory
     {
@@ -59,8 +58,8 @@ public:
         unsigned int gpu;
         unsigned int memory;
     };
-    static constexpr Return Success = 0;           // NVML_SUCCESS
-    static constexpr int TemperatureGpu = 0;       // NVML_TEMPERATURE_GPU
+    static constexpr Return Success = 0;               // NVML_SUCCESS
+    static constexpr int TemperatureGpu = 0;           // NVML_TEMPERATURE_GPU
     static constexpr unsigned int NameBufferSize = 96; // NVML_DEVICE_NAME_V2_BUFFER_SIZE
 
 private:

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <QVector>
-
 #include <cstddef>
 #include <iterator>
 #include <vector>
@@ -10,11 +9,12 @@ namespace gd::gpu {
 
 // Fixed-capacity history: push is O(1) and overwrites the oldest element once full; iteration and
 // at() go from oldest to newest. Not thread-safe; the owner locks.
-template <typename T>
-class RingBuffer
+template <typename T> class RingBuffer
 {
 public:
-    explicit RingBuffer(qsizetype capacity) : m_items(static_cast<std::size_t>(capacity > 0 ? capacity : 1)) {}
+    explicit RingBuffer(qsizetype capacity) : m_items(static_cast<std::size_t>(capacity > 0 ? capacity : 1))
+    {
+    }
 
     void push(const T& value)
     {

@@ -3,7 +3,6 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonParseError>
-
 #include <cmath>
 
 namespace gd::gpu {
@@ -52,8 +51,9 @@ std::optional<GpuSnapshot> SystemStatsParser::parse(const QJsonObject& systemSta
 {
     const QJsonValue devicesValue = systemStats.value(QLatin1String("devices"));
     if (!devicesValue.isArray()) {
-        setText(error, devicesValue.isUndefined() ? QStringLiteral("/system_stats has no \"devices\" array")
-                                                  : QStringLiteral("/system_stats \"devices\" is not an array"));
+        setText(error, devicesValue.isUndefined()
+                           ? QStringLiteral("/system_stats has no \"devices\" array")
+                           : QStringLiteral("/system_stats \"devices\" is not an array"));
         return std::nullopt;
     }
     const QJsonArray devices = devicesValue.toArray();

@@ -6,7 +6,6 @@
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QString>
-
 #include <optional>
 
 namespace gd::gpu {

@@ -92,7 +92,8 @@ void RunController::preflightServer()
                                    gpu ? QStringLiteral(", device %1").arg(gpu->name) : QString());
         Q_EMIT message(QStringLiteral("Connected: ") + m_systemSummary);
         // Open the socket before the first POST so no event of ours is routed to nobody.
-        m_client->openSocket();
+        if (m_opt.useWebSocket)
+            m_client->openSocket();
         checkClasses();
     });
 }
@@ -138,6 +139,8 @@ void RunController::checkClasses()
                          .arg(m_profile.name, m_client->url().toString(), missing->join(QStringLiteral(", "))));
                 return;
             }
+            if (!m_opt.useDoneMarkers)
+                m_markerExpected = false;
             if (!createRunDirectory())
                 return;
             beginScenes();
@@ -276,7 +279,7 @@ void RunController::nextScene()
         finishRun(m_cancelling ? RunExit::Interrupted : RunExit::Success, QString());
         return;
     }
-    if (!m_client->isSocketOpen() && m_opt.reconnectWaitSeconds > 0) {
+    if (m_opt.useWebSocket && !m_client->isSocketOpen() && m_opt.reconnectWaitSeconds > 0) {
         // The server went away during an earlier scene: give it a bounded chance to come back
         // before this scene is tried (and most likely fails at once).
         Q_EMIT message(QStringLiteral("Waiting up to %1 s for ComfyUI to come back ...").arg(m_opt.reconnectWaitSeconds));

@@ -37,6 +37,10 @@ struct RunOptions
     QString storyGenerator = QStringLiteral("file");
     QJsonObject storyLlm;
     double reconnectWaitSeconds = 30; // how long a scene waits for a lost server before trying anyway
+    // The earlier pipeline's behaviour, kept for the overhead benchmark: no WebSocket (history
+    // polling only) and done markers ignored (stability window only).
+    bool useWebSocket = true;
+    bool useDoneMarkers = true;
 };
 
 // Drives one run: preflight (profile, server reachable, node classes), run directory, then each

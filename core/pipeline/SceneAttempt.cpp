@@ -886,6 +886,7 @@ void SceneAttempt::finishAttempt()
             t.historyExitReason = QStringLiteral("unknown");
 
         m_rec.durationSeconds = t.durationSeconds;
+        m_rec.serverExecutionSeconds = m_serverExecSeconds;
         m_rec.historyAttempts = t.historyAttempts;
         m_rec.success = m_rec.frameCount > 0;
         m_rec.meetsFrameFloor = m_rec.frameCount >= m_spec.frameFloor;

@@ -91,8 +91,8 @@ void PromptExecution::start()
         planNode(id);
     m_steps.append({0, [this]() {
                         addMessage(QStringLiteral("execution_success"), {{QStringLiteral("prompt_id"), m_item.promptId}});
-                        finishWith(QStringLiteral("success"));
                     }});
+    m_steps.append({m_config.historyWriteDelayMs, [this]() { finishWith(QStringLiteral("success")); }});
     m_next = 0;
     m_timer.start(0);
 }

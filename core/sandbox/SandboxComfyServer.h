@@ -104,7 +104,6 @@ private:
 
     bool m_pendingUnload = false;
     bool m_pendingFreeMemory = false;
-    bool m_modelsLoaded = false;
 
     QHash<QString, QWebSocket*> m_sockets;          // routing table: clientId -> socket (PromptServer.sockets)
     QHash<QWebSocket*, QString> m_socketSid;

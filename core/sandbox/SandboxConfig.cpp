@@ -17,6 +17,7 @@ SandboxConfig SandboxConfig::resolved() const
     c.maxFrames = qMax(1, c.maxFrames);
     c.stepDelayMs = qMax(0, c.stepDelayMs);
     c.nodeDelayMs = qMax(0, c.nodeDelayMs);
+    c.historyWriteDelayMs = qMax(0, c.historyWriteDelayMs);
     return c;
 }
 

@@ -18,6 +18,9 @@ struct SandboxConfig
     QSize frameSize{320, 180};
     int stepDelayMs = 10;  // per KSampler step (drives the `progress` cadence)
     int nodeDelayMs = 2;   // between two executed nodes
+    // Between execution_success and the history write: the real server's race (a GET /history/{id} right after
+    // execution_success may still answer {}), made observable.
+    int historyWriteDelayMs = 5;
     int maxFrames = 240;   // cap on frames one output node writes
     bool markerNodeInstalled = true; // false: GemDirectSaveFrames is not in the catalog (unknown class)
     qint64 vramTotalBytes = 24LL * 1024 * 1024 * 1024;

@@ -90,6 +90,7 @@ struct AttemptRecord
     QString backend;       // ComfyUI server URL
     qint64 seed = 0;
     QJsonObject historyEntry; // the /history entry (not serialised into the artifact)
+    std::optional<double> serverExecutionSeconds; // execution_start → execution_success on the server
     AttemptTelemetry telemetry;
 };
 

@@ -84,6 +84,9 @@ private Q_SLOTS:
     void smallFileIsAFailedEncode();
     void probeWithoutFfprobeUsesTables();
     void probeWithFfprobe();
+    void probeUsesFfprobeOutputAndArguments();
+    void probeFallsBackWhenFfprobeHangsOrFails_data();
+    void probeFallsBackWhenFfprobeHangsOrFails();
     void truncatedFilesAreErrors_data();
     void truncatedFilesAreErrors();
     void garbageIsAnError();
@@ -177,15 +180,85 @@ void TestVideoProbe::probeWithFfprobe()
     // A file ffprobe cannot read falls through to the table parser, which names both failures.
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("noise.mp4"));
+    // Seeded, so that every run feeds ffprobe the same bytes.
+    QRandomGenerator generator(12345);
     QByteArray noise(20000, '\0');
     for (char& c : noise)
-        c = char(QRandomGenerator::global()->bounded(256));
+        c = char(generator.bounded(256));
     QVERIFY(writeAll(path, noise));
     const VideoProbe::Result bad = VideoProbe::probe(path);
     QVERIFY(!bad.ok);
     QVERIFY2(bad.error.contains(QLatin1String("ffprobe")), qPrintable(bad.error));
     QVERIFY(bad.error.contains(QLatin1String("not an ISO-BMFF/MP4 file")) ||
             bad.error.contains(QLatin1String("truncated")));
+}
+
+// Puts a shell script named ffprobe first in PATH (Unix only: CI's Windows runners have no /bin/sh).
+static bool installFakeFfprobe(const QTemporaryDir& dir, const QByteArray& body)
+{
+    const QString path = dir.filePath(QStringLiteral("ffprobe"));
+    if (!writeAll(path, QByteArray("#!/bin/sh\n") + body))
+        return false;
+    return QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+}
+
+void TestVideoProbe::probeUsesFfprobeOutputAndArguments()
+{
+#ifndef Q_OS_UNIX
+    QSKIP("needs /bin/sh for the fake ffprobe");
+#endif
+    QTemporaryDir bin;
+    const QString argsFile = bin.filePath(QStringLiteral("args.txt"));
+    // nb_frames is N/A for fragmented files; the packet count (last field) is what counts.
+    QVERIFY(installFakeFfprobe(bin, "for a in \"$@\"; do echo \"$a\"; done > '" + argsFile.toLocal8Bit() +
+                                        "'\necho 'N/A,47'\n"));
+    const PathGuard guard(bin.path().toLocal8Bit());
+    const QString video = videoPath("mpeg4-96x96-48f-faststart.mp4");
+    const VideoProbe::Result r = VideoProbe::probe(video);
+    QVERIFY2(r.ok, qPrintable(r.error));
+    QCOMPARE(r.method, QStringLiteral("ffprobe"));
+    QCOMPARE(r.frameCount, 47);
+    QVERIFY(qAbs(r.durationSeconds - 2.0) < 0.05); // from the box tables
+    const QStringList args =
+        QString::fromLocal8Bit(readAll(argsFile)).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QCOMPARE(args,
+             (QStringList{QStringLiteral("-v"), QStringLiteral("error"), QStringLiteral("-select_streams"),
+                          QStringLiteral("v:0"), QStringLiteral("-count_packets"),
+                          QStringLiteral("-show_entries"), QStringLiteral("stream=nb_read_packets,nb_frames"),
+                          QStringLiteral("-of"), QStringLiteral("csv=p=0"), video}));
+}
+
+void TestVideoProbe::probeFallsBackWhenFfprobeHangsOrFails_data()
+{
+    QTest::addColumn<QByteArray>("script");
+    QTest::newRow("hangs") << QByteArray("exec /bin/sleep 30\n"); // absolute: PATH holds only the fake
+    QTest::newRow("exits 1") << QByteArray("echo 'moov atom not found' >&2\nexit 1\n");
+    QTest::newRow("prints nothing") << QByteArray("exit 0\n");
+    QTest::newRow("prints N/A only") << QByteArray("echo 'N/A,N/A'\n");
+}
+
+void TestVideoProbe::probeFallsBackWhenFfprobeHangsOrFails()
+{
+#ifndef Q_OS_UNIX
+    QSKIP("needs /bin/sh for the fake ffprobe");
+#endif
+    QFETCH(QByteArray, script);
+    QTemporaryDir bin;
+    QVERIFY(installFakeFfprobe(bin, script));
+    const PathGuard guard(bin.path().toLocal8Bit());
+    const VideoProbe::Result r = VideoProbe::probe(videoPath("mpeg4-96x96-48f-faststart.mp4"), 300);
+    QVERIFY2(r.ok, qPrintable(r.error));
+    QCOMPARE(r.method, QStringLiteral("mp4-boxes"));
+    QCOMPARE(r.frameCount, 48);
+
+    // When the tables fail too, the error carries both reasons.
+    QTemporaryDir dir;
+    const QString cut = dir.filePath(QStringLiteral("cut.mp4"));
+    QVERIFY(writeAll(cut, readAll(videoPath("mpeg4-96x96-48f-faststart.mp4")).left(20000)));
+    const VideoProbe::Result bad = VideoProbe::probe(cut, 300);
+    QVERIFY(!bad.ok);
+    QVERIFY2(bad.error.startsWith(QLatin1String("ffprobe")) && bad.error.contains(QLatin1String("truncated")),
+             qPrintable(bad.error));
 }
 
 void TestVideoProbe::truncatedFilesAreErrors_data()

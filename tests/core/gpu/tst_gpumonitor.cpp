@@ -3,7 +3,6 @@
 #include <QSignalSpy>
 #include <QTest>
 #include <QThread>
-
 #include <atomic>
 #include <mutex>
 
@@ -216,7 +215,8 @@ private Q_SLOTS:
 
     void defaultsAreOneSecondAndAnHourOfHistory()
     {
-        GpuMonitor monitor(std::make_unique<ScriptedSource>(QList<int>{1}, std::make_shared<ScriptedSource::Shared>()));
+        GpuMonitor monitor(
+            std::make_unique<ScriptedSource>(QList<int>{1}, std::make_shared<ScriptedSource::Shared>()));
         QCOMPARE(monitor.intervalMs(), 1000);
         QCOMPARE(monitor.historyCapacity(), 3600);
     }
@@ -241,21 +241,30 @@ private Q_SLOTS:
         // The destructor stops a running monitor.
     }
 
-    void pendingSampleNowIsCancelledByStop()
+    void pendingSampleNowStillAnswersWhenStopped()
     {
         auto shared = std::make_shared<ScriptedSource::Shared>();
         GpuMonitor monitor(std::make_unique<ScriptedSource>(QList<int>{1}, shared, 100));
         monitor.setIntervalMs(60 * 60 * 1000);
         monitor.start();
         QTRY_VERIFY(shared->concurrent.load() == 1 || shared->calls.load() >= 1);
-        QFuture<GpuSnapshot> a = monitor.sampleNow();
-        QFuture<GpuSnapshot> b = monitor.sampleNow();
+        QList<QFuture<GpuSnapshot>> pending;
+        for (int i = 0; i < 3; ++i)
+            pending << monitor.sampleNow();
         monitor.stop();
-        // Each future ends: either with a reading or cancelled; none is left waiting forever.
-        QVERIFY(a.isFinished());
-        QVERIFY(b.isFinished());
-        QVERIFY(a.isCanceled() || a.resultCount() == 1);
-        QVERIFY(b.isCanceled() || b.resultCount() == 1);
+        // Every caller gets exactly one snapshot: a reading, or "missing" saying why; none waits forever
+        // and none gets a result-less future.
+        for (const QFuture<GpuSnapshot>& f : pending) {
+            QVERIFY(f.isFinished());
+            QVERIFY(!f.isCanceled());
+            QCOMPARE(f.resultCount(), 1);
+            const GpuSnapshot s = f.result();
+            if (s.source == QLatin1String("missing"))
+                QCOMPARE(s.notes,
+                         QStringList{QStringLiteral("GPU monitor stopped before the reading was taken")});
+            else
+                QCOMPARE(s.source, QStringLiteral("scripted"));
+        }
     }
 };
 

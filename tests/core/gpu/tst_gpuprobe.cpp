@@ -18,7 +18,8 @@ class TestGpuProbe : public QObject
 private Q_SLOTS:
     void init()
     {
-        for (const char* v : {"FAKE_NVML_INIT_FAIL", "FAKE_NVML_DEVICES", "FAKE_NVML_MEMORY_FAIL", "FAKE_SMI_MODE"})
+        for (const char* v :
+             {"FAKE_NVML_INIT_FAIL", "FAKE_NVML_DEVICES", "FAKE_NVML_MEMORY_FAIL", "FAKE_SMI_MODE"})
             qunsetenv(v);
         qputenv("GD_NVML_LIBRARY", GD_FAKE_NVML_PATH);
     }
@@ -64,7 +65,8 @@ private Q_SLOTS:
         GpuProbe probe(FakeSmi);
         const GpuSnapshot s = probe.sampleLocal(0);
         QCOMPARE(s.source, QStringLiteral("nvidia-smi"));
-        QCOMPARE(s.notes, QStringList{QStringLiteral("NVML unavailable: nvmlInit_v2 failed: Driver Not Loaded (code 9)")});
+        QCOMPARE(s.notes, QStringList{QStringLiteral(
+                              "NVML unavailable: nvmlInit_v2 failed: Driver Not Loaded (code 9)")});
     }
 
     void brokenNvmlNoteNamesTheSymbol()
@@ -74,7 +76,8 @@ private Q_SLOTS:
         const GpuSnapshot s = probe.sampleLocal(0);
         QCOMPARE(s.source, QStringLiteral("missing"));
         QVERIFY(!s.notes.isEmpty());
-        QVERIFY2(s.notes.at(0).contains(QStringLiteral("nvmlDeviceGetMemoryInfo")), qPrintable(s.notes.at(0)));
+        QVERIFY2(s.notes.at(0).contains(QStringLiteral("nvmlDeviceGetMemoryInfo")),
+                 qPrintable(s.notes.at(0)));
     }
 
     void nvmlWithoutThatDeviceFallsBackToNvidiaSmi()
@@ -89,7 +92,8 @@ private Q_SLOTS:
         QCOMPARE(s.source, QStringLiteral("nvidia-smi"));
         QCOMPARE(s.index, std::optional<int>(1));
         QCOMPARE(s.notes.size(), 1);
-        QVERIFY2(s.notes.at(0).startsWith(QStringLiteral("NVML reading failed: ")), qPrintable(s.notes.at(0)));
+        QVERIFY2(s.notes.at(0).startsWith(QStringLiteral("NVML reading failed: ")),
+                 qPrintable(s.notes.at(0)));
     }
 
     void bothMissing()
@@ -104,7 +108,8 @@ private Q_SLOTS:
         QVERIFY(s.takenAt.isValid());
         QCOMPARE(s.notes.size(), 2);
         QVERIFY2(s.notes.at(0).startsWith(QStringLiteral("NVML unavailable: ")), qPrintable(s.notes.at(0)));
-        QVERIFY2(s.notes.at(1).startsWith(QStringLiteral("nvidia-smi unavailable: ")), qPrintable(s.notes.at(1)));
+        QVERIFY2(s.notes.at(1).startsWith(QStringLiteral("nvidia-smi unavailable: ")),
+                 qPrintable(s.notes.at(1)));
         QVERIFY2(s.notes.at(1).contains(MissingSmi), qPrintable(s.notes.at(1)));
     }
 

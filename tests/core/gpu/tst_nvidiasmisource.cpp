@@ -29,7 +29,7 @@ private Q_SLOTS:
     void parse_data()
     {
         QTest::addColumn<QString>("text");
-        QTest::addColumn<int>("count");    // 0: parse fails
+        QTest::addColumn<int>("count");     // 0: parse fails
         QTest::addColumn<QString>("error"); // substring of the error when it fails
         QTest::addColumn<int>("index");
         QTest::addColumn<QString>("name");
@@ -39,15 +39,18 @@ private Q_SLOTS:
         QTest::addColumn<int>("util");
         QTest::addColumn<int>("temp");
 
-        QTest::newRow("one gpu") << QStringLiteral("0, NVIDIA GeForce RTX 3090, 24576, 1024, 23201, 37, 61\n") << 1
-                                 << QString() << 0 << QStringLiteral("NVIDIA GeForce RTX 3090") << 24576LL
-                                 << 1024LL << 23201LL << 37 << 61;
+        QTest::newRow("one gpu") << QStringLiteral("0, NVIDIA GeForce RTX 3090, 24576, 1024, 23201, 37, 61\n")
+                                 << 1 << QString() << 0 << QStringLiteral("NVIDIA GeForce RTX 3090")
+                                 << 24576LL << 1024LL << 23201LL << 37 << 61;
         QTest::newRow("two gpus, first row")
-            << QStringLiteral("0, NVIDIA H200, 143771, 500, 143271, 0, 30\n1, NVIDIA H200, 143771, 9000, 134771, 99, 70\n")
-            << 2 << QString() << 0 << QStringLiteral("NVIDIA H200") << 143771LL << 500LL << 143271LL << 0 << 30;
+            << QStringLiteral("0, NVIDIA H200, 143771, 500, 143271, 0, 30\n1, NVIDIA H200, 143771, 9000, "
+                              "134771, 99, 70\n")
+            << 2 << QString() << 0 << QStringLiteral("NVIDIA H200") << 143771LL << 500LL << 143271LL << 0
+            << 30;
         QTest::newRow("bracketed N/A and Not Supported")
             << QStringLiteral("0, NVIDIA GeForce RTX 3090, 24576, 1024, 23201, [N/A], [Not Supported]\n") << 1
-            << QString() << 0 << QStringLiteral("NVIDIA GeForce RTX 3090") << 24576LL << 1024LL << 23201LL << -1 << -1;
+            << QString() << 0 << QStringLiteral("NVIDIA GeForce RTX 3090") << 24576LL << 1024LL << 23201LL
+            << -1 << -1;
         QTest::newRow("bare N/A memory, free derived")
             << QStringLiteral("0, Tesla T4, 15360, 2000, N/A, N/A, 40\n") << 1 << QString() << 0
             << QStringLiteral("Tesla T4") << 15360LL << 2000LL << 13360LL << -1 << 40;
@@ -56,13 +59,14 @@ private Q_SLOTS:
             << QStringLiteral("NVIDIA GB10") << -1LL << -1LL << -1LL << 5 << 45;
         QTest::newRow("CRLF and extra spaces")
             << QStringLiteral("  0 ,  NVIDIA GeForce RTX 4090 ,  24564 , 100 , 24000 , 3 , 35  \r\n\r\n") << 1
-            << QString() << 0 << QStringLiteral("NVIDIA GeForce RTX 4090") << 24564LL << 100LL << 24000LL << 3 << 35;
+            << QString() << 0 << QStringLiteral("NVIDIA GeForce RTX 4090") << 24564LL << 100LL << 24000LL << 3
+            << 35;
         QTest::newRow("name with a comma")
-            << QStringLiteral("3, NVIDIA RTX A6000, Rev. 2, 49140, 30000, 18720, 99, 80\n") << 1 << QString() << 3
-            << QStringLiteral("NVIDIA RTX A6000, Rev. 2") << 49140LL << 30000LL << 18720LL << 99 << 80;
-        QTest::newRow("driver failure") << DriverFailure << 0
-                                        << QStringLiteral("NVIDIA-SMI has failed because it couldn't communicate")
-                                        << 0 << QString() << 0LL << 0LL << 0LL << 0 << 0;
+            << QStringLiteral("3, NVIDIA RTX A6000, Rev. 2, 49140, 30000, 18720, 99, 80\n") << 1 << QString()
+            << 3 << QStringLiteral("NVIDIA RTX A6000, Rev. 2") << 49140LL << 30000LL << 18720LL << 99 << 80;
+        QTest::newRow("driver failure")
+            << DriverFailure << 0 << QStringLiteral("NVIDIA-SMI has failed because it couldn't communicate")
+            << 0 << QString() << 0LL << 0LL << 0LL << 0 << 0;
         QTest::newRow("no devices") << QStringLiteral("No devices were found\n") << 0
                                     << QStringLiteral("No devices were found") << 0 << QString() << 0LL << 0LL
                                     << 0LL << 0 << 0;
@@ -71,13 +75,17 @@ private Q_SLOTS:
         QTest::newRow("non-numeric memory")
             << QStringLiteral("0, NVIDIA GeForce RTX 3090, lots, 1024, 23201, 37, 61\n") << 0
             << QStringLiteral("memory.total") << 0 << QString() << 0LL << 0LL << 0LL << 0 << 0;
-        QTest::newRow("bad index") << QStringLiteral("x, NVIDIA GeForce RTX 3090, 24576, 1024, 23201, 37, 61\n") << 0
-                                   << QStringLiteral("bad index") << 0 << QString() << 0LL << 0LL << 0LL << 0 << 0;
+        QTest::newRow("bad index") << QStringLiteral(
+                                          "x, NVIDIA GeForce RTX 3090, 24576, 1024, 23201, 37, 61\n")
+                                   << 0 << QStringLiteral("bad index") << 0 << QString() << 0LL << 0LL << 0LL
+                                   << 0 << 0;
         QTest::newRow("good row then junk")
-            << QStringLiteral("0, NVIDIA GeForce RTX 3090, 24576, 1024, 23201, 37, 61\nFailed to initialize NVML\n")
-            << 0 << QStringLiteral("Failed to initialize NVML") << 0 << QString() << 0LL << 0LL << 0LL << 0 << 0;
-        QTest::newRow("empty") << QStringLiteral("\r\n") << 0 << QStringLiteral("no GPUs") << 0 << QString() << 0LL
-                               << 0LL << 0LL << 0 << 0;
+            << QStringLiteral(
+                   "0, NVIDIA GeForce RTX 3090, 24576, 1024, 23201, 37, 61\nFailed to initialize NVML\n")
+            << 0 << QStringLiteral("Failed to initialize NVML") << 0 << QString() << 0LL << 0LL << 0LL << 0
+            << 0;
+        QTest::newRow("empty") << QStringLiteral("\r\n") << 0 << QStringLiteral("no GPUs") << 0 << QString()
+                               << 0LL << 0LL << 0LL << 0 << 0;
     }
 
     void parse()
@@ -115,7 +123,8 @@ private Q_SLOTS:
     {
         QString err;
         const auto gpus = NvidiaSmiSource::parse(
-            QStringLiteral("0, NVIDIA H200, 143771, 500, 143271, 0, 30\n1, NVIDIA L40S, 46068, 9000, 37068, 99, 70\n"),
+            QStringLiteral(
+                "0, NVIDIA H200, 143771, 500, 143271, 0, 30\n1, NVIDIA L40S, 46068, 9000, 37068, 99, 70\n"),
             &err);
         QCOMPARE(gpus.size(), 2);
         QCOMPARE(gpus.at(1).index, std::optional<int>(1));
@@ -131,9 +140,12 @@ private Q_SLOTS:
         QTest::addColumn<QString>("expect"); // the name on success, an error substring otherwise
 
         QTest::newRow("ok") << QByteArray("ok") << 0 << true << QStringLiteral("NVIDIA GeForce RTX 3090");
-        QTest::newRow("second of two") << QByteArray("two-gpus") << 1 << true << QStringLiteral("NVIDIA RTX A6000");
-        QTest::newRow("index not listed") << QByteArray("ok") << 3 << false << QStringLiteral("no GPU with index 3");
-        QTest::newRow("na values") << QByteArray("na-values") << 0 << true << QStringLiteral("NVIDIA GeForce RTX 3090");
+        QTest::newRow("second of two")
+            << QByteArray("two-gpus") << 1 << true << QStringLiteral("NVIDIA RTX A6000");
+        QTest::newRow("index not listed")
+            << QByteArray("ok") << 3 << false << QStringLiteral("no GPU with index 3");
+        QTest::newRow("na values") << QByteArray("na-values") << 0 << true
+                                   << QStringLiteral("NVIDIA GeForce RTX 3090");
         QTest::newRow("driver failure, exit 9")
             << QByteArray("driver-fail") << 0 << false
             << QStringLiteral("exited with code 9: NVIDIA-SMI has failed because it couldn't communicate");

@@ -7,16 +7,17 @@ using gd::gpu::GpuSnapshot;
 using gd::gpu::NvmlLibrary;
 
 namespace {
-const QByteArray FakeVars[] = {"FAKE_NVML_INIT_FAIL", "FAKE_NVML_DEVICES",   "FAKE_NVML_NAME",
-                               "FAKE_NVML_TOTAL_MB",  "FAKE_NVML_USED_MB",   "FAKE_NVML_MEMORY_FAIL",
-                               "FAKE_NVML_UTIL",      "FAKE_NVML_TEMP_C",    "FAKE_NVML_UTIL_UNSUPPORTED"};
+const QByteArray FakeVars[] = {"FAKE_NVML_INIT_FAIL", "FAKE_NVML_DEVICES", "FAKE_NVML_NAME",
+                               "FAKE_NVML_TOTAL_MB",  "FAKE_NVML_USED_MB", "FAKE_NVML_MEMORY_FAIL",
+                               "FAKE_NVML_UTIL",      "FAKE_NVML_TEMP_C",  "FAKE_NVML_UTIL_UNSUPPORTED"};
 constexpr qint64 MiB = 1024 * 1024;
 
 // The fake's test hook: nvmlInit_v2 calls not yet matched by nvmlShutdown.
 int activeInits()
 {
     using Fn = int (*)();
-    auto fn = reinterpret_cast<Fn>(QLibrary::resolve(QStringLiteral(GD_FAKE_NVML_PATH), "fakeNvmlActiveInits"));
+    auto fn =
+        reinterpret_cast<Fn>(QLibrary::resolve(QStringLiteral(GD_FAKE_NVML_PATH), "fakeNvmlActiveInits"));
     return fn ? fn() : -1;
 }
 } // namespace

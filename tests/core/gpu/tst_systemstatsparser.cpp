@@ -91,8 +91,8 @@ private Q_SLOTS:
         QTest::addColumn<QString>("raw");
         QTest::addColumn<QString>("type");
         QTest::addColumn<QString>("clean");
-        QTest::newRow("cuda") << QStringLiteral("cuda:0 NVIDIA H200 : cudaMallocAsync") << QStringLiteral("cuda")
-                              << QStringLiteral("NVIDIA H200");
+        QTest::newRow("cuda") << QStringLiteral("cuda:0 NVIDIA H200 : cudaMallocAsync")
+                              << QStringLiteral("cuda") << QStringLiteral("NVIDIA H200");
         QTest::newRow("cuda native allocator")
             << QStringLiteral("cuda:1 NVIDIA GeForce RTX 3090 : native") << QStringLiteral("cuda")
             << QStringLiteral("NVIDIA GeForce RTX 3090");
@@ -100,8 +100,8 @@ private Q_SLOTS:
         QTest::newRow("mps") << QStringLiteral("mps") << QStringLiteral("mps") << QStringLiteral("mps");
         QTest::newRow("xpu") << QStringLiteral("xpu:0 Intel(R) Arc(TM) A770 Graphics : native")
                              << QStringLiteral("xpu") << QStringLiteral("Intel(R) Arc(TM) A770 Graphics");
-        QTest::newRow("plain name kept") << QStringLiteral("NVIDIA H200") << QStringLiteral("cuda")
-                                         << QStringLiteral("NVIDIA H200");
+        QTest::newRow("plain name kept")
+            << QStringLiteral("NVIDIA H200") << QStringLiteral("cuda") << QStringLiteral("NVIDIA H200");
     }
 
     void cleanDeviceName()
@@ -114,9 +114,10 @@ private Q_SLOTS:
 
     void typeDerivedFromNameWhenAbsent()
     {
-        const QJsonObject stats{{QStringLiteral("devices"),
-                                 QJsonArray{QJsonObject{{QStringLiteral("name"),
-                                                         QStringLiteral("cuda:0 NVIDIA L4 : cudaMallocAsync")}}}}};
+        const QJsonObject stats{
+            {QStringLiteral("devices"),
+             QJsonArray{QJsonObject{
+                 {QStringLiteral("name"), QStringLiteral("cuda:0 NVIDIA L4 : cudaMallocAsync")}}}}};
         QString err;
         const auto s = SystemStatsParser::parse(stats, &err);
         QVERIFY2(s, qPrintable(err));
@@ -130,14 +131,15 @@ private Q_SLOTS:
     {
         QTest::addColumn<QByteArray>("body");
         QTest::addColumn<QString>("error");
-        QTest::newRow("not json") << QByteArray("<html>502 Bad Gateway</html>") << QStringLiteral("not valid JSON");
+        QTest::newRow("not json") << QByteArray("<html>502 Bad Gateway</html>")
+                                  << QStringLiteral("not valid JSON");
         QTest::newRow("array") << QByteArray("[1,2]") << QStringLiteral("not a JSON object");
         QTest::newRow("no devices") << QByteArray(R"({"system":{}})") << QStringLiteral("no \"devices\"");
-        QTest::newRow("devices not array") << QByteArray(R"({"devices":{"name":"cuda:0"}})")
-                                           << QStringLiteral("not an array");
+        QTest::newRow("devices not array")
+            << QByteArray(R"({"devices":{"name":"cuda:0"}})") << QStringLiteral("not an array");
         QTest::newRow("devices empty") << QByteArray(R"({"devices":[]})") << QStringLiteral("no devices");
-        QTest::newRow("device not object") << QByteArray(R"({"devices":["cuda:0"]})")
-                                           << QStringLiteral("not an object");
+        QTest::newRow("device not object")
+            << QByteArray(R"({"devices":["cuda:0"]})") << QStringLiteral("not an object");
     }
 
     void malformed()

@@ -1,0 +1,190 @@
+#include "telemetry/RunValidator.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QProcess>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+
+// The `gemdirect` command line as an operator uses it: exit codes, messages, the last line.
+class TestCli : public QObject
+{
+    Q_OBJECT
+
+    struct Result
+    {
+        int exitCode = -1;
+        QString out;
+        QString err;
+        double seconds = 0;
+    };
+
+    static Result run(const QStringList& args, const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment(),
+                      int timeoutMs = 120000)
+    {
+        QProcess p;
+        p.setProcessEnvironment(env);
+        QElapsedTimer t;
+        t.start();
+        p.start(QStringLiteral(GD_CLI_PATH), args);
+        p.waitForFinished(timeoutMs);
+        Result r;
+        r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+        r.out = QString::fromUtf8(p.readAllStandardOutput());
+        r.err = QString::fromUtf8(p.readAllStandardError());
+        r.seconds = t.elapsed() / 1000.0;
+        return r;
+    }
+    static QString lastLine(const QString& text)
+    {
+        return text.trimmed().split(QLatin1Char('\n')).last();
+    }
+    static quint16 freePort()
+    {
+        QTcpServer probe;
+        probe.listen(QHostAddress::LocalHost, 0);
+        return probe.serverPort();
+    }
+
+private Q_SLOTS:
+    void sandboxRunOfTheBundledStoryValidates()
+    {
+        QTemporaryDir dir;
+        const Result r = run({QStringLiteral("run"), QStringLiteral("--story"), QStringLiteral("examples/lighthouse.json"),
+                              QStringLiteral("--sandbox"), QStringLiteral("--runs-root"), dir.path(), QStringLiteral("--fast")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        const QString last = lastLine(r.out);
+        QVERIFY2(last.startsWith(QStringLiteral("Run directory: /")), qPrintable(last));
+        const QString runDir = last.mid(15);
+        QVERIFY(r.out.contains(QStringLiteral("[scene-001] progress")));
+        QVERIFY(r.out.contains(QStringLiteral("[scene-005] succeeded: 25/25 frames")));
+        const Result v = run({QStringLiteral("validate"), runDir});
+        QCOMPARE(v.exitCode, 0);
+        QVERIFY(v.out.contains(QStringLiteral("run-summary validation: PASS")));
+        QCOMPARE(QDir(runDir + QStringLiteral("/scene-003/attempt-1")).entryList({QStringLiteral("*.png")}).size(), 25);
+    }
+
+    void invalidStoryListsEveryProblemAndQueuesNothing()
+    {
+        QTemporaryDir dir;
+        const QString story = dir.filePath(QStringLiteral("bad.json"));
+        QFile f(story);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(R"({"storyId":"s","scenes":[{"id":"scene-1","prompt":"p"},{"id":"scene-002"}]})");
+        f.close();
+        const Result r = run({QStringLiteral("run"), QStringLiteral("--story"), story, QStringLiteral("--sandbox"),
+                              QStringLiteral("--runs-root"), dir.filePath(QStringLiteral("runs"))});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(r.err.contains(QStringLiteral("logline: required")));
+        QVERIFY(r.err.contains(QStringLiteral("scenes[0].id: 'scene-1'")));
+        QVERIFY(r.err.contains(QStringLiteral("scenes[1].prompt: required")));
+        QVERIFY(r.err.contains(QStringLiteral("Nothing was queued")));
+        QVERIFY(!QDir(dir.filePath(QStringLiteral("runs"))).exists()
+                || QDir(dir.filePath(QStringLiteral("runs"))).entryList(QDir::Dirs | QDir::NoDotAndDotDot).isEmpty());
+    }
+
+    void invalidKnobIsNamed()
+    {
+        const Result r = run({QStringLiteral("run"), QStringLiteral("--story"), QStringLiteral("examples/lighthouse.json"),
+                              QStringLiteral("--scene-max-wait"), QStringLiteral("0")});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(QStringLiteral("--scene-max-wait")), qPrintable(r.err));
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("SCENE_HISTORY_POLL_INTERVAL_SECONDS"), QStringLiteral("0.01"));
+        const Result e = run({QStringLiteral("run"), QStringLiteral("--story"), QStringLiteral("examples/lighthouse.json")}, env);
+        QCOMPARE(e.exitCode, 2);
+        QVERIFY2(e.err.contains(QStringLiteral("SCENE_HISTORY_POLL_INTERVAL_SECONDS")), qPrintable(e.err));
+    }
+
+    void unreachableComfyIsExit3WithinTenSeconds()
+    {
+        QTemporaryDir dir;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        const QString url = QStringLiteral("http://127.0.0.1:%1").arg(freePort());
+        env.insert(QStringLiteral("LOCAL_COMFY_URL"), url);
+        const Result r = run({QStringLiteral("run"), QStringLiteral("--story"), QStringLiteral("examples/lighthouse.json"),
+                              QStringLiteral("--runs-root"), dir.path()},
+                             env);
+        QCOMPARE(r.exitCode, 3);
+        QVERIFY(r.seconds < 10.0);
+        QVERIFY2(r.err.contains(url), qPrintable(r.err));
+    }
+
+    void ctrlCInterruptsAndWritesArtifacts()
+    {
+        QTemporaryDir dir;
+        QProcess p;
+        p.start(QStringLiteral(GD_CLI_PATH), {QStringLiteral("run"), QStringLiteral("--story"), QStringLiteral("examples/lighthouse.json"),
+                                              QStringLiteral("--sandbox"), QStringLiteral("--runs-root"), dir.path()});
+        QVERIFY(p.waitForStarted());
+        // Wait until the first scene is rendering, then press Ctrl-C.
+        QString out;
+        QTRY_VERIFY_WITH_TIMEOUT((out += QString::fromUtf8(p.readAllStandardOutput())).contains(QStringLiteral("[scene-002] attempt 1/2 started")), 60000);
+        ::kill(pid_t(p.processId()), SIGINT);
+        QVERIFY(p.waitForFinished(30000));
+        QCOMPARE(p.exitCode(), 130);
+        out += QString::fromUtf8(p.readAllStandardOutput());
+        const QString runDir = lastLine(out).mid(15);
+        QVERIFY2(QFile::exists(runDir + QStringLiteral("/artifact-metadata.json")), qPrintable(out));
+        QFile f(runDir + QStringLiteral("/artifact-metadata.json"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject a = QJsonDocument::fromJson(f.readAll()).object();
+        QCOMPARE(a.value(QStringLiteral("Scenes")).toArray().last().toObject().value(QStringLiteral("Status")).toString(), QStringLiteral("cancelled"));
+        QCOMPARE(gd::telemetry::RunValidator::validate(runDir).exitCode, 0);
+    }
+
+    void validateMissingRunIsExit2()
+    {
+        const Result r = run({QStringLiteral("validate"), QStringLiteral("/nonexistent/run")});
+        QCOMPARE(r.exitCode, 2);
+    }
+
+    void standaloneSandboxServes()
+    {
+        QTemporaryDir dir;
+        const quint16 port = freePort();
+        QProcess p;
+        p.start(QStringLiteral(GD_CLI_PATH), {QStringLiteral("sandbox"), QStringLiteral("comfyui"), QStringLiteral("--port"),
+                                              QString::number(port), QStringLiteral("--output-dir"), dir.path()});
+        QVERIFY(p.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(QString::fromUtf8(p.peek(4096)).contains(QStringLiteral("listening")), 10000);
+        QNetworkAccessManager nam;
+        QNetworkReply* reply = nam.get(QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1/api/system_stats").arg(port))));
+        QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 10000);
+        const QJsonObject stats = QJsonDocument::fromJson(reply->readAll()).object();
+        QVERIFY(stats.value(QStringLiteral("devices")).toArray().size() == 1);
+        reply->deleteLater();
+        ::kill(pid_t(p.processId()), SIGINT);
+        QVERIFY(p.waitForFinished(10000));
+        QCOMPARE(p.exitCode(), 0);
+    }
+
+    void legacyProfilesImport()
+    {
+        QTemporaryDir dir;
+        const Result r = run({QStringLiteral("profile"), QStringLiteral("import"),
+                              QStringLiteral(GD_TEST_DATA_DIR "/workflows/legacy-profiles.json"), QStringLiteral("-o"), dir.path()});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        QVERIFY(QFile::exists(dir.filePath(QStringLiteral("flux-t2i.json"))));
+        QVERIFY(QFile::exists(dir.filePath(QStringLiteral("flux-t2i.profile.json"))));
+        QVERIFY(r.out.contains(QStringLiteral("note: ")));
+    }
+
+    void unknownCommandIsUsageError()
+    {
+        const Result r = run({QStringLiteral("frobnicate")});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(r.err.contains(QStringLiteral("unknown command")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"
