@@ -1,5 +1,6 @@
 #include "pipeline/FrameCollector.h"
 
+#include "comfy/VideoProbe.h"
 #include "pipeline/FrameVerifier.h"
 
 #include <QDir>
@@ -7,37 +8,77 @@
 #include <QFileInfo>
 
 #include <algorithm>
-#include <filesystem>
-#include <system_error>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace gd::pipeline {
 
+namespace {
+// Plain read/write copy: the error it reports is the OS's own (ENOSPC reads "No space left on
+// device"), which std::filesystem's sendfile path blurs into EIO on some filesystems.
+QString copyFile(const QString& from, const QString& to)
+{
+    const int in = ::open(QFile::encodeName(from).constData(), O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return QString::fromLocal8Bit(std::strerror(errno));
+    const int out = ::open(QFile::encodeName(to).constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0) {
+        const int e = errno;
+        ::close(in);
+        return QString::fromLocal8Bit(std::strerror(e));
+    }
+    std::vector<char> buf(1 << 20);
+    QString error;
+    for (;;) {
+        const ssize_t n = ::read(in, buf.data(), buf.size());
+        if (n == 0)
+            break;
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            error = QString::fromLocal8Bit(std::strerror(errno));
+            break;
+        }
+        ssize_t done = 0;
+        while (done < n) {
+            const ssize_t w = ::write(out, buf.data() + done, size_t(n - done));
+            if (w < 0) {
+                if (errno == EINTR)
+                    continue;
+                error = QString::fromLocal8Bit(std::strerror(errno));
+                break;
+            }
+            done += w;
+        }
+        if (!error.isEmpty())
+            break;
+    }
+    if (::close(out) != 0 && error.isEmpty())
+        error = QString::fromLocal8Bit(std::strerror(errno));
+    ::close(in);
+    if (!error.isEmpty())
+        ::unlink(QFile::encodeName(to).constData()); // never leave a half-written frame behind
+    return error;
+}
+} // namespace
+
 QString FrameCollector::linkOrCopy(const QString& from, const QString& to, bool* linked)
 {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    const fs::path src(from.toStdString());
-    const fs::path dst(to.toStdString());
-    fs::remove(dst, ec);
-    ec.clear();
-    fs::create_hard_link(src, dst, ec);
-    if (!ec) {
+    const QByteArray src = QFile::encodeName(from);
+    const QByteArray dst = QFile::encodeName(to);
+    ::unlink(dst.constData());
+    if (::link(src.constData(), dst.constData()) == 0) {
         *linked = true;
         return {};
     }
     *linked = false;
-    ec.clear();
-    fs::copy_file(src, dst, fs::copy_options::overwrite_existing, ec);
-    if (ec) {
-        fs::remove(dst, ec); // never leave a half-written frame behind
-        std::error_code ec2;
-        fs::copy_file(src, dst, fs::copy_options::overwrite_existing, ec2);
-        if (!ec2)
-            return {};
-        fs::remove(dst, ec);
-        return QString::fromStdString(ec2.message());
-    }
-    return {};
+    if (errno == ENOENT)
+        return QString::fromLocal8Bit(std::strerror(errno));
+    return copyFile(from, to);
 }
 
 FrameCollector::Result FrameCollector::collectLocal(const Request& req)
@@ -61,7 +102,11 @@ FrameCollector::Result FrameCollector::collectLocal(const Request& req)
             linked ? ++r.hardLinked : ++r.copied;
         }
         if (FrameVerifier::isVideoName(name)) {
+            // Probing may run ffprobe: one more reason this whole function runs off the GUI thread.
             r.videoFile = name;
+            const auto probe = comfy::VideoProbe::probe(dst);
+            r.videoFrameCount = probe.ok ? probe.frameCount : 0;
+            r.videoError = probe.ok ? QString() : probe.error;
             continue;
         }
         if (!FrameVerifier::isImageName(name)) {

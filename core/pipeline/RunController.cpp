@@ -399,7 +399,8 @@ void RunController::finalizeScene()
     } else if (m_cancelling && kept->frameCount == 0) {
         scene.status = QStringLiteral("cancelled");
     } else {
-        scene.status = kept->frameCount > 0 ? QStringLiteral("succeeded") : QStringLiteral("failed");
+        scene.status = kept->frameCount > 0 && kept->status == QLatin1String("succeeded") ? QStringLiteral("succeeded")
+                                                                                          : QStringLiteral("failed");
     }
     if (kept && !kept->historyEntry.isEmpty()) {
         scene.historyPath = scene.sceneId + QStringLiteral("/history.json");
@@ -487,7 +488,10 @@ void RunController::finishRun(RunExit code, const QString& msg)
     QString text = msg;
     if (!m_run.runDir.isEmpty()) {
         const auto stats = telemetry::SummaryCalculator::compute(m_run);
-        if (code == RunExit::Success && stats.scenesSucceeded < stats.scenesTotal)
+        bool allSucceeded = stats.scenesSucceeded == stats.scenesTotal;
+        for (const auto& sc : m_run.scenes)
+            allSucceeded = allSucceeded && sc.status == QLatin1String("succeeded");
+        if (code == RunExit::Success && !allSucceeded)
             code = RunExit::SomeFailed;
         log(telemetry::RunSummaryLog::sceneSummary(stats.scenesSucceeded, stats.scenesTotal, stats.totalFrames, stats.requeues));
         int captured = 0;

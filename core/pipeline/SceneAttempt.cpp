@@ -1,6 +1,5 @@
 #include "pipeline/SceneAttempt.h"
 
-#include "comfy/VideoProbe.h"
 #include "common/Log.h"
 #include "common/SafePath.h"
 #include "gpu/GpuMonitor.h"
@@ -737,7 +736,7 @@ void SceneAttempt::collect()
         connect(watcher, &QFutureWatcher<FrameCollector::Result>::finished, this, [this, watcher] {
             const auto r = watcher->result();
             watcher->deleteLater();
-            onCollected(r.frames, r.warnings, r.errors, r.videoFile);
+            onCollected(r);
         });
         watcher->setFuture(QtConcurrent::run([req] { return FrameCollector::collectLocal(req); }));
         return;
@@ -753,28 +752,27 @@ void SceneAttempt::collect()
         connect(watcher, &QFutureWatcher<FrameCollector::Result>::finished, this, [this, watcher, errors] {
             auto r = watcher->result();
             watcher->deleteLater();
-            onCollected(r.frames, r.warnings, r.errors + errors, r.videoFile);
+            r.errors += errors;
+            onCollected(r);
         });
         watcher->setFuture(QtConcurrent::run([vreq] { return FrameCollector::collectLocal(vreq); }));
     });
     downloader->start();
 }
 
-void SceneAttempt::onCollected(const QStringList& frames, const QStringList& warnings, const QStringList& errors,
-                               const QString& video)
+void SceneAttempt::onCollected(const FrameCollector::Result& r)
 {
-    m_rec.frames = frames;
-    m_rec.warnings << warnings;
-    m_rec.errors << errors;
-    if (!video.isEmpty()) {
-        m_rec.videoFile = m_rec.framesDir + QLatin1Char('/') + video;
-        const auto probe = comfy::VideoProbe::probe(QDir(m_attemptDirAbs).filePath(video));
-        if (probe.ok)
-            m_rec.frameCount = probe.frameCount;
-        else
-            m_rec.errors << QStringLiteral("Video %1: %2").arg(video, probe.error);
+    m_rec.frames = r.frames;
+    m_rec.warnings << r.warnings;
+    m_rec.errors << r.errors;
+    m_collectionFailed = !r.errors.isEmpty();
+    if (!r.videoFile.isEmpty()) {
+        m_rec.videoFile = m_rec.framesDir + QLatin1Char('/') + r.videoFile;
+        m_rec.frameCount = r.videoFrameCount;
+        if (!r.videoError.isEmpty())
+            m_rec.errors << QStringLiteral("Video %1: %2").arg(r.videoFile, r.videoError);
     } else {
-        m_rec.frameCount = frames.size();
+        m_rec.frameCount = int(r.frames.size());
     }
     finishAttempt();
 }
@@ -890,10 +888,14 @@ void SceneAttempt::finishAttempt()
         m_rec.historyAttempts = t.historyAttempts;
         m_rec.success = m_rec.frameCount > 0;
         m_rec.meetsFrameFloor = m_rec.frameCount >= m_spec.frameFloor;
-        m_rec.status = m_cancelled ? QStringLiteral("cancelled")
-                                   : (m_rec.success && m_rec.errors.isEmpty() ? QStringLiteral("succeeded")
-                                                                             : (m_rec.success ? QStringLiteral("succeeded")
-                                                                                              : QStringLiteral("failed")));
+        // Frames > 0 is the contract's Success; an attempt whose collection broke off (e.g. a full
+        // disk) still failed, whatever it managed to copy.
+        if (m_cancelled)
+            m_rec.status = QStringLiteral("cancelled");
+        else if (m_rec.success && !m_collectionFailed)
+            m_rec.status = QStringLiteral("succeeded");
+        else
+            m_rec.status = QStringLiteral("failed");
         m_finished = true;
         disconnect(m_client, nullptr, this, nullptr);
         setState(State::Done, m_rec.status);

@@ -4,6 +4,7 @@
 #include "comfy/WorkflowBuilder.h"
 #include "comfy/WorkflowProfile.h"
 #include "gpu/GpuSnapshot.h"
+#include "pipeline/FrameCollector.h"
 #include "pipeline/QueuePolicy.h"
 #include "telemetry/RunModel.h"
 
@@ -94,7 +95,7 @@ private:
     void markerGaveUp();
     void stabilityCheck();
     void collect();
-    void onCollected(const QStringList& frames, const QStringList& warnings, const QStringList& errors, const QString& video);
+    void onCollected(const FrameCollector::Result& result);
     void finishAttempt();
     void giveUpWaiting(const QString& reason, const QString& exitReason);
     void emitProgress();
@@ -123,6 +124,7 @@ private:
     bool m_validationFailure = false;
     bool m_executionFailed = false;
     bool m_successSeen = false;
+    bool m_collectionFailed = false;
     QString m_outcome; // success | error | interrupted | unknown
     qint64 m_submitMs = 0;
     qint64 m_completedMs = 0;

@@ -217,25 +217,28 @@ void PromptExecution::progressUpdate(const QString& nodeId, int value, int max)
 {
     if (!m_progress.contains(nodeId))
         m_progressOrder << nodeId;
-    m_progress.insert(nodeId, QJsonObject{{QStringLiteral("value"), value < 0 ? 0.0 : double(value)},
-                                          {QStringLiteral("max"), max < 0 ? 1.0 : double(max)},
-                                          {QStringLiteral("state"), QStringLiteral("running")},
-                                          {QStringLiteral("node_id"), nodeId},
-                                          {QStringLiteral("prompt_id"), m_item.promptId},
-                                          {QStringLiteral("display_node_id"), nodeId},
-                                          {QStringLiteral("parent_node_id"), QJsonValue()},
-                                          {QStringLiteral("real_node_id"), nodeId}});
+    m_progress.insert(nodeId, progressEntry(nodeId, value < 0 ? 0.0 : double(value), max < 0 ? 1.0 : double(max)));
     sendProgressState();
+}
+
+QJsonObject PromptExecution::progressEntry(const QString& nodeId, double value, double max) const
+{
+    return QJsonObject{{QStringLiteral("value"), value},
+                       {QStringLiteral("max"), max},
+                       {QStringLiteral("state"), QStringLiteral("running")},
+                       {QStringLiteral("node_id"), nodeId},
+                       {QStringLiteral("prompt_id"), m_item.promptId},
+                       {QStringLiteral("display_node_id"), nodeId},
+                       {QStringLiteral("parent_node_id"), QJsonValue()},
+                       {QStringLiteral("real_node_id"), nodeId}};
 }
 
 void PromptExecution::progressFinish(const QString& nodeId)
 {
-    if (!m_progress.contains(nodeId)) {
+    // A cached node goes straight from pending to finished (ensure_entry + finish_progress): one message.
+    QJsonObject entry = m_progress.value(nodeId, progressEntry(nodeId, 0.0, 1.0));
+    if (!m_progress.contains(nodeId))
         m_progressOrder << nodeId;
-        progressUpdate(nodeId, -1, -1);
-        m_progress[nodeId].insert(QStringLiteral("value"), 1.0);
-    }
-    QJsonObject entry = m_progress.value(nodeId);
     entry.insert(QStringLiteral("state"), QStringLiteral("finished"));
     entry.insert(QStringLiteral("value"), entry.value(QStringLiteral("max")).toDouble(1.0));
     m_progress.insert(nodeId, entry);

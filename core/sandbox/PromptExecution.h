@@ -92,6 +92,7 @@ private:
     void progressStart(const QString& nodeId);
     void progressUpdate(const QString& nodeId, int value, int max);
     void progressFinish(const QString& nodeId);
+    QJsonObject progressEntry(const QString& nodeId, double value, double max) const;
     bool checkInterrupt(const QString& nodeId);
     void raiseError(const QString& nodeId, const QString& exceptionType, const QString& message);
     void finishWith(const QString& result);

@@ -16,6 +16,20 @@ QJsonArray QueueItem::toJson() const
     return QJsonArray{number, promptId, prompt, extraData, outs};
 }
 
+QByteArray QueueItem::numberText() const
+{
+    return numberIsFloat ? PyJson::formatFloat(number.toDouble()) : PyJson::dumps(number);
+}
+
+QByteArray QueueItem::toPyJson() const
+{
+    QJsonArray outs;
+    for (const QString& o : outputs)
+        outs.append(o);
+    return '[' + numberText() + ", " + PyJson::quote(promptId) + ", " + PyJson::dumps(prompt) + ", "
+           + PyJson::dumps(extraData) + ", " + PyJson::dumps(outs) + ']';
+}
+
 bool PromptQueue::less(const QueueItem& a, const QueueItem& b)
 {
     const double na = a.number.toDouble();
@@ -112,6 +126,7 @@ void PromptQueue::finishRunning(const QJsonObject& historyFields, qint64 visible
     if (m_historyOrder.size() > kMaxHistory) {
         const QString oldest = m_historyOrder.takeFirst();
         m_history.remove(oldest);
+        m_historyItems.remove(oldest);
         m_visibleAfter.remove(oldest);
     }
     QJsonObject entry{{QStringLiteral("prompt"), item.toJson()}, {QStringLiteral("outputs"), QJsonObject()}};
@@ -120,6 +135,7 @@ void PromptQueue::finishRunning(const QJsonObject& historyFields, qint64 visible
     if (!m_history.contains(item.promptId))
         m_historyOrder.append(item.promptId);
     m_history.insert(item.promptId, entry);
+    m_historyItems.insert(item.promptId, item);
     m_visibleAfter.insert(item.promptId, visibleAfterMs);
 }
 
@@ -140,7 +156,7 @@ QByteArray PromptQueue::historyJson(std::optional<int> maxItems, int offset, qin
     int i = 0;
     for (const QString& id : std::as_const(visible)) {
         if (i >= offset) {
-            members.append({id, PyJson::dumps(m_history.value(id))});
+            members.append({id, entryJson(id)});
             if (maxItems && members.size() >= *maxItems)
                 break;
         }
@@ -153,7 +169,22 @@ QByteArray PromptQueue::historyJson(const QString& promptId, qint64 nowMs) const
 {
     if (!m_history.contains(promptId) || m_visibleAfter.value(promptId) > nowMs)
         return QByteArrayLiteral("{}");
-    return PyJson::dumpsOrdered({{promptId, PyJson::dumps(m_history.value(promptId))}});
+    return PyJson::dumpsOrdered({{promptId, entryJson(promptId)}});
+}
+
+QByteArray PromptQueue::entryJson(const QString& promptId) const
+{
+    // Key order of the real entry: prompt, outputs, status, meta.
+    const QJsonObject entry = m_history.value(promptId);
+    QVector<QPair<QString, QByteArray>> members{{QStringLiteral("prompt"), m_historyItems.value(promptId).toPyJson()}};
+    for (const QString& key : {QStringLiteral("outputs"), QStringLiteral("status"), QStringLiteral("meta")})
+        if (entry.contains(key))
+            members.append({key, PyJson::dumps(entry.value(key))});
+    for (auto it = entry.begin(); it != entry.end(); ++it)
+        if (it.key() != QLatin1String("prompt") && it.key() != QLatin1String("outputs") && it.key() != QLatin1String("status")
+            && it.key() != QLatin1String("meta"))
+            members.append({it.key(), PyJson::dumps(it.value())});
+    return PyJson::dumpsOrdered(members);
 }
 
 QJsonObject PromptQueue::historyEntry(const QString& promptId) const
@@ -164,6 +195,7 @@ QJsonObject PromptQueue::historyEntry(const QString& promptId) const
 void PromptQueue::deleteHistory(const QString& promptId)
 {
     m_history.remove(promptId);
+    m_historyItems.remove(promptId);
     m_visibleAfter.remove(promptId);
     m_historyOrder.removeAll(promptId);
 }
@@ -171,6 +203,7 @@ void PromptQueue::deleteHistory(const QString& promptId)
 void PromptQueue::clearHistory()
 {
     m_history.clear();
+    m_historyItems.clear();
     m_visibleAfter.clear();
     m_historyOrder.clear();
 }

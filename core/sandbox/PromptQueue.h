@@ -16,13 +16,17 @@ namespace gd::sandbox {
 // One queue entry, the tuple (number, prompt_id, prompt, extra_data, outputs_to_execute) of execution.PromptQueue.
 struct QueueItem
 {
-    QJsonValue number; // int, or float when the client supplied "number"
+    QJsonValue number;          // the priority
+    bool numberIsFloat = false; // the client supplied "number": float() made it a Python float (prints as 7.0)
     QString promptId;
     QJsonObject prompt;
     QJsonObject extraData;
     QStringList outputs;
 
     QJsonArray toJson() const;
+    // Python json.dumps of the tuple; keeps "7.0" for a float number, which QJsonValue cannot represent.
+    QByteArray toPyJson() const;
+    QByteArray numberText() const;
     QString clientId() const { return extraData.value(QStringLiteral("client_id")).toString(); }
     bool hasClientId() const { return extraData.value(QStringLiteral("client_id")).isString(); }
 };
@@ -57,6 +61,7 @@ public:
     int nextNumber() { return m_counter++; }
 
 private:
+    QByteArray entryJson(const QString& promptId) const;
     static bool less(const QueueItem& a, const QueueItem& b);
     void siftDown(int startPos, int pos);
     void siftUp(int pos);
@@ -65,6 +70,7 @@ private:
     std::optional<QueueItem> m_running;
     QStringList m_historyOrder;
     QHash<QString, QJsonObject> m_history;
+    QHash<QString, QueueItem> m_historyItems; // the "prompt" tuple, serialised with toPyJson()
     QHash<QString, qint64> m_visibleAfter;
     int m_counter = 0;
 };

@@ -11,8 +11,9 @@
 namespace gd::sandbox {
 
 // Serialises JSON the way Python's json.dumps does (aiohttp json_response and PromptServer.send_json use it):
-// ", " / ": " separators, ensure_ascii escapes, and floats keep their ".0" (a client-supplied "number": 7 -> 7.0,
-// max_upload_size 104857600.0). Integers stored as QJsonValue integers print without a fraction.
+// ", " / ": " separators, ensure_ascii escapes, Python float repr for non-integral numbers. Qt's JSON model turns
+// every integral double into an integer, so a float like 7.0 prints as 7 unless the caller formats it with
+// formatFloat() itself (done for "number" and max_upload_size, where clients may look).
 class PyJson
 {
 public:

@@ -281,6 +281,7 @@ HttpResponse SandboxComfyServer::postPrompt(const HttpRequest& request)
     const QJsonObject json = parsed->toObject();
 
     QJsonValue number;
+    bool numberIsFloat = false;
     if (json.contains(QStringLiteral("number"))) {
         const QJsonValue n = json.value(QStringLiteral("number"));
         bool ok = n.isDouble();
@@ -290,6 +291,7 @@ HttpResponse SandboxComfyServer::postPrompt(const HttpRequest& request)
         if (!ok)
             return internalError(); // float() raised
         number = QJsonValue(d);
+        numberIsFloat = true;
     } else {
         int counter = m_queue.nextNumber();
         if (json.value(QStringLiteral("front")).toBool())
@@ -338,6 +340,7 @@ HttpResponse SandboxComfyServer::postPrompt(const HttpRequest& request)
     }
     QueueItem item;
     item.number = number;
+    item.numberIsFloat = numberIsFloat;
     item.promptId = promptId;
     item.prompt = result.prompt;
     item.extraData = extraData;
@@ -351,20 +354,21 @@ HttpResponse SandboxComfyServer::postPrompt(const HttpRequest& request)
     Q_EMIT promptQueued(promptId);
     scheduleWorker();
     return HttpResponse::json(PyJson::dumpsOrdered({{QStringLiteral("prompt_id"), PyJson::quote(promptId)},
-                                                     {QStringLiteral("number"), PyJson::dumps(number)},
+                                                     {QStringLiteral("number"), item.numberText()},
                                                      {QStringLiteral("node_errors"), PyJson::dumps(result.nodeErrors)}}));
 }
 
 HttpResponse SandboxComfyServer::getQueue()
 {
-    QJsonArray running;
+    QByteArray running = "[";
     if (m_queue.running())
-        running.append(m_queue.running()->toJson());
-    QJsonArray pending;
+        running += m_queue.running()->toPyJson();
+    running += ']';
+    QByteArrayList pending;
     for (const QueueItem& item : m_queue.pending())
-        pending.append(item.toJson());
-    return HttpResponse::json(PyJson::dumpsOrdered({{QStringLiteral("queue_running"), PyJson::dumps(running)},
-                                                     {QStringLiteral("queue_pending"), PyJson::dumps(pending)}}));
+        pending << item.toPyJson();
+    return HttpResponse::json(PyJson::dumpsOrdered({{QStringLiteral("queue_running"), running},
+                                                     {QStringLiteral("queue_pending"), '[' + pending.join(", ") + ']'}}));
 }
 
 HttpResponse SandboxComfyServer::postQueue(const HttpRequest& request)

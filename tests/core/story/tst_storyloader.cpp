@@ -36,8 +36,7 @@ private Q_SLOTS:
         QTest::newRow("empty scenes") << QByteArray(R"({"storyId":"s","logline":"l","scenes":[]})")
                                       << QStringList{QStringLiteral("scenes: must contain at least one scene")};
         QTest::newRow("bad scenes")
-            << QByteArray(R"({"storyId":"s","logline":"l","scenes":[{"id":"scene-1","prompt":"p"},{"id":"scene-002"},
-                           {"id":"scene-002","prompt":"q","expectedFrames":-3,"themes":"x"}, 7]})")
+            << QByteArray(R"({"storyId":"s","logline":"l","scenes":[{"id":"scene-1","prompt":"p"},{"id":"scene-002"}, {"id":"scene-002","prompt":"q","expectedFrames":-3,"themes":"x"}, 7]})")
             << QStringList{QStringLiteral("scenes[0].id: 'scene-1' is not 'scene-' followed by three digits"),
                            QStringLiteral("scenes[1].prompt: required"),
                            QStringLiteral("scenes[2].id: 'scene-002' is used by an earlier scene"),
@@ -61,8 +60,8 @@ private Q_SLOTS:
 
     void defaultsAndRoundTrip()
     {
-        const QByteArray json = R"({"storyId":"s","logline":"l","custom":{"keep":true},
-            "scenes":[{"id":"scene-001","prompt":"a \"quoted\" prompt","operatorNote":"keep me"}]})";
+        const QByteArray json = "{\"storyId\":\"s\",\"logline\":\"l\",\"custom\":{\"keep\":true},\"scenes\":[{\"id\":\"scene-001\","
+                                "\"prompt\":\"a \\\"quoted\\\" prompt\",\"operatorNote\":\"keep me\"}]}";
         QStringList problems;
         auto s = StoryLoader::fromJson(json, &problems);
         QVERIFY(s.has_value());
