@@ -15,6 +15,7 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFileInfo>
 #include <QHash>
 #include <QProcessEnvironment>
 #include <QTemporaryDir>
@@ -210,6 +211,7 @@ int runCommand(const QStringList& arguments)
 
     pipeline::RunOptions opt;
     opt.story = *story;
+    opt.storyDir = QFileInfo(cli::resolveInputPath(parser.value(QStringLiteral("story")))).absolutePath();
     opt.runsRoot = parser.isSet(QStringLiteral("runs-root")) ? parser.value(QStringLiteral("runs-root")) : cli::defaultRunsRoot();
     opt.comfyOutputDir = parser.isSet(QStringLiteral("comfy-output-dir")) ? parser.value(QStringLiteral("comfy-output-dir"))
                                                                            : env.value(QStringLiteral("LOCAL_COMFY_OUTPUT_DIR"));

@@ -324,6 +324,8 @@ void RunController::startAttempt()
     spec.markerExpected = m_markerExpected;
     spec.policy = m_opt.policy;
     spec.comfyOutputDir = m_opt.comfyOutputDir;
+    if (!src.keyframe.isEmpty())
+        spec.keyframePath = QDir(m_opt.storyDir.isEmpty() ? QDir::currentPath() : m_opt.storyDir).absoluteFilePath(src.keyframe);
     scene.status = QStringLiteral("running");
 
     auto* attempt = new SceneAttempt(m_client, m_monitor, spec, this);

@@ -26,6 +26,7 @@ enum class RunExit : int { Success = 0, SomeFailed = 1, BadInput = 2, Unreachabl
 struct RunOptions
 {
     story::Story story;
+    QString storyDir;              // relative keyframe paths in the story resolve against it
     QString runsRoot;              // run directories are created below it
     QUrl comfyUrl;
     QString comfyOutputDir;        // local ComfyUI output folder (enables filesystem marker watching + hard links)

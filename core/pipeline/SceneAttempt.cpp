@@ -145,9 +145,46 @@ void SceneAttempt::submit()
         finishAttempt();
         return;
     }
+    if (m_spec.profile.hasRole(comfy::Role::KeyframeImage))
+        uploadKeyframeThenPost();
+    else
+        post();
+}
+
+void SceneAttempt::uploadKeyframeThenPost()
+{
+    if (m_spec.keyframePath.isEmpty()) {
+        // Same class as a 400: the graph cannot run without it, and a retry would not help.
+        m_validationFailure = true;
+        m_rec.errors << QStringLiteral("Workflow '%1' needs a keyframe image, but scene %2 has no \"keyframe\"")
+                            .arg(m_spec.profile.name, m_spec.sceneId);
+        m_rec.telemetry.queueStart = QDateTime::currentDateTimeUtc();
+        finishAttempt();
+        return;
+    }
+    setState(State::Submitting, QStringLiteral("uploading keyframe"));
+    m_client->uploadImage(m_spec.keyframePath, QStringLiteral("gemdirect/") + m_spec.runId, this,
+                          [this](const comfy::UploadResult& r) {
+                              if (m_finished)
+                                  return;
+                              if (!r.error.isNull()) {
+                                  m_rec.errors << QStringLiteral("Keyframe upload failed: %1").arg(r.error.message);
+                                  m_rec.telemetry.queueStart = QDateTime::currentDateTimeUtc();
+                                  finishAttempt();
+                                  return;
+                              }
+                              // Always use the name the server returned: it renames on collisions.
+                              m_keyframeName = r.subfolder.isEmpty() ? r.name : r.subfolder + QLatin1Char('/') + r.name;
+                              post();
+                          });
+}
+
+void SceneAttempt::post()
+{
     comfy::WorkflowBuilder::SceneParams params = m_spec.params;
     params.seed = m_rec.seed;
     params.filenamePrefix = m_rec.framePrefix;
+    params.keyframeImage = m_keyframeName;
     params.jobId = m_spec.sceneId + QStringLiteral("_a") + QString::number(m_spec.attempt);
     QStringList buildWarnings;
     const QJsonObject graph = comfy::WorkflowBuilder::build(m_spec.profile, params, &buildWarnings);

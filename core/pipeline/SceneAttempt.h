@@ -35,6 +35,7 @@ struct AttemptSpec
     bool markerExpected = false;    // the graph ends in GemDirectSaveFrames and the server has it
     QueuePolicy policy;
     QString comfyOutputDir;         // local ComfyUI output directory, when the operator gave one
+    QString keyframePath;           // local image for profiles with a keyframe_image role
 };
 
 // Runs one attempt of one scene through the contract §2.2 steps: GPU before → build graph with a
@@ -81,6 +82,8 @@ private:
     void setState(State s, const QString& text = {});
     void readGpu(std::function<void(const GpuReading&)> then);
     void submit();
+    void uploadKeyframeThenPost();
+    void post();
     void onEvent(const comfy::ComfyEvent& ev);
     void onSocketConnected();
     void pollTick();
@@ -114,6 +117,7 @@ private:
     QString m_subfolder; // ComfyUI-relative folder of this attempt's outputs
     QString m_basename;  // file base name of this attempt's outputs
     QString m_attemptDirAbs;
+    QString m_keyframeName; // as returned by /upload/image
     int m_peakWindow = -1;
     GpuReading m_before;
 

@@ -4,6 +4,7 @@
 #include <QProcess>
 #include <QTcpServer>
 #include <QFile>
+#include <QImage>
 #include <QJsonDocument>
 #include <QScopeGuard>
 #include <QTest>
@@ -279,26 +280,30 @@ private Q_SLOTS:
         expectValid(o);
     }
 
-    void slowFramesForceACopyWithDebugFile()
+    void unstableFramesForceACopyWithDebugFile()
     {
         RunHarness h;
-        h.config.markerNodeInstalled = false;
-        // Frames keep arriving after completion: never stable within the retries.
-        h.config.faults << fault(QStringLiteral("slow-frames:scene-001_a1:1:400"));
+        h.config.markerNodeInstalled = false; // no marker: the stability window decides
+        h.config.faults << fault(QStringLiteral("slow-frames:scene-001_a1:1:100"));
         QVERIFY(h.startServer());
         gd::pipeline::QueuePolicy p = testPolicy();
-        p.stabilityWindowSeconds = 1.0;
-        p.stabilityRetries = 1;
-        const RunOutcome o = h.run(makeStory(1, 6), p);
+        // The newest frame is a few ms old when the check runs: with a 5 s window and no retries
+        // it can never be stable, so the copy is forced.
+        p.stabilityWindowSeconds = 5.0;
+        p.stabilityRetries = 0;
+        const RunOutcome o = h.run(makeStory(1, 4), p);
+        QCOMPARE(o.exitCode, 0);
         const auto& t = scene(o, 0).kept()->telemetry;
-        if (t.forcedCopyTriggered) {
-            QVERIFY(QFile::exists(QDir(o.runDir).filePath(t.forcedCopyDebugPath)));
-            QFile dbg(QDir(o.runDir).filePath(t.forcedCopyDebugPath));
-            QVERIFY(dbg.open(QIODevice::ReadOnly));
-            const QString text = QString::fromUtf8(dbg.readAll());
-            QVERIFY(text.contains(QStringLiteral("Candidate: ")));
-            QVERIFY(text.contains(QStringLiteral("Stability retries: 1")));
-        }
+        QVERIFY(t.forcedCopyTriggered);
+        QCOMPARE(scene(o, 0).kept()->frameCount, 4);
+        QVERIFY(t.forcedCopyDebugPath.startsWith(QStringLiteral("scene-001/forced-copy-debug-")));
+        QFile dbg(QDir(o.runDir).filePath(t.forcedCopyDebugPath));
+        QVERIFY(dbg.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(dbg.readAll());
+        QVERIFY2(text.contains(QStringLiteral("Candidate: ")) && text.contains(QStringLiteral("frames=4")), qPrintable(text));
+        QVERIFY(text.contains(QStringLiteral("Stability retries: 0")));
+        QVERIFY(text.contains(QStringLiteral("Scene prefix: gemdirect/")));
+        QVERIFY(t.fallbackNotes.contains(QStringLiteral("Forced copy after stability retries; see ") + t.forcedCopyDebugPath));
         expectValid(o);
     }
 
@@ -403,6 +408,68 @@ private Q_SLOTS:
         QVERIFY(f.open(QIODevice::ReadOnly));
         QJsonDocument::fromJson(f.readAll(), &pe);
         QCOMPARE(pe.error, QJsonParseError::NoError);
+    }
+
+    void videoOutputIsCountedFromTheContainer()
+    {
+        RunHarness h;
+        QVERIFY(h.startServer());
+        const QString dir = h.root.filePath(QStringLiteral("profiles"));
+        QDir().mkpath(dir);
+        const QByteArray graph = "{\"1\":{\"class_type\":\"CheckpointLoaderSimple\",\"inputs\":{\"ckpt_name\":\"m.safetensors\"}},"
+            "\"2\":{\"class_type\":\"CLIPTextEncode\",\"inputs\":{\"clip\":[\"1\",1],\"text\":\"\"}},"
+            "\"4\":{\"class_type\":\"EmptyLatentImage\",\"inputs\":{\"width\":320,\"height\":180,\"batch_size\":9}},"
+            "\"5\":{\"class_type\":\"KSampler\",\"inputs\":{\"model\":[\"1\",0],\"positive\":[\"2\",0],\"negative\":[\"2\",0],"
+            "\"latent_image\":[\"4\",0],\"seed\":1,\"steps\":2,\"cfg\":7.0,\"sampler_name\":\"euler\",\"scheduler\":\"normal\",\"denoise\":1.0}},"
+            "\"6\":{\"class_type\":\"VAEDecode\",\"inputs\":{\"samples\":[\"5\",0],\"vae\":[\"1\",2]}},"
+            "\"7\":{\"class_type\":\"CreateVideo\",\"inputs\":{\"images\":[\"6\",0],\"fps\":16}},"
+            "\"8\":{\"class_type\":\"SaveVideo\",\"inputs\":{\"video\":[\"7\",0],\"filename_prefix\":\"video/x\",\"format\":\"mp4\",\"codec\":\"h264\"}}}";
+        QFile g(dir + QStringLiteral("/clip.json"));
+        QVERIFY(g.open(QIODevice::WriteOnly));
+        g.write(graph);
+        g.close();
+        QFile prof(dir + QStringLiteral("/clip.profile.json"));
+        QVERIFY(prof.open(QIODevice::WriteOnly));
+        prof.write("{\"name\":\"clip\",\"outputKind\":\"video\",\"mapping\":{\"2:text\":\"prompt\",\"4:batch_size\":\"frame_count\","
+                   "\"5:seed\":\"seed\",\"8:filename_prefix\":\"filename_prefix\"}}");
+        prof.close();
+        for (const bool remote : {false, true}) {
+            h.remote = remote;
+            const RunOutcome o = h.run(makeStory(1, 9), testPolicy(), dir + QStringLiteral("/clip.json"));
+            QVERIFY2(o.exitCode == 0, qPrintable(o.message + scene(o, 0).attempts.value(0).errors.join(QLatin1Char('\n'))));
+            const auto* k = scene(o, 0).kept();
+            QCOMPARE(k->frameCount, 9);
+            QVERIFY(k->videoFile.endsWith(QStringLiteral(".mp4")));
+            QVERIFY(QFile::exists(QDir(o.runDir).filePath(k->videoFile)));
+            expectValid(o);
+        }
+    }
+
+    void keyframeIsUploadedAndInjected()
+    {
+        RunHarness h;
+        QVERIFY(h.startServer());
+        QImage kf(64, 64, QImage::Format_RGB32);
+        kf.fill(Qt::blue);
+        const QString storyDir = h.root.filePath(QStringLiteral("story"));
+        QDir().mkpath(storyDir);
+        QVERIFY(kf.save(storyDir + QStringLiteral("/kf.png")));
+        gd::story::Story story = makeStory(2, 5);
+        story.scenes[0].keyframe = QStringLiteral("kf.png");
+        const RunOutcome o = h.run(story, testPolicy(), QStringLiteral("svd-img2vid"), {}, 120000, {},
+                                   [&](gd::pipeline::RunOptions& opt) { opt.storyDir = storyDir; });
+        QCOMPARE(o.exitCode, 1); // scene 2 has no keyframe
+        QCOMPARE(scene(o, 0).kept()->frameCount, 5);
+        const QJsonObject sent = h.host.server()->lastGraph(scene(o, 0).kept()->promptId);
+        QString image;
+        for (const auto& node : sent)
+            if (node.toObject().value(QStringLiteral("class_type")).toString() == QLatin1String("LoadImage"))
+                image = node.toObject().value(QStringLiteral("inputs")).toObject().value(QStringLiteral("image")).toString();
+        QVERIFY2(image.endsWith(QStringLiteral("kf.png")) && image.startsWith(QStringLiteral("gemdirect/")), qPrintable(image));
+        const auto& s2 = scene(o, 1);
+        QCOMPARE(s2.attempts.size(), 1); // a missing keyframe is not worth a requeue
+        QVERIFY(s2.attempts.at(0).errors.join(QLatin1Char(' ')).contains(QStringLiteral("needs a keyframe image")));
+        expectValid(o);
     }
 };
 
