@@ -444,13 +444,13 @@ void RunController::finalizeScene()
     writeArtifacts();
     Q_EMIT sceneFinished(scene);
     if (m_cancelling) {
-        // Every remaining scene is recorded as cancelled, each with its lines.
-        while (m_sceneIndex + 1 < m_run.scenes.size()) {
+        // Every remaining scene is recorded as cancelled, each with its own lines.
+        if (m_sceneIndex + 1 < m_run.scenes.size()) {
             ++m_sceneIndex;
             finalizeScene();
-            return;
+        } else {
+            finishRun(RunExit::Interrupted, QString());
         }
-        finishRun(RunExit::Interrupted, QString());
         return;
     }
     nextScene();

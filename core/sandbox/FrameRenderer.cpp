@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 
 namespace gd::sandbox {
 
@@ -87,25 +88,31 @@ QImage FrameRenderer::render(const FrameLabel& label, const QSize& size)
 
     const quint32 hash = stableHash(label.title, label.seed);
     const int hue = int(hash % 360u);
-    const int sat = 140 + int((hash >> 9) % 80u);
-    const QColor base = QColor::fromHsv(hue, sat, 150);
-    const QColor accent = QColor::fromHsv((hue + 150) % 360, sat, 235);
+    const int sat = 150 + int((hash >> 9) % 90u);
+    const int val = 120 + int((hash >> 17) % 70u);
+    const QColor base = QColor::fromHsv(hue, sat, val);
+    const QColor accent = QColor::fromHsv((hue + 150) % 360, sat, 240);
 
-    // A soft vertical gradient plus a bright diagonal band whose position follows the frame number, so consecutive
-    // frames differ visibly and a sequence "moves" when played.
+    // Diagonal stripes whose phase advances with the frame number, plus a bright band sweeping left to right over the
+    // sequence: consecutive frames differ everywhere and a played sequence visibly moves.
     const double progress = frameCount > 1 ? double(frameNumber - 1) / double(frameCount - 1) : 0.0;
-    const double bandCentre = -0.25 * w + progress * 1.5 * w;
-    const double bandHalf = std::max(8.0, w / 10.0);
+    const double span = w + 0.5 * h;
+    const double bandCentre = progress * span;
+    const double bandHalf = std::max(8.0, w / 8.0);
+    const double period = std::max(12.0, w / 6.0);
+    const double phase = 2.0 * std::numbers::pi * double(frameNumber - 1) / 8.0;
     for (int y = 0; y < h; ++y) {
         auto* line = reinterpret_cast<QRgb*>(image.scanLine(y));
-        const double vertical = 0.65 + 0.35 * (1.0 - double(y) / double(h));
+        const double vertical = 0.7 + 0.3 * (1.0 - double(y) / double(h));
         for (int x = 0; x < w; ++x) {
-            const double d = std::abs((x + 0.5 * y) - bandCentre);
+            const double diagonal = x + 0.5 * y;
+            const double stripes = 0.85 + 0.15 * std::sin(2.0 * std::numbers::pi * diagonal / period - phase);
+            const double d = std::abs(diagonal - bandCentre);
             const double band = d < bandHalf ? 1.0 - d / bandHalf : 0.0;
-            const double keep = 1.0 - 0.7 * band;
-            const int r = int(base.red() * vertical * keep + accent.red() * 0.7 * band);
-            const int g = int(base.green() * vertical * keep + accent.green() * 0.7 * band);
-            const int b = int(base.blue() * vertical * keep + accent.blue() * 0.7 * band);
+            const double keep = vertical * stripes * (1.0 - 0.7 * band);
+            const int r = int(base.red() * keep + accent.red() * 0.7 * band);
+            const int g = int(base.green() * keep + accent.green() * 0.7 * band);
+            const int b = int(base.blue() * keep + accent.blue() * 0.7 * band);
             line[x] = qRgb(std::min(r, 255), std::min(g, 255), std::min(b, 255));
         }
     }

@@ -303,7 +303,8 @@ private Q_SLOTS:
     {
         QFETCH(QString, cls);
         QFETCH(QString, input);
-        const NodeClassSpec* spec = NodeCatalog::builtin().find(cls);
+        const NodeCatalog cat = NodeCatalog::builtin();
+        const NodeClassSpec* spec = cat.find(cls);
         QVERIFY(spec);
         const NodeInputSpec* in = spec->input(input);
         QVERIFY(in);
@@ -311,7 +312,8 @@ private Q_SLOTS:
         QVERIFY(in->anyValue);
         QVERIFY(!in->comboOptions().isEmpty());
         // Real combos (sampler, weight dtype, SaveVideo format) keep their list check.
-        QVERIFY(!NodeCatalog::builtin().find(QStringLiteral("KSampler"))->input(QStringLiteral("sampler_name"))->anyValue);
+        QVERIFY(!cat.find(QStringLiteral("KSampler"))->input(QStringLiteral("sampler_name"))->anyValue);
+        QVERIFY(!cat.find(QStringLiteral("SaveVideo"))->input(QStringLiteral("format"))->anyValue);
     }
 };
 
