@@ -10,6 +10,7 @@ class QTcpSocket;
 namespace gd::sandbox {
 
 class MiniHttpServer;
+struct HttpResponse;
 
 // One client TCP connection of MiniHttpServer: parses requests (Content-Length bodies, keep-alive, pipelining),
 // answers them through the server's handler, and hands WebSocket upgrades over untouched. The handshake bytes are
@@ -26,7 +27,7 @@ public:
 private:
     void onReadyRead();
     void finishRequest();
-    void writeResponseAndMaybeClose(const class HttpResponse& response, bool headOnly, bool keepAlive);
+    void writeResponseAndMaybeClose(const HttpResponse& response, bool headOnly, bool keepAlive);
 
     enum class State { ReadingHead, ReadingBody, Closed };
 

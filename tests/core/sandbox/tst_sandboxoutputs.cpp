@@ -72,6 +72,8 @@ private Q_SLOTS:
     void saveVideoWritesOneMp4();
     void vhsVideoCombineWritesGifsEntry();
     void previewImageGoesToTemp();
+    void bundledWorkflowsRun_data();
+    void bundledWorkflowsRun();
 };
 
 void TestSandboxOutputs::saveImageNamingAndCounters()
@@ -362,6 +364,55 @@ void TestSandboxOutputs::previewImageGoesToTemp()
     QVERIFY(filesUnder(f.out()).isEmpty());
     const Reply r = http.get(QStringLiteral("/view?filename=%1&type=temp").arg(image.value(QStringLiteral("filename")).toString()));
     QCOMPARE(r.status, 200);
+}
+
+void TestSandboxOutputs::bundledWorkflowsRun_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<bool>("accepted");
+    QTest::newRow("flux t2i") << QStringLiteral("image_flux_t2i.json") << true;
+    QTest::newRow("lumina t2i with string nodes") << QStringLiteral("image_netayume_lumina_t2iAPI.json") << true;
+    QTest::newRow("wan 2.2 fun inpaint") << QStringLiteral("video_wan2_2_5B_fun_inpaintAPI.json") << true;
+    QTest::newRow("wan 2.2 ti2v") << QStringLiteral("video_wan2_2_5B_ti2v.json") << true;
+    QTest::newRow("legacy graph with pysssss nodes") << QStringLiteral("text-to-video.json") << false;
+}
+
+void TestSandboxOutputs::bundledWorkflowsRun()
+{
+    QFETCH(QString, file);
+    QFETCH(bool, accepted);
+    QFile source(QStringLiteral(GD_TEST_DATA_DIR "/workflows/") + file);
+    QVERIFY2(source.open(QIODevice::ReadOnly), qPrintable(source.fileName()));
+    const QJsonObject graph = QJsonDocument::fromJson(source.readAll()).object();
+    QVERIFY(!graph.isEmpty());
+    ServerFixture f([](gd::sandbox::SandboxConfig& c) {
+        c.frameSize = QSize(32, 18);
+        c.stepDelayMs = 0;
+    });
+    // LoadImage validation needs the referenced keyframes in the input folder.
+    for (const QJsonValue& v : graph) {
+        const QJsonObject n = v.toObject();
+        if (n.value(QStringLiteral("class_type")).toString() != QLatin1String("LoadImage"))
+            continue;
+        QImage key(16, 16, QImage::Format_RGB32);
+        key.fill(Qt::darkCyan);
+        QVERIFY(key.save(QDir(f.server->config().inputDir).filePath(n.value(QStringLiteral("inputs")).toObject().value(QStringLiteral("image")).toString()), "PNG"));
+    }
+    Http http(f.url());
+    WsClient ws;
+    QVERIFY(ws.open(f.url(), QStringLiteral("out")));
+    const Reply r = http.postJson(QStringLiteral("/prompt"), promptBody(graph, QStringLiteral("out"), QStringLiteral("W")));
+    if (!accepted) {
+        QCOMPARE(r.status, 400);
+        QCOMPARE(r.json().value(QStringLiteral("error")).toObject().value(QStringLiteral("type")).toString(), QStringLiteral("invalid_prompt"));
+        return;
+    }
+    QVERIFY2(r.status == 200, r.body.constData());
+    QCOMPARE(r.json().value(QStringLiteral("node_errors")).toObject(), QJsonObject());
+    QVERIFY(ws.waitForDone(QStringLiteral("W"), 30000) >= 0);
+    QCOMPARE(ws.ofType(QStringLiteral("execution_success")).size(), 1);
+    QVERIFY(!ws.ofType(QStringLiteral("progress")).isEmpty());
+    QVERIFY(!filesUnder(f.out()).isEmpty());
 }
 
 QTEST_MAIN(TestSandboxOutputs)
