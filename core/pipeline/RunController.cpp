@@ -413,6 +413,9 @@ void RunController::finalizeScene()
             scene.warnings << e.message;
         }
     }
+    // history.json is the durable copy; a long run must not keep every graph in memory.
+    for (auto& a : scene.attempts)
+        a.historyEntry = QJsonObject();
     const int frames = kept ? kept->frameCount : 0;
     if (kept && frames < scene.frameFloor && !scene.warnings.contains(L::belowFloorWarning(frames, scene.frameFloor)))
         scene.warnings << L::belowFloorWarning(frames, scene.frameFloor);
