@@ -11,6 +11,7 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QFileInfo>
+#include <QFileSystemWatcher>
 #include <QFutureWatcher>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -572,12 +573,26 @@ void SceneAttempt::awaitMarker()
         }
     m_markerPath = sub.isEmpty() ? name : sub + QLatin1Char('/') + name;
     m_rec.telemetry.doneMarkerPath = m_markerPath;
+    if (!m_spec.comfyOutputDir.isEmpty()) {
+        // inotify wakes us the moment the marker is renamed into place; the timer in markerCheck()
+        // stays as the fallback for filesystems that deliver no events (network shares).
+        const QString dir = SafePath::join(m_spec.comfyOutputDir, sub, name).section(QLatin1Char('/'), 0, -2);
+        if (!dir.isEmpty() && QFileInfo(dir).isDir()) {
+            auto* watcher = new QFileSystemWatcher({dir}, this);
+            connect(watcher, &QFileSystemWatcher::directoryChanged, this, [this, watcher] {
+                if (!m_markerDone)
+                    markerCheck();
+                else
+                    watcher->deleteLater();
+            });
+        }
+    }
     markerCheck();
 }
 
 void SceneAttempt::markerCheck()
 {
-    if (m_finished)
+    if (m_finished || m_markerDone)
         return;
     auto retry = [this] {
         if (m_markerClock.elapsed() >= toMs(m_spec.policy.doneMarkerTimeoutSeconds)) {
@@ -586,7 +601,7 @@ void SceneAttempt::markerCheck()
         }
         m_markerTimer.disconnect();
         connect(&m_markerTimer, &QTimer::timeout, this, &SceneAttempt::markerCheck);
-        m_markerTimer.start(m_spec.comfyOutputDir.isEmpty() ? 500 : 100);
+        m_markerTimer.start(m_spec.comfyOutputDir.isEmpty() ? 500 : 250);
     };
     if (!m_spec.comfyOutputDir.isEmpty()) {
         const QString local = SafePath::join(m_spec.comfyOutputDir, m_markerPath.section(QLatin1Char('/'), 0, -2),
@@ -603,7 +618,7 @@ void SceneAttempt::markerCheck()
     comfy::OutputFile mf{QString(), QStringLiteral("done_marker"), m_markerPath.section(QLatin1Char('/'), -1),
                          m_markerPath.section(QLatin1Char('/'), 0, -2), QStringLiteral("output")};
     m_client->viewBytes(mf, kMaxMarkerBytes, this, [this, retry](const std::pair<QByteArray, Error>& r) {
-        if (m_finished)
+        if (m_finished || m_markerDone)
             return;
         if (r.second.isNull()) {
             markerFound(m_markerPath, QJsonDocument::fromJson(r.first).object());
@@ -615,6 +630,8 @@ void SceneAttempt::markerCheck()
 
 void SceneAttempt::markerFound(const QString& path, const QJsonObject& marker)
 {
+    m_markerDone = true;
+    m_markerTimer.stop();
     auto& t = m_rec.telemetry;
     t.doneMarkerDetected = true;
     t.doneMarkerPath = path;
@@ -628,6 +645,8 @@ void SceneAttempt::markerFound(const QString& path, const QJsonObject& marker)
 
 void SceneAttempt::markerGaveUp()
 {
+    m_markerDone = true;
+    m_markerTimer.stop();
     auto& t = m_rec.telemetry;
     t.doneMarkerWaitSeconds = m_markerClock.elapsed() / 1000.0;
     addNote(QStringLiteral("Done marker not found after %1 seconds (waited %2 seconds)")

@@ -129,6 +129,7 @@ private:
     bool m_executionFailed = false;
     bool m_successSeen = false;
     bool m_collectionFailed = false;
+    bool m_markerDone = false; // found or given up: later checks must not act
     QString m_outcome; // success | error | interrupted | unknown
     qint64 m_submitMs = 0;
     qint64 m_completedMs = 0;

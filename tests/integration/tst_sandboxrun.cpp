@@ -471,6 +471,27 @@ private Q_SLOTS:
         QVERIFY(s2.attempts.at(0).errors.join(QLatin1Char(' ')).contains(QStringLiteral("needs a keyframe image")));
         expectValid(o);
     }
+
+    void serverDeathIsBoundedAndLaterScenesAreTried()
+    {
+        RunHarness h;
+        h.config.stepDelayMs = 40;
+        h.config.faults << fault(QStringLiteral("die:scene-001_a1"));
+        QVERIFY(h.startServer());
+        gd::pipeline::QueuePolicy p = testPolicy();
+        p.maxWaitSeconds = 3;
+        const RunOutcome o = h.run(makeStory(2, 4), p, QStringLiteral("sandbox"), {}, 120000, {},
+                                   [](gd::pipeline::RunOptions& opt) { opt.reconnectWaitSeconds = 1; });
+        QCOMPARE(o.exitCode, 1);
+        QCOMPARE(o.record.scenes.size(), 2);
+        const QString e1 = scene(o, 0).attempts.at(0).errors.join(QLatin1Char('\n'));
+        QVERIFY2(!e1.isEmpty(), "the first scene names why it failed");
+        QCOMPARE(scene(o, 0).status, QStringLiteral("failed"));
+        QVERIFY(!scene(o, 1).attempts.isEmpty()); // still tried after the wait for a reconnect
+        QCOMPARE(scene(o, 1).status, QStringLiteral("failed"));
+        QVERIFY(o.seconds < 40);
+        expectValid(o);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestSandboxRun)
