@@ -23,12 +23,14 @@ QString defaultRunsRoot()
     const QString env = qEnvironmentVariable("GEMDIRECT_RUNS_ROOT");
     if (!env.isEmpty())
         return env;
-    return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath(QStringLiteral("runs"));
+    return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation))
+        .filePath(QStringLiteral("runs"));
 }
 
 QString userProfileDir()
 {
-    return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath(QStringLiteral("workflows"));
+    return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation))
+        .filePath(QStringLiteral("workflows"));
 }
 
 QString resolveInputPath(const QString& path)

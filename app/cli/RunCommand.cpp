@@ -2,7 +2,6 @@
 
 #include "CliCommon.h"
 #include "SignalWatcher.h"
-
 #include "comfy/ComfyClient.h"
 #include "common/Log.h"
 #include "gpu/GpuMonitor.h"
@@ -19,9 +18,7 @@
 #include <QHash>
 #include <QProcessEnvironment>
 #include <QTemporaryDir>
-
 #include <memory>
-
 #include <unistd.h>
 
 using namespace gd;
@@ -35,13 +32,19 @@ struct KnobOption
 };
 
 const KnobOption kKnobs[] = {
-    {"scene-max-wait", "History max wait per attempt, seconds (SCENE_MAX_WAIT_SECONDS; default 600, fast 30)."},
-    {"scene-history-max-attempts", "History request limit per attempt, 0 = unbounded (SCENE_HISTORY_MAX_ATTEMPTS)."},
-    {"scene-history-poll-interval", "History poll interval, seconds (SCENE_HISTORY_POLL_INTERVAL_SECONDS; default 2)."},
-    {"scene-post-execution-timeout", "Wait for the history entry after success, seconds (SCENE_POST_EXECUTION_TIMEOUT_SECONDS)."},
+    {"scene-max-wait",
+     "History max wait per attempt, seconds (SCENE_MAX_WAIT_SECONDS; default 600, fast 30)."},
+    {"scene-history-max-attempts",
+     "History request limit per attempt, 0 = unbounded (SCENE_HISTORY_MAX_ATTEMPTS)."},
+    {"scene-history-poll-interval",
+     "History poll interval, seconds (SCENE_HISTORY_POLL_INTERVAL_SECONDS; default 2)."},
+    {"scene-post-execution-timeout",
+     "Wait for the history entry after success, seconds (SCENE_POST_EXECUTION_TIMEOUT_SECONDS)."},
     {"scene-retry-budget", "Requeues per scene; 1 = two attempts (SCENE_RETRY_BUDGET)."},
-    {"frame-floor", "Minimum frames per scene; default: the scene's expectedFrames, else 25 (SCENE_FRAME_FLOOR)."},
-    {"done-marker-timeout", "Wait for the producer's done marker, seconds (SCENE_DONE_MARKER_TIMEOUT_SECONDS)."},
+    {"frame-floor",
+     "Minimum frames per scene; default: the scene's expectedFrames, else 25 (SCENE_FRAME_FLOOR)."},
+    {"done-marker-timeout",
+     "Wait for the producer's done marker, seconds (SCENE_DONE_MARKER_TIMEOUT_SECONDS)."},
     {"stability-window", "Newest frame must be this old before copying without a marker, seconds."},
     {"stability-retries", "Stability checks before a forced copy."},
 };
@@ -89,13 +92,15 @@ public:
     {
         QTextStream& o = cli::out();
         connect(c, &pipeline::RunController::message, this, [&o](const QString& m) { o << m << Qt::endl; });
-        connect(c, &pipeline::RunController::warning, this, [](const QString& m) { cli::err() << "WARNING: " << m << Qt::endl; });
+        connect(c, &pipeline::RunController::warning, this,
+                [](const QString& m) { cli::err() << "WARNING: " << m << Qt::endl; });
         connect(c, &pipeline::RunController::runDirectoryCreated, this,
                 [&o](const QString& d) { o << "Run directory created: " << d << Qt::endl; });
-        connect(c, &pipeline::RunController::attemptStarted, this, [this, &o](const QString& id, int a, int max) {
-            m_lastDecile[id] = -1;
-            o << "[" << id << "] attempt " << a << "/" << max << " started" << Qt::endl;
-        });
+        connect(c, &pipeline::RunController::attemptStarted, this,
+                [this, &o](const QString& id, int a, int max) {
+                    m_lastDecile[id] = -1;
+                    o << "[" << id << "] attempt " << a << "/" << max << " started" << Qt::endl;
+                });
         if (!quiet) {
             connect(c, &pipeline::RunController::sceneState, this,
                     [&o](const QString& id, const QString& s) { o << "[" << id << "] " << s << Qt::endl; });
@@ -106,21 +111,24 @@ public:
                             return;
                         m_lastDecile[id] = decile;
                         o << "[" << id << "] progress " << int(f * 100) << "%"
-                          << (detail.isEmpty() ? QString() : QStringLiteral(" (") + detail + QLatin1Char(')')) << Qt::endl;
+                          << (detail.isEmpty() ? QString() : QStringLiteral(" (") + detail + QLatin1Char(')'))
+                          << Qt::endl;
                     });
         }
-        connect(c, &pipeline::RunController::attemptFinished, this, [&o](const QString& id, const telemetry::AttemptRecord& a) {
-            o << "[" << id << "] attempt " << a.attempt << " " << a.status << ": frames=" << a.frameCount
-              << " duration=" << QString::number(a.durationSeconds, 'f', 1) << "s"
-              << " marker=" << (a.telemetry.doneMarkerDetected ? "yes" : "no")
-              << (a.telemetry.forcedCopyTriggered ? " forced-copy" : "") << Qt::endl;
-            for (const QString& e : a.errors)
-                o << "[" << id << "]   error: " << e << Qt::endl;
-        });
+        connect(c, &pipeline::RunController::attemptFinished, this,
+                [&o](const QString& id, const telemetry::AttemptRecord& a) {
+                    o << "[" << id << "] attempt " << a.attempt << " " << a.status
+                      << ": frames=" << a.frameCount
+                      << " duration=" << QString::number(a.durationSeconds, 'f', 1) << "s"
+                      << " marker=" << (a.telemetry.doneMarkerDetected ? "yes" : "no")
+                      << (a.telemetry.forcedCopyTriggered ? " forced-copy" : "") << Qt::endl;
+                    for (const QString& e : a.errors)
+                        o << "[" << id << "]   error: " << e << Qt::endl;
+                });
         connect(c, &pipeline::RunController::sceneFinished, this, [&o](const telemetry::SceneRecord& s) {
             const auto* k = s.kept();
-            o << "[" << s.sceneId << "] " << s.status << ": " << (k ? k->frameCount : 0) << "/" << s.frameFloor
-              << " frames, " << s.attempts.size() << " attempt(s)" << Qt::endl;
+            o << "[" << s.sceneId << "] " << s.status << ": " << (k ? k->frameCount : 0) << "/"
+              << s.frameFloor << " frames, " << s.attempts.size() << " attempt(s)" << Qt::endl;
         });
     }
 
@@ -134,24 +142,51 @@ int runCommand(const QStringList& arguments)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
-        "Render a story through ComfyUI: every scene is queued, watched to completion, its frames collected into the run "
+        "Render a story through ComfyUI: every scene is queued, watched to completion, its frames collected "
+        "into the run "
         "directory, and the telemetry contract written (artifact-metadata.json, run-summary.txt).\n\n"
         "Exit codes: 0 every scene succeeded, 1 some scene failed, 2 bad input or usage (nothing queued), "
         "3 ComfyUI unreachable, 130 interrupted (Ctrl-C)."));
     parser.addHelpOption();
     parser.addPositionalArgument(QStringLiteral("run"), QStringLiteral("The run command."));
-    parser.addOption({QStringLiteral("story"), QStringLiteral("story.json to render (bundled examples: examples/lighthouse.json)."), QStringLiteral("PATH")});
-    parser.addOption({QStringLiteral("comfy-url"), QStringLiteral("ComfyUI server URL (LOCAL_COMFY_URL; default http://127.0.0.1:8188)."), QStringLiteral("URL")});
-    parser.addOption({QStringLiteral("comfy-output-dir"), QStringLiteral("ComfyUI's output directory when it is on this machine: done markers are watched on disk and frames hard-linked (LOCAL_COMFY_OUTPUT_DIR)."), QStringLiteral("DIR")});
-    parser.addOption({QStringLiteral("comfy-token"), QStringLiteral("Bearer token for a reverse proxy in front of ComfyUI (LOCAL_COMFY_TOKEN)."), QStringLiteral("TOKEN")});
-    parser.addOption({QStringLiteral("workflow"), QStringLiteral("Workflow profile name or path (default: default)."), QStringLiteral("NAME|PATH")});
-    parser.addOption({QStringLiteral("runs-root"), QStringLiteral("Where run directories are created (default: the app data directory/runs)."), QStringLiteral("DIR")});
+    parser.addOption({QStringLiteral("story"),
+                      QStringLiteral("story.json to render (bundled examples: examples/lighthouse.json)."),
+                      QStringLiteral("PATH")});
+    parser.addOption({QStringLiteral("comfy-url"),
+                      QStringLiteral("ComfyUI server URL (LOCAL_COMFY_URL; default http://127.0.0.1:8188)."),
+                      QStringLiteral("URL")});
+    parser.addOption({QStringLiteral("comfy-output-dir"),
+                      QStringLiteral("ComfyUI's output directory when it is on this machine: done markers "
+                                     "are watched on disk and frames hard-linked (LOCAL_COMFY_OUTPUT_DIR)."),
+                      QStringLiteral("DIR")});
+    parser.addOption(
+        {QStringLiteral("comfy-token"),
+         QStringLiteral("Bearer token for a reverse proxy in front of ComfyUI (LOCAL_COMFY_TOKEN)."),
+         QStringLiteral("TOKEN")});
+    parser.addOption({QStringLiteral("workflow"),
+                      QStringLiteral("Workflow profile name or path (default: default)."),
+                      QStringLiteral("NAME|PATH")});
+    parser.addOption(
+        {QStringLiteral("runs-root"),
+         QStringLiteral("Where run directories are created (default: the app data directory/runs)."),
+         QStringLiteral("DIR")});
     parser.addOption({QStringLiteral("fast"), QStringLiteral("Use the FastIteration queue policy preset.")});
-    parser.addOption({QStringLiteral("sandbox"), QStringLiteral("Render with the built-in ComfyUI stand-in (no GPU, no server needed).")});
-    parser.addOption({QStringLiteral("sandbox-fault"), QStringLiteral("Inject a sandbox fault: kind[:match[:times[:param]]] (repeatable). Kinds: ") + sandbox::FaultRule::kindNames().join(QStringLiteral(", ")), QStringLiteral("SPEC")});
-    parser.addOption({QStringLiteral("sandbox-remote"), QStringLiteral("With --sandbox: collect frames over HTTP (/view) as from a remote server.")});
-    parser.addOption({QStringLiteral("sandbox-no-marker-node"), QStringLiteral("With --sandbox: pretend the GemDirectSaveFrames node is not installed.")});
-    parser.addOption({QStringLiteral("quiet"), QStringLiteral("Print scene results only, no per-state progress.")});
+    parser.addOption(
+        {QStringLiteral("sandbox"),
+         QStringLiteral("Render with the built-in ComfyUI stand-in (no GPU, no server needed).")});
+    parser.addOption(
+        {QStringLiteral("sandbox-fault"),
+         QStringLiteral("Inject a sandbox fault: kind[:match[:times[:param]]] (repeatable). Kinds: ") +
+             sandbox::FaultRule::kindNames().join(QStringLiteral(", ")),
+         QStringLiteral("SPEC")});
+    parser.addOption(
+        {QStringLiteral("sandbox-remote"),
+         QStringLiteral("With --sandbox: collect frames over HTTP (/view) as from a remote server.")});
+    parser.addOption(
+        {QStringLiteral("sandbox-no-marker-node"),
+         QStringLiteral("With --sandbox: pretend the GemDirectSaveFrames node is not installed.")});
+    parser.addOption(
+        {QStringLiteral("quiet"), QStringLiteral("Print scene results only, no per-state progress.")});
     parser.addOption({QStringLiteral("verbose"), QStringLiteral("Debug logging on stderr.")});
     for (const auto& k : kKnobs)
         parser.addOption({QLatin1String(k.name), QLatin1String(k.help), QStringLiteral("N")});
@@ -171,8 +206,9 @@ int runCommand(const QStringList& arguments)
     QStringList errors;
     if (!parser.isSet(QStringLiteral("story")))
         errors << QStringLiteral("--story PATH is required");
-    pipeline::QueuePolicy policy = parser.isSet(QStringLiteral("fast")) ? pipeline::QueuePolicy::fastIteration()
-                                                                         : pipeline::QueuePolicy::standard();
+    pipeline::QueuePolicy policy = parser.isSet(QStringLiteral("fast"))
+                                       ? pipeline::QueuePolicy::fastIteration()
+                                       : pipeline::QueuePolicy::standard();
     policy.applyEnvironment(env, &errors);
     for (const auto& k : kKnobs)
         if (parser.isSet(QLatin1String(k.name)))
@@ -212,13 +248,17 @@ int runCommand(const QStringList& arguments)
     pipeline::RunOptions opt;
     opt.story = *story;
     opt.storyDir = QFileInfo(cli::resolveInputPath(parser.value(QStringLiteral("story")))).absolutePath();
-    opt.runsRoot = parser.isSet(QStringLiteral("runs-root")) ? parser.value(QStringLiteral("runs-root")) : cli::defaultRunsRoot();
-    opt.comfyOutputDir = parser.isSet(QStringLiteral("comfy-output-dir")) ? parser.value(QStringLiteral("comfy-output-dir"))
-                                                                           : env.value(QStringLiteral("LOCAL_COMFY_OUTPUT_DIR"));
-    opt.bearerToken = parser.isSet(QStringLiteral("comfy-token")) ? parser.value(QStringLiteral("comfy-token"))
-                                                                   : env.value(QStringLiteral("LOCAL_COMFY_TOKEN"));
-    opt.workflow = parser.isSet(QStringLiteral("workflow")) ? parser.value(QStringLiteral("workflow"))
-                                                            : (useSandbox ? QStringLiteral("sandbox") : QStringLiteral("default"));
+    opt.runsRoot = parser.isSet(QStringLiteral("runs-root")) ? parser.value(QStringLiteral("runs-root"))
+                                                             : cli::defaultRunsRoot();
+    opt.comfyOutputDir = parser.isSet(QStringLiteral("comfy-output-dir"))
+                             ? parser.value(QStringLiteral("comfy-output-dir"))
+                             : env.value(QStringLiteral("LOCAL_COMFY_OUTPUT_DIR"));
+    opt.bearerToken = parser.isSet(QStringLiteral("comfy-token"))
+                          ? parser.value(QStringLiteral("comfy-token"))
+                          : env.value(QStringLiteral("LOCAL_COMFY_TOKEN"));
+    opt.workflow = parser.isSet(QStringLiteral("workflow"))
+                       ? parser.value(QStringLiteral("workflow"))
+                       : (useSandbox ? QStringLiteral("sandbox") : QStringLiteral("default"));
     opt.profileSearchDirs = {cli::userProfileDir()};
     opt.policy = policy;
     opt.llmHealth.status = QStringLiteral("skipped");
@@ -231,7 +271,8 @@ int runCommand(const QStringList& arguments)
     if (useSandbox) {
         QDir().mkpath(opt.runsRoot);
         // Inside the runs root so frames can be hard-linked (same filesystem).
-        sandboxDir = std::make_unique<QTemporaryDir>(QDir(opt.runsRoot).filePath(QStringLiteral(".sandbox-XXXXXX")));
+        sandboxDir =
+            std::make_unique<QTemporaryDir>(QDir(opt.runsRoot).filePath(QStringLiteral(".sandbox-XXXXXX")));
         sandbox::SandboxConfig cfg;
         cfg.outputDir = QDir(sandboxDir->path()).filePath(QStringLiteral("output"));
         cfg.markerNodeInstalled = !parser.isSet(QStringLiteral("sandbox-no-marker-node"));
@@ -263,16 +304,17 @@ int runCommand(const QStringList& arguments)
         controller->cancel();
     });
     int exitCode = 0;
-    QObject::connect(controller, &pipeline::RunController::finished, controller, [&](int code, const QString& msg) {
-        exitCode = code;
-        if (code == int(pipeline::RunExit::BadInput) || code == int(pipeline::RunExit::Unreachable))
-            cli::err() << "error: " << msg << Qt::endl;
-        else
-            cli::out() << "Run finished: " << msg << Qt::endl;
-        if (!controller->runDir().isEmpty())
-            cli::out() << "Run directory: " << QDir(controller->runDir()).absolutePath() << Qt::endl;
-        QCoreApplication::exit(code);
-    });
+    QObject::connect(
+        controller, &pipeline::RunController::finished, controller, [&](int code, const QString& msg) {
+            exitCode = code;
+            if (code == int(pipeline::RunExit::BadInput) || code == int(pipeline::RunExit::Unreachable))
+                cli::err() << "error: " << msg << Qt::endl;
+            else
+                cli::out() << "Run finished: " << msg << Qt::endl;
+            if (!controller->runDir().isEmpty())
+                cli::out() << "Run directory: " << QDir(controller->runDir()).absolutePath() << Qt::endl;
+            QCoreApplication::exit(code);
+        });
     QMetaObject::invokeMethod(controller, &pipeline::RunController::start, Qt::QueuedConnection);
     QCoreApplication::exec();
     delete controller;

@@ -2,7 +2,7 @@
 
 #include "CliCommon.h"
 #include "RunCommand.h"
-
+#include "SignalWatcher.h"
 #include "comfy/LegacyProfileImporter.h"
 #include "comfy/WorkflowProfileLoader.h"
 #include "common/Log.h"
@@ -16,8 +16,6 @@
 #include <QFile>
 #include <QJsonDocument>
 
-#include "SignalWatcher.h"
-
 using namespace gd;
 
 namespace {
@@ -27,7 +25,8 @@ const char* kUsage =
     "\n"
     "Commands:\n"
     "  run        Render a story through ComfyUI (or --sandbox) and write the run directory\n"
-    "  validate   Check a run directory against the telemetry contract (exit 0 valid, 1 violations, 2 missing)\n"
+    "  validate   Check a run directory against the telemetry contract (exit 0 valid, 1 violations, 2 "
+    "missing)\n"
     "  sandbox    Start a stand-in server: `gemdirect sandbox comfyui --port 8188 --output-dir DIR`\n"
     "  profile    Workflow profiles: `profile list`, `profile import FILE [-o DIR]`\n"
     "\n"
@@ -36,8 +35,9 @@ const char* kUsage =
 int validateCommand(const QStringList& args)
 {
     QCommandLineParser p;
-    p.setApplicationDescription(QStringLiteral("Validate a run directory against the telemetry contract (§5).\n"
-                                               "Exit codes: 0 valid, 1 violations (one ERROR line each), 2 no such run."));
+    p.setApplicationDescription(
+        QStringLiteral("Validate a run directory against the telemetry contract (§5).\n"
+                       "Exit codes: 0 valid, 1 violations (one ERROR line each), 2 no such run."));
     p.addHelpOption();
     p.addPositionalArgument(QStringLiteral("validate"), QString());
     p.addPositionalArgument(QStringLiteral("RUN_DIR"), QStringLiteral("The run directory."));
@@ -59,16 +59,25 @@ int validateCommand(const QStringList& args)
 int sandboxCommand(const QStringList& args)
 {
     QCommandLineParser p;
-    p.setApplicationDescription(QStringLiteral("Run a protocol-faithful stand-in server on loopback until Ctrl-C.\n"
-                                               "  gemdirect sandbox comfyui --port 8188 --output-dir DIR"));
+    p.setApplicationDescription(
+        QStringLiteral("Run a protocol-faithful stand-in server on loopback until Ctrl-C.\n"
+                       "  gemdirect sandbox comfyui --port 8188 --output-dir DIR"));
     p.addHelpOption();
     p.addPositionalArgument(QStringLiteral("sandbox"), QString());
     p.addPositionalArgument(QStringLiteral("comfyui"), QStringLiteral("Which server to stand in for."));
-    p.addOption({QStringLiteral("port"), QStringLiteral("TCP port on 127.0.0.1 (default 8188)."), QStringLiteral("PORT"), QStringLiteral("8188")});
-    p.addOption({QStringLiteral("output-dir"), QStringLiteral("ComfyUI output directory (default ./sandbox-output)."), QStringLiteral("DIR"), QStringLiteral("sandbox-output")});
-    p.addOption({QStringLiteral("fault"), QStringLiteral("Inject a fault: kind[:match[:times[:param]]] (repeatable). Kinds: ") + sandbox::FaultRule::kindNames().join(QStringLiteral(", ")), QStringLiteral("SPEC")});
-    p.addOption({QStringLiteral("no-marker-node"), QStringLiteral("Pretend GemDirectSaveFrames is not installed.")});
-    p.addOption({QStringLiteral("step-delay-ms"), QStringLiteral("Delay per sampler step (default 10)."), QStringLiteral("MS")});
+    p.addOption({QStringLiteral("port"), QStringLiteral("TCP port on 127.0.0.1 (default 8188)."),
+                 QStringLiteral("PORT"), QStringLiteral("8188")});
+    p.addOption({QStringLiteral("output-dir"),
+                 QStringLiteral("ComfyUI output directory (default ./sandbox-output)."),
+                 QStringLiteral("DIR"), QStringLiteral("sandbox-output")});
+    p.addOption({QStringLiteral("fault"),
+                 QStringLiteral("Inject a fault: kind[:match[:times[:param]]] (repeatable). Kinds: ") +
+                     sandbox::FaultRule::kindNames().join(QStringLiteral(", ")),
+                 QStringLiteral("SPEC")});
+    p.addOption(
+        {QStringLiteral("no-marker-node"), QStringLiteral("Pretend GemDirectSaveFrames is not installed.")});
+    p.addOption({QStringLiteral("step-delay-ms"), QStringLiteral("Delay per sampler step (default 10)."),
+                 QStringLiteral("MS")});
     if (!p.parse(args)) {
         cli::err() << "gemdirect sandbox: " << p.errorText() << Qt::endl;
         return 2;
@@ -108,7 +117,8 @@ int sandboxCommand(const QStringList& args)
         cli::err() << "gemdirect sandbox: " << e << Qt::endl;
         return 3;
     }
-    cli::out() << "Sandbox ComfyUI listening on " << host.url().toString() << " (output: " << cfg.outputDir << ")" << Qt::endl;
+    cli::out() << "Sandbox ComfyUI listening on " << host.url().toString() << " (output: " << cfg.outputDir
+               << ")" << Qt::endl;
     cli::out() << "Press Ctrl-C to stop." << Qt::endl;
     SignalWatcher signals;
     QObject::connect(&signals, &SignalWatcher::interrupted, qApp, [] { QCoreApplication::exit(0); });
@@ -120,14 +130,17 @@ int sandboxCommand(const QStringList& args)
 int profileCommand(const QStringList& args)
 {
     QCommandLineParser p;
-    p.setApplicationDescription(QStringLiteral(
-        "Workflow profiles.\n  gemdirect profile list\n  gemdirect profile import legacy-profiles.json [-o DIR]\n"
-        "Import converts the earlier app's profiles (workflowJson + mapping) into <name>.json + <name>.profile.json."));
+    p.setApplicationDescription(QStringLiteral("Workflow profiles.\n  gemdirect profile list\n  gemdirect "
+                                               "profile import legacy-profiles.json [-o DIR]\n"
+                                               "Import converts the earlier app's profiles (workflowJson + "
+                                               "mapping) into <name>.json + <name>.profile.json."));
     p.addHelpOption();
     p.addPositionalArgument(QStringLiteral("profile"), QString());
     p.addPositionalArgument(QStringLiteral("action"), QStringLiteral("list | import"));
     p.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("legacy-profiles.json (import)"));
-    p.addOption({{QStringLiteral("o"), QStringLiteral("output-dir")}, QStringLiteral("Where imported profiles go (default: the app's workflows folder)."), QStringLiteral("DIR")});
+    p.addOption({{QStringLiteral("o"), QStringLiteral("output-dir")},
+                 QStringLiteral("Where imported profiles go (default: the app's workflows folder)."),
+                 QStringLiteral("DIR")});
     if (!p.parse(args)) {
         cli::err() << "gemdirect profile: " << p.errorText() << Qt::endl;
         return 2;
@@ -143,7 +156,8 @@ int profileCommand(const QStringList& args)
         for (const QString& name : comfy::WorkflowProfileLoader::builtinNames()) {
             QStringList errs;
             auto prof = comfy::WorkflowProfileLoader::resolve(name, {}, &errs);
-            cli::out() << "  " << name << (prof ? QStringLiteral(" — ") + prof->description : QString()) << Qt::endl;
+            cli::out() << "  " << name << (prof ? QStringLiteral(" — ") + prof->description : QString())
+                       << Qt::endl;
         }
         const QDir user(cli::userProfileDir());
         const QStringList own = user.entryList({QStringLiteral("*.profile.json")}, QDir::Files, QDir::Name);
@@ -160,18 +174,20 @@ int profileCommand(const QStringList& args)
     }
     QFile f(pos.at(2));
     if (!f.open(QIODevice::ReadOnly)) {
-        cli::err() << "gemdirect profile import: cannot open " << pos.at(2) << ": " << f.errorString() << Qt::endl;
+        cli::err() << "gemdirect profile import: cannot open " << pos.at(2) << ": " << f.errorString()
+                   << Qt::endl;
         return 2;
     }
     QJsonParseError pe{};
     const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &pe);
     if (pe.error != QJsonParseError::NoError || !doc.isObject()) {
-        cli::err() << "gemdirect profile import: " << pos.at(2) << " is not a JSON object (" << pe.errorString() << " at offset "
-                   << pe.offset << ")" << Qt::endl;
+        cli::err() << "gemdirect profile import: " << pos.at(2) << " is not a JSON object ("
+                   << pe.errorString() << " at offset " << pe.offset << ")" << Qt::endl;
         return 2;
     }
     const auto result = comfy::LegacyProfileImporter::import(doc.object());
-    const QString dir = p.isSet(QStringLiteral("output-dir")) ? p.value(QStringLiteral("output-dir")) : cli::userProfileDir();
+    const QString dir =
+        p.isSet(QStringLiteral("output-dir")) ? p.value(QStringLiteral("output-dir")) : cli::userProfileDir();
     int written = 0;
     for (const auto& prof : result.profiles) {
         const Error e = comfy::LegacyProfileImporter::writeProfile(prof, dir);
@@ -180,7 +196,8 @@ int profileCommand(const QStringList& args)
             continue;
         }
         ++written;
-        cli::out() << "imported " << prof.name << " -> " << QDir(dir).filePath(prof.name + QStringLiteral(".json")) << Qt::endl;
+        cli::out() << "imported " << prof.name << " -> "
+                   << QDir(dir).filePath(prof.name + QStringLiteral(".json")) << Qt::endl;
     }
     for (const QString& problem : result.problems)
         cli::out() << "note: " << problem << Qt::endl;
@@ -198,7 +215,8 @@ int main(int argc, char** argv)
     QCoreApplication::setApplicationVersion(QStringLiteral(GD_APP_VERSION));
     const QStringList args = QCoreApplication::arguments();
     const QString cmd = args.value(1);
-    if (cmd.isEmpty() || cmd == QLatin1String("help") || cmd == QLatin1String("--help") || cmd == QLatin1String("-h")) {
+    if (cmd.isEmpty() || cmd == QLatin1String("help") || cmd == QLatin1String("--help") ||
+        cmd == QLatin1String("-h")) {
         cli::out() << kUsage;
         return cmd.isEmpty() ? 2 : 0;
     }

@@ -26,7 +26,8 @@ QJsonObject parseObject(const QByteArray& body, Error* error, const QString& wha
     if (pe.error != QJsonParseError::NoError || !doc.isObject()) {
         *error = {QStringLiteral("protocol"),
                   QStringLiteral("%1: the server answered with invalid JSON (%2 at offset %3)")
-                      .arg(what, pe.error != QJsonParseError::NoError ? pe.errorString() : QStringLiteral("not an object"))
+                      .arg(what, pe.error != QJsonParseError::NoError ? pe.errorString()
+                                                                      : QStringLiteral("not an object"))
                       .arg(pe.offset),
                   {{QStringLiteral("body"), QString::fromUtf8(body.left(512))}}};
         return {};
@@ -36,7 +37,8 @@ QJsonObject parseObject(const QByteArray& body, Error* error, const QString& wha
 } // namespace
 
 ComfyClient::ComfyClient(const QUrl& url, QObject* parent)
-    : QObject(parent), m_url(url), m_clientId(QUuid::createUuid().toString(QUuid::WithoutBraces).remove(QLatin1Char('-'))),
+    : QObject(parent), m_url(url),
+      m_clientId(QUuid::createUuid().toString(QUuid::WithoutBraces).remove(QLatin1Char('-'))),
       m_http(new net::HttpClient(url, this))
 {
     m_limits.idleTimeoutMs = 30000;
@@ -245,7 +247,8 @@ void ComfyClient::onTextMessage(const QString& text)
 
 // --- HTTP ------------------------------------------------------------------------------------
 
-void ComfyClient::whenDone(net::HttpJob* job, QObject* ctx, std::function<void(net::HttpJob*, const Error&)> body)
+void ComfyClient::whenDone(net::HttpJob* job, QObject* ctx,
+                           std::function<void(net::HttpJob*, const Error&)> body)
 {
     QPointer<QObject> guard(ctx);
     auto shared = std::make_shared<std::function<void(net::HttpJob*, const Error&)>>(std::move(body));
@@ -264,18 +267,20 @@ void ComfyClient::systemStats(QObject* ctx, Callback<std::pair<QJsonObject, Erro
     net::HttpLimits lim = m_limits;
     lim.idleTimeoutMs = std::min(lim.idleTimeoutMs, 10000);
     lim.totalTimeoutMs = std::min(lim.totalTimeoutMs, 10000);
-    whenDone(m_http->get(QStringLiteral("/system_stats"), {}, lim), ctx, [done](net::HttpJob* job, const Error& e) {
-        if (!e.isNull())
-            return done({{}, e});
-        Error pe;
-        const QJsonObject o = parseObject(job->body(), &pe, job->description());
-        done({o, pe});
-    });
+    whenDone(m_http->get(QStringLiteral("/system_stats"), {}, lim), ctx,
+             [done](net::HttpJob* job, const Error& e) {
+                 if (!e.isNull())
+                     return done({{}, e});
+                 Error pe;
+                 const QJsonObject o = parseObject(job->body(), &pe, job->description());
+                 done({o, pe});
+             });
 }
 
 void ComfyClient::objectInfo(const QString& classType, QObject* ctx, Callback<std::pair<bool, Error>> done)
 {
-    const QString path = QStringLiteral("/object_info/") + QString::fromLatin1(QUrl::toPercentEncoding(classType));
+    const QString path =
+        QStringLiteral("/object_info/") + QString::fromLatin1(QUrl::toPercentEncoding(classType));
     whenDone(m_http->get(path, {}, m_limits), ctx, [done, classType](net::HttpJob* job, const Error& e) {
         if (!e.isNull())
             return done({false, e});
@@ -303,14 +308,17 @@ SubmitResult ComfyClient::parseSubmitResponse(int httpStatus, const QByteArray& 
         return r;
     }
     if (!pe.isNull()) {
-        r.error = {QStringLiteral("http"), QStringLiteral("POST /prompt: HTTP %1").arg(httpStatus),
-                   {{QStringLiteral("status"), httpStatus}, {QStringLiteral("body"), QString::fromUtf8(body.left(2048))}}};
+        r.error = {QStringLiteral("http"),
+                   QStringLiteral("POST /prompt: HTTP %1").arg(httpStatus),
+                   {{QStringLiteral("status"), httpStatus},
+                    {QStringLiteral("body"), QString::fromUtf8(body.left(2048))}}};
         return r;
     }
     const QJsonObject err = o.value(QStringLiteral("error")).toObject();
     r.nodeErrors = o.value(QStringLiteral("node_errors")).toObject();
     r.validationFailure = httpStatus == 400;
-    QJsonObject detail{{QStringLiteral("status"), httpStatus}, {QStringLiteral("error"), err},
+    QJsonObject detail{{QStringLiteral("status"), httpStatus},
+                       {QStringLiteral("error"), err},
                        {QStringLiteral("node_errors"), r.nodeErrors}};
     r.error = {httpStatus == 400 ? QStringLiteral("validation") : QStringLiteral("http"),
                describeNodeErrors(err, r.nodeErrors), detail};
@@ -346,7 +354,8 @@ QString ComfyClient::describeNodeErrors(const QJsonObject& error, const QJsonObj
     return text + QStringLiteral(": ") + parts.join(QStringLiteral("; "));
 }
 
-void ComfyClient::submit(const QJsonObject& graph, const QString& promptId, QObject* ctx, Callback<SubmitResult> done)
+void ComfyClient::submit(const QJsonObject& graph, const QString& promptId, QObject* ctx,
+                         Callback<SubmitResult> done)
 {
     QJsonObject body{{QStringLiteral("prompt"), graph},
                      {QStringLiteral("client_id"), m_clientId},
@@ -380,27 +389,28 @@ void ComfyClient::history(const QString& promptId, QObject* ctx, Callback<Histor
 
 void ComfyClient::queue(QObject* ctx, Callback<QueueResult> done)
 {
-    whenDone(m_http->get(QStringLiteral("/queue"), {}, m_limits), ctx, [done](net::HttpJob* job, const Error& e) {
-        QueueResult r;
-        if (!e.isNull()) {
-            r.error = e;
-            return done(r);
-        }
-        const QJsonObject o = parseObject(job->body(), &r.error, job->description());
-        // Queue items are tuples parsed by index; newer servers append elements (§3.3).
-        auto ids = [](const QJsonArray& items) {
-            QStringList out;
-            for (const QJsonValue v : items) {
-                const QJsonArray item = v.toArray();
-                if (item.size() > 1 && item.at(1).isString())
-                    out << item.at(1).toString();
-            }
-            return out;
-        };
-        r.running = ids(o.value(QStringLiteral("queue_running")).toArray());
-        r.pending = ids(o.value(QStringLiteral("queue_pending")).toArray());
-        done(r);
-    });
+    whenDone(m_http->get(QStringLiteral("/queue"), {}, m_limits), ctx,
+             [done](net::HttpJob* job, const Error& e) {
+                 QueueResult r;
+                 if (!e.isNull()) {
+                     r.error = e;
+                     return done(r);
+                 }
+                 const QJsonObject o = parseObject(job->body(), &r.error, job->description());
+                 // Queue items are tuples parsed by index; newer servers append elements (§3.3).
+                 auto ids = [](const QJsonArray& items) {
+                     QStringList out;
+                     for (const QJsonValue v : items) {
+                         const QJsonArray item = v.toArray();
+                         if (item.size() > 1 && item.at(1).isString())
+                             out << item.at(1).toString();
+                     }
+                     return out;
+                 };
+                 r.running = ids(o.value(QStringLiteral("queue_running")).toArray());
+                 r.pending = ids(o.value(QStringLiteral("queue_pending")).toArray());
+                 done(r);
+             });
 }
 
 void ComfyClient::interrupt(const QString& promptId, QObject* ctx, Callback<Error> done)
@@ -422,7 +432,8 @@ void ComfyClient::deleteFromQueue(const QStringList& promptIds, QObject* ctx, Ca
 
 void ComfyClient::freeMemory(bool unloadModels, bool freeMem, QObject* ctx, Callback<Error> done)
 {
-    QJsonObject body{{QStringLiteral("unload_models"), unloadModels}, {QStringLiteral("free_memory"), freeMem}};
+    QJsonObject body{{QStringLiteral("unload_models"), unloadModels},
+                     {QStringLiteral("free_memory"), freeMem}};
     whenDone(m_http->postJson(QStringLiteral("/free"), QJsonDocument(body), m_limits), ctx,
              [done](net::HttpJob*, const Error& e) { done(e); });
 }
@@ -438,7 +449,8 @@ QUrlQuery viewQuery(const OutputFile& file)
 }
 } // namespace
 
-void ComfyClient::view(const OutputFile& file, const QString& destPath, qint64 maxBytes, QObject* ctx, Callback<Error> done)
+void ComfyClient::view(const OutputFile& file, const QString& destPath, qint64 maxBytes, QObject* ctx,
+                       Callback<Error> done)
 {
     net::HttpLimits lim = m_limits;
     lim.maxResponseBytes = maxBytes;
@@ -453,29 +465,36 @@ void ComfyClient::viewBytes(const OutputFile& file, qint64 maxBytes, QObject* ct
     net::HttpLimits lim = m_limits;
     lim.maxResponseBytes = maxBytes;
     whenDone(m_http->get(QStringLiteral("/view"), viewQuery(file), lim), ctx,
-             [done](net::HttpJob* job, const Error& e) { done({e.isNull() ? job->body() : QByteArray(), e}); });
+             [done](net::HttpJob* job, const Error& e) {
+                 done({e.isNull() ? job->body() : QByteArray(), e});
+             });
 }
 
-void ComfyClient::uploadImage(const QString& filePath, const QString& subfolder, QObject* ctx, Callback<UploadResult> done)
+void ComfyClient::uploadImage(const QString& filePath, const QString& subfolder, QObject* ctx,
+                              Callback<UploadResult> done)
 {
     auto* file = new QFile(filePath);
     if (!file->open(QIODevice::ReadOnly)) {
         UploadResult r;
-        r.error = {QStringLiteral("io"), QStringLiteral("Cannot read %1: %2").arg(filePath, file->errorString()), {}};
+        r.error = {QStringLiteral("io"),
+                   QStringLiteral("Cannot read %1: %2").arg(filePath, file->errorString()),
+                   {}};
         delete file;
         return done(r);
     }
     auto* multi = new QHttpMultiPart(QHttpMultiPart::FormDataType);
     QHttpPart image;
-    image.setHeader(QNetworkRequest::ContentDispositionHeader,
-                    QStringLiteral("form-data; name=\"image\"; filename=\"%1\"").arg(QFileInfo(filePath).fileName()));
+    image.setHeader(
+        QNetworkRequest::ContentDispositionHeader,
+        QStringLiteral("form-data; name=\"image\"; filename=\"%1\"").arg(QFileInfo(filePath).fileName()));
     image.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/octet-stream"));
     image.setBodyDevice(file);
     file->setParent(multi);
     multi->append(image);
     auto field = [multi](const char* name, const QString& value) {
         QHttpPart p;
-        p.setHeader(QNetworkRequest::ContentDispositionHeader, QStringLiteral("form-data; name=\"%1\"").arg(QLatin1String(name)));
+        p.setHeader(QNetworkRequest::ContentDispositionHeader,
+                    QStringLiteral("form-data; name=\"%1\"").arg(QLatin1String(name)));
         p.setBody(value.toUtf8());
         multi->append(p);
     };
@@ -494,7 +513,9 @@ void ComfyClient::uploadImage(const QString& filePath, const QString& subfolder,
                  r.subfolder = o.value(QStringLiteral("subfolder")).toString();
                  r.type = o.value(QStringLiteral("type")).toString();
                  if (r.error.isNull() && r.name.isEmpty())
-                     r.error = {QStringLiteral("protocol"), QStringLiteral("POST /upload/image: no name in the answer"), {}};
+                     r.error = {QStringLiteral("protocol"),
+                                QStringLiteral("POST /upload/image: no name in the answer"),
+                                {}};
                  done(r);
              });
 }
@@ -532,7 +553,8 @@ QString ComfyClient::executionErrorText(const QJsonObject& data)
     const QString type = data.value(QStringLiteral("exception_type")).toString();
     const QString message = data.value(QStringLiteral("exception_message")).toString().trimmed();
     return QStringLiteral("execution_error in node %1 (%2): %3%4")
-        .arg(data.value(QStringLiteral("node_id")).toString(), data.value(QStringLiteral("node_type")).toString(),
+        .arg(data.value(QStringLiteral("node_id")).toString(),
+             data.value(QStringLiteral("node_type")).toString(),
              type.isEmpty() ? QString() : type + QStringLiteral(": "), message);
 }
 

@@ -12,7 +12,6 @@
 #include <QStringList>
 #include <QTimer>
 #include <QUrl>
-
 #include <functional>
 
 class QWebSocket;
@@ -22,17 +21,17 @@ namespace gd::comfy {
 // Result of POST /prompt (spec/comfyui-api.md §2.3/2.4).
 struct SubmitResult
 {
-    Error error;            // null on 200
-    QString promptId;       // the id the server uses (normally ours)
+    Error error;      // null on 200
+    QString promptId; // the id the server uses (normally ours)
     double number = 0;
-    QJsonObject nodeErrors; // may be non-empty on 200 (partial success)
+    QJsonObject nodeErrors;         // may be non-empty on 200 (partial success)
     bool validationFailure = false; // 400 with the §2.4 shape: never worth a requeue
 };
 
 struct HistoryResult
 {
     Error error;
-    bool found = false;     // false for `{}`: queued, running, unknown or not yet written
+    bool found = false; // false for `{}`: queued, running, unknown or not yet written
     QJsonObject entry;
 };
 
@@ -55,10 +54,10 @@ struct UploadResult
 struct OutputFile
 {
     QString nodeId;
-    QString key;       // images | gifs | done_marker | ...
+    QString key; // images | gifs | done_marker | ...
     QString filename;
     QString subfolder;
-    QString type;      // output | temp | input
+    QString type; // output | temp | input
 };
 
 // The client of one ComfyUI server: HTTP calls and one WebSocket with a stable clientId.
@@ -69,7 +68,13 @@ class ComfyClient : public QObject
 {
     Q_OBJECT
 public:
-    enum class SocketState { Closed, Connecting, Open, Reconnecting };
+    enum class SocketState
+    {
+        Closed,
+        Connecting,
+        Open,
+        Reconnecting
+    };
     Q_ENUM(SocketState)
 
     explicit ComfyClient(const QUrl& url, QObject* parent = nullptr);
@@ -82,7 +87,11 @@ public:
     QUrl url() const { return m_url; }
     QString clientId() const { return m_clientId; }
     void setBearerToken(const QString& token);
-    void setRequestTimeoutMs(int ms) { m_limits.idleTimeoutMs = ms; m_limits.totalTimeoutMs = 4 * ms; }
+    void setRequestTimeoutMs(int ms)
+    {
+        m_limits.idleTimeoutMs = ms;
+        m_limits.totalTimeoutMs = 4 * ms;
+    }
 
     // --- WebSocket -------------------------------------------------------------------------
     void openSocket();
@@ -106,13 +115,17 @@ public:
     void deleteFromQueue(const QStringList& promptIds, QObject* ctx, Callback<Error> done);
     void freeMemory(bool unloadModels, bool freeMemory, QObject* ctx, Callback<Error> done);
     // GET /view into `destPath` (streamed, capped at `maxBytes`).
-    void view(const OutputFile& file, const QString& destPath, qint64 maxBytes, QObject* ctx, Callback<Error> done);
-    void viewBytes(const OutputFile& file, qint64 maxBytes, QObject* ctx, Callback<std::pair<QByteArray, Error>> done);
-    void uploadImage(const QString& filePath, const QString& subfolder, QObject* ctx, Callback<UploadResult> done);
+    void view(const OutputFile& file, const QString& destPath, qint64 maxBytes, QObject* ctx,
+              Callback<Error> done);
+    void viewBytes(const OutputFile& file, qint64 maxBytes, QObject* ctx,
+                   Callback<std::pair<QByteArray, Error>> done);
+    void uploadImage(const QString& filePath, const QString& subfolder, QObject* ctx,
+                     Callback<UploadResult> done);
 
     // --- pure helpers (tested without a server) -------------------------------------------
     static SubmitResult parseSubmitResponse(int httpStatus, const QByteArray& body, const QString& sentId);
-    // "Prompt outputs failed validation: node 4 (CheckpointLoaderSimple) input ckpt_name: Value not in list: ..."
+    // "Prompt outputs failed validation: node 4 (CheckpointLoaderSimple) input ckpt_name: Value not in list:
+    // ..."
     static QString describeNodeErrors(const QJsonObject& error, const QJsonObject& nodeErrors);
     // Every list item with `filename` under any key except `animated`, in node order.
     static QVector<OutputFile> outputFiles(const QJsonObject& outputsByNode);

@@ -29,13 +29,13 @@ struct ComfyEvent
 
     Type type = Type::Other;
     QString typeName;
-    QString promptId;      // empty when the message carries none (e.g. reconnect `executing{node}`)
-    QString node;          // executing/progress/executed node id
+    QString promptId;        // empty when the message carries none (e.g. reconnect `executing{node}`)
+    QString node;            // executing/progress/executed node id
     bool nodeIsNull = false; // executing{node:null} = the prompt is done (any outcome)
-    int value = 0;         // progress value
-    int max = 0;           // progress max
+    int value = 0;           // progress value
+    int max = 0;             // progress max
     int queueRemaining = -1; // status
-    QJsonObject data;      // the raw `data` object
+    QJsonObject data;        // the raw `data` object
     QDateTime receivedAt;
 
     static ComfyEvent fromJson(const QJsonObject& message);

@@ -14,10 +14,12 @@ Error AtomicFile::write(const QString& path, const QByteArray& data)
 {
     const QFileInfo info(path);
     if (!QDir().mkpath(info.absolutePath()))
-        return {QStringLiteral("io"), QStringLiteral("Cannot create directory %1").arg(info.absolutePath()), {}};
+        return {
+            QStringLiteral("io"), QStringLiteral("Cannot create directory %1").arg(info.absolutePath()), {}};
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
-        return {QStringLiteral("io"), QStringLiteral("Cannot write %1: %2").arg(path, file.errorString()), {}};
+        return {
+            QStringLiteral("io"), QStringLiteral("Cannot write %1: %2").arg(path, file.errorString()), {}};
     if (file.write(data) != data.size() || !file.flush()) {
         const QString reason = file.errorString();
         file.cancelWriting();
@@ -31,7 +33,8 @@ Error AtomicFile::write(const QString& path, const QByteArray& data)
     }
 #endif
     if (!file.commit())
-        return {QStringLiteral("io"), QStringLiteral("Cannot write %1: %2").arg(path, file.errorString()), {}};
+        return {
+            QStringLiteral("io"), QStringLiteral("Cannot write %1: %2").arg(path, file.errorString()), {}};
     return {};
 }
 

@@ -1,12 +1,10 @@
 #include "common/Log.h"
 
+#include <QDir>
+#include <mutex>
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-
-#include <QDir>
-
-#include <mutex>
 #include <vector>
 
 namespace gd::log {

@@ -1,10 +1,8 @@
 #pragma once
 
-#include <spdlog/logger.h>
-
 #include <QString>
-
 #include <memory>
+#include <spdlog/logger.h>
 #include <string>
 
 namespace gd::log {

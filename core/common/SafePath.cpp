@@ -15,8 +15,8 @@ bool hasControlChars(const QString& s)
 }
 bool looksAbsolute(const QString& s)
 {
-    return s.startsWith(QLatin1Char('/')) || s.startsWith(QLatin1Char('\\'))
-           || (s.size() >= 2 && s.at(1) == QLatin1Char(':'));
+    return s.startsWith(QLatin1Char('/')) || s.startsWith(QLatin1Char('\\')) ||
+           (s.size() >= 2 && s.at(1) == QLatin1Char(':'));
 }
 } // namespace
 
@@ -24,7 +24,8 @@ bool SafePath::isSafeFileName(const QString& name)
 {
     if (name.isEmpty() || name == QLatin1String(".") || name == QLatin1String(".."))
         return false;
-    if (name.contains(QLatin1Char('/')) || name.contains(QLatin1Char('\\')) || name.contains(QLatin1Char(':')))
+    if (name.contains(QLatin1Char('/')) || name.contains(QLatin1Char('\\')) ||
+        name.contains(QLatin1Char(':')))
         return false;
     return !hasControlChars(name);
 }

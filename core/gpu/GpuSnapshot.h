@@ -5,7 +5,6 @@
 #include <QMetaType>
 #include <QString>
 #include <QStringList>
-
 #include <optional>
 
 namespace gd::gpu {
@@ -16,7 +15,7 @@ struct GpuSnapshot
 {
     QString source = QStringLiteral("missing"); // nvml | nvidia-smi | system_stats | missing
     QString name;
-    QString type;                               // "cuda" for NVIDIA, or /system_stats' device type
+    QString type; // "cuda" for NVIDIA, or /system_stats' device type
     std::optional<int> index;
     std::optional<qint64> vramTotalBytes;
     std::optional<qint64> vramFreeBytes;
@@ -24,7 +23,7 @@ struct GpuSnapshot
     std::optional<int> utilizationPercent;
     std::optional<int> temperatureC;
     QDateTime takenAt;
-    QStringList notes;                          // why a source was skipped (for logs and telemetry)
+    QStringList notes; // why a source was skipped (for logs and telemetry)
 
     bool hasVram() const { return vramFreeBytes.has_value(); }
 };

@@ -1,7 +1,6 @@
 #include "net/Backoff.h"
 
 #include <QRandomGenerator>
-
 #include <algorithm>
 
 namespace gd::net {

@@ -73,7 +73,8 @@ HttpJob* HttpClient::postJson(const QString& path, const QJsonDocument& body, co
     const QUrl url = urlFor(path);
     QNetworkRequest req = makeRequest(url);
     req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
-    return new HttpJob(m_nam->post(req, body.toJson(QJsonDocument::Compact)), limits, describe("POST", url), this);
+    return new HttpJob(m_nam->post(req, body.toJson(QJsonDocument::Compact)), limits, describe("POST", url),
+                       this);
 }
 
 HttpJob* HttpClient::postMultipart(const QString& path, QHttpMultiPart* multipart, const HttpLimits& limits)

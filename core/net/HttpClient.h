@@ -5,9 +5,9 @@
 #include <QByteArray>
 #include <QHash>
 #include <QJsonDocument>
+#include <QNetworkRequest>
 #include <QObject>
 #include <QUrl>
-#include <QNetworkRequest>
 #include <QUrlQuery>
 
 class QNetworkAccessManager;

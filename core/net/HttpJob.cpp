@@ -16,11 +16,13 @@ HttpJob::HttpJob(QNetworkReply* reply, const HttpLimits& limits, const QString& 
     m_totalTimer.setSingleShot(true);
     connect(&m_idleTimer, &QTimer::timeout, this, [this] {
         fail({QStringLiteral("timeout"),
-              QStringLiteral("%1: no data for %2 s").arg(m_what).arg(m_limits.idleTimeoutMs / 1000.0), {}});
+              QStringLiteral("%1: no data for %2 s").arg(m_what).arg(m_limits.idleTimeoutMs / 1000.0),
+              {}});
     });
     connect(&m_totalTimer, &QTimer::timeout, this, [this] {
         fail({QStringLiteral("timeout"),
-              QStringLiteral("%1: not finished after %2 s").arg(m_what).arg(m_limits.totalTimeoutMs / 1000.0), {}});
+              QStringLiteral("%1: not finished after %2 s").arg(m_what).arg(m_limits.totalTimeoutMs / 1000.0),
+              {}});
     });
     if (m_limits.idleTimeoutMs > 0)
         m_idleTimer.start(m_limits.idleTimeoutMs);
@@ -67,7 +69,8 @@ void HttpJob::onReadyRead()
     m_received += chunk.size();
     if (m_limits.maxResponseBytes > 0 && m_received > m_limits.maxResponseBytes) {
         fail({QStringLiteral("oversized"),
-              QStringLiteral("%1: response larger than %2 bytes").arg(m_what).arg(m_limits.maxResponseBytes), {}});
+              QStringLiteral("%1: response larger than %2 bytes").arg(m_what).arg(m_limits.maxResponseBytes),
+              {}});
         return;
     }
     const int status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
@@ -77,14 +80,16 @@ void HttpJob::onReadyRead()
             m_downloadFile.setFileName(m_downloadPath + QStringLiteral(".part"));
             if (!m_downloadFile.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
                 fail({QStringLiteral("io"),
-                      QStringLiteral("Cannot write %1: %2").arg(m_downloadFile.fileName(), m_downloadFile.errorString()),
+                      QStringLiteral("Cannot write %1: %2")
+                          .arg(m_downloadFile.fileName(), m_downloadFile.errorString()),
                       {}});
                 return;
             }
         }
         if (m_downloadFile.write(chunk) != chunk.size()) {
             fail({QStringLiteral("io"),
-                  QStringLiteral("Cannot write %1: %2").arg(m_downloadFile.fileName(), m_downloadFile.errorString()),
+                  QStringLiteral("Cannot write %1: %2")
+                      .arg(m_downloadFile.fileName(), m_downloadFile.errorString()),
                   {}});
             return;
         }
@@ -105,10 +110,11 @@ void HttpJob::onFinished()
     const auto netError = m_reply->error();
     if (m_status == 0 && netError != QNetworkReply::NoError) {
         QString kind = QStringLiteral("network");
-        if (netError == QNetworkReply::ConnectionRefusedError || netError == QNetworkReply::HostNotFoundError
-            || netError == QNetworkReply::TimeoutError)
+        if (netError == QNetworkReply::ConnectionRefusedError ||
+            netError == QNetworkReply::HostNotFoundError || netError == QNetworkReply::TimeoutError)
             kind = QStringLiteral("unreachable");
-        fail({kind, QStringLiteral("%1: %2").arg(m_what, m_reply->errorString()),
+        fail({kind,
+              QStringLiteral("%1: %2").arg(m_what, m_reply->errorString()),
               {{QStringLiteral("networkError"), int(netError)}}});
         return;
     }
@@ -122,7 +128,9 @@ void HttpJob::onFinished()
         if (!m_downloadFile.isOpen()) { // empty body: still produce the (empty) file
             m_downloadFile.setFileName(m_downloadPath + QStringLiteral(".part"));
             if (!m_downloadFile.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
-                fail({QStringLiteral("io"), QStringLiteral("Cannot write %1").arg(m_downloadFile.fileName()), {}});
+                fail({QStringLiteral("io"),
+                      QStringLiteral("Cannot write %1").arg(m_downloadFile.fileName()),
+                      {}});
                 return;
             }
         }

@@ -6,14 +6,12 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <vector>
-
 #include <fcntl.h>
 #include <unistd.h>
+#include <vector>
 
 namespace gd::pipeline {
 

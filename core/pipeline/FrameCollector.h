@@ -19,10 +19,10 @@ public:
     };
     struct Result
     {
-        QStringList frames;          // file names inside attemptDir, sorted
-        QString videoFile;           // file name of the video output, if any
-        int videoFrameCount = 0;     // read from the container (VideoProbe)
-        QString videoError;          // why the video does not count (e.g. under 10 KB: failed encode)
+        QStringList frames;      // file names inside attemptDir, sorted
+        QString videoFile;       // file name of the video output, if any
+        int videoFrameCount = 0; // read from the container (VideoProbe)
+        QString videoError;      // why the video does not count (e.g. under 10 KB: failed encode)
         QStringList warnings;
         QStringList errors;
         int hardLinked = 0;

@@ -4,9 +4,10 @@
 
 namespace gd::pipeline {
 
-FrameDownloader::FrameDownloader(comfy::ComfyClient* client, QVector<comfy::OutputFile> files, QString attemptDir,
-                                 qint64 maxBytesPerFile, QObject* parent)
-    : QObject(parent), m_client(client), m_files(std::move(files)), m_dir(std::move(attemptDir)), m_maxBytes(maxBytesPerFile)
+FrameDownloader::FrameDownloader(comfy::ComfyClient* client, QVector<comfy::OutputFile> files,
+                                 QString attemptDir, qint64 maxBytesPerFile, QObject* parent)
+    : QObject(parent), m_client(client), m_files(std::move(files)), m_dir(std::move(attemptDir)),
+      m_maxBytes(maxBytesPerFile)
 {
 }
 

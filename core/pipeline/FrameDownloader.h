@@ -14,8 +14,8 @@ class FrameDownloader : public QObject
 {
     Q_OBJECT
 public:
-    FrameDownloader(comfy::ComfyClient* client, QVector<comfy::OutputFile> files, QString attemptDir, qint64 maxBytesPerFile,
-                    QObject* parent = nullptr);
+    FrameDownloader(comfy::ComfyClient* client, QVector<comfy::OutputFile> files, QString attemptDir,
+                    qint64 maxBytesPerFile, QObject* parent = nullptr);
     void start();
     QStringList downloadedFiles() const { return m_done; }
 

@@ -8,22 +8,24 @@ namespace gd::pipeline {
 namespace {
 quint32 le32(const char* p)
 {
-    return quint32(quint8(p[0])) | (quint32(quint8(p[1])) << 8) | (quint32(quint8(p[2])) << 16) | (quint32(quint8(p[3])) << 24);
+    return quint32(quint8(p[0])) | (quint32(quint8(p[1])) << 8) | (quint32(quint8(p[2])) << 16) |
+           (quint32(quint8(p[3])) << 24);
 }
 } // namespace
 
 bool FrameVerifier::isImageName(const QString& fileName)
 {
     const QString n = fileName.toLower();
-    return n.endsWith(QLatin1String(".png")) || n.endsWith(QLatin1String(".jpg")) || n.endsWith(QLatin1String(".jpeg"))
-           || n.endsWith(QLatin1String(".webp"));
+    return n.endsWith(QLatin1String(".png")) || n.endsWith(QLatin1String(".jpg")) ||
+           n.endsWith(QLatin1String(".jpeg")) || n.endsWith(QLatin1String(".webp"));
 }
 
 bool FrameVerifier::isVideoName(const QString& fileName)
 {
     const QString n = fileName.toLower();
-    return n.endsWith(QLatin1String(".mp4")) || n.endsWith(QLatin1String(".webm")) || n.endsWith(QLatin1String(".mov"))
-           || n.endsWith(QLatin1String(".mkv")) || n.endsWith(QLatin1String(".gif"));
+    return n.endsWith(QLatin1String(".mp4")) || n.endsWith(QLatin1String(".webm")) ||
+           n.endsWith(QLatin1String(".mov")) || n.endsWith(QLatin1String(".mkv")) ||
+           n.endsWith(QLatin1String(".gif"));
 }
 
 FrameVerifier::Result FrameVerifier::verify(const QString& path)

@@ -60,23 +60,38 @@ QStringList QueuePolicy::validate() const
 {
     QStringList e;
     if (!(maxWaitSeconds > 0))
-        e << QStringLiteral("scene max wait (--scene-max-wait / SCENE_MAX_WAIT_SECONDS) must be greater than 0, got %1").arg(maxWaitSeconds);
+        e << QStringLiteral(
+                 "scene max wait (--scene-max-wait / SCENE_MAX_WAIT_SECONDS) must be greater than 0, got %1")
+                 .arg(maxWaitSeconds);
     if (historyMaxAttempts < 0)
-        e << QStringLiteral("history max attempts (--scene-history-max-attempts / SCENE_HISTORY_MAX_ATTEMPTS) must not be negative, got %1").arg(historyMaxAttempts);
+        e << QStringLiteral("history max attempts (--scene-history-max-attempts / "
+                            "SCENE_HISTORY_MAX_ATTEMPTS) must not be negative, got %1")
+                 .arg(historyMaxAttempts);
     if (pollIntervalSeconds < 0.1)
-        e << QStringLiteral("history poll interval (--scene-history-poll-interval / SCENE_HISTORY_POLL_INTERVAL_SECONDS) must be at least 0.1 s, got %1").arg(pollIntervalSeconds);
+        e << QStringLiteral("history poll interval (--scene-history-poll-interval / "
+                            "SCENE_HISTORY_POLL_INTERVAL_SECONDS) must be at least 0.1 s, got %1")
+                 .arg(pollIntervalSeconds);
     if (postExecutionTimeoutSeconds < 0)
-        e << QStringLiteral("post-execution timeout (--scene-post-execution-timeout / SCENE_POST_EXECUTION_TIMEOUT_SECONDS) must not be negative, got %1").arg(postExecutionTimeoutSeconds);
+        e << QStringLiteral("post-execution timeout (--scene-post-execution-timeout / "
+                            "SCENE_POST_EXECUTION_TIMEOUT_SECONDS) must not be negative, got %1")
+                 .arg(postExecutionTimeoutSeconds);
     if (sceneRetryBudget < 0)
-        e << QStringLiteral("scene retry budget (--scene-retry-budget / SCENE_RETRY_BUDGET) must not be negative, got %1").arg(sceneRetryBudget);
+        e << QStringLiteral("scene retry budget (--scene-retry-budget / SCENE_RETRY_BUDGET) must not be "
+                            "negative, got %1")
+                 .arg(sceneRetryBudget);
     if (frameFloor < 0)
-        e << QStringLiteral("frame floor (--frame-floor / SCENE_FRAME_FLOOR) must not be negative, got %1").arg(frameFloor);
+        e << QStringLiteral("frame floor (--frame-floor / SCENE_FRAME_FLOOR) must not be negative, got %1")
+                 .arg(frameFloor);
     if (doneMarkerTimeoutSeconds < 0)
-        e << QStringLiteral("done-marker timeout (--done-marker-timeout / SCENE_DONE_MARKER_TIMEOUT_SECONDS) must not be negative, got %1").arg(doneMarkerTimeoutSeconds);
+        e << QStringLiteral("done-marker timeout (--done-marker-timeout / SCENE_DONE_MARKER_TIMEOUT_SECONDS) "
+                            "must not be negative, got %1")
+                 .arg(doneMarkerTimeoutSeconds);
     if (stabilityWindowSeconds < 0)
-        e << QStringLiteral("stability window (--stability-window) must not be negative, got %1").arg(stabilityWindowSeconds);
+        e << QStringLiteral("stability window (--stability-window) must not be negative, got %1")
+                 .arg(stabilityWindowSeconds);
     if (stabilityRetries < 0)
-        e << QStringLiteral("stability retries (--stability-retries) must not be negative, got %1").arg(stabilityRetries);
+        e << QStringLiteral("stability retries (--stability-retries) must not be negative, got %1")
+                 .arg(stabilityRetries);
     return e;
 }
 

@@ -21,8 +21,9 @@ namespace gd::pipeline {
 namespace {
 QString installHint()
 {
-    return QStringLiteral("install it by copying the gemdirect_nodes folder (resources/comfyui/gemdirect_nodes in the "
-                          "gemDirect sources) into <ComfyUI>/custom_nodes/ and restarting ComfyUI");
+    return QStringLiteral(
+        "install it by copying the gemdirect_nodes folder (resources/comfyui/gemdirect_nodes in the "
+        "gemDirect sources) into <ComfyUI>/custom_nodes/ and restarting ComfyUI");
 }
 } // namespace
 
@@ -59,13 +60,14 @@ void RunController::preflightProfile()
     QStringList errors;
     auto profile = comfy::WorkflowProfileLoader::resolve(m_opt.workflow, m_opt.profileSearchDirs, &errors);
     if (!profile) {
-        fail(RunExit::BadInput, QStringLiteral("Workflow '%1' cannot be used:\n  %2").arg(m_opt.workflow, errors.join(QStringLiteral("\n  "))));
+        fail(RunExit::BadInput, QStringLiteral("Workflow '%1' cannot be used:\n  %2")
+                                    .arg(m_opt.workflow, errors.join(QStringLiteral("\n  "))));
         return;
     }
     const QStringList problems = comfy::WorkflowProfileLoader::validate(*profile);
     if (!problems.isEmpty()) {
-        fail(RunExit::BadInput,
-             QStringLiteral("Workflow '%1' is invalid:\n  %2").arg(m_opt.workflow, problems.join(QStringLiteral("\n  "))));
+        fail(RunExit::BadInput, QStringLiteral("Workflow '%1' is invalid:\n  %2")
+                                    .arg(m_opt.workflow, problems.join(QStringLiteral("\n  "))));
         return;
     }
     m_profile = *profile;
@@ -77,17 +79,20 @@ void RunController::preflightServer()
     Q_EMIT message(QStringLiteral("Connecting to ComfyUI at %1 ...").arg(m_client->url().toString()));
     m_client->systemStats(this, [this](const std::pair<QJsonObject, Error>& r) {
         if (!r.second.isNull()) {
-            fail(RunExit::Unreachable,
-                 QStringLiteral("ComfyUI is not reachable at %1: %2\nStart ComfyUI (for example `python main.py --listen "
-                                "127.0.0.1 --port 8188`), or point --comfy-url / LOCAL_COMFY_URL at it.")
-                     .arg(m_client->url().toString(), r.second.message));
+            fail(
+                RunExit::Unreachable,
+                QStringLiteral(
+                    "ComfyUI is not reachable at %1: %2\nStart ComfyUI (for example `python main.py --listen "
+                    "127.0.0.1 --port 8188`), or point --comfy-url / LOCAL_COMFY_URL at it.")
+                    .arg(m_client->url().toString(), r.second.message));
             return;
         }
         const QJsonObject system = r.first.value(QStringLiteral("system")).toObject();
         QString err;
         const auto gpu = gpu::SystemStatsParser::parse(r.first, &err);
         m_systemSummary = QStringLiteral("ComfyUI %1 at %2%3")
-                              .arg(system.value(QStringLiteral("comfyui_version")).toString(QStringLiteral("(version unknown)")),
+                              .arg(system.value(QStringLiteral("comfyui_version"))
+                                       .toString(QStringLiteral("(version unknown)")),
                                    m_client->url().toString(),
                                    gpu ? QStringLiteral(", device %1").arg(gpu->name) : QString());
         Q_EMIT message(QStringLiteral("Connected: ") + m_systemSummary);
@@ -105,46 +110,53 @@ void RunController::checkClasses()
     auto missing = std::make_shared<QStringList>();
     auto errors = std::make_shared<QStringList>();
     for (const QString& cls : classes) {
-        m_client->objectInfo(cls, this, [this, cls, pending, missing, errors](const std::pair<bool, Error>& r) {
-            if (!r.second.isNull())
-                errors->append(QStringLiteral("%1: %2").arg(cls, r.second.message));
-            else if (!r.first)
-                missing->append(cls);
-            if (--*pending > 0)
-                return;
-            if (!errors->isEmpty()) {
-                fail(RunExit::Unreachable, QStringLiteral("ComfyUI at %1 did not answer the node checks: %2")
-                                               .arg(m_client->url().toString(), errors->join(QStringLiteral("; "))));
-                return;
-            }
-            missing->sort();
-            const QString marker = comfy::WorkflowProfile::markerClass();
-            m_markerExpected = !m_profile.markerNodeId().isEmpty();
-            if (missing->contains(marker)) {
-                missing->removeAll(marker);
-                QString markerNode;
-                m_profile.graph = comfy::WorkflowBuilder::replaceMarkerNode(m_profile.graph, &markerNode);
-                m_markerExpected = false;
-                m_run.warnings << QStringLiteral("ComfyUI at %1 does not have the %2 node: frames are saved with a core "
-                                                 "SaveImage and collected after the stability window instead of on a done "
-                                                 "marker. To get done markers, %3.")
-                                      .arg(m_client->url().toString(), marker, installHint());
-                Q_EMIT warning(m_run.warnings.last());
-            }
-            if (!missing->isEmpty()) {
-                fail(RunExit::BadInput,
-                     QStringLiteral("Workflow '%1' uses node classes that ComfyUI at %2 does not have: %3. Install the custom "
-                                    "node packages that provide them (ComfyUI Manager → Install Missing Custom Nodes) and "
-                                    "restart ComfyUI, or choose another --workflow. Nothing was queued.")
-                         .arg(m_profile.name, m_client->url().toString(), missing->join(QStringLiteral(", "))));
-                return;
-            }
-            if (!m_opt.useDoneMarkers)
-                m_markerExpected = false;
-            if (!createRunDirectory())
-                return;
-            beginScenes();
-        });
+        m_client->objectInfo(
+            cls, this, [this, cls, pending, missing, errors](const std::pair<bool, Error>& r) {
+                if (!r.second.isNull())
+                    errors->append(QStringLiteral("%1: %2").arg(cls, r.second.message));
+                else if (!r.first)
+                    missing->append(cls);
+                if (--*pending > 0)
+                    return;
+                if (!errors->isEmpty()) {
+                    fail(RunExit::Unreachable,
+                         QStringLiteral("ComfyUI at %1 did not answer the node checks: %2")
+                             .arg(m_client->url().toString(), errors->join(QStringLiteral("; "))));
+                    return;
+                }
+                missing->sort();
+                const QString marker = comfy::WorkflowProfile::markerClass();
+                m_markerExpected = !m_profile.markerNodeId().isEmpty();
+                if (missing->contains(marker)) {
+                    missing->removeAll(marker);
+                    QString markerNode;
+                    m_profile.graph = comfy::WorkflowBuilder::replaceMarkerNode(m_profile.graph, &markerNode);
+                    m_markerExpected = false;
+                    m_run.warnings
+                        << QStringLiteral(
+                               "ComfyUI at %1 does not have the %2 node: frames are saved with a core "
+                               "SaveImage and collected after the stability window instead of on a done "
+                               "marker. To get done markers, %3.")
+                               .arg(m_client->url().toString(), marker, installHint());
+                    Q_EMIT warning(m_run.warnings.last());
+                }
+                if (!missing->isEmpty()) {
+                    fail(RunExit::BadInput,
+                         QStringLiteral("Workflow '%1' uses node classes that ComfyUI at %2 does not have: "
+                                        "%3. Install the custom "
+                                        "node packages that provide them (ComfyUI Manager → Install Missing "
+                                        "Custom Nodes) and "
+                                        "restart ComfyUI, or choose another --workflow. Nothing was queued.")
+                             .arg(m_profile.name, m_client->url().toString(),
+                                  missing->join(QStringLiteral(", "))));
+                    return;
+                }
+                if (!m_opt.useDoneMarkers)
+                    m_markerExpected = false;
+                if (!createRunDirectory())
+                    return;
+                beginScenes();
+            });
     }
     if (classes.isEmpty())
         fail(RunExit::BadInput, QStringLiteral("Workflow '%1' has no nodes").arg(m_profile.name));
@@ -163,7 +175,8 @@ bool RunController::createRunDirectory()
     // mkdir (not mkpath) fails when the directory exists: that is what makes the id unique.
     for (int n = 2; !root.mkdir(runId); ++n) {
         if (n > 1000) {
-            fail(RunExit::BadInput, QStringLiteral("Cannot create a run directory under %1").arg(root.absolutePath()));
+            fail(RunExit::BadInput,
+                 QStringLiteral("Cannot create a run directory under %1").arg(root.absolutePath()));
             return false;
         }
         runId = base + QLatin1Char('-') + QString::number(n);
@@ -200,8 +213,9 @@ bool RunController::createRunDirectory()
         m_run.scenes.push_back(r);
     }
 
-    const Error storyErr = AtomicFile::write(QDir(m_run.runDir).filePath(m_run.story.file),
-                                             QJsonDocument(story::StoryLoader::toJson(s)).toJson(QJsonDocument::Indented));
+    const Error storyErr =
+        AtomicFile::write(QDir(m_run.runDir).filePath(m_run.story.file),
+                          QJsonDocument(story::StoryLoader::toJson(s)).toJson(QJsonDocument::Indented));
     const Error logErr = m_log.open(m_run.runDir, m_run.runId);
     if (!storyErr.isNull() || !logErr.isNull()) {
         fail(RunExit::BadInput, (storyErr.isNull() ? logErr : storyErr).message);
@@ -233,7 +247,8 @@ void RunController::beginScenes()
         log(L::llmHealthSkipped());
     log(L::queuePolicy(m_run.queueConfig));
     log(QStringLiteral("ComfyUI: %1 | workflow=%2 | doneMarkers=%3 | clientId=%4")
-            .arg(m_systemSummary, m_profile.name, m_markerExpected ? QStringLiteral("producer") : QStringLiteral("off"),
+            .arg(m_systemSummary, m_profile.name,
+                 m_markerExpected ? QStringLiteral("producer") : QStringLiteral("off"),
                  m_client->clientId()));
     for (const QString& w : m_run.warnings)
         log(QStringLiteral("WARNING: ") + w);
@@ -262,10 +277,12 @@ void RunController::writeSceneJson(const telemetry::SceneRecord& scene)
                   {QStringLiteral("Workflow"), scene.workflow},
                   {QStringLiteral("FrameFloor"), scene.frameFloor},
                   {QStringLiteral("ExpectedFrames"), src ? src->expectedFrames : 0},
-                  {QStringLiteral("Seed"), scene.attempts.isEmpty() ? QJsonValue() : QJsonValue(double(scene.attempts.last().seed))},
+                  {QStringLiteral("Seed"),
+                   scene.attempts.isEmpty() ? QJsonValue() : QJsonValue(double(scene.attempts.last().seed))},
                   {QStringLiteral("Attempts"), attempts}};
-    const Error e = AtomicFile::write(QDir(m_run.runDir).filePath(scene.sceneId + QStringLiteral("/scene.json")),
-                                      QJsonDocument(o).toJson(QJsonDocument::Indented));
+    const Error e =
+        AtomicFile::write(QDir(m_run.runDir).filePath(scene.sceneId + QStringLiteral("/scene.json")),
+                          QJsonDocument(o).toJson(QJsonDocument::Indented));
     if (!e.isNull())
         Q_EMIT warning(e.message);
 }
@@ -282,7 +299,8 @@ void RunController::nextScene()
     if (m_opt.useWebSocket && !m_client->isSocketOpen() && m_opt.reconnectWaitSeconds > 0) {
         // The server went away during an earlier scene: give it a bounded chance to come back
         // before this scene is tried (and most likely fails at once).
-        Q_EMIT message(QStringLiteral("Waiting up to %1 s for ComfyUI to come back ...").arg(m_opt.reconnectWaitSeconds));
+        Q_EMIT message(QStringLiteral("Waiting up to %1 s for ComfyUI to come back ...")
+                           .arg(m_opt.reconnectWaitSeconds));
         auto* timer = new QTimer(this);
         timer->setSingleShot(true);
         auto go = std::make_shared<bool>(false);
@@ -325,15 +343,15 @@ void RunController::startAttempt()
     spec.policy = m_opt.policy;
     spec.comfyOutputDir = m_opt.comfyOutputDir;
     if (!src.keyframe.isEmpty())
-        spec.keyframePath = QDir(m_opt.storyDir.isEmpty() ? QDir::currentPath() : m_opt.storyDir).absoluteFilePath(src.keyframe);
+        spec.keyframePath = QDir(m_opt.storyDir.isEmpty() ? QDir::currentPath() : m_opt.storyDir)
+                                .absoluteFilePath(src.keyframe);
     scene.status = QStringLiteral("running");
 
     auto* attempt = new SceneAttempt(m_client, m_monitor, spec, this);
     m_attempt = attempt;
     const QString id = scene.sceneId;
-    connect(attempt, &SceneAttempt::stateChanged, this, [this, id](SceneAttempt::State, const QString& text) {
-        Q_EMIT sceneState(id, text);
-    });
+    connect(attempt, &SceneAttempt::stateChanged, this,
+            [this, id](SceneAttempt::State, const QString& text) { Q_EMIT sceneState(id, text); });
     connect(attempt, &SceneAttempt::progress, this,
             [this, id](double f, const QString& detail) { Q_EMIT sceneProgress(id, f, detail); });
     connect(attempt, &SceneAttempt::finished, this, &RunController::onAttemptFinished);
@@ -365,11 +383,13 @@ void RunController::onAttemptFinished()
     // execution error, within the retry budget; a missing history entry alone never requeues.
     QString reason;
     if (rec.frameCount == 0)
-        reason = rec.errors.isEmpty() ? QStringLiteral("no frames") : QStringLiteral("no frames (%1)").arg(rec.errors.last());
+        reason = rec.errors.isEmpty() ? QStringLiteral("no frames")
+                                      : QStringLiteral("no frames (%1)").arg(rec.errors.last());
     else if (rec.frameCount < scene.frameFloor)
         reason = QStringLiteral("frame count below floor (%1/%2)").arg(rec.frameCount).arg(scene.frameFloor);
     else if (execFailed)
-        reason = QStringLiteral("execution error: %1").arg(rec.errors.isEmpty() ? QString() : rec.errors.last());
+        reason =
+            QStringLiteral("execution error: %1").arg(rec.errors.isEmpty() ? QString() : rec.errors.last());
     const int maxAttempts = m_opt.policy.sceneRetryBudget + 1;
     const int next = int(scene.attempts.size()) + 1;
     if (!reason.isEmpty() && !validation && !cancelled && next <= maxAttempts) {
@@ -401,8 +421,9 @@ void RunController::finalizeScene()
     } else if (m_cancelling && kept->frameCount == 0) {
         scene.status = QStringLiteral("cancelled");
     } else {
-        scene.status = kept->frameCount > 0 && kept->status == QLatin1String("succeeded") ? QStringLiteral("succeeded")
-                                                                                          : QStringLiteral("failed");
+        scene.status = kept->frameCount > 0 && kept->status == QLatin1String("succeeded")
+                           ? QStringLiteral("succeeded")
+                           : QStringLiteral("failed");
     }
     if (kept && !kept->historyEntry.isEmpty()) {
         scene.historyPath = scene.sceneId + QStringLiteral("/history.json");
@@ -417,7 +438,8 @@ void RunController::finalizeScene()
     for (auto& a : scene.attempts)
         a.historyEntry = QJsonObject();
     const int frames = kept ? kept->frameCount : 0;
-    if (kept && frames < scene.frameFloor && !scene.warnings.contains(L::belowFloorWarning(frames, scene.frameFloor)))
+    if (kept && frames < scene.frameFloor &&
+        !scene.warnings.contains(L::belowFloorWarning(frames, scene.frameFloor)))
         scene.warnings << L::belowFloorWarning(frames, scene.frameFloor);
     if (frames == 0 && (!kept || kept->errors.isEmpty()) && scene.errors.isEmpty())
         scene.errors << QStringLiteral("No frames were collected");
@@ -440,8 +462,9 @@ void RunController::finalizeScene()
     for (const QString& e : errors)
         log(L::error(scene.sceneId, e));
     if (kept && !kept->historyRetrieved) {
-        const QString why = kept->historyErrors.isEmpty() ? QStringLiteral("history entry not retrieved (%1)").arg(t.historyExitReason)
-                                                          : kept->historyErrors.last();
+        const QString why = kept->historyErrors.isEmpty()
+                                ? QStringLiteral("history entry not retrieved (%1)").arg(t.historyExitReason)
+                                : kept->historyErrors.last();
         log(L::historyWarning(scene.sceneId, why));
     }
     writeArtifacts();
@@ -475,7 +498,8 @@ void RunController::cancel()
     if (m_finished || m_cancelling)
         return;
     m_cancelling = true;
-    Q_EMIT message(QStringLiteral("Cancelling: interrupting the running prompt and deleting pending ones ..."));
+    Q_EMIT message(
+        QStringLiteral("Cancelling: interrupting the running prompt and deleting pending ones ..."));
     if (m_run.runDir.isEmpty()) {
         finishRun(RunExit::Interrupted, QStringLiteral("Cancelled before anything was queued"));
         return;
@@ -498,12 +522,14 @@ void RunController::finishRun(RunExit code, const QString& msg)
             allSucceeded = allSucceeded && sc.status == QLatin1String("succeeded");
         if (code == RunExit::Success && !allSucceeded)
             code = RunExit::SomeFailed;
-        log(telemetry::RunSummaryLog::sceneSummary(stats.scenesSucceeded, stats.scenesTotal, stats.totalFrames, stats.requeues));
+        log(telemetry::RunSummaryLog::sceneSummary(stats.scenesSucceeded, stats.scenesTotal,
+                                                   stats.totalFrames, stats.requeues));
         int captured = 0;
         for (const auto& s : m_run.scenes)
             if (s.kept() && s.kept()->frameCount > 0)
                 ++captured;
-        m_log.appendRaw(telemetry::RunSummaryLog::artifactIndex(QStringLiteral("story"), captured, stats.totalFrames));
+        m_log.appendRaw(
+            telemetry::RunSummaryLog::artifactIndex(QStringLiteral("story"), captured, stats.totalFrames));
         m_log.close();
         writeArtifacts();
         if (text.isEmpty())

@@ -21,15 +21,22 @@ class ComfyClient;
 namespace gd::pipeline {
 
 // Exit codes shared by the command line and the GUI's status line.
-enum class RunExit : int { Success = 0, SomeFailed = 1, BadInput = 2, Unreachable = 3, Interrupted = 130 };
+enum class RunExit : int
+{
+    Success = 0,
+    SomeFailed = 1,
+    BadInput = 2,
+    Unreachable = 3,
+    Interrupted = 130
+};
 
 struct RunOptions
 {
     story::Story story;
-    QString storyDir;              // relative keyframe paths in the story resolve against it
-    QString runsRoot;              // run directories are created below it
+    QString storyDir; // relative keyframe paths in the story resolve against it
+    QString runsRoot; // run directories are created below it
     QUrl comfyUrl;
-    QString comfyOutputDir;        // local ComfyUI output folder (enables filesystem marker watching + hard links)
+    QString comfyOutputDir; // local ComfyUI output folder (enables filesystem marker watching + hard links)
     QString bearerToken;
     QString workflow = QStringLiteral("default");
     QStringList profileSearchDirs;
@@ -68,7 +75,7 @@ public:
     static QString makeRunId(const QDateTime& localTime);
 
 Q_SIGNALS:
-    void message(const QString& text);  // preflight and run-level notes for the console/status bar
+    void message(const QString& text); // preflight and run-level notes for the console/status bar
     void warning(const QString& text);
     void runDirectoryCreated(const QString& path);
     void attemptStarted(const QString& sceneId, int attempt, int maxAttempts);

@@ -17,7 +17,6 @@
 #include <QJsonDocument>
 #include <QUuid>
 #include <QtConcurrent/QtConcurrentRun>
-
 #include <cmath>
 
 namespace gd::pipeline {
@@ -40,7 +39,8 @@ QString SceneAttempt::filenamePrefix(const QString& runId, const QString& sceneI
     return QStringLiteral("gemdirect/%1/%2_a%3").arg(runId, sceneId).arg(attempt);
 }
 
-SceneAttempt::SceneAttempt(comfy::ComfyClient* client, gpu::GpuMonitor* monitor, AttemptSpec spec, QObject* parent)
+SceneAttempt::SceneAttempt(comfy::ComfyClient* client, gpu::GpuMonitor* monitor, AttemptSpec spec,
+                           QObject* parent)
     : QObject(parent), m_client(client), m_monitor(monitor), m_spec(std::move(spec))
 {
     m_pollTimer.setSingleShot(false);
@@ -48,7 +48,8 @@ SceneAttempt::SceneAttempt(comfy::ComfyClient* client, gpu::GpuMonitor* monitor,
     m_markerTimer.setSingleShot(true);
     connect(&m_pollTimer, &QTimer::timeout, this, &SceneAttempt::pollTick);
     connect(&m_maxWaitTimer, &QTimer::timeout, this, [this] {
-        giveUpWaiting(QStringLiteral("No completion within the history max wait of %1 s").arg(m_spec.policy.maxWaitSeconds),
+        giveUpWaiting(QStringLiteral("No completion within the history max wait of %1 s")
+                          .arg(m_spec.policy.maxWaitSeconds),
                       QStringLiteral("maxWait"));
     });
 }
@@ -157,7 +158,8 @@ void SceneAttempt::uploadKeyframeThenPost()
     if (m_spec.keyframePath.isEmpty()) {
         // Same class as a 400: the graph cannot run without it, and a retry would not help.
         m_validationFailure = true;
-        m_rec.errors << QStringLiteral("Workflow '%1' needs a keyframe image, but scene %2 has no \"keyframe\"")
+        m_rec.errors << QStringLiteral(
+                            "Workflow '%1' needs a keyframe image, but scene %2 has no \"keyframe\"")
                             .arg(m_spec.profile.name, m_spec.sceneId);
         m_rec.telemetry.queueStart = QDateTime::currentDateTimeUtc();
         finishAttempt();
@@ -169,13 +171,15 @@ void SceneAttempt::uploadKeyframeThenPost()
                               if (m_finished)
                                   return;
                               if (!r.error.isNull()) {
-                                  m_rec.errors << QStringLiteral("Keyframe upload failed: %1").arg(r.error.message);
+                                  m_rec.errors
+                                      << QStringLiteral("Keyframe upload failed: %1").arg(r.error.message);
                                   m_rec.telemetry.queueStart = QDateTime::currentDateTimeUtc();
                                   finishAttempt();
                                   return;
                               }
                               // Always use the name the server returned: it renames on collisions.
-                              m_keyframeName = r.subfolder.isEmpty() ? r.name : r.subfolder + QLatin1Char('/') + r.name;
+                              m_keyframeName =
+                                  r.subfolder.isEmpty() ? r.name : r.subfolder + QLatin1Char('/') + r.name;
                               post();
                           });
 }
@@ -218,12 +222,14 @@ void SceneAttempt::post()
             for (auto it = r.nodeErrors.begin(); it != r.nodeErrors.end(); ++it) {
                 if (needed.contains(it.key()))
                     fatal = true;
-                for (const QJsonValue v : it.value().toObject().value(QStringLiteral("dependent_outputs")).toArray())
+                for (const QJsonValue v :
+                     it.value().toObject().value(QStringLiteral("dependent_outputs")).toArray())
                     if (needed.contains(v.toString()))
                         fatal = true;
             }
             const QString text = comfy::ComfyClient::describeNodeErrors(
-                QJsonObject{{QStringLiteral("message"), QStringLiteral("Prompt accepted with node errors")}}, r.nodeErrors);
+                QJsonObject{{QStringLiteral("message"), QStringLiteral("Prompt accepted with node errors")}},
+                r.nodeErrors);
             if (fatal) {
                 m_validationFailure = true;
                 m_rec.errors << text;
@@ -234,7 +240,9 @@ void SceneAttempt::post()
             m_rec.warnings << text;
         }
         if (r.promptId != m_promptId) {
-            m_rec.warnings << QStringLiteral("The server ignored our prompt id and used %1 (ComfyUI older than 0.3.45)").arg(r.promptId);
+            m_rec.warnings << QStringLiteral(
+                                  "The server ignored our prompt id and used %1 (ComfyUI older than 0.3.45)")
+                                  .arg(r.promptId);
             m_promptId = r.promptId;
             m_rec.promptId = r.promptId;
         }
@@ -257,8 +265,8 @@ void SceneAttempt::onEvent(const comfy::ComfyEvent& ev)
     const bool ours = !ev.promptId.isEmpty() && ev.promptId == m_promptId;
     // After a reconnect with the same clientId the server re-announces the running node without
     // a prompt id (§5.1); it is ours only when we are the one running.
-    const bool reconnectExecuting = ev.type == comfy::ComfyEvent::Type::Executing && ev.promptId.isEmpty()
-                                    && !ev.nodeIsNull && m_state == State::Running;
+    const bool reconnectExecuting = ev.type == comfy::ComfyEvent::Type::Executing && ev.promptId.isEmpty() &&
+                                    !ev.nodeIsNull && m_state == State::Running;
     if (!ours && !reconnectExecuting)
         return;
     m_lastEventMs = nowMs();
@@ -304,8 +312,8 @@ void SceneAttempt::onEvent(const comfy::ComfyEvent& ev)
         m_outcome = QStringLiteral("success");
         const double ts = ev.data.value(QStringLiteral("timestamp")).toDouble();
         m_rec.telemetry.executionSuccessDetected = true;
-        m_rec.telemetry.executionSuccessAt = ts > 0 ? QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(ts), Qt::UTC)
-                                                    : ev.receivedAt;
+        m_rec.telemetry.executionSuccessAt =
+            ts > 0 ? QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(ts), Qt::UTC) : ev.receivedAt;
         if (m_execStartServerMs > 0 && ts > 0)
             m_serverExecSeconds = (ts - m_execStartServerMs) / 1000.0;
         break;
@@ -339,7 +347,8 @@ void SceneAttempt::emitProgress()
     const int nodes = std::max(1, int(m_spec.profile.graph.size()) + 1);
     const int steps = m_spec.profile.totalSamplerSteps();
     double f = 0.2 * std::min(1.0, double(m_nodesDone) / nodes);
-    f += steps > 0 ? 0.8 * std::min(1.0, double(m_stepsDone) / steps) : 0.8 * std::min(1.0, double(m_nodesDone) / nodes);
+    f += steps > 0 ? 0.8 * std::min(1.0, double(m_stepsDone) / steps)
+                   : 0.8 * std::min(1.0, double(m_nodesDone) / nodes);
     QString detail = m_currentNode.isEmpty() ? QString() : QStringLiteral("node %1").arg(m_currentNode);
     if (m_lastStepValue > 0)
         detail += QStringLiteral(" step %1").arg(m_lastStepValue);
@@ -365,7 +374,8 @@ void SceneAttempt::pollTick()
     if (silent && !socketDown && silence >= 2 * m_spec.policy.socketSilenceSeconds) {
         // Still silent after polling: the §5.1 stale-routing case. Re-register our socket.
         m_lastEventMs = nowMs() - toMs(m_spec.policy.socketSilenceSeconds);
-        m_client->rehandshake(QStringLiteral("no events for %1 s while prompt %2 runs").arg(int(silence)).arg(m_promptId));
+        m_client->rehandshake(
+            QStringLiteral("no events for %1 s while prompt %2 runs").arg(int(silence)).arg(m_promptId));
     }
     reconcile(socketDown ? QStringLiteral("WebSocket down") : QStringLiteral("WebSocket silent"));
 }
@@ -411,9 +421,11 @@ void SceneAttempt::reconcile(const QString& why)
                     return;
                 }
                 if (h.error.isNull()) {
-                    m_rec.errors << QStringLiteral("Prompt %1 was lost by the server: neither queued nor in history (%2; "
-                                                   "ComfyUI restarted?)")
-                                        .arg(m_promptId, why);
+                    m_rec.errors
+                        << QStringLiteral(
+                               "Prompt %1 was lost by the server: neither queued nor in history (%2; "
+                               "ComfyUI restarted?)")
+                               .arg(m_promptId, why);
                     m_executionFailed = true;
                     giveUpWaiting(QString(), QStringLiteral("unknown"));
                 }
@@ -439,7 +451,8 @@ void SceneAttempt::onHistoryEntry(const QJsonObject& entry, bool viaPolling)
             m_rec.telemetry.executionSuccessDetected = true;
             const double ts = data.value(QStringLiteral("timestamp")).toDouble();
             m_rec.telemetry.executionSuccessAt =
-                ts > 0 ? QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(ts), Qt::UTC) : QDateTime::currentDateTimeUtc();
+                ts > 0 ? QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(ts), Qt::UTC)
+                       : QDateTime::currentDateTimeUtc();
             if (m_execStartServerMs > 0 && ts > 0)
                 m_serverExecSeconds = (ts - m_execStartServerMs) / 1000.0;
         }
@@ -451,12 +464,14 @@ void SceneAttempt::onHistoryEntry(const QJsonObject& entry, bool viaPolling)
         if (name == QLatin1String("execution_interrupted") && m_outcome != QLatin1String("interrupted")) {
             m_outcome = QStringLiteral("interrupted");
             m_executionFailed = !m_cancelled;
-            m_rec.errors << QStringLiteral("Execution interrupted in node %1").arg(data.value(QStringLiteral("node_id")).toString());
+            m_rec.errors << QStringLiteral("Execution interrupted in node %1")
+                                .arg(data.value(QStringLiteral("node_id")).toString());
         }
     }
     if (m_outcome.isEmpty())
-        m_outcome = status.value(QStringLiteral("status_str")).toString() == QLatin1String("success") ? QStringLiteral("success")
-                                                                                                      : QStringLiteral("unknown");
+        m_outcome = status.value(QStringLiteral("status_str")).toString() == QLatin1String("success")
+                        ? QStringLiteral("success")
+                        : QStringLiteral("unknown");
     if (viaPolling && !m_completed) {
         onCompletion(QStringLiteral("history"));
         return;
@@ -524,10 +539,11 @@ void SceneAttempt::afterHistory()
     if (m_finished || m_state == State::AwaitingOutputs || m_state == State::Collecting)
         return;
     if (!m_rec.historyRetrieved) {
-        const QString w = m_rec.telemetry.historyPostExecutionTimeoutReached
-                              ? QStringLiteral("History entry not available %1 s after execution finished")
-                                    .arg(m_spec.policy.postExecutionTimeoutSeconds)
-                              : QStringLiteral("History entry not retrieved (%1)").arg(m_rec.telemetry.historyExitReason);
+        const QString w =
+            m_rec.telemetry.historyPostExecutionTimeoutReached
+                ? QStringLiteral("History entry not available %1 s after execution finished")
+                      .arg(m_spec.policy.postExecutionTimeoutSeconds)
+                : QStringLiteral("History entry not retrieved (%1)").arg(m_rec.telemetry.historyExitReason);
         m_rec.historyErrors << w;
     }
     if (m_outcome == QLatin1String("error") || m_outcome == QLatin1String("interrupted")) {
@@ -567,7 +583,8 @@ void SceneAttempt::awaitMarker()
     QString sub = m_subfolder;
     QString name = m_basename + QStringLiteral(".done");
     for (const auto& f : reportedFiles())
-        if (f.key == QLatin1String("done_marker") && SafePath::isSafeFileName(f.filename) && SafePath::isSafeSubfolder(f.subfolder)) {
+        if (f.key == QLatin1String("done_marker") && SafePath::isSafeFileName(f.filename) &&
+            SafePath::isSafeSubfolder(f.subfolder)) {
             sub = f.subfolder;
             name = f.filename;
         }
@@ -604,8 +621,9 @@ void SceneAttempt::markerCheck()
         m_markerTimer.start(m_spec.comfyOutputDir.isEmpty() ? 500 : 250);
     };
     if (!m_spec.comfyOutputDir.isEmpty()) {
-        const QString local = SafePath::join(m_spec.comfyOutputDir, m_markerPath.section(QLatin1Char('/'), 0, -2),
-                                             m_markerPath.section(QLatin1Char('/'), -1));
+        const QString local =
+            SafePath::join(m_spec.comfyOutputDir, m_markerPath.section(QLatin1Char('/'), 0, -2),
+                           m_markerPath.section(QLatin1Char('/'), -1));
         QFile f(local);
         if (f.exists() && f.open(QIODevice::ReadOnly)) {
             const QJsonObject marker = QJsonDocument::fromJson(f.read(kMaxMarkerBytes)).object();
@@ -636,8 +654,8 @@ void SceneAttempt::markerFound(const QString& path, const QJsonObject& marker)
     t.doneMarkerDetected = true;
     t.doneMarkerPath = path;
     t.doneMarkerWaitSeconds = m_markerClock.elapsed() / 1000.0;
-    if (!marker.isEmpty() && marker.value(QStringLiteral("prompt_id")).toString() != m_promptId
-        && !marker.value(QStringLiteral("prompt_id")).toString().isEmpty())
+    if (!marker.isEmpty() && marker.value(QStringLiteral("prompt_id")).toString() != m_promptId &&
+        !marker.value(QStringLiteral("prompt_id")).toString().isEmpty())
         m_rec.warnings << QStringLiteral("Done marker names prompt %1, expected %2")
                               .arg(marker.value(QStringLiteral("prompt_id")).toString(), m_promptId);
     collect();
@@ -663,7 +681,8 @@ QStringList SceneAttempt::localCandidates(QStringList* debugLines) const
     // the prefix folder (history may be missing). The unique prefix keeps stale files out.
     QStringList files;
     QStringList dirs;
-    const QString prefixDir = SafePath::join(m_spec.comfyOutputDir, m_subfolder, m_basename).section(QLatin1Char('/'), 0, -2);
+    const QString prefixDir =
+        SafePath::join(m_spec.comfyOutputDir, m_subfolder, m_basename).section(QLatin1Char('/'), 0, -2);
     dirs << prefixDir;
     for (const auto& f : reportedFiles()) {
         if (f.key == QLatin1String("done_marker"))
@@ -680,9 +699,11 @@ QStringList SceneAttempt::localCandidates(QStringList* debugLines) const
     for (const QString& d : dirs) {
         int n = 0;
         QDateTime latest;
-        const QFileInfoList list = QDir(d).entryInfoList({m_basename + QStringLiteral("_*")}, QDir::Files, QDir::Name);
+        const QFileInfoList list =
+            QDir(d).entryInfoList({m_basename + QStringLiteral("_*")}, QDir::Files, QDir::Name);
         for (const QFileInfo& fi : list) {
-            if (fi.fileName().endsWith(QLatin1String(".tmp")) || fi.fileName().endsWith(QLatin1String(".done")))
+            if (fi.fileName().endsWith(QLatin1String(".tmp")) ||
+                fi.fileName().endsWith(QLatin1String(".done")))
                 continue;
             ++n;
             if (!latest.isValid() || fi.lastModified() > latest)
@@ -694,7 +715,8 @@ QStringList SceneAttempt::localCandidates(QStringList* debugLines) const
             *debugLines << QStringLiteral("Candidate: %1 frames=%2 latest=%3")
                                .arg(d)
                                .arg(n)
-                               .arg(latest.isValid() ? latest.toUTC().toString(Qt::ISODateWithMs) : QStringLiteral("none"));
+                               .arg(latest.isValid() ? latest.toUTC().toString(Qt::ISODateWithMs)
+                                                     : QStringLiteral("none"));
     }
     return files;
 }
@@ -729,7 +751,8 @@ void SceneAttempt::stabilityCheck()
     }
     if (m_stabilityTry < p.stabilityRetries) {
         ++m_stabilityTry;
-        QTimer::singleShot(std::max(100, toMs(p.stabilityWindowSeconds)), this, &SceneAttempt::stabilityCheck);
+        QTimer::singleShot(std::max(100, toMs(p.stabilityWindowSeconds)), this,
+                           &SceneAttempt::stabilityCheck);
         return;
     }
     // Still unstable after every retry: copy anyway, and leave an auditable trail of why.
@@ -744,14 +767,17 @@ void SceneAttempt::stabilityCheck()
     QStringList lines;
     lines << QStringLiteral("Timestamp: %1").arg(QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs))
           << QStringLiteral("Scene prefix: %1").arg(m_rec.framePrefix)
-          << QStringLiteral("Output directory: %1").arg(SafePath::join(m_spec.comfyOutputDir, m_subfolder, m_basename).section(QLatin1Char('/'), 0, -2))
+          << QStringLiteral("Output directory: %1")
+                 .arg(SafePath::join(m_spec.comfyOutputDir, m_subfolder, m_basename)
+                          .section(QLatin1Char('/'), 0, -2))
           << QStringLiteral("Frame count: %1").arg(all.size())
           << QStringLiteral("Newest file: %1").arg(newestName.isEmpty() ? QStringLiteral("none") : newestName)
           << QStringLiteral("Newest file age: %1 s").arg(QString::number(ageSeconds, 'f', 1))
           << QStringLiteral("Stability retries: %1").arg(p.stabilityRetries)
           << QStringLiteral("Stability window: %1 s").arg(p.stabilityWindowSeconds)
           << QStringLiteral("Done marker waited for: %1")
-                 .arg(m_spec.markerExpected ? m_markerPath : QStringLiteral("none (profile has no marker node)"));
+                 .arg(m_spec.markerExpected ? m_markerPath
+                                            : QStringLiteral("none (profile has no marker node)"));
     lines << candidates;
     QFile dbg(QDir(m_spec.runDir).filePath(rel));
     if (dbg.open(QIODevice::WriteOnly | QIODevice::Text)) {
@@ -775,9 +801,11 @@ void SceneAttempt::collect()
         if (f.key == QLatin1String("done_marker"))
             continue;
         if (!SafePath::isSafeFileName(f.filename) || !SafePath::isSafeSubfolder(f.subfolder)) {
-            m_rec.errors << QStringLiteral("Refused output path from the server: filename '%1' subfolder '%2' escapes the "
-                                           "output directory")
-                                .arg(f.filename, f.subfolder);
+            m_rec.errors
+                << QStringLiteral(
+                       "Refused output path from the server: filename '%1' subfolder '%2' escapes the "
+                       "output directory")
+                       .arg(f.filename, f.subfolder);
             continue;
         }
         if (f.type == QLatin1String("input"))
@@ -903,12 +931,15 @@ void SceneAttempt::finishAttempt()
             QString err;
             std::optional<gpu::GpuSnapshot> fromStats;
             if (r.systemStatsError.isNull()) {
-                (before ? t.systemBefore : t.systemAfter) = gpu::SystemStatsParser::systemBlock(r.systemStats);
+                (before ? t.systemBefore : t.systemAfter) =
+                    gpu::SystemStatsParser::systemBlock(r.systemStats);
                 fromStats = gpu::SystemStatsParser::parse(r.systemStats, &err);
             } else {
-                addNote(r.local.source == QLatin1String("nvidia-smi")
-                            ? QStringLiteral("/system_stats unavailable %1 execution; used nvidia-smi fallback").arg(when)
-                            : QStringLiteral("/system_stats unavailable %1 execution").arg(when));
+                addNote(
+                    r.local.source == QLatin1String("nvidia-smi")
+                        ? QStringLiteral("/system_stats unavailable %1 execution; used nvidia-smi fallback")
+                              .arg(when)
+                        : QStringLiteral("/system_stats unavailable %1 execution").arg(when));
             }
             // Source order: NVML, nvidia-smi, then /system_stats.
             gpu::GpuSnapshot s = r.local;

@@ -13,7 +13,6 @@
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
-
 #include <functional>
 
 namespace gd::gpu {
@@ -26,16 +25,17 @@ namespace gd::pipeline {
 struct AttemptSpec
 {
     QString runId;
-    QString runDir;          // absolute
+    QString runDir; // absolute
     QString sceneId;
     int attempt = 1;
     int frameFloor = 25;
     comfy::WorkflowProfile profile; // already adapted to the server (marker node swapped if missing)
-    comfy::WorkflowBuilder::SceneParams params;      // prompt, negative, frame count...; seed and prefix are set per attempt
-    bool markerExpected = false;    // the graph ends in GemDirectSaveFrames and the server has it
+    comfy::WorkflowBuilder::SceneParams
+        params;                  // prompt, negative, frame count...; seed and prefix are set per attempt
+    bool markerExpected = false; // the graph ends in GemDirectSaveFrames and the server has it
     QueuePolicy policy;
-    QString comfyOutputDir;         // local ComfyUI output directory, when the operator gave one
-    QString keyframePath;           // local image for profiles with a keyframe_image role
+    QString comfyOutputDir; // local ComfyUI output directory, when the operator gave one
+    QString keyframePath;   // local image for profiles with a keyframe_image role
 };
 
 // Runs one attempt of one scene through the contract §2.2 steps: GPU before → build graph with a
@@ -46,10 +46,22 @@ class SceneAttempt : public QObject
 {
     Q_OBJECT
 public:
-    enum class State { Preparing, Submitting, Queued, Running, AwaitingHistory, AwaitingOutputs, Collecting, Finishing, Done };
+    enum class State
+    {
+        Preparing,
+        Submitting,
+        Queued,
+        Running,
+        AwaitingHistory,
+        AwaitingOutputs,
+        Collecting,
+        Finishing,
+        Done
+    };
     Q_ENUM(State)
 
-    SceneAttempt(comfy::ComfyClient* client, gpu::GpuMonitor* monitor, AttemptSpec spec, QObject* parent = nullptr);
+    SceneAttempt(comfy::ComfyClient* client, gpu::GpuMonitor* monitor, AttemptSpec spec,
+                 QObject* parent = nullptr);
     ~SceneAttempt() override;
 
     void start();
@@ -130,7 +142,7 @@ private:
     bool m_successSeen = false;
     bool m_collectionFailed = false;
     bool m_markerDone = false; // found or given up: later checks must not act
-    QString m_outcome; // success | error | interrupted | unknown
+    QString m_outcome;         // success | error | interrupted | unknown
     qint64 m_submitMs = 0;
     qint64 m_completedMs = 0;
     qint64 m_lastEventMs = 0;

@@ -6,8 +6,8 @@ namespace gd::sandbox {
 
 namespace {
 
-// Hand-drawn 5x7 glyphs for ASCII 32..126, top row first, '#' = ink. Kept as pictures so a glyph can be checked and
-// fixed by eye; they are packed into bit rows once, on first use.
+// Hand-drawn 5x7 glyphs for ASCII 32..126, top row first, '#' = ink. Kept as pictures so a glyph can be
+// checked and fixed by eye; they are packed into bit rows once, on first use.
 constexpr const char* kGlyphArt[95] = {
     ".....|.....|.....|.....|.....|.....|.....", // ' '
     "..#..|..#..|..#..|..#..|..#..|.....|..#..", // !

@@ -6,7 +6,8 @@
 
 namespace gd::sandbox {
 
-// A built-in 5x7 bitmap font (ASCII 32..126, drawn in 6x8 cells) so frames can carry text without QGuiApplication.
+// A built-in 5x7 bitmap font (ASCII 32..126, drawn in 6x8 cells) so frames can carry text without
+// QGuiApplication.
 class BitmapFont
 {
 public:

@@ -77,15 +77,18 @@ std::optional<FaultRule> FaultRule::parse(const QString& spec, QString* error)
         bool ok = false;
         rule.times = parts.at(2).toInt(&ok);
         if (!ok || rule.times < 0)
-            return fail(QStringLiteral("fault '%1': times must be a whole number >= 0 (0 = every matching prompt), got '%2'")
-                            .arg(spec, parts.at(2)));
+            return fail(
+                QStringLiteral(
+                    "fault '%1': times must be a whole number >= 0 (0 = every matching prompt), got '%2'")
+                    .arg(spec, parts.at(2)));
     }
     if (parts.size() > 3 && !parts.at(3).isEmpty()) {
         bool ok = false;
         rule.param = parts.at(3).toInt(&ok);
         if (!ok || rule.param < 0)
-            return fail(QStringLiteral("fault '%1': param must be a whole number >= 0 (ms or frames), got '%2'")
-                            .arg(spec, parts.at(3)));
+            return fail(
+                QStringLiteral("fault '%1': param must be a whole number >= 0 (ms or frames), got '%2'")
+                    .arg(spec, parts.at(3)));
     }
     if (error)
         error->clear();

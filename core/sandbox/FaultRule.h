@@ -2,13 +2,13 @@
 
 #include <QString>
 #include <QStringList>
-
 #include <optional>
 
 namespace gd::sandbox {
 
 // What an injected fault does to a matching prompt (see FaultRule::kindNames() for the CLI spellings).
-enum class FaultKind {
+enum class FaultKind
+{
     ExecutionError,   // execution_error, exception_type "Exception", raised mid-way through the sampler
     Oom,              // execution_error, exception_type "torch.OutOfMemoryError" with the real tips text
     Interrupt,        // the server interrupts itself mid-run (execution_interrupted)
@@ -22,12 +22,14 @@ enum class FaultKind {
     HostileFilename,  // UI output / history report filename "../../escape.png"
     HostileSubfolder, // UI output / history report subfolder "/etc" (param 0) or "../.." (param 1)
     TruncatedFrame,   // the middle frame file is cut to half its size
-    Restart,          // mid-run: drop all connections, stop listening, forget queue/history, listen again after param ms
-    Die,              // mid-run: stop listening for good and drop all connections
+    Restart, // mid-run: drop all connections, stop listening, forget queue/history, listen again after param
+             // ms
+    Die,     // mid-run: stop listening for good and drop all connections
 };
 
-// One fault-injection rule: which prompts it hits (match = substring of a filename_prefix of the prompt, empty = every
-// prompt), how many of them (times, 0 = all) and a kind-specific parameter (ms or a frame count).
+// One fault-injection rule: which prompts it hits (match = substring of a filename_prefix of the prompt,
+// empty = every prompt), how many of them (times, 0 = all) and a kind-specific parameter (ms or a frame
+// count).
 struct FaultRule
 {
     FaultKind kind = FaultKind::ExecutionError;
@@ -35,7 +37,8 @@ struct FaultRule
     int times = 1;
     int param = 0;
 
-    // CLI syntax "kind[:match[:times[:param]]]", e.g. "oom:scene-002", "slow-frames::0:250", "restart::1:1500".
+    // CLI syntax "kind[:match[:times[:param]]]", e.g. "oom:scene-002", "slow-frames::0:250",
+    // "restart::1:1500".
     static std::optional<FaultRule> parse(const QString& spec, QString* error);
     static QStringList kindNames();
     static QString kindName(FaultKind kind);

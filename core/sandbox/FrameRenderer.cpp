@@ -6,7 +6,6 @@
 #include <QColor>
 #include <QImageWriter>
 #include <QStringList>
-
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -18,7 +17,8 @@ namespace {
 constexpr int kMinSide = 16;
 constexpr int kMaxSide = 8192;
 
-// FNV-1a over UTF-8: stable across runs and processes (qHash is randomly seeded), so a title always gets its colour.
+// FNV-1a over UTF-8: stable across runs and processes (qHash is randomly seeded), so a title always gets its
+// colour.
 quint32 stableHash(const QString& text, quint32 seed)
 {
     quint32 h = 2166136261u ^ seed;
@@ -93,8 +93,8 @@ QImage FrameRenderer::render(const FrameLabel& label, const QSize& size)
     const QColor base = QColor::fromHsv(hue, sat, val);
     const QColor accent = QColor::fromHsv((hue + 150) % 360, sat, 240);
 
-    // Diagonal stripes whose phase advances with the frame number, plus a bright band sweeping left to right over the
-    // sequence: consecutive frames differ everywhere and a played sequence visibly moves.
+    // Diagonal stripes whose phase advances with the frame number, plus a bright band sweeping left to right
+    // over the sequence: consecutive frames differ everywhere and a played sequence visibly moves.
     const double progress = frameCount > 1 ? double(frameNumber - 1) / double(frameCount - 1) : 0.0;
     const double span = w + 0.5 * h;
     const double bandCentre = progress * span;
@@ -143,7 +143,8 @@ QImage FrameRenderer::render(const FrameLabel& label, const QSize& size)
     // Progress bar along the bottom, then the counter above it.
     const int barHeight = std::max(2, h / 45);
     const int barTop = h - margin - barHeight;
-    const int filled = int(std::lround(double(usable) * double(frameNumber) / double(std::max(frameCount, frameNumber))));
+    const int filled =
+        int(std::lround(double(usable) * double(frameNumber) / double(std::max(frameCount, frameNumber))));
     for (int yy = barTop; yy < barTop + barHeight && yy < h; ++yy) {
         auto* line = reinterpret_cast<QRgb*>(image.scanLine(yy));
         for (int x = margin; x < margin + usable; ++x)

@@ -21,8 +21,9 @@ struct FrameLabel
 class FrameRenderer
 {
 public:
-    // Background colour from hash(title) (+seed) and a gradient band that moves with frameNumber; title, subtitle
-    // (wrapped/cut), "FRAME n/N" drawn large enough to read at 320x180. Invalid/empty sizes are clamped to 16x16.
+    // Background colour from hash(title) (+seed) and a gradient band that moves with frameNumber; title,
+    // subtitle (wrapped/cut), "FRAME n/N" drawn large enough to read at 320x180. Invalid/empty sizes are
+    // clamped to 16x16.
     static QImage render(const FrameLabel& label, const QSize& size);
     // PNG bytes (QImageWriter/QBuffer, works in QCoreApplication); empty on failure.
     static QByteArray encodePng(const QImage& image);

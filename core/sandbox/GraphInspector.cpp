@@ -9,7 +9,6 @@
 #include <QJsonArray>
 #include <QRegularExpression>
 #include <QSet>
-
 #include <algorithm>
 
 namespace gd::sandbox {
@@ -20,15 +19,14 @@ const QString kNeverCached = QStringLiteral("GemDirectSaveFrames");
 
 int videoFrames(int length)
 {
-    // Video latents hold (length-1)//4 + 1 temporal slices; decoding gives 4 frames per slice after the first.
+    // Video latents hold (length-1)//4 + 1 temporal slices; decoding gives 4 frames per slice after the
+    // first.
     return length < 1 ? 1 : ((length - 1) / 4) * 4 + 1;
 }
 } // namespace
 
 GraphInspector::GraphInspector(const QJsonObject& prompt, const NodeCatalog& catalog, QString inputDir)
-    : m_prompt(prompt)
-    , m_catalog(catalog)
-    , m_inputDir(std::move(inputDir))
+    : m_prompt(prompt), m_catalog(catalog), m_inputDir(std::move(inputDir))
 {
 }
 
@@ -93,19 +91,19 @@ int GraphInspector::traceFrames(const QString& nodeId, int depth) const
     if (depth > kMaxDepth || !m_prompt.contains(nodeId))
         return 1;
     const QString cls = classOf(nodeId);
-    if (cls == QLatin1String("EmptyLatentImage") || cls == QLatin1String("EmptySD3LatentImage")
-        || cls == QLatin1String("EmptyImage"))
+    if (cls == QLatin1String("EmptyLatentImage") || cls == QLatin1String("EmptySD3LatentImage") ||
+        cls == QLatin1String("EmptyImage"))
         return intInput(nodeId, QStringLiteral("batch_size"), 1);
-    if (cls == QLatin1String("EmptyHunyuanLatentVideo") || cls == QLatin1String("Wan22ImageToVideoLatent")
-        || cls == QLatin1String("WanFunInpaintToVideo"))
+    if (cls == QLatin1String("EmptyHunyuanLatentVideo") || cls == QLatin1String("Wan22ImageToVideoLatent") ||
+        cls == QLatin1String("WanFunInpaintToVideo"))
         return videoFrames(intInput(nodeId, QStringLiteral("length"), 1));
     if (cls == QLatin1String("SVD_img2vid_Conditioning"))
         return intInput(nodeId, QStringLiteral("video_frames"), 1);
     if (cls == QLatin1String("LoadImage"))
         return 1;
-    for (const QString& name : {QStringLiteral("latent_image"), QStringLiteral("samples"), QStringLiteral("images"),
-                                QStringLiteral("image"), QStringLiteral("video"), QStringLiteral("latent"),
-                                QStringLiteral("pixels")})
+    for (const QString& name : {QStringLiteral("latent_image"), QStringLiteral("samples"),
+                                QStringLiteral("images"), QStringLiteral("image"), QStringLiteral("video"),
+                                QStringLiteral("latent"), QStringLiteral("pixels")})
         if (const auto l = link(nodeId, name))
             return traceFrames(l->first, depth + 1);
     const QStringList sources = sourcesOf(nodeId);
@@ -188,9 +186,9 @@ QString GraphInspector::resolveString(const QJsonValue& value, int depth) const
     const QString cls = classOf(src);
     const QJsonObject in = inputsOf(src);
     if (cls == QLatin1String("StringConcatenate"))
-        return resolveString(in.value(QStringLiteral("string_a")), depth + 1)
-               + in.value(QStringLiteral("delimiter")).toString()
-               + resolveString(in.value(QStringLiteral("string_b")), depth + 1);
+        return resolveString(in.value(QStringLiteral("string_a")), depth + 1) +
+               in.value(QStringLiteral("delimiter")).toString() +
+               resolveString(in.value(QStringLiteral("string_b")), depth + 1);
     for (const QString& key : {QStringLiteral("value"), QStringLiteral("string"), QStringLiteral("text")})
         if (in.contains(key))
             return resolveString(in.value(key), depth + 1);
@@ -231,8 +229,8 @@ QString GraphInspector::positivePrompt() const
     for (const QString& id : ids) {
         const QJsonObject in = inputsOf(id);
         for (auto it = in.begin(); it != in.end(); ++it)
-            if (it.key() != QLatin1String("filename_prefix") && it.value().isString()
-                && it.value().toString().size() > longest.size())
+            if (it.key() != QLatin1String("filename_prefix") && it.value().isString() &&
+                it.value().toString().size() > longest.size())
                 longest = it.value().toString();
     }
     return longest;

@@ -46,8 +46,8 @@ bool HttpRequest::wantsKeepAlive() const
 
 bool HttpRequest::isWebSocketUpgrade() const
 {
-    return method == "GET" && header("Upgrade").toLower().contains("websocket")
-           && header("Connection").toLower().contains("upgrade");
+    return method == "GET" && header("Upgrade").toLower().contains("websocket") &&
+           header("Connection").toLower().contains("upgrade");
 }
 
 QList<QPair<QString, QString>> HttpRequest::parseQuery(const QByteArray& rawQuery)

@@ -53,19 +53,32 @@ HttpResponse HttpResponse::text(int status, const QByteArray& body)
 QByteArray HttpResponse::reasonPhrase(int status)
 {
     switch (status) {
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 206: return "Partial Content";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 411: return "Length Required";
-    case 413: return "Request Entity Too Large";
-    case 416: return "Requested Range Not Satisfiable";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    default: return "Unknown";
+    case 101:
+        return "Switching Protocols";
+    case 200:
+        return "OK";
+    case 206:
+        return "Partial Content";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Request Entity Too Large";
+    case 416:
+        return "Requested Range Not Satisfiable";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    default:
+        return "Unknown";
     }
 }
 
@@ -75,11 +88,14 @@ QByteArray HttpResponse::serialize(bool headOnly, bool keepAlive) const
     for (const auto& h : headers)
         out += h.first + ": " + h.second + "\r\n";
     out += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
-    out += "Date: "
-           + QLocale::c().toString(QDateTime::currentDateTimeUtc(), QStringLiteral("ddd, dd MMM yyyy hh:mm:ss")).toLatin1()
-           + " GMT\r\n";
+    out += "Date: " +
+           QLocale::c()
+               .toString(QDateTime::currentDateTimeUtc(), QStringLiteral("ddd, dd MMM yyyy hh:mm:ss"))
+               .toLatin1() +
+           " GMT\r\n";
     out += "Server: Python/3.12 aiohttp/3.11.18\r\n";
-    out += keepAlive && !closeConnection ? QByteArrayLiteral("Connection: keep-alive\r\n") : QByteArrayLiteral("Connection: close\r\n");
+    out += keepAlive && !closeConnection ? QByteArrayLiteral("Connection: keep-alive\r\n")
+                                         : QByteArrayLiteral("Connection: close\r\n");
     out += "\r\n";
     if (!headOnly)
         out += body;

@@ -19,7 +19,8 @@ struct HttpResponse
 
     // application/json; charset=utf-8 (web.json_response)
     static HttpResponse json(const QByteArray& jsonText, int status = 200);
-    // web.Response(status=N): empty body, application/octet-stream, as ComfyUI's bare "return web.Response(...)"
+    // web.Response(status=N): empty body, application/octet-stream, as ComfyUI's bare "return
+    // web.Response(...)"
     static HttpResponse empty(int status);
     // text/plain; charset=utf-8, e.g. aiohttp's "404: Not Found"
     static HttpResponse text(int status, const QByteArray& body);

@@ -12,9 +12,7 @@ constexpr qint64 kMaxHeadBytes = 64 * 1024;
 }
 
 HttpServerConnection::HttpServerConnection(QTcpSocket* socket, MiniHttpServer* server)
-    : QObject(server)
-    , m_socket(socket)
-    , m_server(server)
+    : QObject(server), m_socket(socket), m_server(server)
 {
     connect(socket, &QTcpSocket::readyRead, this, &HttpServerConnection::onReadyRead);
     connect(socket, &QTcpSocket::disconnected, this, [this]() {
@@ -42,7 +40,8 @@ void HttpServerConnection::onReadyRead()
         if (m_state == State::ReadingHead) {
             if (m_socket->bytesAvailable() <= 0)
                 return;
-            const QByteArray peeked = m_socket->peek(qMin<qint64>(m_socket->bytesAvailable(), kMaxHeadBytes + 4));
+            const QByteArray peeked =
+                m_socket->peek(qMin<qint64>(m_socket->bytesAvailable(), kMaxHeadBytes + 4));
             const int end = peeked.indexOf("\r\n\r\n");
             if (end < 0) {
                 if (peeked.size() > kMaxHeadBytes) {
@@ -64,7 +63,8 @@ void HttpServerConnection::onReadyRead()
                     writeResponseAndMaybeClose(HttpResponse::empty(403), false, false);
                     return;
                 }
-                // Nothing of the handshake has been consumed: QWebSocketServer reads it from the socket itself.
+                // Nothing of the handshake has been consumed: QWebSocketServer reads it from the socket
+                // itself.
                 QTcpSocket* socket = m_socket;
                 disconnect(socket, nullptr, this, nullptr);
                 m_socket = nullptr;
@@ -76,21 +76,24 @@ void HttpServerConnection::onReadyRead()
             m_socket->read(end + 4);
             m_request = *request;
             if (m_request.header("Transfer-Encoding").toLower().contains("chunked")) {
-                writeResponseAndMaybeClose(HttpResponse::text(501, "501: chunked request bodies are not supported"),
-                                           false, false);
+                writeResponseAndMaybeClose(
+                    HttpResponse::text(501, "501: chunked request bodies are not supported"), false, false);
                 return;
             }
             bool ok = true;
             const QByteArray lengthHeader = m_request.header("Content-Length");
             m_expectedBody = lengthHeader.isEmpty() ? 0 : lengthHeader.trimmed().toLongLong(&ok);
             if (!ok || m_expectedBody < 0) {
-                writeResponseAndMaybeClose(HttpResponse::text(400, "400: Bad Request (Content-Length)"), false, false);
+                writeResponseAndMaybeClose(HttpResponse::text(400, "400: Bad Request (Content-Length)"),
+                                           false, false);
                 return;
             }
             if (m_expectedBody > m_server->maxBodyBytes()) {
-                // aiohttp's HTTPRequestEntityTooLarge text; the body is not read, so the connection cannot be reused.
-                const QByteArray text = "Maximum request body size " + QByteArray::number(m_server->maxBodyBytes())
-                                        + " exceeded, actual body size " + QByteArray::number(m_expectedBody);
+                // aiohttp's HTTPRequestEntityTooLarge text; the body is not read, so the connection cannot be
+                // reused.
+                const QByteArray text = "Maximum request body size " +
+                                        QByteArray::number(m_server->maxBodyBytes()) +
+                                        " exceeded, actual body size " + QByteArray::number(m_expectedBody);
                 writeResponseAndMaybeClose(HttpResponse::text(413, text), m_request.method == "HEAD", false);
                 return;
             }
@@ -117,7 +120,8 @@ void HttpServerConnection::finishRequest()
     writeResponseAndMaybeClose(response, request.method == "HEAD", request.wantsKeepAlive());
 }
 
-void HttpServerConnection::writeResponseAndMaybeClose(const HttpResponse& response, bool headOnly, bool keepAlive)
+void HttpServerConnection::writeResponseAndMaybeClose(const HttpResponse& response, bool headOnly,
+                                                      bool keepAlive)
 {
     if (!m_socket)
         return;

@@ -12,9 +12,10 @@ namespace gd::sandbox {
 class MiniHttpServer;
 struct HttpResponse;
 
-// One client TCP connection of MiniHttpServer: parses requests (Content-Length bodies, keep-alive, pipelining),
-// answers them through the server's handler, and hands WebSocket upgrades over untouched. The handshake bytes are
-// only peeked, never read, so QWebSocketServer::handleConnection still sees the complete request.
+// One client TCP connection of MiniHttpServer: parses requests (Content-Length bodies, keep-alive,
+// pipelining), answers them through the server's handler, and hands WebSocket upgrades over untouched. The
+// handshake bytes are only peeked, never read, so QWebSocketServer::handleConnection still sees the complete
+// request.
 class HttpServerConnection : public QObject
 {
     Q_OBJECT
@@ -29,7 +30,12 @@ private:
     void finishRequest();
     void writeResponseAndMaybeClose(const HttpResponse& response, bool headOnly, bool keepAlive);
 
-    enum class State { ReadingHead, ReadingBody, Closed };
+    enum class State
+    {
+        ReadingHead,
+        ReadingBody,
+        Closed
+    };
 
     QPointer<QTcpSocket> m_socket;
     MiniHttpServer* m_server;

@@ -12,9 +12,8 @@
 namespace gd::sandbox {
 
 MiniHttpServer::MiniHttpServer(QObject* parent)
-    : QObject(parent)
-    , m_tcp(new QTcpServer(this))
-    , m_ws(new QWebSocketServer(QStringLiteral("ComfyUI sandbox"), QWebSocketServer::NonSecureMode, this))
+    : QObject(parent), m_tcp(new QTcpServer(this)),
+      m_ws(new QWebSocketServer(QStringLiteral("ComfyUI sandbox"), QWebSocketServer::NonSecureMode, this))
 {
     connect(m_tcp, &QTcpServer::newConnection, this, &MiniHttpServer::onNewConnection);
     connect(m_ws, &QWebSocketServer::newConnection, this, [this]() {
@@ -89,7 +88,8 @@ bool MiniHttpServer::originAllowed(const HttpRequest& request)
     const QUrl hostUrl(QStringLiteral("//") + host);
     const QString hostName = hostUrl.host();
     const QHostAddress address(hostName);
-    const bool loopback = hostName == QLatin1String("localhost") || (!address.isNull() && address.isLoopback());
+    const bool loopback =
+        hostName == QLatin1String("localhost") || (!address.isNull() && address.isLoopback());
     QString hostDomain = host;
     QString originDomain = origin.authority().toLower();
     // Like the Python code: if one side has no port, compare host names only.

@@ -6,7 +6,6 @@
 #include <QList>
 #include <QObject>
 #include <QPointer>
-
 #include <functional>
 
 class QTcpServer;
@@ -18,9 +17,9 @@ namespace gd::sandbox {
 
 class HttpServerConnection;
 
-// A small HTTP/1.1 server on 127.0.0.1 (QTcpServer) with aiohttp's behaviours that clients notice: the loopback
-// Host/Origin guard (403, empty body), OPTIONS answered with 200, a request body cap (413), HEAD without body.
-// WebSocket upgrades on /ws and /api/ws go to a QWebSocketServer in NonSecureMode.
+// A small HTTP/1.1 server on 127.0.0.1 (QTcpServer) with aiohttp's behaviours that clients notice: the
+// loopback Host/Origin guard (403, empty body), OPTIONS answered with 200, a request body cap (413), HEAD
+// without body. WebSocket upgrades on /ws and /api/ws go to a QWebSocketServer in NonSecureMode.
 class MiniHttpServer : public QObject
 {
     Q_OBJECT
@@ -38,9 +37,10 @@ public:
     void stopListening();                      // existing connections stay open
     bool isListening() const;
     quint16 port() const;
-    void dropHttpConnections();                // aborts every HTTP connection (faults)
+    void dropHttpConnections(); // aborts every HTTP connection (faults)
 
-    // aiohttp origin_only_middleware: Host and Origin both present, Host is loopback, host[:port] differ -> refuse.
+    // aiohttp origin_only_middleware: Host and Origin both present, Host is loopback, host[:port] differ ->
+    // refuse.
     static bool originAllowed(const HttpRequest& request);
     static bool isWebSocketPath(const QString& path);
 

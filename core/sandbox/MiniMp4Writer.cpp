@@ -1,7 +1,6 @@
 #include "sandbox/MiniMp4Writer.h"
 
 #include <QtEndian>
-
 #include <cmath>
 #include <limits>
 
@@ -9,8 +8,8 @@ namespace gd::sandbox {
 
 namespace {
 
-// The whole file stays far below 4 GiB in the sandbox (a few hundred small PNGs); 32-bit box sizes and stco are enough,
-// and anything larger is refused rather than written with wrapped sizes.
+// The whole file stays far below 4 GiB in the sandbox (a few hundred small PNGs); 32-bit box sizes and stco
+// are enough, and anything larger is refused rather than written with wrapped sizes.
 constexpr qint64 kMaxFileBytes = qint64(std::numeric_limits<quint32>::max()) - 1024 * 1024;
 constexpr quint32 kMovieTimescale = 1000;
 
@@ -76,7 +75,8 @@ struct Timing
     quint32 sampleDelta = 0;
 };
 
-// Integer timescale/delta for fps: NTSC-style rates (23.976, 29.97, 59.94) get the exact x/1001, the rest x/1000.
+// Integer timescale/delta for fps: NTSC-style rates (23.976, 29.97, 59.94) get the exact x/1001, the rest
+// x/1000.
 Timing timingFor(double fps)
 {
     const double ntsc = fps * 1001.0 / 1000.0;
@@ -85,7 +85,8 @@ Timing timingFor(double fps)
     return {quint32(std::lround(fps * 1000.0)), 1000};
 }
 
-QByteArray buildMoov(const QVector<QByteArray>& frames, int width, int height, const Timing& timing, quint32 chunkOffset)
+QByteArray buildMoov(const QVector<QByteArray>& frames, int width, int height, const Timing& timing,
+                     quint32 chunkOffset)
 {
     const quint32 count = quint32(frames.size());
     const quint64 mediaDuration = quint64(count) * timing.sampleDelta;
@@ -187,9 +188,9 @@ QByteArray buildMoov(const QVector<QByteArray>& frames, int width, int height, c
     u32(stco, 1);
     u32(stco, chunkOffset);
 
-    const QByteArray stbl = box("stbl", fullBox("stsd", 0, 0, stsd) + fullBox("stts", 0, 0, stts)
-                                            + fullBox("stsc", 0, 0, stsc) + fullBox("stsz", 0, 0, stsz)
-                                            + fullBox("stco", 0, 0, stco));
+    const QByteArray stbl =
+        box("stbl", fullBox("stsd", 0, 0, stsd) + fullBox("stts", 0, 0, stts) + fullBox("stsc", 0, 0, stsc) +
+                        fullBox("stsz", 0, 0, stsz) + fullBox("stco", 0, 0, stco));
     const QByteArray minf =
         box("minf", fullBox("vmhd", 0, 1, vmhd) + box("dinf", fullBox("dref", 0, 0, dref)) + stbl);
     const QByteArray mdia = box("mdia", fullBox("mdhd", 0, 0, mdhd) + fullBox("hdlr", 0, 0, hdlr) + minf);
@@ -201,8 +202,8 @@ QByteArray buildMoov(const QVector<QByteArray>& frames, int width, int height, c
 
 QByteArray MiniMp4Writer::build(const QVector<QByteArray>& pngFrames, int width, int height, double fps)
 {
-    if (pngFrames.isEmpty() || width <= 0 || height <= 0 || width > 0xFFFF || height > 0xFFFF || !std::isfinite(fps)
-        || fps <= 0.0 || fps > 1000.0)
+    if (pngFrames.isEmpty() || width <= 0 || height <= 0 || width > 0xFFFF || height > 0xFFFF ||
+        !std::isfinite(fps) || fps <= 0.0 || fps > 1000.0)
         return {};
     qint64 payload = 0;
     for (const QByteArray& frame : pngFrames) {
@@ -221,8 +222,8 @@ QByteArray MiniMp4Writer::build(const QVector<QByteArray>& pngFrames, int width,
     ftyp.append("isomiso2mp41", 12);
     const QByteArray ftypBox = box("ftyp", ftyp);
 
-    // moov goes before mdat ("fast start") so a reader sees the sample tables first; its size does not depend on the
-    // offset value, so build once to measure and once with the real offset.
+    // moov goes before mdat ("fast start") so a reader sees the sample tables first; its size does not depend
+    // on the offset value, so build once to measure and once with the real offset.
     const qint64 moovSize = buildMoov(pngFrames, width, height, timing, 0).size();
     const qint64 dataStart = ftypBox.size() + moovSize + 8;
     if (dataStart + payload > kMaxFileBytes)

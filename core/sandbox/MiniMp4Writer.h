@@ -5,8 +5,9 @@
 
 namespace gd::sandbox {
 
-// Builds a real ISO-BMFF/QuickTime file whose single video track stores PNG frames (sample entry 'png '), so ffprobe
-// can read and decode it and the client can count frames from the sample tables (stsz sample_count, stts).
+// Builds a real ISO-BMFF/QuickTime file whose single video track stores PNG frames (sample entry 'png '), so
+// ffprobe can read and decode it and the client can count frames from the sample tables (stsz sample_count,
+// stts).
 class MiniMp4Writer
 {
 public:

@@ -3,7 +3,6 @@
 #include <QByteArray>
 #include <QString>
 #include <QVector>
-
 #include <optional>
 
 namespace gd::sandbox {
@@ -23,8 +22,8 @@ class MultipartFormData
 {
 public:
     // contentTypeHeader must carry boundary=...; nullopt + error when the body is not well-formed.
-    static std::optional<QVector<MultipartPart>> parse(const QByteArray& contentTypeHeader, const QByteArray& body,
-                                                       QString* error);
+    static std::optional<QVector<MultipartPart>> parse(const QByteArray& contentTypeHeader,
+                                                       const QByteArray& body, QString* error);
 };
 
 } // namespace gd::sandbox

@@ -1,15 +1,14 @@
 #include "sandbox/NodeCatalog.h"
 
 #include <QJsonValue>
-
 #include <algorithm>
 
 namespace gd::sandbox {
 
 namespace {
 
-// Values mirror ComfyUI 0.3.64 (nodes.py, comfy_extras/*, VideoHelperSuite) so a client that reads /object_info of the
-// sandbox sees the same shapes as against a real server.
+// Values mirror ComfyUI 0.3.64 (nodes.py, comfy_extras/*, VideoHelperSuite) so a client that reads
+// /object_info of the sandbox sees the same shapes as against a real server.
 constexpr qint64 kMaxResolution = 16384;
 // 0xffffffffffffffff as published by KSampler; it does not fit qint64, so it is stored as the double the JSON
 // parser of any client would produce anyway (comfyui-api.md §1).
@@ -23,13 +22,14 @@ QJsonArray typeOnly(const QString& type, const QJsonObject& opts = {})
     return spec;
 }
 
-NodeInputSpec link(const QString& name, const QString& type, bool required = true, const QJsonObject& opts = {})
+NodeInputSpec link(const QString& name, const QString& type, bool required = true,
+                   const QJsonObject& opts = {})
 {
     return NodeInputSpec{name, typeOnly(type, opts), required};
 }
 
-NodeInputSpec intInput(const QString& name, qint64 def, qint64 min, qint64 max, qint64 step = 1, bool required = true,
-                       QJsonObject extra = {})
+NodeInputSpec intInput(const QString& name, qint64 def, qint64 min, qint64 max, qint64 step = 1,
+                       bool required = true, QJsonObject extra = {})
 {
     extra.insert(QStringLiteral("default"), def);
     extra.insert(QStringLiteral("min"), min);
@@ -38,8 +38,8 @@ NodeInputSpec intInput(const QString& name, qint64 def, qint64 min, qint64 max, 
     return NodeInputSpec{name, typeOnly(QStringLiteral("INT"), extra), required};
 }
 
-NodeInputSpec floatInput(const QString& name, double def, double min, double max, double step, bool required = true,
-                         QJsonObject extra = {})
+NodeInputSpec floatInput(const QString& name, double def, double min, double max, double step,
+                         bool required = true, QJsonObject extra = {})
 {
     extra.insert(QStringLiteral("default"), def);
     extra.insert(QStringLiteral("min"), min);
@@ -59,12 +59,13 @@ NodeInputSpec stringInput(const QString& name, const QString& def, bool multilin
 
 NodeInputSpec boolInput(const QString& name, bool def, bool required = true)
 {
-    return NodeInputSpec{name, typeOnly(QStringLiteral("BOOLEAN"), QJsonObject{{QStringLiteral("default"), def}}),
-                         required};
+    return NodeInputSpec{
+        name, typeOnly(QStringLiteral("BOOLEAN"), QJsonObject{{QStringLiteral("default"), def}}), required};
 }
 
 // V1 combo: the allowed values are the type itself.
-NodeInputSpec combo(const QString& name, const QStringList& options, QJsonObject opts = {}, bool required = true)
+NodeInputSpec combo(const QString& name, const QStringList& options, QJsonObject opts = {},
+                    bool required = true)
 {
     if (!opts.contains(QStringLiteral("default")) && !options.isEmpty())
         opts.insert(QStringLiteral("default"), options.first());
@@ -72,7 +73,8 @@ NodeInputSpec combo(const QString& name, const QStringList& options, QJsonObject
 }
 
 // V3 combo (comfy_api.latest.io.Combo): ["COMBO", {"options": [...], "multiselect": false, "default": ...}].
-NodeInputSpec comboV3(const QString& name, const QStringList& options, const QString& def, QJsonObject opts = {})
+NodeInputSpec comboV3(const QString& name, const QStringList& options, const QString& def,
+                      QJsonObject opts = {})
 {
     opts.insert(QStringLiteral("options"), QJsonArray::fromStringList(options));
     opts.insert(QStringLiteral("multiselect"), false);
@@ -80,8 +82,9 @@ NodeInputSpec comboV3(const QString& name, const QStringList& options, const QSt
     return NodeInputSpec{name, typeOnly(QStringLiteral("COMBO"), opts), true};
 }
 
-// A model-file combo: the real server lists files of a model folder. The sandbox has no model folder, so the list is
-// the names the bundled graphs use and anyValue tells validation to accept every string (see NodeInputSpec).
+// A model-file combo: the real server lists files of a model folder. The sandbox has no model folder, so the
+// list is the names the bundled graphs use and anyValue tells validation to accept every string (see
+// NodeInputSpec).
 NodeInputSpec modelCombo(const QString& name, const QStringList& files, bool required = true)
 {
     NodeInputSpec spec = combo(name, files, {}, required);
@@ -109,30 +112,57 @@ QJsonObject hiddenPromptInfo()
 
 const QStringList& samplerNames()
 {
-    static const QStringList names{
-        QStringLiteral("euler"), QStringLiteral("euler_cfg_pp"), QStringLiteral("euler_ancestral"),
-        QStringLiteral("euler_ancestral_cfg_pp"), QStringLiteral("heun"), QStringLiteral("heunpp2"),
-        QStringLiteral("dpm_2"), QStringLiteral("dpm_2_ancestral"), QStringLiteral("lms"), QStringLiteral("dpm_fast"),
-        QStringLiteral("dpm_adaptive"), QStringLiteral("dpmpp_2s_ancestral"), QStringLiteral("dpmpp_2s_ancestral_cfg_pp"),
-        QStringLiteral("dpmpp_sde"), QStringLiteral("dpmpp_sde_gpu"), QStringLiteral("dpmpp_2m"),
-        QStringLiteral("dpmpp_2m_cfg_pp"), QStringLiteral("dpmpp_2m_sde"), QStringLiteral("dpmpp_2m_sde_gpu"),
-        QStringLiteral("dpmpp_2m_sde_heun"), QStringLiteral("dpmpp_2m_sde_heun_gpu"), QStringLiteral("dpmpp_3m_sde"),
-        QStringLiteral("dpmpp_3m_sde_gpu"), QStringLiteral("ddpm"), QStringLiteral("lcm"), QStringLiteral("ipndm"),
-        QStringLiteral("ipndm_v"), QStringLiteral("deis"), QStringLiteral("res_multistep"),
-        QStringLiteral("res_multistep_cfg_pp"), QStringLiteral("res_multistep_ancestral"),
-        QStringLiteral("res_multistep_ancestral_cfg_pp"), QStringLiteral("gradient_estimation"),
-        QStringLiteral("gradient_estimation_cfg_pp"), QStringLiteral("er_sde"), QStringLiteral("seeds_2"),
-        QStringLiteral("seeds_3"), QStringLiteral("sa_solver"), QStringLiteral("sa_solver_pece"), QStringLiteral("ddim"),
-        QStringLiteral("uni_pc"), QStringLiteral("uni_pc_bh2")};
+    static const QStringList names{QStringLiteral("euler"),
+                                   QStringLiteral("euler_cfg_pp"),
+                                   QStringLiteral("euler_ancestral"),
+                                   QStringLiteral("euler_ancestral_cfg_pp"),
+                                   QStringLiteral("heun"),
+                                   QStringLiteral("heunpp2"),
+                                   QStringLiteral("dpm_2"),
+                                   QStringLiteral("dpm_2_ancestral"),
+                                   QStringLiteral("lms"),
+                                   QStringLiteral("dpm_fast"),
+                                   QStringLiteral("dpm_adaptive"),
+                                   QStringLiteral("dpmpp_2s_ancestral"),
+                                   QStringLiteral("dpmpp_2s_ancestral_cfg_pp"),
+                                   QStringLiteral("dpmpp_sde"),
+                                   QStringLiteral("dpmpp_sde_gpu"),
+                                   QStringLiteral("dpmpp_2m"),
+                                   QStringLiteral("dpmpp_2m_cfg_pp"),
+                                   QStringLiteral("dpmpp_2m_sde"),
+                                   QStringLiteral("dpmpp_2m_sde_gpu"),
+                                   QStringLiteral("dpmpp_2m_sde_heun"),
+                                   QStringLiteral("dpmpp_2m_sde_heun_gpu"),
+                                   QStringLiteral("dpmpp_3m_sde"),
+                                   QStringLiteral("dpmpp_3m_sde_gpu"),
+                                   QStringLiteral("ddpm"),
+                                   QStringLiteral("lcm"),
+                                   QStringLiteral("ipndm"),
+                                   QStringLiteral("ipndm_v"),
+                                   QStringLiteral("deis"),
+                                   QStringLiteral("res_multistep"),
+                                   QStringLiteral("res_multistep_cfg_pp"),
+                                   QStringLiteral("res_multistep_ancestral"),
+                                   QStringLiteral("res_multistep_ancestral_cfg_pp"),
+                                   QStringLiteral("gradient_estimation"),
+                                   QStringLiteral("gradient_estimation_cfg_pp"),
+                                   QStringLiteral("er_sde"),
+                                   QStringLiteral("seeds_2"),
+                                   QStringLiteral("seeds_3"),
+                                   QStringLiteral("sa_solver"),
+                                   QStringLiteral("sa_solver_pece"),
+                                   QStringLiteral("ddim"),
+                                   QStringLiteral("uni_pc"),
+                                   QStringLiteral("uni_pc_bh2")};
     return names;
 }
 
 const QStringList& schedulerNames()
 {
-    static const QStringList names{QStringLiteral("simple"), QStringLiteral("sgm_uniform"), QStringLiteral("karras"),
-                                   QStringLiteral("exponential"), QStringLiteral("ddim_uniform"), QStringLiteral("beta"),
-                                   QStringLiteral("normal"), QStringLiteral("linear_quadratic"),
-                                   QStringLiteral("kl_optimal")};
+    static const QStringList names{
+        QStringLiteral("simple"),      QStringLiteral("sgm_uniform"),      QStringLiteral("karras"),
+        QStringLiteral("exponential"), QStringLiteral("ddim_uniform"),     QStringLiteral("beta"),
+        QStringLiteral("normal"),      QStringLiteral("linear_quadratic"), QStringLiteral("kl_optimal")};
     return names;
 }
 
@@ -142,7 +172,8 @@ const QStringList& checkpointFiles()
 {
     static const QStringList files{QStringLiteral("sandbox_sd15.safetensors"),
                                    QStringLiteral("NetaYumev35_pretrained_all_in_one.safetensors"),
-                                   QStringLiteral("SVD\\svd_xt.safetensors"), QStringLiteral("svd_xt.safetensors")};
+                                   QStringLiteral("SVD\\svd_xt.safetensors"),
+                                   QStringLiteral("svd_xt.safetensors")};
     return files;
 }
 
@@ -157,7 +188,8 @@ const QStringList& diffusionModelFiles()
 
 const QStringList& vaeFiles()
 {
-    static const QStringList files{QStringLiteral("ae.safetensors"), QStringLiteral("wan2.2_vae.safetensors")};
+    static const QStringList files{QStringLiteral("ae.safetensors"),
+                                   QStringLiteral("wan2.2_vae.safetensors")};
     return files;
 }
 
@@ -246,14 +278,16 @@ NodeCatalog NodeCatalog::builtin()
                   cond = QStringLiteral("CONDITIONING"), latent = QStringLiteral("LATENT"),
                   image = QStringLiteral("IMAGE");
 
-    cat.add(make(QStringLiteral("CheckpointLoaderSimple"), QStringLiteral("Load Checkpoint"), QStringLiteral("loaders"),
-                 nodes, {t, clip, vae},
+    cat.add(make(QStringLiteral("CheckpointLoaderSimple"), QStringLiteral("Load Checkpoint"),
+                 QStringLiteral("loaders"), nodes, {t, clip, vae},
                  {withTooltip(modelCombo(QStringLiteral("ckpt_name"), checkpointFiles()),
                               QStringLiteral("The name of the checkpoint (model) to load."))}));
 
-    cat.add(make(QStringLiteral("ImageOnlyCheckpointLoader"), QStringLiteral("Image Only Checkpoint Loader (img2vid model)"),
+    cat.add(make(QStringLiteral("ImageOnlyCheckpointLoader"),
+                 QStringLiteral("Image Only Checkpoint Loader (img2vid model)"),
                  QStringLiteral("loaders/video_models"), QStringLiteral("comfy_extras.nodes_video_model"),
-                 {t, QStringLiteral("CLIP_VISION"), vae}, {modelCombo(QStringLiteral("ckpt_name"), checkpointFiles())}));
+                 {t, QStringLiteral("CLIP_VISION"), vae},
+                 {modelCombo(QStringLiteral("ckpt_name"), checkpointFiles())}));
 
     cat.add(make(QStringLiteral("CLIPTextEncode"), QStringLiteral("CLIP Text Encode (Prompt)"),
                  QStringLiteral("conditioning"), nodes, {cond},
@@ -261,103 +295,122 @@ NodeCatalog NodeCatalog::builtin()
                               QJsonObject{{QStringLiteral("dynamicPrompts"), true}}),
                   link(QStringLiteral("clip"), clip)}));
 
-    cat.add(make(QStringLiteral("EmptyLatentImage"), QStringLiteral("Empty Latent Image"), QStringLiteral("latent"), nodes,
-                 {latent},
+    cat.add(make(QStringLiteral("EmptyLatentImage"), QStringLiteral("Empty Latent Image"),
+                 QStringLiteral("latent"), nodes, {latent},
                  {intInput(QStringLiteral("width"), 512, 16, kMaxResolution, 8),
                   intInput(QStringLiteral("height"), 512, 16, kMaxResolution, 8),
                   intInput(QStringLiteral("batch_size"), 1, 1, 4096)}));
 
-    cat.add(make(QStringLiteral("EmptySD3LatentImage"), QStringLiteral("EmptySD3LatentImage"), QStringLiteral("latent/sd3"),
-                 QStringLiteral("comfy_extras.nodes_sd3"), {latent},
+    cat.add(make(QStringLiteral("EmptySD3LatentImage"), QStringLiteral("EmptySD3LatentImage"),
+                 QStringLiteral("latent/sd3"), QStringLiteral("comfy_extras.nodes_sd3"), {latent},
                  {intInput(QStringLiteral("width"), 1024, 16, kMaxResolution, 16),
                   intInput(QStringLiteral("height"), 1024, 16, kMaxResolution, 16),
                   intInput(QStringLiteral("batch_size"), 1, 1, 4096)}));
 
     {
-        NodeClassSpec spec = make(QStringLiteral("EmptyHunyuanLatentVideo"), QStringLiteral("EmptyHunyuanLatentVideo"),
-                                  QStringLiteral("latent/video"), QStringLiteral("comfy_extras.nodes_hunyuan"), {latent},
-                                  {intInput(QStringLiteral("width"), 848, 16, kMaxResolution, 16),
-                                   intInput(QStringLiteral("height"), 480, 16, kMaxResolution, 16),
-                                   intInput(QStringLiteral("length"), 25, 1, kMaxResolution, 4),
-                                   intInput(QStringLiteral("batch_size"), 1, 1, 4096)});
+        NodeClassSpec spec =
+            make(QStringLiteral("EmptyHunyuanLatentVideo"), QStringLiteral("EmptyHunyuanLatentVideo"),
+                 QStringLiteral("latent/video"), QStringLiteral("comfy_extras.nodes_hunyuan"), {latent},
+                 {intInput(QStringLiteral("width"), 848, 16, kMaxResolution, 16),
+                  intInput(QStringLiteral("height"), 480, 16, kMaxResolution, 16),
+                  intInput(QStringLiteral("length"), 25, 1, kMaxResolution, 4),
+                  intInput(QStringLiteral("batch_size"), 1, 1, 4096)});
         spec.v3 = true;
         cat.add(spec);
     }
 
     {
         NodeClassSpec spec = make(
-            QStringLiteral("KSampler"), QStringLiteral("KSampler"), QStringLiteral("sampling"), nodes, {latent},
+            QStringLiteral("KSampler"), QStringLiteral("KSampler"), QStringLiteral("sampling"), nodes,
+            {latent},
             {link(QStringLiteral("model"), t),
              NodeInputSpec{QStringLiteral("seed"),
                            typeOnly(QStringLiteral("INT"),
-                                    QJsonObject{{QStringLiteral("default"), 0}, {QStringLiteral("min"), 0},
+                                    QJsonObject{{QStringLiteral("default"), 0},
+                                                {QStringLiteral("min"), 0},
                                                 {QStringLiteral("max"), kSeedMax},
                                                 {QStringLiteral("control_after_generate"), true}}),
                            true},
-             intInput(QStringLiteral("steps"), 20, 1, 10000), 
-             floatInput(QStringLiteral("cfg"), 8.0, 0.0, 100.0, 0.1, true, QJsonObject{{QStringLiteral("round"), 0.01}}),
-             combo(QStringLiteral("sampler_name"), samplerNames()), combo(QStringLiteral("scheduler"), schedulerNames()),
-             link(QStringLiteral("positive"), cond), link(QStringLiteral("negative"), cond),
-             link(QStringLiteral("latent_image"), latent),
+             intInput(QStringLiteral("steps"), 20, 1, 10000),
+             floatInput(QStringLiteral("cfg"), 8.0, 0.0, 100.0, 0.1, true,
+                        QJsonObject{{QStringLiteral("round"), 0.01}}),
+             combo(QStringLiteral("sampler_name"), samplerNames()),
+             combo(QStringLiteral("scheduler"), schedulerNames()), link(QStringLiteral("positive"), cond),
+             link(QStringLiteral("negative"), cond), link(QStringLiteral("latent_image"), latent),
              floatInput(QStringLiteral("denoise"), 1.0, 0.0, 1.0, 0.01)});
-        spec.description = QStringLiteral("Uses the provided model, positive and negative conditioning to denoise the latent image.");
+        spec.description = QStringLiteral(
+            "Uses the provided model, positive and negative conditioning to denoise the latent image.");
         cat.add(spec);
     }
 
-    cat.add(make(QStringLiteral("VAEDecode"), QStringLiteral("VAE Decode"), QStringLiteral("latent"), nodes, {image},
-                 {link(QStringLiteral("samples"), latent), link(QStringLiteral("vae"), vae)}));
+    cat.add(make(QStringLiteral("VAEDecode"), QStringLiteral("VAE Decode"), QStringLiteral("latent"), nodes,
+                 {image}, {link(QStringLiteral("samples"), latent), link(QStringLiteral("vae"), vae)}));
 
-    cat.add(make(QStringLiteral("VAELoader"), QStringLiteral("Load VAE"), QStringLiteral("loaders"), nodes, {vae},
-                 {modelCombo(QStringLiteral("vae_name"), vaeFiles())}));
+    cat.add(make(QStringLiteral("VAELoader"), QStringLiteral("Load VAE"), QStringLiteral("loaders"), nodes,
+                 {vae}, {modelCombo(QStringLiteral("vae_name"), vaeFiles())}));
 
-    cat.add(make(QStringLiteral("UNETLoader"), QStringLiteral("Load Diffusion Model"), QStringLiteral("advanced/loaders"),
-                 nodes, {t},
+    cat.add(make(QStringLiteral("UNETLoader"), QStringLiteral("Load Diffusion Model"),
+                 QStringLiteral("advanced/loaders"), nodes, {t},
                  {modelCombo(QStringLiteral("unet_name"), diffusionModelFiles()),
                   combo(QStringLiteral("weight_dtype"),
-                        {QStringLiteral("default"), QStringLiteral("fp8_e4m3fn"), QStringLiteral("fp8_e4m3fn_fast"),
-                         QStringLiteral("fp8_e5m2")})}));
+                        {QStringLiteral("default"), QStringLiteral("fp8_e4m3fn"),
+                         QStringLiteral("fp8_e4m3fn_fast"), QStringLiteral("fp8_e5m2")})}));
 
-    const QStringList clipTypes{QStringLiteral("stable_diffusion"), QStringLiteral("stable_cascade"), QStringLiteral("sd3"),
-                                QStringLiteral("stable_audio"), QStringLiteral("mochi"), QStringLiteral("ltxv"),
-                                QStringLiteral("pixart"), QStringLiteral("cosmos"), QStringLiteral("lumina2"),
-                                QStringLiteral("wan"), QStringLiteral("hidream"), QStringLiteral("chroma"),
-                                QStringLiteral("ace"), QStringLiteral("omnigen2"), QStringLiteral("qwen_image"),
+    const QStringList clipTypes{QStringLiteral("stable_diffusion"),
+                                QStringLiteral("stable_cascade"),
+                                QStringLiteral("sd3"),
+                                QStringLiteral("stable_audio"),
+                                QStringLiteral("mochi"),
+                                QStringLiteral("ltxv"),
+                                QStringLiteral("pixart"),
+                                QStringLiteral("cosmos"),
+                                QStringLiteral("lumina2"),
+                                QStringLiteral("wan"),
+                                QStringLiteral("hidream"),
+                                QStringLiteral("chroma"),
+                                QStringLiteral("ace"),
+                                QStringLiteral("omnigen2"),
+                                QStringLiteral("qwen_image"),
                                 QStringLiteral("hunyuan_image")};
-    const NodeInputSpec device = combo(QStringLiteral("device"), {QStringLiteral("default"), QStringLiteral("cpu")},
-                                       QJsonObject{{QStringLiteral("advanced"), true}}, false);
-    cat.add(make(QStringLiteral("CLIPLoader"), QStringLiteral("Load CLIP"), QStringLiteral("advanced/loaders"), nodes,
-                 {clip},
-                 {modelCombo(QStringLiteral("clip_name"), textEncoderFiles()), combo(QStringLiteral("type"), clipTypes),
-                  device}));
+    const NodeInputSpec device =
+        combo(QStringLiteral("device"), {QStringLiteral("default"), QStringLiteral("cpu")},
+              QJsonObject{{QStringLiteral("advanced"), true}}, false);
+    cat.add(make(QStringLiteral("CLIPLoader"), QStringLiteral("Load CLIP"),
+                 QStringLiteral("advanced/loaders"), nodes, {clip},
+                 {modelCombo(QStringLiteral("clip_name"), textEncoderFiles()),
+                  combo(QStringLiteral("type"), clipTypes), device}));
 
-    cat.add(make(QStringLiteral("DualCLIPLoader"), QStringLiteral("DualCLIPLoader"), QStringLiteral("advanced/loaders"),
-                 nodes, {clip},
+    cat.add(make(QStringLiteral("DualCLIPLoader"), QStringLiteral("DualCLIPLoader"),
+                 QStringLiteral("advanced/loaders"), nodes, {clip},
                  {modelCombo(QStringLiteral("clip_name1"), textEncoderFiles()),
                   modelCombo(QStringLiteral("clip_name2"), textEncoderFiles()),
-                  combo(QStringLiteral("type"),
-                        {QStringLiteral("sdxl"), QStringLiteral("sd3"), QStringLiteral("flux"),
-                         QStringLiteral("hunyuan_video"), QStringLiteral("hidream"), QStringLiteral("hunyuan_image")}),
+                  combo(QStringLiteral("type"), {QStringLiteral("sdxl"), QStringLiteral("sd3"),
+                                                 QStringLiteral("flux"), QStringLiteral("hunyuan_video"),
+                                                 QStringLiteral("hidream"), QStringLiteral("hunyuan_image")}),
                   device}));
 
-    cat.add(make(QStringLiteral("ModelSamplingSD3"), QStringLiteral("ModelSamplingSD3"), QStringLiteral("advanced/model"),
-                 QStringLiteral("comfy_extras.nodes_model_advanced"), {t},
-                 {link(QStringLiteral("model"), t), floatInput(QStringLiteral("shift"), 3.0, 0.0, 100.0, 0.01)}));
+    cat.add(
+        make(QStringLiteral("ModelSamplingSD3"), QStringLiteral("ModelSamplingSD3"),
+             QStringLiteral("advanced/model"), QStringLiteral("comfy_extras.nodes_model_advanced"), {t},
+             {link(QStringLiteral("model"), t), floatInput(QStringLiteral("shift"), 3.0, 0.0, 100.0, 0.01)}));
 
-    cat.add(make(QStringLiteral("ModelSamplingAuraFlow"), QStringLiteral("ModelSamplingAuraFlow"),
-                 QStringLiteral("advanced/model"), QStringLiteral("comfy_extras.nodes_model_advanced"), {t},
-                 {link(QStringLiteral("model"), t), floatInput(QStringLiteral("shift"), 1.73, 0.0, 100.0, 0.01)}));
+    cat.add(make(
+        QStringLiteral("ModelSamplingAuraFlow"), QStringLiteral("ModelSamplingAuraFlow"),
+        QStringLiteral("advanced/model"), QStringLiteral("comfy_extras.nodes_model_advanced"), {t},
+        {link(QStringLiteral("model"), t), floatInput(QStringLiteral("shift"), 1.73, 0.0, 100.0, 0.01)}));
 
-    cat.add(make(QStringLiteral("VideoLinearCFGGuidance"), QStringLiteral("VideoLinearCFGGuidance"),
-                 QStringLiteral("sampling/video_models"), QStringLiteral("comfy_extras.nodes_video_model"), {t},
-                 {link(QStringLiteral("model"), t),
-                  floatInput(QStringLiteral("min_cfg"), 1.0, 0.0, 100.0, 0.5, true,
-                             QJsonObject{{QStringLiteral("round"), 0.01}})}));
+    cat.add(make(
+        QStringLiteral("VideoLinearCFGGuidance"), QStringLiteral("VideoLinearCFGGuidance"),
+        QStringLiteral("sampling/video_models"), QStringLiteral("comfy_extras.nodes_video_model"), {t},
+        {link(QStringLiteral("model"), t), floatInput(QStringLiteral("min_cfg"), 1.0, 0.0, 100.0, 0.5, true,
+                                                      QJsonObject{{QStringLiteral("round"), 0.01}})}));
 
     cat.add(make(QStringLiteral("SVD_img2vid_Conditioning"), QStringLiteral("SVD_img2vid_Conditioning"),
-                 QStringLiteral("conditioning/video_models"), QStringLiteral("comfy_extras.nodes_video_model"),
-                 {cond, cond, latent},
-                 {link(QStringLiteral("clip_vision"), QStringLiteral("CLIP_VISION")), link(QStringLiteral("init_image"), image),
-                  link(QStringLiteral("vae"), vae), intInput(QStringLiteral("width"), 1024, 16, kMaxResolution, 8),
+                 QStringLiteral("conditioning/video_models"),
+                 QStringLiteral("comfy_extras.nodes_video_model"), {cond, cond, latent},
+                 {link(QStringLiteral("clip_vision"), QStringLiteral("CLIP_VISION")),
+                  link(QStringLiteral("init_image"), image), link(QStringLiteral("vae"), vae),
+                  intInput(QStringLiteral("width"), 1024, 16, kMaxResolution, 8),
                   intInput(QStringLiteral("height"), 576, 16, kMaxResolution, 8),
                   intInput(QStringLiteral("video_frames"), 14, 1, 4096),
                   intInput(QStringLiteral("motion_bucket_id"), 127, 1, 1023),
@@ -366,47 +419,49 @@ NodeCatalog NodeCatalog::builtin()
                  {QStringLiteral("positive"), QStringLiteral("negative"), QStringLiteral("latent")}));
 
     {
-        NodeClassSpec spec = make(QStringLiteral("Wan22ImageToVideoLatent"), QStringLiteral("Wan22ImageToVideoLatent"),
-                                  QStringLiteral("conditioning/inpaint"), QStringLiteral("comfy_extras.nodes_wan"), {latent},
-                                  {link(QStringLiteral("vae"), vae),
-                                   intInput(QStringLiteral("width"), 1280, 32, kMaxResolution, 32),
-                                   intInput(QStringLiteral("height"), 704, 32, kMaxResolution, 32),
-                                   intInput(QStringLiteral("length"), 49, 1, kMaxResolution, 4),
-                                   intInput(QStringLiteral("batch_size"), 1, 1, 4096),
-                                   link(QStringLiteral("start_image"), image, false)});
+        NodeClassSpec spec =
+            make(QStringLiteral("Wan22ImageToVideoLatent"), QStringLiteral("Wan22ImageToVideoLatent"),
+                 QStringLiteral("conditioning/inpaint"), QStringLiteral("comfy_extras.nodes_wan"), {latent},
+                 {link(QStringLiteral("vae"), vae),
+                  intInput(QStringLiteral("width"), 1280, 32, kMaxResolution, 32),
+                  intInput(QStringLiteral("height"), 704, 32, kMaxResolution, 32),
+                  intInput(QStringLiteral("length"), 49, 1, kMaxResolution, 4),
+                  intInput(QStringLiteral("batch_size"), 1, 1, 4096),
+                  link(QStringLiteral("start_image"), image, false)});
         spec.v3 = true;
         cat.add(spec);
     }
 
     {
-        NodeClassSpec spec = make(QStringLiteral("WanFunInpaintToVideo"), QStringLiteral("WanFunInpaintToVideo"),
-                                  QStringLiteral("conditioning/video_models"), QStringLiteral("comfy_extras.nodes_wan"),
-                                  {cond, cond, latent},
-                                  {link(QStringLiteral("positive"), cond), link(QStringLiteral("negative"), cond),
-                                   link(QStringLiteral("vae"), vae),
-                                   intInput(QStringLiteral("width"), 832, 16, kMaxResolution, 16),
-                                   intInput(QStringLiteral("height"), 480, 16, kMaxResolution, 16),
-                                   intInput(QStringLiteral("length"), 81, 1, kMaxResolution, 4),
-                                   intInput(QStringLiteral("batch_size"), 1, 1, 4096),
-                                   link(QStringLiteral("clip_vision_output"), QStringLiteral("CLIP_VISION_OUTPUT"), false),
-                                   link(QStringLiteral("start_image"), image, false),
-                                   link(QStringLiteral("end_image"), image, false)},
-                                  {QStringLiteral("positive"), QStringLiteral("negative"), QStringLiteral("latent")});
+        NodeClassSpec spec = make(
+            QStringLiteral("WanFunInpaintToVideo"), QStringLiteral("WanFunInpaintToVideo"),
+            QStringLiteral("conditioning/video_models"), QStringLiteral("comfy_extras.nodes_wan"),
+            {cond, cond, latent},
+            {link(QStringLiteral("positive"), cond), link(QStringLiteral("negative"), cond),
+             link(QStringLiteral("vae"), vae), intInput(QStringLiteral("width"), 832, 16, kMaxResolution, 16),
+             intInput(QStringLiteral("height"), 480, 16, kMaxResolution, 16),
+             intInput(QStringLiteral("length"), 81, 1, kMaxResolution, 4),
+             intInput(QStringLiteral("batch_size"), 1, 1, 4096),
+             link(QStringLiteral("clip_vision_output"), QStringLiteral("CLIP_VISION_OUTPUT"), false),
+             link(QStringLiteral("start_image"), image, false),
+             link(QStringLiteral("end_image"), image, false)},
+            {QStringLiteral("positive"), QStringLiteral("negative"), QStringLiteral("latent")});
         spec.v3 = true;
         cat.add(spec);
     }
 
     {
-        // The real LoadImage lists the input folder and its VALIDATE_INPUTS skips the list check (it only checks the
-        // file exists), so any value passes the catalog; the server checks the file.
+        // The real LoadImage lists the input folder and its VALIDATE_INPUTS skips the list check (it only
+        // checks the file exists), so any value passes the catalog; the server checks the file.
         NodeInputSpec img = combo(QStringLiteral("image"), inputImageFiles(),
                                   QJsonObject{{QStringLiteral("image_upload"), true}});
         img.anyValue = true;
-        cat.add(make(QStringLiteral("LoadImage"), QStringLiteral("Load Image"), QStringLiteral("image"), nodes,
-                     {image, QStringLiteral("MASK")}, {img}));
+        cat.add(make(QStringLiteral("LoadImage"), QStringLiteral("Load Image"), QStringLiteral("image"),
+                     nodes, {image, QStringLiteral("MASK")}, {img}));
     }
 
-    cat.add(make(QStringLiteral("EmptyImage"), QStringLiteral("EmptyImage"), QStringLiteral("image"), nodes, {image},
+    cat.add(make(QStringLiteral("EmptyImage"), QStringLiteral("EmptyImage"), QStringLiteral("image"), nodes,
+                 {image},
                  {intInput(QStringLiteral("width"), 512, 1, kMaxResolution),
                   intInput(QStringLiteral("height"), 512, 1, kMaxResolution),
                   intInput(QStringLiteral("batch_size"), 1, 1, 4096),
@@ -414,9 +469,10 @@ NodeCatalog NodeCatalog::builtin()
                            QJsonObject{{QStringLiteral("display"), QStringLiteral("color")}})}));
 
     {
-        NodeClassSpec spec = make(QStringLiteral("SaveImage"), QStringLiteral("Save Image"), QStringLiteral("image"), nodes,
-                                  {}, {link(QStringLiteral("images"), image),
-                                       stringInput(QStringLiteral("filename_prefix"), QStringLiteral("ComfyUI"), false)});
+        NodeClassSpec spec = make(
+            QStringLiteral("SaveImage"), QStringLiteral("Save Image"), QStringLiteral("image"), nodes, {},
+            {link(QStringLiteral("images"), image),
+             stringInput(QStringLiteral("filename_prefix"), QStringLiteral("ComfyUI"), false)});
         spec.outputNode = true;
         spec.hidden = hiddenPromptInfo();
         spec.description = QStringLiteral("Saves the input images to your ComfyUI output directory.");
@@ -424,8 +480,9 @@ NodeCatalog NodeCatalog::builtin()
     }
 
     {
-        NodeClassSpec spec = make(QStringLiteral("PreviewImage"), QStringLiteral("Preview Image"), QStringLiteral("image"),
-                                  nodes, {}, {link(QStringLiteral("images"), image)});
+        NodeClassSpec spec =
+            make(QStringLiteral("PreviewImage"), QStringLiteral("Preview Image"), QStringLiteral("image"),
+                 nodes, {}, {link(QStringLiteral("images"), image)});
         spec.outputNode = true;
         spec.hidden = hiddenPromptInfo();
         spec.description = QStringLiteral("Saves the input images to your ComfyUI output directory.");
@@ -433,25 +490,26 @@ NodeCatalog NodeCatalog::builtin()
     }
 
     {
-        NodeClassSpec spec = make(QStringLiteral("CreateVideo"), QStringLiteral("Create Video"), QStringLiteral("image/video"),
-                                  QStringLiteral("comfy_extras.nodes_video"), {QStringLiteral("VIDEO")},
-                                  {link(QStringLiteral("images"), image),
-                                   floatInput(QStringLiteral("fps"), 30.0, 1.0, 120.0, 1.0),
-                                   link(QStringLiteral("audio"), QStringLiteral("AUDIO"), false)});
+        NodeClassSpec spec = make(
+            QStringLiteral("CreateVideo"), QStringLiteral("Create Video"), QStringLiteral("image/video"),
+            QStringLiteral("comfy_extras.nodes_video"), {QStringLiteral("VIDEO")},
+            {link(QStringLiteral("images"), image), floatInput(QStringLiteral("fps"), 30.0, 1.0, 120.0, 1.0),
+             link(QStringLiteral("audio"), QStringLiteral("AUDIO"), false)});
         spec.v3 = true;
         spec.description = QStringLiteral("Create a video from images.");
         cat.add(spec);
     }
 
     {
-        NodeClassSpec spec = make(QStringLiteral("SaveVideo"), QStringLiteral("Save Video"), QStringLiteral("image/video"),
-                                  QStringLiteral("comfy_extras.nodes_video"), {},
-                                  {link(QStringLiteral("video"), QStringLiteral("VIDEO")),
-                                   stringInput(QStringLiteral("filename_prefix"), QStringLiteral("video/ComfyUI"), false),
-                                   comboV3(QStringLiteral("format"), {QStringLiteral("auto"), QStringLiteral("mp4")},
-                                           QStringLiteral("auto")),
-                                   comboV3(QStringLiteral("codec"), {QStringLiteral("auto"), QStringLiteral("h264")},
-                                           QStringLiteral("auto"))});
+        NodeClassSpec spec =
+            make(QStringLiteral("SaveVideo"), QStringLiteral("Save Video"), QStringLiteral("image/video"),
+                 QStringLiteral("comfy_extras.nodes_video"), {},
+                 {link(QStringLiteral("video"), QStringLiteral("VIDEO")),
+                  stringInput(QStringLiteral("filename_prefix"), QStringLiteral("video/ComfyUI"), false),
+                  comboV3(QStringLiteral("format"), {QStringLiteral("auto"), QStringLiteral("mp4")},
+                          QStringLiteral("auto")),
+                  comboV3(QStringLiteral("codec"), {QStringLiteral("auto"), QStringLiteral("h264")},
+                          QStringLiteral("auto"))});
         spec.v3 = true;
         spec.outputNode = true;
         spec.hidden = hiddenPromptInfo();
@@ -460,10 +518,11 @@ NodeCatalog NodeCatalog::builtin()
     }
 
     {
-        // VideoHelperSuite's per-format widgets (crf, pix_fmt, save_metadata, ...) are not declared inputs; like the
-        // real server the sandbox ignores undeclared inputs.
+        // VideoHelperSuite's per-format widgets (crf, pix_fmt, save_metadata, ...) are not declared inputs;
+        // like the real server the sandbox ignores undeclared inputs.
         NodeClassSpec spec = make(
-            QStringLiteral("VHS_VideoCombine"), QStringLiteral("Video Combine \U0001F3A5\U0001F165\U0001F157\U0001F162"),
+            QStringLiteral("VHS_VideoCombine"),
+            QStringLiteral("Video Combine \U0001F3A5\U0001F165\U0001F157\U0001F162"),
             QStringLiteral("Video Helper Suite \U0001F3A5\U0001F165\U0001F157\U0001F162"),
             QStringLiteral("custom_nodes.ComfyUI-VideoHelperSuite"), {QStringLiteral("VHS_FILENAMES")},
             {link(QStringLiteral("images"), image),
@@ -471,8 +530,9 @@ NodeCatalog NodeCatalog::builtin()
              intInput(QStringLiteral("loop_count"), 0, 0, 100),
              stringInput(QStringLiteral("filename_prefix"), QStringLiteral("AnimateDiff"), false),
              combo(QStringLiteral("format"),
-                   {QStringLiteral("image/gif"), QStringLiteral("image/webp"), QStringLiteral("video/h264-mp4"),
-                    QStringLiteral("video/h265-mp4"), QStringLiteral("video/webm"), QStringLiteral("video/ProRes")},
+                   {QStringLiteral("image/gif"), QStringLiteral("image/webp"),
+                    QStringLiteral("video/h264-mp4"), QStringLiteral("video/h265-mp4"),
+                    QStringLiteral("video/webm"), QStringLiteral("video/ProRes")},
                    QJsonObject{{QStringLiteral("default"), QStringLiteral("image/gif")}}),
              boolInput(QStringLiteral("pingpong"), false), boolInput(QStringLiteral("save_output"), true),
              link(QStringLiteral("audio"), QStringLiteral("AUDIO"), false),
@@ -498,25 +558,28 @@ NodeCatalog NodeCatalog::builtin()
     }
 
     {
-        NodeClassSpec spec = make(QStringLiteral("PrimitiveStringMultiline"), QStringLiteral("String (Multiline)"),
-                                  QStringLiteral("utils/primitive"), QStringLiteral("comfy_extras.nodes_primitive"),
-                                  {QStringLiteral("STRING")}, {stringInput(QStringLiteral("value"), QString(), true)});
+        NodeClassSpec spec =
+            make(QStringLiteral("PrimitiveStringMultiline"), QStringLiteral("String (Multiline)"),
+                 QStringLiteral("utils/primitive"), QStringLiteral("comfy_extras.nodes_primitive"),
+                 {QStringLiteral("STRING")}, {stringInput(QStringLiteral("value"), QString(), true)});
         spec.v3 = true;
         cat.add(spec);
     }
 
     {
         // Our own done-marker node (story-format.md, resources/comfyui/gemdirect_nodes).
-        NodeClassSpec spec = make(QStringLiteral("GemDirectSaveFrames"), QStringLiteral("Save Frames + Done Marker"),
-                                  QStringLiteral("gemdirect"), QStringLiteral("custom_nodes.gemdirect_nodes"), {},
-                                  {link(QStringLiteral("images"), image),
-                                   stringInput(QStringLiteral("filename_prefix"), QStringLiteral("gemdirect/frames"), false),
-                                   stringInput(QStringLiteral("job_id"), QString(), false, false),
-                                   floatInput(QStringLiteral("fps"), 24.0, 0.0, 240.0, 0.01, false)});
+        NodeClassSpec spec =
+            make(QStringLiteral("GemDirectSaveFrames"), QStringLiteral("Save Frames + Done Marker"),
+                 QStringLiteral("gemdirect"), QStringLiteral("custom_nodes.gemdirect_nodes"), {},
+                 {link(QStringLiteral("images"), image),
+                  stringInput(QStringLiteral("filename_prefix"), QStringLiteral("gemdirect/frames"), false),
+                  stringInput(QStringLiteral("job_id"), QString(), false, false),
+                  floatInput(QStringLiteral("fps"), 24.0, 0.0, 240.0, 0.01, false)});
         spec.outputNode = true;
         spec.hidden = QJsonObject{{QStringLiteral("prompt"), QStringLiteral("PROMPT")},
                                   {QStringLiteral("unique_id"), QStringLiteral("UNIQUE_ID")}};
-        spec.description = QStringLiteral("Saves every frame like SaveImage, then atomically writes <base>.done.");
+        spec.description =
+            QStringLiteral("Saves every frame like SaveImage, then atomically writes <base>.done.");
         cat.add(spec);
     }
 
@@ -596,17 +659,18 @@ QJsonObject NodeCatalog::nodeInfo(const NodeClassSpec& spec) const
     for (qsizetype i = 0; i < spec.outputTypes.size(); ++i)
         outputIsList.append(false);
 
-    QJsonObject info{{QStringLiteral("input"), input},
-                     {QStringLiteral("input_order"), inputOrder},
-                     {QStringLiteral("output"), QJsonArray::fromStringList(spec.outputTypes)},
-                     {QStringLiteral("output_is_list"), outputIsList},
-                     {QStringLiteral("output_name"), QJsonArray::fromStringList(names)},
-                     {QStringLiteral("name"), spec.className},
-                     {QStringLiteral("display_name"), spec.displayName.isEmpty() ? spec.className : spec.displayName},
-                     {QStringLiteral("description"), spec.description},
-                     {QStringLiteral("python_module"), spec.pythonModule},
-                     {QStringLiteral("category"), spec.category},
-                     {QStringLiteral("output_node"), spec.outputNode}};
+    QJsonObject info{
+        {QStringLiteral("input"), input},
+        {QStringLiteral("input_order"), inputOrder},
+        {QStringLiteral("output"), QJsonArray::fromStringList(spec.outputTypes)},
+        {QStringLiteral("output_is_list"), outputIsList},
+        {QStringLiteral("output_name"), QJsonArray::fromStringList(names)},
+        {QStringLiteral("name"), spec.className},
+        {QStringLiteral("display_name"), spec.displayName.isEmpty() ? spec.className : spec.displayName},
+        {QStringLiteral("description"), spec.description},
+        {QStringLiteral("python_module"), spec.pythonModule},
+        {QStringLiteral("category"), spec.category},
+        {QStringLiteral("output_node"), spec.outputNode}};
     if (spec.v3) {
         // V3 nodes always publish output_tooltips (null where a tooltip is unset) and these flags.
         QJsonArray tooltips;

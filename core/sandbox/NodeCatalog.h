@@ -10,10 +10,10 @@
 namespace gd::sandbox {
 
 // One input of a node class as /object_info describes it.
-// spec is the object_info input spec, e.g. ["INT", {"default":1,"min":1,"max":4096}], [["a","b"], {}] (V1 combo)
-// or ["COMBO", {"options":[...]}] (V3 combo).
-// anyValue: a model-file combo (ckpt_name, unet_name, vae_name, clip_name, ...). The sandbox has no model folder, so
-// validation must accept any string for it; the listed options are only the names the bundled fixture graphs use.
+// spec is the object_info input spec, e.g. ["INT", {"default":1,"min":1,"max":4096}], [["a","b"], {}] (V1
+// combo) or ["COMBO", {"options":[...]}] (V3 combo). anyValue: a model-file combo (ckpt_name, unet_name,
+// vae_name, clip_name, ...). The sandbox has no model folder, so validation must accept any string for it;
+// the listed options are only the names the bundled fixture graphs use.
 struct NodeInputSpec
 {
     QString name;
@@ -42,8 +42,9 @@ struct NodeClassSpec
     QStringList outputNames; // defaults to outputTypes when empty
     QString description;
     QString pythonModule = QStringLiteral("nodes");
-    QJsonObject hidden;  // e.g. {"prompt": "PROMPT", "extra_pnginfo": "EXTRA_PNGINFO"}
-    bool v3 = false;     // comfy_api V3 node: object_info also carries output_tooltips/deprecated/experimental/api_node
+    QJsonObject hidden; // e.g. {"prompt": "PROMPT", "extra_pnginfo": "EXTRA_PNGINFO"}
+    bool v3 =
+        false; // comfy_api V3 node: object_info also carries output_tooltips/deprecated/experimental/api_node
 
     const NodeInputSpec* input(const QString& name) const;
 };
@@ -52,14 +53,16 @@ struct NodeClassSpec
 class NodeCatalog
 {
 public:
-    static NodeCatalog builtin(); // every class the bundled fixture graphs use except the pysssss custom nodes
+    static NodeCatalog
+    builtin(); // every class the bundled fixture graphs use except the pysssss custom nodes
 
     void add(const NodeClassSpec& spec); // replaces an existing class of the same name
     bool contains(const QString& cls) const;
     const NodeClassSpec* find(const QString& cls) const;
     void remove(const QString& cls); // simulate "custom node not installed"
     QStringList classNames() const;  // sorted
-    QJsonObject objectInfo(const QString& cls) const; // {"<cls>": NodeInfo} per comfyui-api.md, or {} when unknown
+    QJsonObject
+    objectInfo(const QString& cls) const; // {"<cls>": NodeInfo} per comfyui-api.md, or {} when unknown
     QJsonObject objectInfoAll() const;
 
 private:

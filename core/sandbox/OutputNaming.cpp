@@ -5,7 +5,6 @@
 #include <QFileInfo>
 #include <QRegularExpression>
 #include <QStringList>
-
 #include <algorithm>
 #include <limits>
 
@@ -13,8 +12,9 @@ namespace gd::sandbox {
 
 namespace {
 
-// posixpath.normpath: ComfyUI runs these on the server's OS. The sandbox is a POSIX server, so a backslash is an
-// ordinary character (a Windows-style prefix "a\\b" names one file "a\\b...", exactly like ComfyUI on Linux).
+// posixpath.normpath: ComfyUI runs these on the server's OS. The sandbox is a POSIX server, so a backslash is
+// an ordinary character (a Windows-style prefix "a\\b" names one file "a\\b...", exactly like ComfyUI on
+// Linux).
 QString normPath(const QString& path)
 {
     if (path.isEmpty())
@@ -27,8 +27,8 @@ QString normPath(const QString& path)
     for (const QString& comp : comps) {
         if (comp.isEmpty() || comp == QLatin1String("."))
             continue;
-        if (comp != QLatin1String("..") || (!initialSlashes && out.isEmpty())
-            || (!out.isEmpty() && out.last() == QLatin1String("..")))
+        if (comp != QLatin1String("..") || (!initialSlashes && out.isEmpty()) ||
+            (!out.isEmpty() && out.last() == QLatin1String("..")))
             out.append(comp);
         else if (!out.isEmpty())
             out.removeLast();
@@ -54,7 +54,8 @@ QString baseName(const QString& p)
     return p.mid(p.lastIndexOf(QLatin1Char('/')) + 1);
 }
 
-// folder_paths.compute_vars: only done when the prefix contains '%'. %year% is not padded, the rest are 2 digits.
+// folder_paths.compute_vars: only done when the prefix contains '%'. %year% is not padded, the rest are 2
+// digits.
 QString computeVars(QString prefix, int width, int height)
 {
     const QDateTime now = QDateTime::currentDateTime();
@@ -72,8 +73,8 @@ QString computeVars(QString prefix, int width, int height)
     return prefix;
 }
 
-// Python's int() on the text between "<basename>_" and the next '_' (surrounding whitespace and a sign allowed);
-// anything else counts as 0, like ComfyUI's map_filename.
+// Python's int() on the text between "<basename>_" and the next '_' (surrounding whitespace and a sign
+// allowed); anything else counts as 0, like ComfyUI's map_filename.
 qint64 counterOf(const QString& rest)
 {
     const QString digits = rest.section(QLatin1Char('_'), 0, 0).trimmed();
@@ -92,8 +93,8 @@ bool isInside(const QString& dir, const QString& path)
 
 } // namespace
 
-std::optional<SaveTarget> OutputNaming::resolve(const QString& outputDir, const QString& prefix, int width, int height,
-                                                QString* error)
+std::optional<SaveTarget> OutputNaming::resolve(const QString& outputDir, const QString& prefix, int width,
+                                                int height, QString* error)
 {
     auto fail = [error](const QString& message) -> std::optional<SaveTarget> {
         if (error)
@@ -110,7 +111,8 @@ std::optional<SaveTarget> OutputNaming::resolve(const QString& outputDir, const 
 
     const QString root = QDir::cleanPath(QDir(outputDir).absolutePath());
     // os.path.join: an absolute subfolder replaces the output dir; the commonpath check then decides.
-    const QString joined = subfolder.startsWith(QLatin1Char('/')) ? subfolder : root + QLatin1Char('/') + subfolder;
+    const QString joined =
+        subfolder.startsWith(QLatin1Char('/')) ? subfolder : root + QLatin1Char('/') + subfolder;
     const QString fullFolder = QDir::cleanPath(joined);
     if (!isInside(root, fullFolder)) {
         return fail(QStringLiteral("**** ERROR: Saving image outside the output folder is not allowed.\n"
@@ -137,7 +139,8 @@ std::optional<SaveTarget> OutputNaming::resolve(const QString& outputDir, const 
     SaveTarget target;
     target.fullFolder = fullFolder;
     target.basename = basename;
-    // A pathological "<base>_-7_.png" would make Python count from -6; the sandbox never hands out counters below 1.
+    // A pathological "<base>_-7_.png" would make Python count from -6; the sandbox never hands out counters
+    // below 1.
     target.counter = any ? int(std::clamp<qint64>(maxCounter + 1, 1, std::numeric_limits<int>::max())) : 1;
     target.subfolder = subfolder;
     return target;
@@ -151,14 +154,15 @@ QString OutputNaming::imageFileName(const QString& basename, int counter)
 QString OutputNaming::fileName(const QString& basename, int counter, const QString& extension)
 {
     // Concatenation, not chained arg(): a basename may itself contain "%1".
-    return basename + QLatin1Char('_') + QStringLiteral("%1").arg(counter, 5, 10, QLatin1Char('0')) + QLatin1String("_.")
-        + extension;
+    return basename + QLatin1Char('_') + QStringLiteral("%1").arg(counter, 5, 10, QLatin1Char('0')) +
+           QLatin1String("_.") + extension;
 }
 
 int OutputNaming::nextVhsCounter(const QString& fullFolder, const QString& basename)
 {
-    const QRegularExpression re(QStringLiteral("^%1_([0-9]+)[^0-9]*\\..+$").arg(QRegularExpression::escape(basename)),
-                                QRegularExpression::CaseInsensitiveOption);
+    const QRegularExpression re(
+        QStringLiteral("^%1_([0-9]+)[^0-9]*\\..+$").arg(QRegularExpression::escape(basename)),
+        QRegularExpression::CaseInsensitiveOption);
     qint64 maxCounter = 0;
     const QStringList entries =
         QDir(fullFolder).entryList(QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot);
@@ -172,8 +176,8 @@ int OutputNaming::nextVhsCounter(const QString& fullFolder, const QString& basen
 
 QString OutputNaming::vhsFileName(const QString& basename, int counter, const QString& extension)
 {
-    return basename + QLatin1Char('_') + QStringLiteral("%1").arg(counter, 5, 10, QLatin1Char('0')) + QLatin1Char('.')
-        + extension;
+    return basename + QLatin1Char('_') + QStringLiteral("%1").arg(counter, 5, 10, QLatin1Char('0')) +
+           QLatin1Char('.') + extension;
 }
 
 } // namespace gd::sandbox

@@ -9,16 +9,16 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QRandomGenerator>
-
 #include <cstdio>
 #include <unistd.h>
 
 namespace gd::sandbox {
 
 namespace {
-const QString kOomMessage = QStringLiteral(
-    "Allocation on device \nThis error means you ran out of memory on your GPU.\n\n"
-    "TIPS: If the workflow worked before you might have accidentally set the batch_size to a large number.\n");
+const QString kOomMessage =
+    QStringLiteral("Allocation on device \nThis error means you ran out of memory on your GPU.\n\n"
+                   "TIPS: If the workflow worked before you might have accidentally set the batch_size to a "
+                   "large number.\n");
 
 qint64 nowMs()
 {
@@ -27,8 +27,8 @@ qint64 nowMs()
 
 bool isImageSaver(const QString& cls)
 {
-    return cls == QLatin1String("SaveImage") || cls == QLatin1String("PreviewImage")
-           || cls == QLatin1String("GemDirectSaveFrames");
+    return cls == QLatin1String("SaveImage") || cls == QLatin1String("PreviewImage") ||
+           cls == QLatin1String("GemDirectSaveFrames");
 }
 
 QJsonObject fileEntry(const QString& name, const QString& subfolder, const QString& type)
@@ -41,13 +41,8 @@ QJsonObject fileEntry(const QString& name, const QString& subfolder, const QStri
 
 PromptExecution::PromptExecution(QueueItem item, const SandboxConfig& config, const NodeCatalog& catalog,
                                  ExecutionCache* cache, ExecutionFaults faults, QObject* parent)
-    : QObject(parent)
-    , m_item(std::move(item))
-    , m_config(config)
-    , m_catalog(catalog)
-    , m_cache(cache)
-    , m_faults(faults)
-    , m_graph(m_item.prompt, catalog, config.inputDir)
+    : QObject(parent), m_item(std::move(item)), m_config(config), m_catalog(catalog), m_cache(cache),
+      m_faults(faults), m_graph(m_item.prompt, catalog, config.inputDir)
 {
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &PromptExecution::runNext);
@@ -79,18 +74,20 @@ void PromptExecution::start()
                 break;
             }
 
-    m_steps.append({0, [this]() {
-                        addMessage(QStringLiteral("execution_start"), {{QStringLiteral("prompt_id"), m_item.promptId}});
-                        QJsonArray cached;
-                        for (const QString& id : std::as_const(m_cachedAtStart))
-                            cached.append(id);
-                        addMessage(QStringLiteral("execution_cached"),
-                                   {{QStringLiteral("nodes"), cached}, {QStringLiteral("prompt_id"), m_item.promptId}});
-                    }});
+    m_steps.append(
+        {0, [this]() {
+             addMessage(QStringLiteral("execution_start"), {{QStringLiteral("prompt_id"), m_item.promptId}});
+             QJsonArray cached;
+             for (const QString& id : std::as_const(m_cachedAtStart))
+                 cached.append(id);
+             addMessage(QStringLiteral("execution_cached"),
+                        {{QStringLiteral("nodes"), cached}, {QStringLiteral("prompt_id"), m_item.promptId}});
+         }});
     for (const QString& id : order)
         planNode(id);
     m_steps.append({0, [this]() {
-                        addMessage(QStringLiteral("execution_success"), {{QStringLiteral("prompt_id"), m_item.promptId}});
+                        addMessage(QStringLiteral("execution_success"),
+                                   {{QStringLiteral("prompt_id"), m_item.promptId}});
                     }});
     m_steps.append({m_config.historyWriteDelayMs, [this]() { finishWith(QStringLiteral("success")); }});
     m_next = 0;
@@ -101,7 +98,8 @@ void PromptExecution::planNode(const QString& id)
 {
     const QString cls = m_graph.classOf(id);
     if (m_cachedAtStart.contains(id)) {
-        // A cached node is not executed: the owner gets `executed` with the stored UI (possibly null), no `executing`.
+        // A cached node is not executed: the owner gets `executed` with the stored UI (possibly null), no
+        // `executing`.
         m_steps.append({0, [this, id]() {
                             const QJsonValue ui = m_cache->value(m_graph.signature(id));
                             m_usedSignatures.insert(m_graph.signature(id));
@@ -131,7 +129,8 @@ void PromptExecution::planNode(const QString& id)
                             fireMidRun(id);
                         if (m_done)
                             return;
-                        // before_node_execution(): the interrupt flag is checked before the node function runs
+                        // before_node_execution(): the interrupt flag is checked before the node function
+                        // runs
                         if (checkInterrupt(id))
                             return;
                         if (m_item.outputs.contains(id))
@@ -155,7 +154,10 @@ void PromptExecution::planNode(const QString& id)
     }
     if (m_item.outputs.contains(id)) {
         const int frames = qMin(m_config.maxFrames, m_graph.frameCount(id));
-        const int planned = m_faults.zeroFrames ? 0 : (m_faults.fewFrames >= 0 ? qMin(m_config.maxFrames, m_faults.fewFrames) : frames);
+        const int planned =
+            m_faults.zeroFrames
+                ? 0
+                : (m_faults.fewFrames >= 0 ? qMin(m_config.maxFrames, m_faults.fewFrames) : frames);
         for (int k = 0; k < planned; ++k)
             m_steps.append({k > 0 ? m_faults.slowFramesMs : 0, [this, k]() { writeFrame(k); }});
         m_steps.append({0, [this]() { finalizeOutput(); }});
@@ -217,7 +219,8 @@ void PromptExecution::progressUpdate(const QString& nodeId, int value, int max)
 {
     if (!m_progress.contains(nodeId))
         m_progressOrder << nodeId;
-    m_progress.insert(nodeId, progressEntry(nodeId, value < 0 ? 0.0 : double(value), max < 0 ? 1.0 : double(max)));
+    m_progress.insert(nodeId,
+                      progressEntry(nodeId, value < 0 ? 0.0 : double(value), max < 0 ? 1.0 : double(max)));
     sendProgressState();
 }
 
@@ -279,24 +282,27 @@ void PromptExecution::raiseError(const QString& nodeId, const QString& exception
     for (auto it = inputs.begin(); it != inputs.end(); ++it) {
         if (it.value().isArray())
             currentInputs.insert(it.key(), QJsonArray{QStringLiteral("<sandbox tensor from node %1>")
-                                                           .arg(it.value().toArray().at(0).toString())});
+                                                          .arg(it.value().toArray().at(0).toString())});
         else
             currentInputs.insert(it.key(), QJsonArray{it.value()});
     }
     const QString cls = m_graph.classOf(nodeId);
     const QJsonArray traceback{
-        QStringLiteral("  File \"/ComfyUI/execution.py\", line 496, in execute\n"
-                       "    output_data, output_ui, has_subgraph, has_pending_tasks = await get_output_data(...)\n"),
+        QStringLiteral(
+            "  File \"/ComfyUI/execution.py\", line 496, in execute\n"
+            "    output_data, output_ui, has_subgraph, has_pending_tasks = await get_output_data(...)\n"),
         QStringLiteral("  File \"/ComfyUI/execution.py\", line 315, in _async_map_node_over_list\n"
                        "    await process_inputs(input_dict, i)\n"),
-        QStringLiteral("  File \"/ComfyUI/nodes.py\", line 1, in %1\n    raise %2(...)\n").arg(cls, exceptionType)};
+        QStringLiteral("  File \"/ComfyUI/nodes.py\", line 1, in %1\n    raise %2(...)\n")
+            .arg(cls, exceptionType)};
     // The message is "<str(exc)>\n<tips>", so it always ends with a newline.
     addMessage(QStringLiteral("execution_error"),
                {{QStringLiteral("prompt_id"), m_item.promptId},
                 {QStringLiteral("node_id"), nodeId},
                 {QStringLiteral("node_type"), cls},
                 {QStringLiteral("executed"), executed},
-                {QStringLiteral("exception_message"), message.endsWith(QLatin1Char('\n')) ? message : message + QLatin1Char('\n')},
+                {QStringLiteral("exception_message"),
+                 message.endsWith(QLatin1Char('\n')) ? message : message + QLatin1Char('\n')},
                 {QStringLiteral("exception_type"), exceptionType},
                 {QStringLiteral("traceback"), traceback},
                 {QStringLiteral("current_inputs"), currentInputs},
@@ -315,7 +321,8 @@ void PromptExecution::fireMidRun(const QString& nodeId)
         raiseError(nodeId, QStringLiteral("torch.OutOfMemoryError"), kOomMessage);
     else if (m_faults.executionError)
         raiseError(nodeId, QStringLiteral("Exception"),
-                   QStringLiteral("Sandbox fault injection: %1 failed at node %2").arg(m_graph.classOf(nodeId), nodeId));
+                   QStringLiteral("Sandbox fault injection: %1 failed at node %2")
+                       .arg(m_graph.classOf(nodeId), nodeId));
 }
 
 void PromptExecution::finishWith(const QString& result)
@@ -365,8 +372,8 @@ bool PromptExecution::prepareOutput(const QString& nodeId)
         prefix = QStringLiteral("ComfyUI_temp_") + suffix;
         baseDir = m_config.tempDir;
         out.type = QStringLiteral("temp");
-    } else if (out.cls == QLatin1String("VHS_VideoCombine")
-               && !m_graph.inputsOf(nodeId).value(QStringLiteral("save_output")).toBool(true)) {
+    } else if (out.cls == QLatin1String("VHS_VideoCombine") &&
+               !m_graph.inputsOf(nodeId).value(QStringLiteral("save_output")).toBool(true)) {
         baseDir = m_config.tempDir;
         out.type = QStringLiteral("temp");
     }
@@ -374,7 +381,8 @@ bool PromptExecution::prepareOutput(const QString& nodeId)
         prefix = QStringLiteral("ComfyUI");
     QDir().mkpath(baseDir);
     QString error;
-    const auto target = OutputNaming::resolve(baseDir, prefix, m_config.frameSize.width(), m_config.frameSize.height(), &error);
+    const auto target = OutputNaming::resolve(baseDir, prefix, m_config.frameSize.width(),
+                                              m_config.frameSize.height(), &error);
     if (!target) {
         raiseError(nodeId, QStringLiteral("Exception"), error);
         return false;
@@ -388,7 +396,8 @@ bool PromptExecution::writeFile(const QString& path, const QByteArray& bytes, co
 {
     QFile f(path);
     if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(bytes) != bytes.size()) {
-        raiseError(nodeId, QStringLiteral("OSError"), QStringLiteral("[Errno 5] cannot write '%1': %2").arg(path, f.errorString()));
+        raiseError(nodeId, QStringLiteral("OSError"),
+                   QStringLiteral("[Errno 5] cannot write '%1': %2").arg(path, f.errorString()));
         return false;
     }
     return true;
@@ -399,8 +408,11 @@ bool PromptExecution::writeFrame(int index)
     if (!m_output)
         return false;
     OutputState& out = *m_output;
-    const int planned = m_faults.zeroFrames ? 0 : (m_faults.fewFrames >= 0 ? qMin(m_config.maxFrames, m_faults.fewFrames)
-                                                                           : qMin(m_config.maxFrames, m_graph.frameCount(out.nodeId)));
+    const int planned =
+        m_faults.zeroFrames
+            ? 0
+            : (m_faults.fewFrames >= 0 ? qMin(m_config.maxFrames, m_faults.fewFrames)
+                                       : qMin(m_config.maxFrames, m_graph.frameCount(out.nodeId)));
     out.frames = planned;
     FrameLabel label;
     label.title = GraphInspector::titleFromPrefix(m_graph.filenamePrefix(out.nodeId));
@@ -440,7 +452,8 @@ bool PromptExecution::finalizeOutput()
             for (const QString& f : std::as_const(out.frameFiles))
                 frames.append(f);
             const QJsonObject marker{
-                {QStringLiteral("job_id"), m_graph.inputsOf(out.nodeId).value(QStringLiteral("job_id")).toString()},
+                {QStringLiteral("job_id"),
+                 m_graph.inputsOf(out.nodeId).value(QStringLiteral("job_id")).toString()},
                 {QStringLiteral("prompt_id"), m_item.promptId},
                 {QStringLiteral("node_id"), out.nodeId},
                 {QStringLiteral("frames"), frames},
@@ -450,32 +463,39 @@ bool PromptExecution::finalizeOutput()
                 {QStringLiteral("height"), m_config.frameSize.height()},
                 {QStringLiteral("fps"), out.fps},
                 {QStringLiteral("finished_at"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)}};
-            // Atomic publish exactly as the real node: <base>.done.tmp in the same folder, flush, fsync, rename.
+            // Atomic publish exactly as the real node: <base>.done.tmp in the same folder, flush, fsync,
+            // rename.
             const QString tmpPath = dir.filePath(markerName + QStringLiteral(".tmp"));
             const QString finalPath = dir.filePath(markerName);
             QFile tmp(tmpPath);
             const QByteArray bytes = QJsonDocument(marker).toJson(QJsonDocument::Indented);
-            if (!tmp.open(QIODevice::WriteOnly | QIODevice::Truncate) || tmp.write(bytes) != bytes.size() || !tmp.flush()
-                || ::fsync(tmp.handle()) != 0) {
-                raiseError(out.nodeId, QStringLiteral("OSError"), QStringLiteral("cannot write %1: %2").arg(tmpPath, tmp.errorString()));
+            if (!tmp.open(QIODevice::WriteOnly | QIODevice::Truncate) || tmp.write(bytes) != bytes.size() ||
+                !tmp.flush() || ::fsync(tmp.handle()) != 0) {
+                raiseError(out.nodeId, QStringLiteral("OSError"),
+                           QStringLiteral("cannot write %1: %2").arg(tmpPath, tmp.errorString()));
                 return false;
             }
             tmp.close();
-            if (std::rename(QFile::encodeName(tmpPath).constData(), QFile::encodeName(finalPath).constData()) != 0) {
+            if (std::rename(QFile::encodeName(tmpPath).constData(),
+                            QFile::encodeName(finalPath).constData()) != 0) {
                 QFile::remove(tmpPath);
-                raiseError(out.nodeId, QStringLiteral("OSError"), QStringLiteral("cannot rename %1 to %2").arg(tmpPath, finalPath));
+                raiseError(out.nodeId, QStringLiteral("OSError"),
+                           QStringLiteral("cannot rename %1 to %2").arg(tmpPath, finalPath));
                 return false;
             }
         }
         ui.insert(QStringLiteral("images"), out.images);
-        ui.insert(QStringLiteral("done_marker"), QJsonArray{fileEntry(markerName, out.target.subfolder, QStringLiteral("output"))});
+        ui.insert(QStringLiteral("done_marker"),
+                  QJsonArray{fileEntry(markerName, out.target.subfolder, QStringLiteral("output"))});
     } else if (out.cls == QLatin1String("SaveVideo")) {
         QJsonArray images;
-        QByteArray video = MiniMp4Writer::build(out.pngs, m_config.frameSize.width(), m_config.frameSize.height(), out.fps);
+        QByteArray video =
+            MiniMp4Writer::build(out.pngs, m_config.frameSize.width(), m_config.frameSize.height(), out.fps);
         if (!video.isEmpty()) {
             if (m_faults.truncatedFrame)
                 video.truncate(video.size() / 2);
-            const QString name = OutputNaming::fileName(out.target.basename, out.target.counter, QStringLiteral("mp4"));
+            const QString name =
+                OutputNaming::fileName(out.target.basename, out.target.counter, QStringLiteral("mp4"));
             if (!writeFile(dir.filePath(name), video, out.nodeId))
                 return false;
             images.append(fileEntry(name, out.target.subfolder, out.type));
@@ -484,18 +504,23 @@ bool PromptExecution::finalizeOutput()
         ui.insert(QStringLiteral("animated"), QJsonArray{true});
     } else if (out.cls == QLatin1String("VHS_VideoCombine")) {
         QJsonArray gifs;
-        QByteArray video = MiniMp4Writer::build(out.pngs, m_config.frameSize.width(), m_config.frameSize.height(), out.fps);
+        QByteArray video =
+            MiniMp4Writer::build(out.pngs, m_config.frameSize.width(), m_config.frameSize.height(), out.fps);
         if (!video.isEmpty()) {
             if (m_faults.truncatedFrame)
                 video.truncate(video.size() / 2);
             const int counter = OutputNaming::nextVhsCounter(out.target.fullFolder, out.target.basename);
-            const QString pngName = OutputNaming::vhsFileName(out.target.basename, counter, QStringLiteral("png"));
-            const QString name = OutputNaming::vhsFileName(out.target.basename, counter, QStringLiteral("mp4"));
-            if (!writeFile(dir.filePath(pngName), out.pngs.first(), out.nodeId) || !writeFile(dir.filePath(name), video, out.nodeId))
+            const QString pngName =
+                OutputNaming::vhsFileName(out.target.basename, counter, QStringLiteral("png"));
+            const QString name =
+                OutputNaming::vhsFileName(out.target.basename, counter, QStringLiteral("mp4"));
+            if (!writeFile(dir.filePath(pngName), out.pngs.first(), out.nodeId) ||
+                !writeFile(dir.filePath(name), video, out.nodeId))
                 return false;
             QJsonObject entry = fileEntry(name, out.target.subfolder, out.type);
-            entry.insert(QStringLiteral("format"),
-                         m_graph.inputsOf(out.nodeId).value(QStringLiteral("format")).toString(QStringLiteral("video/h264-mp4")));
+            entry.insert(QStringLiteral("format"), m_graph.inputsOf(out.nodeId)
+                                                       .value(QStringLiteral("format"))
+                                                       .toString(QStringLiteral("video/h264-mp4")));
             entry.insert(QStringLiteral("frame_rate"), out.fps);
             entry.insert(QStringLiteral("workflow"), pngName);
             entry.insert(QStringLiteral("fullpath"), dir.filePath(name));
@@ -530,8 +555,9 @@ QJsonObject PromptExecution::applyHostileFaults(QJsonObject ui) const
             if (m_faults.hostileFilename && it.key() != QLatin1String("done_marker"))
                 entry.insert(QStringLiteral("filename"), QStringLiteral("../../escape.png"));
             if (m_faults.hostileSubfolder >= 0)
-                entry.insert(QStringLiteral("subfolder"),
-                             m_faults.hostileSubfolder == 1 ? QStringLiteral("../..") : QStringLiteral("/etc"));
+                entry.insert(QStringLiteral("subfolder"), m_faults.hostileSubfolder == 1
+                                                              ? QStringLiteral("../..")
+                                                              : QStringLiteral("/etc"));
             list[i] = entry;
         }
         it.value() = list;

@@ -13,13 +13,13 @@
 #include <QSet>
 #include <QTimer>
 #include <QVector>
-
 #include <functional>
 #include <optional>
 
 namespace gd::sandbox {
 
-// Node outputs kept between prompts, keyed by GraphInspector::signature; the value is the node's UI dict (or null).
+// Node outputs kept between prompts, keyed by GraphInspector::signature; the value is the node's UI dict (or
+// null).
 using ExecutionCache = QHash<QByteArray, QJsonValue>;
 
 // Faults that act inside one prompt's execution (FaultRule kinds resolved for this prompt).
@@ -30,41 +30,42 @@ struct ExecutionFaults
     bool interrupt = false;
     bool missingMarker = false;
     bool zeroFrames = false;
-    int fewFrames = -1;          // >= 0: output nodes write this many frames
+    int fewFrames = -1; // >= 0: output nodes write this many frames
     int slowFramesMs = 0;
     bool hostileFilename = false;
-    int hostileSubfolder = -1;   // 0: "/etc", 1: "../.."
+    int hostileSubfolder = -1; // 0: "/etc", 1: "../.."
     bool truncatedFrame = false;
 };
 
 // How a prompt ended, for history and the server's bookkeeping.
 struct ExecutionOutcome
 {
-    QString result;        // "success" | "error" | "interrupted"
-    QJsonArray messages;   // [[event, data], ...] of the execution_* events, as history records them
-    QJsonObject outputs;   // node id -> UI dict (executed and cached output nodes)
-    QJsonObject meta;      // node id -> {node_id, display_node, parent_node, real_node_id}
+    QString result;      // "success" | "error" | "interrupted"
+    QJsonArray messages; // [[event, data], ...] of the execution_* events, as history records them
+    QJsonObject outputs; // node id -> UI dict (executed and cached output nodes)
+    QJsonObject meta;    // node id -> {node_id, display_node, parent_node, real_node_id}
 };
 
-// Fakes the execution of one prompt on the server's event loop, one timer step at a time (so HTTP and WebSocket stay
-// responsive): the §5.4 event sequence, KSampler progress, frame files written by the save nodes, cache replay,
-// interrupt checks at each step and before each node, and the in-run faults. Routing of events is the server's job.
+// Fakes the execution of one prompt on the server's event loop, one timer step at a time (so HTTP and
+// WebSocket stay responsive): the §5.4 event sequence, KSampler progress, frame files written by the save
+// nodes, cache replay, interrupt checks at each step and before each node, and the in-run faults. Routing of
+// events is the server's job.
 class PromptExecution : public QObject
 {
     Q_OBJECT
 public:
-    PromptExecution(QueueItem item, const SandboxConfig& config, const NodeCatalog& catalog, ExecutionCache* cache,
-                    ExecutionFaults faults, QObject* parent = nullptr);
+    PromptExecution(QueueItem item, const SandboxConfig& config, const NodeCatalog& catalog,
+                    ExecutionCache* cache, ExecutionFaults faults, QObject* parent = nullptr);
 
     void start();
-    void interrupt();  // nodes.interrupt_processing(): noticed at the next sampler step or node start
-    void abandon();    // the server went away (restart/die): stop silently, no outcome
+    void interrupt(); // nodes.interrupt_processing(): noticed at the next sampler step or node start
+    void abandon();   // the server went away (restart/die): stop silently, no outcome
     const QueueItem& item() const { return m_item; }
     QString lastNodeId() const { return m_lastNode; }
 
 Q_SIGNALS:
     void event(const QString& type, const QJsonObject& data);
-    void midRun();     // halfway through the sampler (or at the first output node): server-level faults act here
+    void midRun(); // halfway through the sampler (or at the first output node): server-level faults act here
     void finished(const gd::sandbox::ExecutionOutcome& outcome);
 
 private:

@@ -26,8 +26,8 @@ QByteArray QueueItem::toPyJson() const
     QJsonArray outs;
     for (const QString& o : outputs)
         outs.append(o);
-    return '[' + numberText() + ", " + PyJson::quote(promptId) + ", " + PyJson::dumps(prompt) + ", "
-           + PyJson::dumps(extraData) + ", " + PyJson::dumps(outs) + ']';
+    return '[' + numberText() + ", " + PyJson::quote(promptId) + ", " + PyJson::dumps(prompt) + ", " +
+           PyJson::dumps(extraData) + ", " + PyJson::dumps(outs) + ']';
 }
 
 bool PromptQueue::less(const QueueItem& a, const QueueItem& b)
@@ -176,13 +176,14 @@ QByteArray PromptQueue::entryJson(const QString& promptId) const
 {
     // Key order of the real entry: prompt, outputs, status, meta.
     const QJsonObject entry = m_history.value(promptId);
-    QVector<QPair<QString, QByteArray>> members{{QStringLiteral("prompt"), m_historyItems.value(promptId).toPyJson()}};
+    QVector<QPair<QString, QByteArray>> members{
+        {QStringLiteral("prompt"), m_historyItems.value(promptId).toPyJson()}};
     for (const QString& key : {QStringLiteral("outputs"), QStringLiteral("status"), QStringLiteral("meta")})
         if (entry.contains(key))
             members.append({key, PyJson::dumps(entry.value(key))});
     for (auto it = entry.begin(); it != entry.end(); ++it)
-        if (it.key() != QLatin1String("prompt") && it.key() != QLatin1String("outputs") && it.key() != QLatin1String("status")
-            && it.key() != QLatin1String("meta"))
+        if (it.key() != QLatin1String("prompt") && it.key() != QLatin1String("outputs") &&
+            it.key() != QLatin1String("status") && it.key() != QLatin1String("meta"))
             members.append({it.key(), PyJson::dumps(it.value())});
     return PyJson::dumpsOrdered(members);
 }

@@ -8,16 +8,17 @@
 #include <QString>
 #include <QStringList>
 #include <QVector>
-
 #include <optional>
 
 namespace gd::sandbox {
 
-// One queue entry, the tuple (number, prompt_id, prompt, extra_data, outputs_to_execute) of execution.PromptQueue.
+// One queue entry, the tuple (number, prompt_id, prompt, extra_data, outputs_to_execute) of
+// execution.PromptQueue.
 struct QueueItem
 {
-    QJsonValue number;          // the priority
-    bool numberIsFloat = false; // the client supplied "number": float() made it a Python float (prints as 7.0)
+    QJsonValue number; // the priority
+    bool numberIsFloat =
+        false; // the client supplied "number": float() made it a Python float (prints as 7.0)
     QString promptId;
     QJsonObject prompt;
     QJsonObject extraData;
@@ -31,19 +32,20 @@ struct QueueItem
     bool hasClientId() const { return extraData.value(QStringLiteral("client_id")).isString(); }
 };
 
-// The server's queue and history with ComfyUI's exact data-structure behaviour: pending items live in a Python heapq
-// array (GET /queue returns it unsorted), one running item, history in completion order where a reused prompt id keeps
-// its old position (a dict update), capped at 10000 entries. Entries may be hidden until a time (history-delay fault).
+// The server's queue and history with ComfyUI's exact data-structure behaviour: pending items live in a
+// Python heapq array (GET /queue returns it unsorted), one running item, history in completion order where a
+// reused prompt id keeps its old position (a dict update), capped at 10000 entries. Entries may be hidden
+// until a time (history-delay fault).
 class PromptQueue
 {
 public:
-    void put(const QueueItem& item);          // heapq.heappush
-    std::optional<QueueItem> take();          // heapq.heappop into the running slot
+    void put(const QueueItem& item); // heapq.heappush
+    std::optional<QueueItem> take(); // heapq.heappop into the running slot
     const QVector<QueueItem>& pending() const { return m_heap; }
     const std::optional<QueueItem>& running() const { return m_running; }
     int remaining() const { return int(m_heap.size()) + (m_running ? 1 : 0); }
-    // Returns how many "queue changed" notifications the server sends (deleting the last pending item wipes the
-    // queue first, which notifies twice); 0 when nothing matched.
+    // Returns how many "queue changed" notifications the server sends (deleting the last pending item wipes
+    // the queue first, which notifies twice); 0 when nothing matched.
     int deletePending(const QString& promptId);
     void clearPending();
 

@@ -6,7 +6,6 @@
 #include <QFileInfo>
 #include <QHash>
 #include <QJsonArray>
-
 #include <algorithm>
 #include <cmath>
 
@@ -27,7 +26,8 @@ struct NodeResult
     QJsonArray reasons;
 };
 
-QJsonObject makeError(const QString& type, const QString& message, const QString& details, const QJsonObject& extra)
+QJsonObject makeError(const QString& type, const QString& message, const QString& details,
+                      const QJsonObject& extra)
 {
     return QJsonObject{{QStringLiteral("type"), type},
                        {QStringLiteral("message"), message},
@@ -58,13 +58,20 @@ bool jsonEqualsPy(const QJsonValue& a, const QJsonValue& b)
 QString pyTypeName(const QJsonValue& v)
 {
     switch (v.type()) {
-    case QJsonValue::Null: return QStringLiteral("NoneType");
-    case QJsonValue::Bool: return QStringLiteral("bool");
-    case QJsonValue::Double: return PyJson::isInteger(v) ? QStringLiteral("int") : QStringLiteral("float");
-    case QJsonValue::String: return QStringLiteral("str");
-    case QJsonValue::Array: return QStringLiteral("list");
-    case QJsonValue::Object: return QStringLiteral("dict");
-    default: return QStringLiteral("object");
+    case QJsonValue::Null:
+        return QStringLiteral("NoneType");
+    case QJsonValue::Bool:
+        return QStringLiteral("bool");
+    case QJsonValue::Double:
+        return PyJson::isInteger(v) ? QStringLiteral("int") : QStringLiteral("float");
+    case QJsonValue::String:
+        return QStringLiteral("str");
+    case QJsonValue::Array:
+        return QStringLiteral("list");
+    case QJsonValue::Object:
+        return QStringLiteral("dict");
+    default:
+        return QStringLiteral("object");
     }
 }
 
@@ -77,7 +84,8 @@ std::optional<QJsonValue> coerce(const QString& type, const QJsonValue& val, QSt
         if (val.isDouble()) {
             const double d = val.toDouble();
             if (!std::isfinite(d)) {
-                *message = QStringLiteral("cannot convert float %1 to integer").arg(QString::fromLatin1(PyJson::formatFloat(d)));
+                *message = QStringLiteral("cannot convert float %1 to integer")
+                               .arg(QString::fromLatin1(PyJson::formatFloat(d)));
                 return std::nullopt;
             }
             return PyJson::isInteger(val) ? val : QJsonValue(qint64(std::trunc(d)));
@@ -90,8 +98,9 @@ std::optional<QJsonValue> coerce(const QString& type, const QJsonValue& val, QSt
             *message = QStringLiteral("invalid literal for int() with base 10: %1").arg(PyJson::pyRepr(val));
             return std::nullopt;
         }
-        *message = QStringLiteral("int() argument must be a string, a bytes-like object or a real number, not '%1'")
-                       .arg(pyTypeName(val));
+        *message =
+            QStringLiteral("int() argument must be a string, a bytes-like object or a real number, not '%1'")
+                .arg(pyTypeName(val));
         return std::nullopt;
     }
     if (type == QLatin1String("FLOAT")) {
@@ -107,19 +116,26 @@ std::optional<QJsonValue> coerce(const QString& type, const QJsonValue& val, QSt
             *message = QStringLiteral("could not convert string to float: %1").arg(PyJson::pyRepr(val));
             return std::nullopt;
         }
-        *message = QStringLiteral("float() argument must be a string or a real number, not '%1'").arg(pyTypeName(val));
+        *message = QStringLiteral("float() argument must be a string or a real number, not '%1'")
+                       .arg(pyTypeName(val));
         return std::nullopt;
     }
     if (type == QLatin1String("STRING"))
         return QJsonValue(PyJson::pyStr(val));
     if (type == QLatin1String("BOOLEAN")) {
         switch (val.type()) {
-        case QJsonValue::Bool: return val;
-        case QJsonValue::Double: return QJsonValue(val.toDouble() != 0.0);
-        case QJsonValue::String: return QJsonValue(!val.toString().isEmpty());
-        case QJsonValue::Array: return QJsonValue(!val.toArray().isEmpty());
-        case QJsonValue::Object: return QJsonValue(!val.toObject().isEmpty());
-        default: return QJsonValue(false);
+        case QJsonValue::Bool:
+            return val;
+        case QJsonValue::Double:
+            return QJsonValue(val.toDouble() != 0.0);
+        case QJsonValue::String:
+            return QJsonValue(!val.toString().isEmpty());
+        case QJsonValue::Array:
+            return QJsonValue(!val.toArray().isEmpty());
+        case QJsonValue::Object:
+            return QJsonValue(!val.toObject().isEmpty());
+        default:
+            return QJsonValue(false);
         }
     }
     return val;
@@ -129,9 +145,7 @@ class Run
 {
 public:
     Run(const NodeCatalog& catalog, const QString& inputDir, QJsonObject& prompt)
-        : m_catalog(catalog)
-        , m_inputDir(inputDir)
-        , m_prompt(prompt)
+        : m_catalog(catalog), m_inputDir(inputDir), m_prompt(prompt)
     {
     }
 
@@ -181,12 +195,13 @@ public:
             if (val.isArray()) {
                 const QJsonArray link = val.toArray();
                 if (link.size() != 2) {
-                    errors.append(makeError(QStringLiteral("bad_linked_input"),
-                                            QStringLiteral("Bad linked input, must be a length-2 list of [node_id, slot_index]"),
-                                            x,
-                                            QJsonObject{{QStringLiteral("input_name"), x},
-                                                        {QStringLiteral("input_config"), info},
-                                                        {QStringLiteral("received_value"), val}}));
+                    errors.append(makeError(
+                        QStringLiteral("bad_linked_input"),
+                        QStringLiteral("Bad linked input, must be a length-2 list of [node_id, slot_index]"),
+                        x,
+                        QJsonObject{{QStringLiteral("input_name"), x},
+                                    {QStringLiteral("input_config"), info},
+                                    {QStringLiteral("received_value"), val}}));
                     continue;
                 }
                 // Raised here (outside the try below) the KeyError escapes to whoever validates this node.
@@ -197,20 +212,25 @@ public:
                 const NodeClassSpec& source = classOf(oId);
                 if (!link.at(1).isDouble())
                     throw PyException{QStringLiteral("TypeError"),
-                                      QStringLiteral("tuple indices must be integers or slices, not %1").arg(pyTypeName(link.at(1)))};
+                                      QStringLiteral("tuple indices must be integers or slices, not %1")
+                                          .arg(pyTypeName(link.at(1)))};
                 const int slot = link.at(1).toInt();
                 if (slot < -source.outputTypes.size() || slot >= source.outputTypes.size())
-                    throw PyException{QStringLiteral("IndexError"), QStringLiteral("tuple index out of range")};
-                const QString receivedType = source.outputTypes.at(slot < 0 ? slot + source.outputTypes.size() : slot);
+                    throw PyException{QStringLiteral("IndexError"),
+                                      QStringLiteral("tuple index out of range")};
+                const QString receivedType =
+                    source.outputTypes.at(slot < 0 ? slot + source.outputTypes.size() : slot);
                 if (!typesMatch(receivedType, in)) {
-                    errors.append(makeError(QStringLiteral("return_type_mismatch"),
-                                            QStringLiteral("Return type mismatch between linked nodes"),
-                                            QStringLiteral("%1, received_type(%2) mismatch input_type(%3)")
-                                                .arg(x, receivedType, in.spec.at(0).isArray() ? PyJson::pyRepr(in.spec.at(0)) : inputType),
-                                            QJsonObject{{QStringLiteral("input_name"), x},
-                                                        {QStringLiteral("input_config"), info},
-                                                        {QStringLiteral("received_type"), receivedType},
-                                                        {QStringLiteral("linked_node"), val}}));
+                    errors.append(makeError(
+                        QStringLiteral("return_type_mismatch"),
+                        QStringLiteral("Return type mismatch between linked nodes"),
+                        QStringLiteral("%1, received_type(%2) mismatch input_type(%3)")
+                            .arg(x, receivedType,
+                                 in.spec.at(0).isArray() ? PyJson::pyRepr(in.spec.at(0)) : inputType),
+                        QJsonObject{{QStringLiteral("input_name"), x},
+                                    {QStringLiteral("input_config"), info},
+                                    {QStringLiteral("received_type"), receivedType},
+                                    {QStringLiteral("linked_node"), val}}));
                     continue;
                 }
                 try {
@@ -221,14 +241,16 @@ public:
                     }
                 } catch (const PyException& ex) {
                     valid = false;
-                    QJsonArray reasons{makeError(QStringLiteral("exception_during_inner_validation"),
-                                                 QStringLiteral("Exception when validating inner node"), ex.message,
-                                                 QJsonObject{{QStringLiteral("input_name"), x},
-                                                             {QStringLiteral("input_config"), info},
-                                                             {QStringLiteral("exception_message"), ex.message},
-                                                             {QStringLiteral("exception_type"), ex.type},
-                                                             {QStringLiteral("traceback"), fakeTraceback(QStringLiteral("validate_inputs"))},
-                                                             {QStringLiteral("linked_node"), val}})};
+                    QJsonArray reasons{
+                        makeError(QStringLiteral("exception_during_inner_validation"),
+                                  QStringLiteral("Exception when validating inner node"), ex.message,
+                                  QJsonObject{{QStringLiteral("input_name"), x},
+                                              {QStringLiteral("input_config"), info},
+                                              {QStringLiteral("exception_message"), ex.message},
+                                              {QStringLiteral("exception_type"), ex.type},
+                                              {QStringLiteral("traceback"),
+                                               fakeTraceback(QStringLiteral("validate_inputs"))},
+                                              {QStringLiteral("linked_node"), val}})};
                     record(oId, NodeResult{false, reasons});
                     continue;
                 }
@@ -241,13 +263,14 @@ public:
             QString message;
             const auto coerced = coerce(inputType, val, &message);
             if (!coerced) {
-                errors.append(makeError(QStringLiteral("invalid_input_type"),
-                                        QStringLiteral("Failed to convert an input value to a %1 value").arg(inputType),
-                                        QStringLiteral("%1, %2, %3").arg(x, PyJson::pyStr(val), message),
-                                        QJsonObject{{QStringLiteral("input_name"), x},
-                                                    {QStringLiteral("input_config"), info},
-                                                    {QStringLiteral("received_value"), val},
-                                                    {QStringLiteral("exception_message"), message}}));
+                errors.append(
+                    makeError(QStringLiteral("invalid_input_type"),
+                              QStringLiteral("Failed to convert an input value to a %1 value").arg(inputType),
+                              QStringLiteral("%1, %2, %3").arg(x, PyJson::pyStr(val), message),
+                              QJsonObject{{QStringLiteral("input_name"), x},
+                                          {QStringLiteral("input_config"), info},
+                                          {QStringLiteral("received_value"), val},
+                                          {QStringLiteral("exception_message"), message}}));
                 continue;
             }
             val = *coerced;
@@ -255,49 +278,57 @@ public:
             // LoadImage.VALIDATE_INPUTS(image) replaces the built-in checks for that input.
             if (loadImage && x == QLatin1String("image")) {
                 if (!imageExists(val.toString()))
-                    errors.append(makeError(QStringLiteral("custom_validation_failed"),
-                                            QStringLiteral("Custom validation failed for node"),
-                                            QStringLiteral("%1 - Invalid image file: %2").arg(x, val.toString()),
-                                            QJsonObject{{QStringLiteral("input_name"), x},
-                                                        {QStringLiteral("input_config"), info},
-                                                        {QStringLiteral("received_value"), val}}));
+                    errors.append(
+                        makeError(QStringLiteral("custom_validation_failed"),
+                                  QStringLiteral("Custom validation failed for node"),
+                                  QStringLiteral("%1 - Invalid image file: %2").arg(x, val.toString()),
+                                  QJsonObject{{QStringLiteral("input_name"), x},
+                                              {QStringLiteral("input_config"), info},
+                                              {QStringLiteral("received_value"), val}}));
                 continue;
             }
             const QJsonObject extra = in.options();
-            if (val.isDouble() && extra.contains(QStringLiteral("min")) && val.toDouble() < extra.value(QStringLiteral("min")).toDouble()) {
-                errors.append(makeError(QStringLiteral("value_smaller_than_min"),
-                                        QStringLiteral("Value %1 smaller than min of %2")
-                                            .arg(PyJson::pyStr(val), PyJson::pyStr(extra.value(QStringLiteral("min")))),
-                                        x,
-                                        QJsonObject{{QStringLiteral("input_name"), x},
-                                                    {QStringLiteral("input_config"), info},
-                                                    {QStringLiteral("received_value"), val}}));
+            if (val.isDouble() && extra.contains(QStringLiteral("min")) &&
+                val.toDouble() < extra.value(QStringLiteral("min")).toDouble()) {
+                errors.append(
+                    makeError(QStringLiteral("value_smaller_than_min"),
+                              QStringLiteral("Value %1 smaller than min of %2")
+                                  .arg(PyJson::pyStr(val), PyJson::pyStr(extra.value(QStringLiteral("min")))),
+                              x,
+                              QJsonObject{{QStringLiteral("input_name"), x},
+                                          {QStringLiteral("input_config"), info},
+                                          {QStringLiteral("received_value"), val}}));
                 continue;
             }
-            if (val.isDouble() && extra.contains(QStringLiteral("max")) && val.toDouble() > extra.value(QStringLiteral("max")).toDouble()) {
-                errors.append(makeError(QStringLiteral("value_bigger_than_max"),
-                                        QStringLiteral("Value %1 bigger than max of %2")
-                                            .arg(PyJson::pyStr(val), PyJson::pyStr(extra.value(QStringLiteral("max")))),
-                                        x,
-                                        QJsonObject{{QStringLiteral("input_name"), x},
-                                                    {QStringLiteral("input_config"), info},
-                                                    {QStringLiteral("received_value"), val}}));
+            if (val.isDouble() && extra.contains(QStringLiteral("max")) &&
+                val.toDouble() > extra.value(QStringLiteral("max")).toDouble()) {
+                errors.append(
+                    makeError(QStringLiteral("value_bigger_than_max"),
+                              QStringLiteral("Value %1 bigger than max of %2")
+                                  .arg(PyJson::pyStr(val), PyJson::pyStr(extra.value(QStringLiteral("max")))),
+                              x,
+                              QJsonObject{{QStringLiteral("input_name"), x},
+                                          {QStringLiteral("input_config"), info},
+                                          {QStringLiteral("received_value"), val}}));
                 continue;
             }
             if (in.isCombo() && !in.anyValue) {
-                const QJsonArray options = in.spec.at(0).isArray() ? in.spec.at(0).toArray()
-                                                                   : extra.value(QStringLiteral("options")).toArray();
+                const QJsonArray options = in.spec.at(0).isArray()
+                                               ? in.spec.at(0).toArray()
+                                               : extra.value(QStringLiteral("options")).toArray();
                 const bool found = std::any_of(options.begin(), options.end(),
                                                [&](const QJsonValue& o) { return jsonEqualsPy(val, o); });
                 if (!found) {
                     const bool longList = options.size() > 20;
-                    const QString listInfo = longList ? QStringLiteral("(list of length %1)").arg(options.size())
-                                                      : PyJson::pyRepr(options);
-                    errors.append(makeError(QStringLiteral("value_not_in_list"), QStringLiteral("Value not in list"),
-                                            QStringLiteral("%1: '%2' not in %3").arg(x, PyJson::pyStr(val), listInfo),
-                                            QJsonObject{{QStringLiteral("input_name"), x},
-                                                        {QStringLiteral("input_config"), longList ? QJsonValue() : info},
-                                                        {QStringLiteral("received_value"), val}}));
+                    const QString listInfo = longList
+                                                 ? QStringLiteral("(list of length %1)").arg(options.size())
+                                                 : PyJson::pyRepr(options);
+                    errors.append(makeError(
+                        QStringLiteral("value_not_in_list"), QStringLiteral("Value not in list"),
+                        QStringLiteral("%1: '%2' not in %3").arg(x, PyJson::pyStr(val), listInfo),
+                        QJsonObject{{QStringLiteral("input_name"), x},
+                                    {QStringLiteral("input_config"), longList ? QJsonValue() : info},
+                                    {QStringLiteral("received_value"), val}}));
                     continue;
                 }
             }
@@ -312,8 +343,8 @@ public:
 private:
     static bool typesMatch(const QString& received, const NodeInputSpec& in)
     {
-        // comfy_execution.validation.validate_node_input: exact match, else overlap of comma-separated unions.
-        // A combo input (V1 list) never matches a linked string type; "*" is not a wildcard.
+        // comfy_execution.validation.validate_node_input: exact match, else overlap of comma-separated
+        // unions. A combo input (V1 list) never matches a linked string type; "*" is not a wildcard.
         if (in.spec.isEmpty() || in.spec.at(0).isArray())
             return false;
         const QString inputType = in.spec.at(0).toString();
@@ -332,9 +363,10 @@ private:
     {
         QString name = value;
         QString base = m_inputDir;
-        // Annotated names ("x.png [output]") point at other folders; the sandbox only knows its input folder for
-        // LoadImage, so those are accepted when a file of that name exists there.
-        for (const QString& suffix : {QStringLiteral(" [input]"), QStringLiteral(" [output]"), QStringLiteral(" [temp]")})
+        // Annotated names ("x.png [output]") point at other folders; the sandbox only knows its input folder
+        // for LoadImage, so those are accepted when a file of that name exists there.
+        for (const QString& suffix :
+             {QStringLiteral(" [input]"), QStringLiteral(" [output]"), QStringLiteral(" [temp]")})
             if (name.endsWith(suffix))
                 name.chop(suffix.size());
         if (name.isEmpty() || name.contains(QStringLiteral("..")) || QDir::isAbsolutePath(name))
@@ -350,8 +382,7 @@ private:
 } // namespace
 
 PromptValidator::PromptValidator(const NodeCatalog& catalog, QString inputDir)
-    : m_catalog(catalog)
-    , m_inputDir(std::move(inputDir))
+    : m_catalog(catalog), m_inputDir(std::move(inputDir))
 {
 }
 
@@ -368,7 +399,8 @@ bool PromptValidator::nodeIdLess(const QString& a, const QString& b)
     return a < b;
 }
 
-PromptValidation PromptValidator::validate(const QJsonObject& promptIn, const std::optional<QStringList>& partialTargets) const
+PromptValidation PromptValidator::validate(const QJsonObject& promptIn,
+                                           const std::optional<QStringList>& partialTargets) const
 {
     PromptValidation out;
     out.prompt = promptIn;
@@ -378,9 +410,10 @@ PromptValidation PromptValidator::validate(const QJsonObject& promptIn, const st
     for (const QString& id : ids) {
         const QJsonObject node = promptIn.value(id).toObject();
         if (!node.contains(QStringLiteral("class_type"))) {
-            out.error = makeError(QStringLiteral("invalid_prompt"),
-                                  QStringLiteral("Cannot execute because a node is missing the class_type property."),
-                                  QStringLiteral("Node ID '#%1'").arg(id), {});
+            out.error =
+                makeError(QStringLiteral("invalid_prompt"),
+                          QStringLiteral("Cannot execute because a node is missing the class_type property."),
+                          QStringLiteral("Node ID '#%1'").arg(id), {});
             return out;
         }
         const QString cls = node.value(QStringLiteral("class_type")).toString();
@@ -395,7 +428,8 @@ PromptValidation PromptValidator::validate(const QJsonObject& promptIn, const st
             outputs.append(id);
     }
     if (outputs.isEmpty()) {
-        out.error = makeError(QStringLiteral("prompt_no_outputs"), QStringLiteral("Prompt has no outputs"), QString(), {});
+        out.error = makeError(QStringLiteral("prompt_no_outputs"), QStringLiteral("Prompt has no outputs"),
+                              QString(), {});
         return out;
     }
 
@@ -407,18 +441,21 @@ PromptValidation PromptValidator::validate(const QJsonObject& promptIn, const st
             result = run.validateInputs(o);
         } catch (const PyException& ex) {
             result.valid = false;
-            result.reasons = QJsonArray{makeError(QStringLiteral("exception_during_validation"),
-                                                  QStringLiteral("Exception when validating node"), ex.message,
-                                                  QJsonObject{{QStringLiteral("exception_type"), ex.type},
-                                                              {QStringLiteral("traceback"), fakeTraceback(QStringLiteral("validate_inputs"))}})};
+            result.reasons =
+                QJsonArray{makeError(QStringLiteral("exception_during_validation"),
+                                     QStringLiteral("Exception when validating node"), ex.message,
+                                     QJsonObject{{QStringLiteral("exception_type"), ex.type},
+                                                 {QStringLiteral("traceback"),
+                                                  fakeTraceback(QStringLiteral("validate_inputs"))}})};
             run.record(o, result);
         }
         if (result.valid) {
             out.goodOutputs.append(o);
             continue;
         }
-        // Like the server, every failed node validated so far (not only this output's ancestors) gains `o` as a
-        // dependent output; nodes that only failed because of something upstream carry no reasons and are skipped.
+        // Like the server, every failed node validated so far (not only this output's ancestors) gains `o` as
+        // a dependent output; nodes that only failed because of something upstream carry no reasons and are
+        // skipped.
         for (const QString& nodeId : std::as_const(run.validatedOrder)) {
             const NodeResult& r = run.validated[nodeId];
             if (r.valid || r.reasons.isEmpty())
@@ -427,12 +464,13 @@ PromptValidation PromptValidator::validate(const QJsonObject& promptIn, const st
             if (entry.isEmpty()) {
                 entry.insert(QStringLiteral("errors"), r.reasons);
                 entry.insert(QStringLiteral("dependent_outputs"), QJsonArray());
-                entry.insert(QStringLiteral("class_type"),
-                             promptIn.value(nodeId).toObject().value(QStringLiteral("class_type")).toString());
+                entry.insert(
+                    QStringLiteral("class_type"),
+                    promptIn.value(nodeId).toObject().value(QStringLiteral("class_type")).toString());
                 for (const QJsonValue& reason : r.reasons) {
                     const QJsonObject e = reason.toObject();
-                    failureLines.append(e.value(QStringLiteral("message")).toString() + QStringLiteral(": ")
-                                        + e.value(QStringLiteral("details")).toString());
+                    failureLines.append(e.value(QStringLiteral("message")).toString() + QStringLiteral(": ") +
+                                        e.value(QStringLiteral("details")).toString());
                 }
             }
             QJsonArray deps = entry.value(QStringLiteral("dependent_outputs")).toArray();
@@ -443,7 +481,8 @@ PromptValidation PromptValidator::validate(const QJsonObject& promptIn, const st
     }
     if (out.goodOutputs.isEmpty()) {
         out.error = makeError(QStringLiteral("prompt_outputs_failed_validation"),
-                              QStringLiteral("Prompt outputs failed validation"), failureLines.join(QLatin1Char('\n')), {});
+                              QStringLiteral("Prompt outputs failed validation"),
+                              failureLines.join(QLatin1Char('\n')), {});
         return out;
     }
     out.ok = true;

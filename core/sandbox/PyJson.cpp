@@ -1,7 +1,6 @@
 #include "sandbox/PyJson.h"
 
 #include <QVariant>
-
 #include <cmath>
 
 namespace gd::sandbox {
@@ -66,13 +65,27 @@ QByteArray PyJson::quote(const QString& text)
     for (const QChar c : text) {
         const ushort u = c.unicode();
         switch (u) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        case '\b':
+            out += "\\b";
+            break;
+        case '\f':
+            out += "\\f";
+            break;
         default:
             if (u < 0x20 || u > 0x7e) {
                 char buf[8];
@@ -160,7 +173,8 @@ QString PyJson::pyRepr(const QJsonValue& value)
     switch (value.type()) {
     case QJsonValue::String: {
         QString s = value.toString();
-        s.replace(QLatin1Char('\\'), QStringLiteral("\\\\")).replace(QLatin1Char('\''), QStringLiteral("\\'"));
+        s.replace(QLatin1Char('\\'), QStringLiteral("\\\\"))
+            .replace(QLatin1Char('\''), QStringLiteral("\\'"));
         return QLatin1Char('\'') + s + QLatin1Char('\'');
     }
     case QJsonValue::Array: {

@@ -22,8 +22,8 @@ namespace gd::sandbox {
 
 namespace {
 
-const QStringList kOwnerOnlyEvents{QStringLiteral("execution_start"), QStringLiteral("execution_cached"),
-                                   QStringLiteral("executing"),       QStringLiteral("executed"),
+const QStringList kOwnerOnlyEvents{QStringLiteral("execution_start"),   QStringLiteral("execution_cached"),
+                                   QStringLiteral("executing"),         QStringLiteral("executed"),
                                    QStringLiteral("execution_success"), QStringLiteral("execution_error")};
 
 // aiohttp answers an unhandled exception in a handler with this page.
@@ -47,16 +47,25 @@ QByteArray mimeTypeFor(const QString& fileName)
 {
     const QString ext = QFileInfo(fileName).suffix().toLower();
     static const QHash<QString, QByteArray> types{
-        {QStringLiteral("png"), "image/png"},       {QStringLiteral("jpg"), "image/jpeg"},
-        {QStringLiteral("jpeg"), "image/jpeg"},     {QStringLiteral("webp"), "image/webp"},
-        {QStringLiteral("gif"), "image/gif"},       {QStringLiteral("bmp"), "image/bmp"},
-        {QStringLiteral("mp4"), "video/mp4"},       {QStringLiteral("webm"), "video/webm"},
-        {QStringLiteral("mov"), "video/quicktime"}, {QStringLiteral("json"), "application/json"},
-        {QStringLiteral("txt"), "text/plain"},      {QStringLiteral("wav"), "audio/x-wav"},
-        {QStringLiteral("mp3"), "audio/mpeg"},      {QStringLiteral("flac"), "audio/flac"},
+        {QStringLiteral("png"), "image/png"},
+        {QStringLiteral("jpg"), "image/jpeg"},
+        {QStringLiteral("jpeg"), "image/jpeg"},
+        {QStringLiteral("webp"), "image/webp"},
+        {QStringLiteral("gif"), "image/gif"},
+        {QStringLiteral("bmp"), "image/bmp"},
+        {QStringLiteral("mp4"), "video/mp4"},
+        {QStringLiteral("webm"), "video/webm"},
+        {QStringLiteral("mov"), "video/quicktime"},
+        {QStringLiteral("json"), "application/json"},
+        {QStringLiteral("txt"), "text/plain"},
+        {QStringLiteral("wav"), "audio/x-wav"},
+        {QStringLiteral("mp3"), "audio/mpeg"},
+        {QStringLiteral("flac"), "audio/flac"},
         // served as downloads only, like the real server forces for these
-        {QStringLiteral("html"), "application/octet-stream"}, {QStringLiteral("htm"), "application/octet-stream"},
-        {QStringLiteral("js"), "application/octet-stream"},   {QStringLiteral("css"), "application/octet-stream"},
+        {QStringLiteral("html"), "application/octet-stream"},
+        {QStringLiteral("htm"), "application/octet-stream"},
+        {QStringLiteral("js"), "application/octet-stream"},
+        {QStringLiteral("css"), "application/octet-stream"},
     };
     return types.value(ext, QByteArrayLiteral("application/octet-stream"));
 }
@@ -70,16 +79,15 @@ bool isInside(const QString& root, const QString& path)
 
 QString wsMessage(const QString& type, const QJsonObject& data)
 {
-    return QString::fromLatin1("{\"type\": " + PyJson::quote(type) + ", \"data\": " + PyJson::dumps(data) + '}');
+    return QString::fromLatin1("{\"type\": " + PyJson::quote(type) + ", \"data\": " + PyJson::dumps(data) +
+                               '}');
 }
 
 } // namespace
 
 SandboxComfyServer::SandboxComfyServer(const SandboxConfig& config, QObject* parent)
-    : QObject(parent)
-    , m_config(config.resolved())
-    , m_catalog(NodeCatalog::builtin())
-    , m_http(new MiniHttpServer(this))
+    : QObject(parent), m_config(config.resolved()), m_catalog(NodeCatalog::builtin()),
+      m_http(new MiniHttpServer(this))
 {
     qRegisterMetaType<gd::sandbox::ExecutionOutcome>();
     if (!m_config.markerNodeInstalled)
@@ -185,7 +193,8 @@ int SandboxComfyServer::webSocketCount() const
     return int(m_sockets.size());
 }
 
-// ---- HTTP routing -------------------------------------------------------------------------------------------------
+// ---- HTTP routing
+// -------------------------------------------------------------------------------------------------
 
 HttpResponse SandboxComfyServer::handle(const HttpRequest& request)
 {
@@ -211,7 +220,8 @@ HttpResponse SandboxComfyServer::handle(const HttpRequest& request)
     } else if (path == QLatin1String("/history")) {
         if (route({"GET", "POST"}))
             return method == "GET" ? getHistory(request) : postHistory(request);
-    } else if (path.startsWith(QLatin1String("/history/")) && path.size() > 9 && !path.mid(9).contains(QLatin1Char('/'))) {
+    } else if (path.startsWith(QLatin1String("/history/")) && path.size() > 9 &&
+               !path.mid(9).contains(QLatin1Char('/'))) {
         if (route({"GET"}))
             return HttpResponse::json(m_queue.historyJson(path.mid(9), QDateTime::currentMSecsSinceEpoch()));
     } else if (path == QLatin1String("/interrupt")) {
@@ -225,12 +235,13 @@ HttpResponse SandboxComfyServer::handle(const HttpRequest& request)
             return systemStats();
     } else if (path == QLatin1String("/features")) {
         if (route({"GET"}))
-            return HttpResponse::json("{\"supports_preview_metadata\": true, \"max_upload_size\": "
-                                      + PyJson::formatFloat(double(m_config.maxUploadBytes)) + '}');
+            return HttpResponse::json("{\"supports_preview_metadata\": true, \"max_upload_size\": " +
+                                      PyJson::formatFloat(double(m_config.maxUploadBytes)) + '}');
     } else if (path == QLatin1String("/object_info")) {
         if (route({"GET"}))
             return HttpResponse::json(PyJson::dumps(m_catalog.objectInfoAll()));
-    } else if (path.startsWith(QLatin1String("/object_info/")) && path.size() > 13 && !path.mid(13).contains(QLatin1Char('/'))) {
+    } else if (path.startsWith(QLatin1String("/object_info/")) && path.size() > 13 &&
+               !path.mid(13).contains(QLatin1Char('/'))) {
         if (route({"GET"}))
             return HttpResponse::json(PyJson::dumps(m_catalog.objectInfo(path.mid(13))));
     } else if (path == QLatin1String("/view")) {
@@ -242,17 +253,18 @@ HttpResponse SandboxComfyServer::handle(const HttpRequest& request)
     } else if (path == QLatin1String("/ws")) {
         // Reached only without an Upgrade header: aiohttp's WebSocketResponse.prepare() refuses it.
         if (route({"GET"}))
-            return HttpResponse::text(400, "400: Bad Request\n\nNo WebSocket UPGRADE hdr: None\n Can \"Upgrade\" only to \"WebSocket\".");
+            return HttpResponse::text(400, "400: Bad Request\n\nNo WebSocket UPGRADE hdr: None\n Can "
+                                           "\"Upgrade\" only to \"WebSocket\".");
     } else if (path == QLatin1String("/embeddings")) {
         if (route({"GET"}))
             return HttpResponse::json("[]");
     } else if (path == QLatin1String("/models")) {
         if (route({"GET"}))
-            return HttpResponse::json(PyJson::dumps(QJsonArray{QStringLiteral("checkpoints"), QStringLiteral("loras"),
-                                                               QStringLiteral("vae"), QStringLiteral("text_encoders"),
-                                                               QStringLiteral("diffusion_models"), QStringLiteral("clip_vision"),
-                                                               QStringLiteral("controlnet"), QStringLiteral("upscale_models"),
-                                                               QStringLiteral("embeddings")}));
+            return HttpResponse::json(PyJson::dumps(
+                QJsonArray{QStringLiteral("checkpoints"), QStringLiteral("loras"), QStringLiteral("vae"),
+                           QStringLiteral("text_encoders"), QStringLiteral("diffusion_models"),
+                           QStringLiteral("clip_vision"), QStringLiteral("controlnet"),
+                           QStringLiteral("upscale_models"), QStringLiteral("embeddings")}));
     } else {
         return HttpResponse::text(404, "404: Not Found");
     }
@@ -266,7 +278,8 @@ HttpResponse SandboxComfyServer::handle(const HttpRequest& request)
 
 QJsonObject SandboxComfyServer::queueInfo() const
 {
-    return QJsonObject{{QStringLiteral("exec_info"), QJsonObject{{QStringLiteral("queue_remaining"), m_queue.remaining()}}}};
+    return QJsonObject{
+        {QStringLiteral("exec_info"), QJsonObject{{QStringLiteral("queue_remaining"), m_queue.remaining()}}}};
 }
 
 HttpResponse SandboxComfyServer::postPrompt(const HttpRequest& request)
@@ -304,9 +317,10 @@ HttpResponse SandboxComfyServer::postPrompt(const HttpRequest& request)
                                 {QStringLiteral("message"), QStringLiteral("No prompt provided")},
                                 {QStringLiteral("details"), QStringLiteral("No prompt provided")},
                                 {QStringLiteral("extra_info"), QJsonObject()}};
-        return HttpResponse::json(PyJson::dumpsOrdered({{QStringLiteral("error"), PyJson::dumps(error)},
-                                                         {QStringLiteral("node_errors"), QByteArrayLiteral("{}")}}),
-                                  400);
+        return HttpResponse::json(
+            PyJson::dumpsOrdered({{QStringLiteral("error"), PyJson::dumps(error)},
+                                  {QStringLiteral("node_errors"), QByteArrayLiteral("{}")}}),
+            400);
     }
     const QJsonValue promptValue = json.value(QStringLiteral("prompt"));
     if (!promptValue.isObject())
@@ -334,9 +348,10 @@ HttpResponse SandboxComfyServer::postPrompt(const HttpRequest& request)
         extraData.insert(QStringLiteral("client_id"), json.value(QStringLiteral("client_id")));
 
     if (!result.ok) {
-        return HttpResponse::json(PyJson::dumpsOrdered({{QStringLiteral("error"), PyJson::dumps(result.error)},
-                                                         {QStringLiteral("node_errors"), PyJson::dumps(result.nodeErrors)}}),
-                                  400);
+        return HttpResponse::json(
+            PyJson::dumpsOrdered({{QStringLiteral("error"), PyJson::dumps(result.error)},
+                                  {QStringLiteral("node_errors"), PyJson::dumps(result.nodeErrors)}}),
+            400);
     }
     QueueItem item;
     item.number = number;
@@ -353,9 +368,10 @@ HttpResponse SandboxComfyServer::postPrompt(const HttpRequest& request)
     broadcastStatus();
     Q_EMIT promptQueued(promptId);
     scheduleWorker();
-    return HttpResponse::json(PyJson::dumpsOrdered({{QStringLiteral("prompt_id"), PyJson::quote(promptId)},
-                                                     {QStringLiteral("number"), item.numberText()},
-                                                     {QStringLiteral("node_errors"), PyJson::dumps(result.nodeErrors)}}));
+    return HttpResponse::json(
+        PyJson::dumpsOrdered({{QStringLiteral("prompt_id"), PyJson::quote(promptId)},
+                              {QStringLiteral("number"), item.numberText()},
+                              {QStringLiteral("node_errors"), PyJson::dumps(result.nodeErrors)}}));
 }
 
 HttpResponse SandboxComfyServer::getQueue()
@@ -367,8 +383,9 @@ HttpResponse SandboxComfyServer::getQueue()
     QByteArrayList pending;
     for (const QueueItem& item : m_queue.pending())
         pending << item.toPyJson();
-    return HttpResponse::json(PyJson::dumpsOrdered({{QStringLiteral("queue_running"), running},
-                                                     {QStringLiteral("queue_pending"), '[' + pending.join(", ") + ']'}}));
+    return HttpResponse::json(
+        PyJson::dumpsOrdered({{QStringLiteral("queue_running"), running},
+                              {QStringLiteral("queue_pending"), '[' + pending.join(", ") + ']'}}));
 }
 
 HttpResponse SandboxComfyServer::postQueue(const HttpRequest& request)
@@ -441,7 +458,8 @@ HttpResponse SandboxComfyServer::postInterrupt(const HttpRequest& request)
         json = parsed->toObject();
     }
     const QJsonValue target = json.value(QStringLiteral("prompt_id"));
-    const bool targeted = (target.isString() && !target.toString().isEmpty()) || (target.isDouble() && target.toDouble() != 0);
+    const bool targeted =
+        (target.isString() && !target.toString().isEmpty()) || (target.isDouble() && target.toDouble() != 0);
     if (targeted) {
         if (m_execution && m_queue.running() && m_queue.running()->promptId == PyJson::pyStr(target))
             m_execution->interrupt();
@@ -468,11 +486,12 @@ HttpResponse SandboxComfyServer::postFree(const HttpRequest& request)
 
 void SandboxComfyServer::applyFreeFlags()
 {
-    // free_memory implies unloading models and also resets the executor caches: the next run re-executes everything.
+    // free_memory implies unloading models and also resets the executor caches: the next run re-executes
+    // everything.
     if (m_pendingFreeMemory)
         m_cache.clear();
     if (m_pendingUnload || m_pendingFreeMemory)
-    m_pendingUnload = false;
+        m_pendingUnload = false;
     m_pendingFreeMemory = false;
 }
 
@@ -482,20 +501,27 @@ HttpResponse SandboxComfyServer::systemStats()
     const qint64 used = m_config.vramIdleUsedBytes + (running ? m_config.vramRunUsedBytes : 0);
     const qint64 vramFree = qMax<qint64>(0, m_config.vramTotalBytes - used);
     const qint64 torchTotal = running ? m_config.vramRunUsedBytes : 0;
-    QJsonArray argv{QStringLiteral("main.py"), QStringLiteral("--listen"), QStringLiteral("127.0.0.1"),
-                    QStringLiteral("--port"), QString::number(m_port), QStringLiteral("--output-directory"),
-                    m_config.outputDir, QStringLiteral("--input-directory"), m_config.inputDir};
-    const QJsonObject system{{QStringLiteral("os"), QStringLiteral("posix")},
-                             {QStringLiteral("ram_total"), m_config.ramTotalBytes},
-                             {QStringLiteral("ram_free"), m_config.ramFreeBytes},
-                             {QStringLiteral("comfyui_version"), QStringLiteral("0.3.64")},
-                             {QStringLiteral("required_frontend_version"), QStringLiteral("1.27.10")},
-                             {QStringLiteral("installed_templates_version"), QStringLiteral("0.1.95")},
-                             {QStringLiteral("required_templates_version"), QStringLiteral("0.1.95")},
-                             {QStringLiteral("python_version"), QStringLiteral("3.12.3 (main, sandbox) [GCC 13.2.0]")},
-                             {QStringLiteral("pytorch_version"), QStringLiteral("2.8.0+cu128")},
-                             {QStringLiteral("embedded_python"), false},
-                             {QStringLiteral("argv"), argv}};
+    QJsonArray argv{QStringLiteral("main.py"),
+                    QStringLiteral("--listen"),
+                    QStringLiteral("127.0.0.1"),
+                    QStringLiteral("--port"),
+                    QString::number(m_port),
+                    QStringLiteral("--output-directory"),
+                    m_config.outputDir,
+                    QStringLiteral("--input-directory"),
+                    m_config.inputDir};
+    const QJsonObject system{
+        {QStringLiteral("os"), QStringLiteral("posix")},
+        {QStringLiteral("ram_total"), m_config.ramTotalBytes},
+        {QStringLiteral("ram_free"), m_config.ramFreeBytes},
+        {QStringLiteral("comfyui_version"), QStringLiteral("0.3.64")},
+        {QStringLiteral("required_frontend_version"), QStringLiteral("1.27.10")},
+        {QStringLiteral("installed_templates_version"), QStringLiteral("0.1.95")},
+        {QStringLiteral("required_templates_version"), QStringLiteral("0.1.95")},
+        {QStringLiteral("python_version"), QStringLiteral("3.12.3 (main, sandbox) [GCC 13.2.0]")},
+        {QStringLiteral("pytorch_version"), QStringLiteral("2.8.0+cu128")},
+        {QStringLiteral("embedded_python"), false},
+        {QStringLiteral("argv"), argv}};
     const QJsonObject device{{QStringLiteral("name"), m_config.deviceName},
                              {QStringLiteral("type"), QStringLiteral("cuda")},
                              {QStringLiteral("index"), 0},
@@ -503,8 +529,9 @@ HttpResponse SandboxComfyServer::systemStats()
                              {QStringLiteral("vram_free"), vramFree},
                              {QStringLiteral("torch_vram_total"), torchTotal},
                              {QStringLiteral("torch_vram_free"), running ? torchTotal / 8 : 0}};
-    return HttpResponse::json(PyJson::dumpsOrdered({{QStringLiteral("system"), PyJson::dumps(system)},
-                                                     {QStringLiteral("devices"), PyJson::dumps(QJsonArray{device})}}));
+    return HttpResponse::json(
+        PyJson::dumpsOrdered({{QStringLiteral("system"), PyJson::dumps(system)},
+                              {QStringLiteral("devices"), PyJson::dumps(QJsonArray{device})}}));
 }
 
 QString SandboxComfyServer::directoryForType(const QString& type) const
@@ -563,9 +590,10 @@ HttpResponse SandboxComfyServer::view(const HttpRequest& request)
     r.setHeader("Content-Disposition", "filename=\"" + filename.toUtf8() + '"');
     r.setHeader("Accept-Ranges", "bytes");
     r.setHeader("Last-Modified", QLocale::c()
-                                     .toString(QFileInfo(path).lastModified().toUTC(), QStringLiteral("ddd, dd MMM yyyy hh:mm:ss"))
-                                     .toLatin1()
-                                     + " GMT");
+                                         .toString(QFileInfo(path).lastModified().toUTC(),
+                                                   QStringLiteral("ddd, dd MMM yyyy hh:mm:ss"))
+                                         .toLatin1() +
+                                     " GMT");
     const QByteArray range = request.header("Range").trimmed();
     const qint64 size = data.size();
     if (range.startsWith("bytes=") && !range.contains(',')) {
@@ -592,8 +620,8 @@ HttpResponse SandboxComfyServer::view(const HttpRequest& request)
         }
         r.status = 206;
         r.body = data.mid(start, end - start + 1);
-        r.setHeader("Content-Range",
-                    "bytes " + QByteArray::number(start) + '-' + QByteArray::number(end) + '/' + QByteArray::number(size));
+        r.setHeader("Content-Range", "bytes " + QByteArray::number(start) + '-' + QByteArray::number(end) +
+                                         '/' + QByteArray::number(size));
         return r;
     }
     r.body = data;
@@ -624,7 +652,8 @@ HttpResponse SandboxComfyServer::uploadImage(const HttpRequest& request)
     if (filename.isEmpty())
         return HttpResponse::empty(400);
     const QString subfolder = fields.value(QStringLiteral("subfolder"));
-    const QString fullFolder = QDir::cleanPath(QDir::isAbsolutePath(subfolder) ? subfolder : uploadDir + QLatin1Char('/') + subfolder);
+    const QString fullFolder = QDir::cleanPath(
+        QDir::isAbsolutePath(subfolder) ? subfolder : uploadDir + QLatin1Char('/') + subfolder);
     QString filePath = QDir::cleanPath(fullFolder + QLatin1Char('/') + filename);
     if (!isInside(uploadDir, filePath) || filePath == QDir::cleanPath(uploadDir))
         return HttpResponse::empty(400);
@@ -641,9 +670,9 @@ HttpResponse SandboxComfyServer::uploadImage(const HttpRequest& request)
         while (QFileInfo::exists(filePath)) {
             QFile existing(filePath);
             // compare_image_hash: an identical upload reuses the existing name and writes nothing
-            if (existing.open(QIODevice::ReadOnly)
-                && QCryptographicHash::hash(existing.readAll(), QCryptographicHash::Sha256)
-                       == QCryptographicHash::hash(image->data, QCryptographicHash::Sha256)) {
+            if (existing.open(QIODevice::ReadOnly) &&
+                QCryptographicHash::hash(existing.readAll(), QCryptographicHash::Sha256) ==
+                    QCryptographicHash::hash(image->data, QCryptographicHash::Sha256)) {
                 duplicate = true;
                 break;
             }
@@ -654,20 +683,23 @@ HttpResponse SandboxComfyServer::uploadImage(const HttpRequest& request)
     }
     if (!duplicate) {
         QFile out(filePath);
-        if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate) || out.write(image->data) != image->data.size())
+        if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate) ||
+            out.write(image->data) != image->data.size())
             return internalError();
     }
     return HttpResponse::json(PyJson::dumpsOrdered({{QStringLiteral("name"), PyJson::quote(filename)},
-                                                     {QStringLiteral("subfolder"), PyJson::quote(subfolder)},
-                                                     {QStringLiteral("type"), PyJson::quote(type)}}));
+                                                    {QStringLiteral("subfolder"), PyJson::quote(subfolder)},
+                                                    {QStringLiteral("type"), PyJson::quote(type)}}));
 }
 
-// ---- WebSocket ----------------------------------------------------------------------------------------------------
+// ---- WebSocket
+// ----------------------------------------------------------------------------------------------------
 
 void SandboxComfyServer::onWebSocket(QWebSocket* socket)
 {
     socket->setParent(this);
-    QString sid = QUrlQuery(socket->requestUrl()).queryItemValue(QStringLiteral("clientId"), QUrl::FullyDecoded);
+    QString sid =
+        QUrlQuery(socket->requestUrl()).queryItemValue(QStringLiteral("clientId"), QUrl::FullyDecoded);
     if (sid.isEmpty())
         sid = QUuid::createUuid().toString(QUuid::Id128);
     {
@@ -686,17 +718,17 @@ void SandboxComfyServer::onWebSocket(QWebSocket* socket)
             return; // an unparsable message does not count as the first one
         m_sawFirstMessage.insert(socket);
         if (doc.object().value(QStringLiteral("type")).toString() == QLatin1String("feature_flags")) {
-            socket->sendTextMessage(
-                QString::fromLatin1("{\"type\": \"feature_flags\", \"data\": {\"supports_preview_metadata\": true, "
-                                    "\"max_upload_size\": "
-                                    + PyJson::formatFloat(double(m_config.maxUploadBytes)) + "}}"));
+            socket->sendTextMessage(QString::fromLatin1(
+                "{\"type\": \"feature_flags\", \"data\": {\"supports_preview_metadata\": true, "
+                "\"max_upload_size\": " +
+                PyJson::formatFloat(double(m_config.maxUploadBytes)) + "}}"));
         }
     });
     connect(socket, &QWebSocket::disconnected, this, [this, socket]() {
         const QString closedSid = m_socketSid.take(socket);
         {
-            // The server's cleanup pops by clientId, whoever holds the entry now: a stale socket closing after a
-            // reconnect removes the new socket's routing (comfyui-api.md §5.1).
+            // The server's cleanup pops by clientId, whoever holds the entry now: a stale socket closing
+            // after a reconnect removes the new socket's routing (comfyui-api.md §5.1).
             QMutexLocker lock(&m_mutex);
             m_sockets.remove(closedSid);
         }
@@ -706,9 +738,10 @@ void SandboxComfyServer::onWebSocket(QWebSocket* socket)
     });
     QJsonObject status{{QStringLiteral("status"), queueInfo()}, {QStringLiteral("sid"), sid}};
     send(QStringLiteral("status"), status, sid);
-    if (m_execution && m_queue.running() && m_queue.running()->hasClientId() && m_queue.running()->clientId() == sid
-        && !m_execution->lastNodeId().isEmpty())
-        send(QStringLiteral("executing"), QJsonObject{{QStringLiteral("node"), m_execution->lastNodeId()}}, sid);
+    if (m_execution && m_queue.running() && m_queue.running()->hasClientId() &&
+        m_queue.running()->clientId() == sid && !m_execution->lastNodeId().isEmpty())
+        send(QStringLiteral("executing"), QJsonObject{{QStringLiteral("node"), m_execution->lastNodeId()}},
+             sid);
 }
 
 void SandboxComfyServer::send(const QString& type, const QJsonObject& data, const QString& sid)
@@ -731,7 +764,8 @@ void SandboxComfyServer::broadcastStatus()
     send(QStringLiteral("status"), QJsonObject{{QStringLiteral("status"), queueInfo()}}, QString());
 }
 
-// ---- worker -------------------------------------------------------------------------------------------------------
+// ---- worker
+// -------------------------------------------------------------------------------------------------------
 
 void SandboxComfyServer::scheduleWorker()
 {
@@ -762,21 +796,51 @@ ExecutionFaults SandboxComfyServer::takeFaults(const QueueItem& item)
         if (entry.second > 0)
             --entry.second;
         switch (rule.kind) {
-        case FaultKind::ExecutionError: f.executionError = true; break;
-        case FaultKind::Oom: f.oom = true; break;
-        case FaultKind::Interrupt: f.interrupt = true; break;
-        case FaultKind::WsDrop: m_faultWsDrop = true; break;
-        case FaultKind::WsSilent: m_faultWsSilent = true; break;
-        case FaultKind::HistoryDelay: m_faultHistoryDelayMs = rule.param; break;
-        case FaultKind::MissingMarker: f.missingMarker = true; break;
-        case FaultKind::SlowFrames: f.slowFramesMs = rule.param; break;
-        case FaultKind::ZeroFrames: f.zeroFrames = true; break;
-        case FaultKind::FewFrames: f.fewFrames = rule.param; break;
-        case FaultKind::HostileFilename: f.hostileFilename = true; break;
-        case FaultKind::HostileSubfolder: f.hostileSubfolder = rule.param == 1 ? 1 : 0; break;
-        case FaultKind::TruncatedFrame: f.truncatedFrame = true; break;
-        case FaultKind::Restart: m_faultRestartMs = rule.param; break;
-        case FaultKind::Die: m_faultDie = true; break;
+        case FaultKind::ExecutionError:
+            f.executionError = true;
+            break;
+        case FaultKind::Oom:
+            f.oom = true;
+            break;
+        case FaultKind::Interrupt:
+            f.interrupt = true;
+            break;
+        case FaultKind::WsDrop:
+            m_faultWsDrop = true;
+            break;
+        case FaultKind::WsSilent:
+            m_faultWsSilent = true;
+            break;
+        case FaultKind::HistoryDelay:
+            m_faultHistoryDelayMs = rule.param;
+            break;
+        case FaultKind::MissingMarker:
+            f.missingMarker = true;
+            break;
+        case FaultKind::SlowFrames:
+            f.slowFramesMs = rule.param;
+            break;
+        case FaultKind::ZeroFrames:
+            f.zeroFrames = true;
+            break;
+        case FaultKind::FewFrames:
+            f.fewFrames = rule.param;
+            break;
+        case FaultKind::HostileFilename:
+            f.hostileFilename = true;
+            break;
+        case FaultKind::HostileSubfolder:
+            f.hostileSubfolder = rule.param == 1 ? 1 : 0;
+            break;
+        case FaultKind::TruncatedFrame:
+            f.truncatedFrame = true;
+            break;
+        case FaultKind::Restart:
+            m_faultRestartMs = rule.param;
+            break;
+        case FaultKind::Die:
+            m_faultDie = true;
+            break;
         }
     }
     return f;
@@ -868,25 +932,27 @@ void SandboxComfyServer::onExecutionFinished(const ExecutionOutcome& outcome)
         return;
     const QueueItem item = execution->item();
     const bool success = outcome.result == QLatin1String("success");
-    const QJsonObject fields{
-        {QStringLiteral("outputs"), outcome.outputs},
-        {QStringLiteral("status"),
-         QJsonObject{{QStringLiteral("status_str"), success ? QStringLiteral("success") : QStringLiteral("error")},
-                     {QStringLiteral("completed"), success},
-                     {QStringLiteral("messages"), outcome.messages}}},
-        {QStringLiteral("meta"), outcome.meta}};
+    const QJsonObject fields{{QStringLiteral("outputs"), outcome.outputs},
+                             {QStringLiteral("status"),
+                              QJsonObject{{QStringLiteral("status_str"),
+                                           success ? QStringLiteral("success") : QStringLiteral("error")},
+                                          {QStringLiteral("completed"), success},
+                                          {QStringLiteral("messages"), outcome.messages}}},
+                             {QStringLiteral("meta"), outcome.meta}};
     {
         QMutexLocker lock(&m_mutex);
         m_queue.finishRunning(fields, QDateTime::currentMSecsSinceEpoch() + m_faultHistoryDelayMs);
     }
     m_execution = nullptr;
     execution->deleteLater();
-    // task_done writes history and notifies (status), then the worker sends executing{node:null} to the owner.
+    // task_done writes history and notifies (status), then the worker sends executing{node:null} to the
+    // owner.
     broadcastStatus();
     if (item.hasClientId())
-        send(QStringLiteral("executing"),
-             QJsonObject{{QStringLiteral("node"), QJsonValue()}, {QStringLiteral("prompt_id"), item.promptId}},
-             item.clientId());
+        send(
+            QStringLiteral("executing"),
+            QJsonObject{{QStringLiteral("node"), QJsonValue()}, {QStringLiteral("prompt_id"), item.promptId}},
+            item.clientId());
     m_silencedSid.clear();
     applyFreeFlags();
     Q_EMIT promptFinished(item.promptId, outcome.result);

@@ -22,10 +22,11 @@ namespace gd::sandbox {
 
 class MiniHttpServer;
 
-// A protocol-faithful stand-in for ComfyUI 0.3.64 (spec/comfyui-api.md): every route at /x and /api/x, validation
-// with the real error shapes, the heap queue, history ({} until written, written after execution_success), the WS
-// routing table with its stale-cleanup bug, fake execution that writes real frame files, and fault injection.
-// Lives on one thread (SandboxHost gives it its own); the observability accessors are safe from any thread.
+// A protocol-faithful stand-in for ComfyUI 0.3.64 (spec/comfyui-api.md): every route at /x and /api/x,
+// validation with the real error shapes, the heap queue, history ({} until written, written after
+// execution_success), the WS routing table with its stale-cleanup bug, fake execution that writes real frame
+// files, and fault injection. Lives on one thread (SandboxHost gives it its own); the observability accessors
+// are safe from any thread.
 class SandboxComfyServer : public QObject
 {
     Q_OBJECT
@@ -37,7 +38,7 @@ public:
     void close();                              // stop listening and drop every connection
     bool isListening() const;
     quint16 port() const;
-    QUrl url() const;                          // http://127.0.0.1:<port>
+    QUrl url() const; // http://127.0.0.1:<port>
     const SandboxConfig& config() const { return m_config; }
 
     void addFault(const FaultRule& rule);
@@ -45,11 +46,11 @@ public:
     void setMarkerNodeInstalled(bool installed);
 
     // Observability for tests (thread-safe).
-    int promptPostCount() const;                      // POST /prompt requests received, valid or not
+    int promptPostCount() const;                          // POST /prompt requests received, valid or not
     QJsonObject lastGraph(const QString& promptId) const; // the graph as last posted under this id
-    QJsonObject history() const;                      // every history entry (also those hidden by history-delay)
+    QJsonObject history() const; // every history entry (also those hidden by history-delay)
     QJsonObject historyEntry(const QString& promptId) const;
-    int webSocketCount() const;                       // sockets in the routing table
+    int webSocketCount() const; // sockets in the routing table
 
 Q_SIGNALS:
     void promptQueued(const QString& promptId);
@@ -105,12 +106,13 @@ private:
     bool m_pendingUnload = false;
     bool m_pendingFreeMemory = false;
 
-    QHash<QString, QWebSocket*> m_sockets;          // routing table: clientId -> socket (PromptServer.sockets)
+    QHash<QString, QWebSocket*> m_sockets; // routing table: clientId -> socket (PromptServer.sockets)
     QHash<QWebSocket*, QString> m_socketSid;
     QSet<QWebSocket*> m_allSockets;
     QSet<QWebSocket*> m_sawFirstMessage;
 
-    mutable QMutex m_mutex; // guards the observability data below and m_queue's history for cross-thread readers
+    mutable QMutex
+        m_mutex; // guards the observability data below and m_queue's history for cross-thread readers
     int m_postCount = 0;
     QHash<QString, QJsonObject> m_lastGraphs;
 };

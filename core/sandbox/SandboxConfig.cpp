@@ -8,10 +8,13 @@ namespace gd::sandbox {
 SandboxConfig SandboxConfig::resolved() const
 {
     SandboxConfig c = *this;
-    c.outputDir = QDir::cleanPath(QFileInfo(outputDir.isEmpty() ? QStringLiteral("output") : outputDir).absoluteFilePath());
+    c.outputDir = QDir::cleanPath(
+        QFileInfo(outputDir.isEmpty() ? QStringLiteral("output") : outputDir).absoluteFilePath());
     const QString parent = QFileInfo(c.outputDir).absolutePath();
-    c.inputDir = QDir::cleanPath(inputDir.isEmpty() ? parent + QStringLiteral("/input") : QFileInfo(inputDir).absoluteFilePath());
-    c.tempDir = QDir::cleanPath(tempDir.isEmpty() ? parent + QStringLiteral("/temp") : QFileInfo(tempDir).absoluteFilePath());
+    c.inputDir = QDir::cleanPath(inputDir.isEmpty() ? parent + QStringLiteral("/input")
+                                                    : QFileInfo(inputDir).absoluteFilePath());
+    c.tempDir = QDir::cleanPath(tempDir.isEmpty() ? parent + QStringLiteral("/temp")
+                                                  : QFileInfo(tempDir).absoluteFilePath());
     if (!c.frameSize.isValid() || c.frameSize.width() < 16 || c.frameSize.height() < 16)
         c.frameSize = QSize(320, 180);
     c.maxFrames = qMax(1, c.maxFrames);

@@ -9,23 +9,24 @@
 namespace gd::sandbox {
 
 // Settings of one sandbox ComfyUI server. Directories that are left empty are derived from outputDir by
-// SandboxConfig::resolved(): "<parent of outputDir>/input" and "<parent of outputDir>/temp", ComfyUI's own layout.
+// SandboxConfig::resolved(): "<parent of outputDir>/input" and "<parent of outputDir>/temp", ComfyUI's own
+// layout.
 struct SandboxConfig
 {
     QString outputDir;
     QString inputDir;
     QString tempDir;
     QSize frameSize{320, 180};
-    int stepDelayMs = 10;  // per KSampler step (drives the `progress` cadence)
-    int nodeDelayMs = 2;   // between two executed nodes
-    // Between execution_success and the history write: the real server's race (a GET /history/{id} right after
-    // execution_success may still answer {}), made observable.
+    int stepDelayMs = 10; // per KSampler step (drives the `progress` cadence)
+    int nodeDelayMs = 2;  // between two executed nodes
+    // Between execution_success and the history write: the real server's race (a GET /history/{id} right
+    // after execution_success may still answer {}), made observable.
     int historyWriteDelayMs = 5;
-    int maxFrames = 240;   // cap on frames one output node writes
+    int maxFrames = 240;             // cap on frames one output node writes
     bool markerNodeInstalled = true; // false: GemDirectSaveFrames is not in the catalog (unknown class)
     qint64 vramTotalBytes = 24LL * 1024 * 1024 * 1024;
-    qint64 vramIdleUsedBytes = 512LL * 1024 * 1024;      // desktop + CUDA context while idle
-    qint64 vramRunUsedBytes = 9LL * 1024 * 1024 * 1024;   // extra while a prompt runs (models + activations)
+    qint64 vramIdleUsedBytes = 512LL * 1024 * 1024;     // desktop + CUDA context while idle
+    qint64 vramRunUsedBytes = 9LL * 1024 * 1024 * 1024; // extra while a prompt runs (models + activations)
     qint64 ramTotalBytes = 64LL * 1024 * 1024 * 1024;
     qint64 ramFreeBytes = 48LL * 1024 * 1024 * 1024;
     QString deviceName = QStringLiteral("cuda:0 NVIDIA GeForce RTX 4090 (sandbox) : cudaMallocAsync");

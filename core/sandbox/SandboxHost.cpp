@@ -6,7 +6,6 @@
 #include <QSocketNotifier>
 #include <QTextStream>
 #include <QThread>
-
 #include <csignal>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -27,7 +26,8 @@ void installQuitOnSignals()
 {
     if (g_signalPipe[0] >= 0 || ::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalPipe) != 0)
         return;
-    auto* notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, QCoreApplication::instance());
+    auto* notifier =
+        new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, QCoreApplication::instance());
     QObject::connect(notifier, &QSocketNotifier::activated, QCoreApplication::instance(), [notifier]() {
         char byte = 0;
         [[maybe_unused]] const ssize_t n = ::read(g_signalPipe[0], &byte, 1);
@@ -43,10 +43,7 @@ void installQuitOnSignals()
 }
 } // namespace
 
-SandboxHost::SandboxHost(QObject* parent)
-    : QObject(parent)
-{
-}
+SandboxHost::SandboxHost(QObject* parent) : QObject(parent) {}
 
 SandboxHost::~SandboxHost()
 {
@@ -66,10 +63,7 @@ bool SandboxHost::start(const SandboxConfig& config, quint16 port, QString* erro
     bool ok = false;
     QString message;
     QMetaObject::invokeMethod(
-        server,
-        [server, port, &ok, &message]() {
-            ok = server->listen(port, &message);
-        },
+        server, [server, port, &ok, &message]() { ok = server->listen(port, &message); },
         Qt::BlockingQueuedConnection);
     if (!ok) {
         if (error)
@@ -92,7 +86,8 @@ void SandboxHost::stop()
         return;
     if (m_server) {
         SandboxComfyServer* server = m_server;
-        QMetaObject::invokeMethod(server, [server]() { server->close(); }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            server, [server]() { server->close(); }, Qt::BlockingQueuedConnection);
     }
     m_thread->quit();
     m_thread->wait();
@@ -124,14 +119,16 @@ SandboxComfyServer* SandboxHost::server() const
 void SandboxHost::addFault(const FaultRule& rule)
 {
     if (SandboxComfyServer* server = m_server)
-        QMetaObject::invokeMethod(server, [server, rule]() { server->addFault(rule); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            server, [server, rule]() { server->addFault(rule); }, Qt::QueuedConnection);
 }
 
 void SandboxHost::setMarkerNodeInstalled(bool installed)
 {
     if (SandboxComfyServer* server = m_server)
-        QMetaObject::invokeMethod(server, [server, installed]() { server->setMarkerNodeInstalled(installed); },
-                                  Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            server, [server, installed]() { server->setMarkerNodeInstalled(installed); },
+            Qt::QueuedConnection);
 }
 
 int SandboxHost::runStandalone(const SandboxConfig& config, quint16 port, QTextStream& out)
@@ -144,8 +141,8 @@ int SandboxHost::runStandalone(const SandboxConfig& config, quint16 port, QTextS
         return 1;
     }
     installQuitOnSignals();
-    out << "Sandbox ComfyUI listening on " << server->url().toString() << " (output: " << server->config().outputDir
-        << ")" << Qt::endl;
+    out << "Sandbox ComfyUI listening on " << server->url().toString()
+        << " (output: " << server->config().outputDir << ")" << Qt::endl;
     return 0;
 }
 

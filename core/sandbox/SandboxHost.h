@@ -34,13 +34,14 @@ public:
     void addFault(const FaultRule& rule);
     void setMarkerNodeInstalled(bool installed);
 
-    // The server object (lives on the host's thread): connect to its signals with queued connections and use its
-    // thread-safe observability accessors only.
+    // The server object (lives on the host's thread): connect to its signals with queued connections and use
+    // its thread-safe observability accessors only.
     SandboxComfyServer* server() const;
 
     // For the CLI, which owns the QCoreApplication and runs exec(): creates the server on the calling thread,
-    // listens, prints "Sandbox ComfyUI listening on http://127.0.0.1:P (output: DIR)" and arranges for SIGINT/SIGTERM
-    // to quit the application. Returns 0 when listening, 1 (after printing the reason) otherwise.
+    // listens, prints "Sandbox ComfyUI listening on http://127.0.0.1:P (output: DIR)" and arranges for
+    // SIGINT/SIGTERM to quit the application. Returns 0 when listening, 1 (after printing the reason)
+    // otherwise.
     static int runStandalone(const SandboxConfig& config, quint16 port, QTextStream& out);
 
 private:

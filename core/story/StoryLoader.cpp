@@ -35,7 +35,8 @@ QStringList optStringList(const QJsonObject& o, const char* key, const QString& 
     const QJsonArray a = v.toArray();
     for (int i = 0; i < a.size(); ++i) {
         if (!a.at(i).isString())
-            problems->append(QStringLiteral("%1%2[%3]: must be a string").arg(path, QLatin1String(key)).arg(i));
+            problems->append(
+                QStringLiteral("%1%2[%3]: must be a string").arg(path, QLatin1String(key)).arg(i));
         else
             out << a.at(i).toString();
     }
@@ -89,7 +90,8 @@ std::optional<Story> StoryLoader::fromJson(const QByteArray& json, QStringList* 
     QJsonParseError pe{};
     const QJsonDocument doc = QJsonDocument::fromJson(json, &pe);
     if (pe.error != QJsonParseError::NoError) {
-        problems->append(QStringLiteral("story: invalid JSON at offset %1: %2").arg(pe.offset).arg(pe.errorString()));
+        problems->append(
+            QStringLiteral("story: invalid JSON at offset %1: %2").arg(pe.offset).arg(pe.errorString()));
         return std::nullopt;
     }
     if (!doc.isObject()) {
@@ -139,9 +141,11 @@ std::optional<Story> StoryLoader::fromObject(const QJsonObject& o, QStringList* 
             sc.id = reqString(so, "id", path, problems);
             if (!sc.id.isEmpty()) {
                 if (!idPattern.match(sc.id).hasMatch())
-                    problems->append(QStringLiteral("%1id: '%2' is not 'scene-' followed by three digits").arg(path, sc.id));
+                    problems->append(QStringLiteral("%1id: '%2' is not 'scene-' followed by three digits")
+                                         .arg(path, sc.id));
                 else if (seen.contains(sc.id))
-                    problems->append(QStringLiteral("%1id: '%2' is used by an earlier scene").arg(path, sc.id));
+                    problems->append(
+                        QStringLiteral("%1id: '%2' is used by an earlier scene").arg(path, sc.id));
                 seen.insert(sc.id);
             }
             sc.prompt = reqString(so, "prompt", path, problems);
@@ -160,7 +164,9 @@ std::optional<Story> StoryLoader::fromObject(const QJsonObject& o, QStringList* 
             if (!ef.isUndefined() && !ef.isNull()) {
                 const double d = ef.toDouble(-1);
                 if (!ef.isDouble() || d < 0 || d != static_cast<double>(static_cast<int>(d)) || d > 100000)
-                    problems->append(QStringLiteral("%1expectedFrames: must be a whole number from 0 to 100000").arg(path));
+                    problems->append(
+                        QStringLiteral("%1expectedFrames: must be a whole number from 0 to 100000")
+                            .arg(path));
                 else
                     sc.expectedFrames = static_cast<int>(d);
             }

@@ -11,7 +11,6 @@
 #include <QString>
 #include <QStringList>
 #include <QVector>
-
 #include <optional>
 
 namespace gd::telemetry {
@@ -49,7 +48,8 @@ struct AttemptTelemetry
     double pollIntervalSeconds = 0;
     int historyAttempts = 0;
     int historyAttemptLimit = 0;
-    QString historyExitReason = QStringLiteral("unknown"); // success|maxWait|attemptLimit|postExecution|unknown
+    QString historyExitReason =
+        QStringLiteral("unknown"); // success|maxWait|attemptLimit|postExecution|unknown
     bool executionSuccessDetected = false;
     QDateTime executionSuccessAt; // invalid = null
     double postExecutionTimeoutSeconds = 0;
@@ -58,7 +58,7 @@ struct AttemptTelemetry
     QString completionSignal = QStringLiteral("none"); // websocket | history | none
     bool doneMarkerDetected = false;
     double doneMarkerWaitSeconds = 0;
-    QString doneMarkerPath;      // empty = null
+    QString doneMarkerPath; // empty = null
     bool forcedCopyTriggered = false;
     QString forcedCopyDebugPath; // empty = null; relative to the run directory
     GpuTelemetry gpu;
@@ -82,14 +82,14 @@ struct AttemptRecord
     QStringList historyErrors;
     QStringList warnings;
     QStringList errors;
-    QString framePrefix;   // filename prefix sent to ComfyUI
-    QString framesDir;     // relative to the run dir, e.g. scene-001/attempt-1
-    QStringList frames;    // file names inside framesDir, in order
-    QString videoFile;     // relative path when the profile's output is a video
+    QString framePrefix; // filename prefix sent to ComfyUI
+    QString framesDir;   // relative to the run dir, e.g. scene-001/attempt-1
+    QStringList frames;  // file names inside framesDir, in order
+    QString videoFile;   // relative path when the profile's output is a video
     QString promptId;
-    QString backend;       // ComfyUI server URL
+    QString backend; // ComfyUI server URL
     qint64 seed = 0;
-    QJsonObject historyEntry; // the /history entry (not serialised into the artifact)
+    QJsonObject historyEntry;                     // the /history entry (not serialised into the artifact)
     std::optional<double> serverExecutionSeconds; // execution_start → execution_success on the server
     AttemptTelemetry telemetry;
 };
@@ -104,14 +104,17 @@ struct SceneRecord
     int frameFloor = 25;
     QString status = QStringLiteral("queued"); // queued|running|succeeded|failed|cancelled
     QVector<AttemptRecord> attempts;
-    int keptAttempt = -1;     // index into attempts of the best attempt, -1 = none yet
+    int keptAttempt = -1; // index into attempts of the best attempt, -1 = none yet
     bool requeued = false;
-    QStringList warnings;     // scene-level (besides the kept attempt's)
+    QStringList warnings; // scene-level (besides the kept attempt's)
     QStringList errors;
-    QString historyPath;      // relative, when history.json was written
-    QJsonObject extra;        // additional per-scene fields (e.g. QualityMetrics later)
+    QString historyPath; // relative, when history.json was written
+    QJsonObject extra;   // additional per-scene fields (e.g. QualityMetrics later)
 
-    const AttemptRecord* kept() const { return keptAttempt >= 0 && keptAttempt < attempts.size() ? &attempts[keptAttempt] : nullptr; }
+    const AttemptRecord* kept() const
+    {
+        return keptAttempt >= 0 && keptAttempt < attempts.size() ? &attempts[keptAttempt] : nullptr;
+    }
 };
 
 struct LlmHealthInfo
@@ -145,8 +148,8 @@ struct StoryInfo
 struct RunRecord
 {
     QString runId;
-    QDateTime timestamp;   // run start, UTC
-    QString runDir;        // absolute
+    QDateTime timestamp; // run start, UTC
+    QString runDir;      // absolute
     QString appVersion;
     QueueConfig queueConfig;
     LlmHealthInfo llmHealth;

@@ -12,7 +12,6 @@
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
-
 #include <cstdio>
 
 using gd::pipeline::FrameCollector;
@@ -34,7 +33,8 @@ int main(int argc, char** argv)
     }
     qint64 bytes = 0;
     for (int i = 1; i <= 81; ++i) {
-        const QString p = QDir(src).filePath(QStringLiteral("bench_a1_%1_.png").arg(i, 5, 10, QLatin1Char('0')));
+        const QString p =
+            QDir(src).filePath(QStringLiteral("bench_a1_%1_.png").arg(i, 5, 10, QLatin1Char('0')));
         if (!QFile::exists(p))
             base.save(p, "png", 1);
         files << p;
@@ -51,8 +51,10 @@ int main(int argc, char** argv)
         t.start();
         const auto r = FrameCollector::collectLocal(req);
         const double ms = t.nsecsElapsed() / 1e6;
-        std::printf("  %-28s %8.1f ms  (frames %lld, hard links %d, copies %d, errors %lld)\n", qPrintable(dest.section(QLatin1Char('/'), -2)),
-                    ms, static_cast<long long>(r.frames.size()), r.hardLinked, r.copied, static_cast<long long>(r.errors.size()));
+        std::printf("  %-28s %8.1f ms  (frames %lld, hard links %d, copies %d, errors %lld)\n",
+                    qPrintable(dest.section(QLatin1Char('/'), -2)), ms,
+                    static_cast<long long>(r.frames.size()), r.hardLinked, r.copied,
+                    static_cast<long long>(r.errors.size()));
         return ms;
     };
     std::printf("same filesystem (5 runs):\n");

@@ -4,7 +4,6 @@
 //   bench_orchestration [scenes=20]
 
 #include "RunHarness.h"
-
 #include "telemetry/Percentiles.h"
 
 #include <QCoreApplication>
@@ -35,12 +34,13 @@ Figures measure(RunHarness& h, int scenes, bool legacy)
     double total = 0;
     Figures f;
     gd::pipeline::RunController* ctl = nullptr;
-    const RunOutcome o = h.run(makeStory(scenes, 8), p, QStringLiteral("sandbox"), {}, 600000,
-                               [&](gd::pipeline::RunController* c) { ctl = c; },
-                               [legacy](gd::pipeline::RunOptions& opt) {
-                                   opt.useWebSocket = !legacy;
-                                   opt.useDoneMarkers = !legacy;
-                               });
+    const RunOutcome o = h.run(
+        makeStory(scenes, 8), p, QStringLiteral("sandbox"), {}, 600000,
+        [&](gd::pipeline::RunController* c) { ctl = c; },
+        [legacy](gd::pipeline::RunOptions& opt) {
+            opt.useWebSocket = !legacy;
+            opt.useDoneMarkers = !legacy;
+        });
     if (o.exitCode != 0)
         std::fprintf(stderr, "run failed: %s\n", qPrintable(o.message));
     for (int i = 0; i < o.record.scenes.size(); ++i) {
@@ -71,10 +71,11 @@ int main(int argc, char** argv)
     const Figures ours = measure(h, scenes, false);
     const Figures legacy = measure(h, scenes, true);
     std::printf("scenes per policy: %d (8 frames, 320x180, ~0.2 s server execution)\n", scenes);
-    std::printf("gemDirect policy : overhead median %.1f ms, P95 %.1f ms, mean scene %.3f s, markers %d/%d\n", ours.median,
-                ours.p95, ours.meanDuration, ours.markers, ours.scenes);
-    std::printf("legacy policy    : overhead median %.1f ms, P95 %.1f ms, mean scene %.3f s, markers %d/%d\n", legacy.median,
-                legacy.p95, legacy.meanDuration, legacy.markers, legacy.scenes);
-    std::printf("ratio (legacy/gemDirect median overhead): %.1fx\n", ours.median > 0 ? legacy.median / ours.median : 0.0);
+    std::printf("gemDirect policy : overhead median %.1f ms, P95 %.1f ms, mean scene %.3f s, markers %d/%d\n",
+                ours.median, ours.p95, ours.meanDuration, ours.markers, ours.scenes);
+    std::printf("legacy policy    : overhead median %.1f ms, P95 %.1f ms, mean scene %.3f s, markers %d/%d\n",
+                legacy.median, legacy.p95, legacy.meanDuration, legacy.markers, legacy.scenes);
+    std::printf("ratio (legacy/gemDirect median overhead): %.1fx\n",
+                ours.median > 0 ? legacy.median / ours.median : 0.0);
     return 0;
 }

@@ -13,7 +13,6 @@
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QThread>
-
 #include <cstdio>
 
 namespace {
@@ -37,9 +36,10 @@ int main(int argc, char** argv)
     QTemporaryDir dir;
     QJsonArray arr;
     for (int i = 1; i <= scenes; ++i)
-        arr.append(QJsonObject{{QStringLiteral("id"), QStringLiteral("scene-%1").arg(i, 3, 10, QLatin1Char('0'))},
-                               {QStringLiteral("prompt"), QStringLiteral("benchmark scene %1").arg(i)},
-                               {QStringLiteral("expectedFrames"), frames}});
+        arr.append(
+            QJsonObject{{QStringLiteral("id"), QStringLiteral("scene-%1").arg(i, 3, 10, QLatin1Char('0'))},
+                        {QStringLiteral("prompt"), QStringLiteral("benchmark scene %1").arg(i)},
+                        {QStringLiteral("expectedFrames"), frames}});
     const QString story = dir.filePath(QStringLiteral("story.json"));
     QFile sf(story);
     sf.open(QIODevice::WriteOnly);
@@ -56,16 +56,18 @@ int main(int argc, char** argv)
     }
     const QString output = dir.filePath(QStringLiteral("comfy-output"));
     QProcess server;
-    server.start(QStringLiteral(GD_CLI_PATH), {QStringLiteral("sandbox"), QStringLiteral("comfyui"), QStringLiteral("--port"),
-                                               QString::number(port), QStringLiteral("--output-dir"), output,
-                                               QStringLiteral("--step-delay-ms"), QStringLiteral("2")});
+    server.start(QStringLiteral(GD_CLI_PATH),
+                 {QStringLiteral("sandbox"), QStringLiteral("comfyui"), QStringLiteral("--port"),
+                  QString::number(port), QStringLiteral("--output-dir"), output,
+                  QStringLiteral("--step-delay-ms"), QStringLiteral("2")});
     server.waitForReadyRead(10000);
     QProcess client;
     client.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     client.start(QStringLiteral(GD_CLI_PATH),
                  {QStringLiteral("run"), QStringLiteral("--story"), story, QStringLiteral("--comfy-url"),
-                  QStringLiteral("http://127.0.0.1:%1").arg(port), QStringLiteral("--comfy-output-dir"), output,
-                  QStringLiteral("--workflow"), QStringLiteral("sandbox"), QStringLiteral("--runs-root"), dir.filePath(QStringLiteral("runs")),
+                  QStringLiteral("http://127.0.0.1:%1").arg(port), QStringLiteral("--comfy-output-dir"),
+                  output, QStringLiteral("--workflow"), QStringLiteral("sandbox"),
+                  QStringLiteral("--runs-root"), dir.filePath(QStringLiteral("runs")),
                   QStringLiteral("--quiet")});
     client.waitForStarted();
     const qint64 pid = client.processId();
@@ -84,7 +86,8 @@ int main(int argc, char** argv)
     }
     server.kill();
     server.waitForFinished();
-    std::printf("%d scenes x %d frames: exit %d in %.1f s\n", scenes, frames, client.exitCode(), t.elapsed() / 1000.0);
+    std::printf("%d scenes x %d frames: exit %d in %.1f s\n", scenes, frames, client.exitCode(),
+                t.elapsed() / 1000.0);
     if (samples.isEmpty())
         return 1;
     const int n = int(samples.size());
@@ -95,6 +98,7 @@ int main(int argc, char** argv)
         return s / std::max(1, to - from) / 1024.0;
     };
     std::printf("peak RSS (VmHWM): %.1f MB\n", hwm / 1024.0);
-    std::printf("RSS first quarter avg %.1f MB, last quarter avg %.1f MB (samples every 0.5 s: %d)\n", avg(0, n / 4), avg(3 * n / 4, n), n);
+    std::printf("RSS first quarter avg %.1f MB, last quarter avg %.1f MB (samples every 0.5 s: %d)\n",
+                avg(0, n / 4), avg(3 * n / 4, n), n);
     return client.exitCode();
 }

@@ -12,11 +12,10 @@
 #include <QEventLoop>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QTcpServer>
 #include <QTimer>
-
 #include <functional>
 
 struct RunOutcome
@@ -34,10 +33,11 @@ inline gd::story::Story makeStory(int scenes, int frames)
 {
     QJsonArray arr;
     for (int i = 1; i <= scenes; ++i)
-        arr.append(QJsonObject{{QStringLiteral("id"), QStringLiteral("scene-%1").arg(i, 3, 10, QLatin1Char('0'))},
-                               {QStringLiteral("title"), QStringLiteral("Scene %1").arg(i)},
-                               {QStringLiteral("prompt"), QStringLiteral("a lighthouse in fog, shot %1").arg(i)},
-                               {QStringLiteral("expectedFrames"), frames}});
+        arr.append(
+            QJsonObject{{QStringLiteral("id"), QStringLiteral("scene-%1").arg(i, 3, 10, QLatin1Char('0'))},
+                        {QStringLiteral("title"), QStringLiteral("Scene %1").arg(i)},
+                        {QStringLiteral("prompt"), QStringLiteral("a lighthouse in fog, shot %1").arg(i)},
+                        {QStringLiteral("expectedFrames"), frames}});
     QStringList problems;
     auto s = gd::story::StoryLoader::fromObject(
         QJsonObject{{QStringLiteral("storyId"), QStringLiteral("story-test")},
@@ -105,12 +105,14 @@ public:
         gd::pipeline::RunController c(opt, nullptr);
         RunOutcome out;
         QEventLoop loop;
-        QObject::connect(&c, &gd::pipeline::RunController::warning, [&](const QString& w) { out.warnings << w; });
-        QObject::connect(&c, &gd::pipeline::RunController::finished, &loop, [&](int code, const QString& msg) {
-            out.exitCode = code;
-            out.message = msg;
-            loop.quit();
-        });
+        QObject::connect(&c, &gd::pipeline::RunController::warning,
+                         [&](const QString& w) { out.warnings << w; });
+        QObject::connect(&c, &gd::pipeline::RunController::finished, &loop,
+                         [&](int code, const QString& msg) {
+                             out.exitCode = code;
+                             out.message = msg;
+                             loop.quit();
+                         });
         if (hook)
             hook(&c);
         QElapsedTimer clock;

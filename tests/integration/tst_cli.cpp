@@ -12,7 +12,6 @@
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
-
 #include <csignal>
 
 // The `gemdirect` command line as an operator uses it: exit codes, messages, the last line.
@@ -28,7 +27,8 @@ class TestCli : public QObject
         double seconds = 0;
     };
 
-    static Result run(const QStringList& args, const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment(),
+    static Result run(const QStringList& args,
+                      const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment(),
                       int timeoutMs = 120000)
     {
         QProcess p;
@@ -44,10 +44,7 @@ class TestCli : public QObject
         r.seconds = t.elapsed() / 1000.0;
         return r;
     }
-    static QString lastLine(const QString& text)
-    {
-        return text.trimmed().split(QLatin1Char('\n')).last();
-    }
+    static QString lastLine(const QString& text) { return text.trimmed().split(QLatin1Char('\n')).last(); }
     static quint16 freePort()
     {
         QTcpServer probe;
@@ -59,8 +56,9 @@ private Q_SLOTS:
     void sandboxRunOfTheBundledStoryValidates()
     {
         QTemporaryDir dir;
-        const Result r = run({QStringLiteral("run"), QStringLiteral("--story"), QStringLiteral("examples/lighthouse.json"),
-                              QStringLiteral("--sandbox"), QStringLiteral("--runs-root"), dir.path(), QStringLiteral("--fast")});
+        const Result r = run({QStringLiteral("run"), QStringLiteral("--story"),
+                              QStringLiteral("examples/lighthouse.json"), QStringLiteral("--sandbox"),
+                              QStringLiteral("--runs-root"), dir.path(), QStringLiteral("--fast")});
         QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
         const QString last = lastLine(r.out);
         QVERIFY2(last.startsWith(QStringLiteral("Run directory: /")), qPrintable(last));
@@ -70,7 +68,9 @@ private Q_SLOTS:
         const Result v = run({QStringLiteral("validate"), runDir});
         QCOMPARE(v.exitCode, 0);
         QVERIFY(v.out.contains(QStringLiteral("run-summary validation: PASS")));
-        QCOMPARE(QDir(runDir + QStringLiteral("/scene-003/attempt-1")).entryList({QStringLiteral("*.png")}).size(), 25);
+        QCOMPARE(
+            QDir(runDir + QStringLiteral("/scene-003/attempt-1")).entryList({QStringLiteral("*.png")}).size(),
+            25);
     }
 
     void invalidStoryListsEveryProblemAndQueuesNothing()
@@ -81,26 +81,32 @@ private Q_SLOTS:
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.write(R"({"storyId":"s","scenes":[{"id":"scene-1","prompt":"p"},{"id":"scene-002"}]})");
         f.close();
-        const Result r = run({QStringLiteral("run"), QStringLiteral("--story"), story, QStringLiteral("--sandbox"),
-                              QStringLiteral("--runs-root"), dir.filePath(QStringLiteral("runs"))});
+        const Result r =
+            run({QStringLiteral("run"), QStringLiteral("--story"), story, QStringLiteral("--sandbox"),
+                 QStringLiteral("--runs-root"), dir.filePath(QStringLiteral("runs"))});
         QCOMPARE(r.exitCode, 2);
         QVERIFY(r.err.contains(QStringLiteral("logline: required")));
         QVERIFY(r.err.contains(QStringLiteral("scenes[0].id: 'scene-1'")));
         QVERIFY(r.err.contains(QStringLiteral("scenes[1].prompt: required")));
         QVERIFY(r.err.contains(QStringLiteral("Nothing was queued")));
-        QVERIFY(!QDir(dir.filePath(QStringLiteral("runs"))).exists()
-                || QDir(dir.filePath(QStringLiteral("runs"))).entryList(QDir::Dirs | QDir::NoDotAndDotDot).isEmpty());
+        QVERIFY(!QDir(dir.filePath(QStringLiteral("runs"))).exists() ||
+                QDir(dir.filePath(QStringLiteral("runs")))
+                    .entryList(QDir::Dirs | QDir::NoDotAndDotDot)
+                    .isEmpty());
     }
 
     void invalidKnobIsNamed()
     {
-        const Result r = run({QStringLiteral("run"), QStringLiteral("--story"), QStringLiteral("examples/lighthouse.json"),
-                              QStringLiteral("--scene-max-wait"), QStringLiteral("0")});
+        const Result r =
+            run({QStringLiteral("run"), QStringLiteral("--story"), QStringLiteral("examples/lighthouse.json"),
+                 QStringLiteral("--scene-max-wait"), QStringLiteral("0")});
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains(QStringLiteral("--scene-max-wait")), qPrintable(r.err));
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("SCENE_HISTORY_POLL_INTERVAL_SECONDS"), QStringLiteral("0.01"));
-        const Result e = run({QStringLiteral("run"), QStringLiteral("--story"), QStringLiteral("examples/lighthouse.json")}, env);
+        const Result e = run(
+            {QStringLiteral("run"), QStringLiteral("--story"), QStringLiteral("examples/lighthouse.json")},
+            env);
         QCOMPARE(e.exitCode, 2);
         QVERIFY2(e.err.contains(QStringLiteral("SCENE_HISTORY_POLL_INTERVAL_SECONDS")), qPrintable(e.err));
     }
@@ -111,9 +117,10 @@ private Q_SLOTS:
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         const QString url = QStringLiteral("http://127.0.0.1:%1").arg(freePort());
         env.insert(QStringLiteral("LOCAL_COMFY_URL"), url);
-        const Result r = run({QStringLiteral("run"), QStringLiteral("--story"), QStringLiteral("examples/lighthouse.json"),
-                              QStringLiteral("--runs-root"), dir.path()},
-                             env);
+        const Result r =
+            run({QStringLiteral("run"), QStringLiteral("--story"), QStringLiteral("examples/lighthouse.json"),
+                 QStringLiteral("--runs-root"), dir.path()},
+                env);
         QCOMPARE(r.exitCode, 3);
         QVERIFY(r.seconds < 10.0);
         QVERIFY2(r.err.contains(url), qPrintable(r.err));
@@ -123,12 +130,15 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         QProcess p;
-        p.start(QStringLiteral(GD_CLI_PATH), {QStringLiteral("run"), QStringLiteral("--story"), QStringLiteral("examples/lighthouse.json"),
-                                              QStringLiteral("--sandbox"), QStringLiteral("--runs-root"), dir.path()});
+        p.start(QStringLiteral(GD_CLI_PATH),
+                {QStringLiteral("run"), QStringLiteral("--story"), QStringLiteral("examples/lighthouse.json"),
+                 QStringLiteral("--sandbox"), QStringLiteral("--runs-root"), dir.path()});
         QVERIFY(p.waitForStarted());
         // Wait until the first scene is rendering, then press Ctrl-C.
         QString out;
-        QTRY_VERIFY_WITH_TIMEOUT((out += QString::fromUtf8(p.readAllStandardOutput())).contains(QStringLiteral("[scene-002] attempt 1/2 started")), 60000);
+        QTRY_VERIFY_WITH_TIMEOUT((out += QString::fromUtf8(p.readAllStandardOutput()))
+                                     .contains(QStringLiteral("[scene-002] attempt 1/2 started")),
+                                 60000);
         ::kill(pid_t(p.processId()), SIGINT);
         QVERIFY(p.waitForFinished(30000));
         QCOMPARE(p.exitCode(), 130);
@@ -138,7 +148,13 @@ private Q_SLOTS:
         QFile f(runDir + QStringLiteral("/artifact-metadata.json"));
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QJsonObject a = QJsonDocument::fromJson(f.readAll()).object();
-        QCOMPARE(a.value(QStringLiteral("Scenes")).toArray().last().toObject().value(QStringLiteral("Status")).toString(), QStringLiteral("cancelled"));
+        QCOMPARE(a.value(QStringLiteral("Scenes"))
+                     .toArray()
+                     .last()
+                     .toObject()
+                     .value(QStringLiteral("Status"))
+                     .toString(),
+                 QStringLiteral("cancelled"));
         QCOMPARE(gd::telemetry::RunValidator::validate(runDir).exitCode, 0);
     }
 
@@ -153,12 +169,15 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const quint16 port = freePort();
         QProcess p;
-        p.start(QStringLiteral(GD_CLI_PATH), {QStringLiteral("sandbox"), QStringLiteral("comfyui"), QStringLiteral("--port"),
-                                              QString::number(port), QStringLiteral("--output-dir"), dir.path()});
+        p.start(QStringLiteral(GD_CLI_PATH),
+                {QStringLiteral("sandbox"), QStringLiteral("comfyui"), QStringLiteral("--port"),
+                 QString::number(port), QStringLiteral("--output-dir"), dir.path()});
         QVERIFY(p.waitForStarted());
-        QTRY_VERIFY_WITH_TIMEOUT(QString::fromUtf8(p.peek(4096)).contains(QStringLiteral("listening")), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(QString::fromUtf8(p.peek(4096)).contains(QStringLiteral("listening")),
+                                 10000);
         QNetworkAccessManager nam;
-        QNetworkReply* reply = nam.get(QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1/api/system_stats").arg(port))));
+        QNetworkReply* reply =
+            nam.get(QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1/api/system_stats").arg(port))));
         QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 10000);
         const QJsonObject stats = QJsonDocument::fromJson(reply->readAll()).object();
         QVERIFY(stats.value(QStringLiteral("devices")).toArray().size() == 1);
@@ -172,7 +191,8 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const Result r = run({QStringLiteral("profile"), QStringLiteral("import"),
-                              QStringLiteral(GD_TEST_DATA_DIR "/workflows/legacy-profiles.json"), QStringLiteral("-o"), dir.path()});
+                              QStringLiteral(GD_TEST_DATA_DIR "/workflows/legacy-profiles.json"),
+                              QStringLiteral("-o"), dir.path()});
         QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
         QVERIFY(QFile::exists(dir.filePath(QStringLiteral("flux-t2i.json"))));
         QVERIFY(QFile::exists(dir.filePath(QStringLiteral("flux-t2i.profile.json"))));

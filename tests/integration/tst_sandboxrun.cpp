@@ -1,12 +1,12 @@
 #include "RunHarness.h"
 
 #include <QDirIterator>
-#include <QProcess>
-#include <QTcpServer>
 #include <QFile>
 #include <QImage>
 #include <QJsonDocument>
+#include <QProcess>
 #include <QScopeGuard>
+#include <QTcpServer>
 #include <QTest>
 
 using gd::sandbox::FaultRule;
@@ -73,9 +73,15 @@ private Q_SLOTS:
         QVERIFY(QFile::exists(QDir(o.runDir).filePath(QStringLiteral("story/story.json"))));
         expectValid(o);
         const QJsonObject a = artifact(o);
-        QCOMPARE(a.value(QStringLiteral("Summary")).toObject().value(QStringLiteral("TotalFrames")).toInt(), 24);
-        QCOMPARE(a.value(QStringLiteral("Summary")).toObject().value(QStringLiteral("DoneMarkersDetected")).toInt(), 3);
-        QVERIFY(summary(o).contains(QStringLiteral("Scene summary: 3/3 succeeded | total frames=24 | requeues=0")));
+        QCOMPARE(a.value(QStringLiteral("Summary")).toObject().value(QStringLiteral("TotalFrames")).toInt(),
+                 24);
+        QCOMPARE(a.value(QStringLiteral("Summary"))
+                     .toObject()
+                     .value(QStringLiteral("DoneMarkersDetected"))
+                     .toInt(),
+                 3);
+        QVERIFY(summary(o).contains(
+            QStringLiteral("Scene summary: 3/3 succeeded | total frames=24 | requeues=0")));
     }
 
     void happyPathRemoteOverView()
@@ -102,7 +108,8 @@ private Q_SLOTS:
         QCOMPARE(scene(o, 0).kept()->frameCount, 5);
         QVERIFY(!scene(o, 0).kept()->telemetry.doneMarkerDetected);
         QCOMPARE(o.warnings.size(), 1);
-        QVERIFY2(o.warnings.first().contains(QStringLiteral("GemDirectSaveFrames")) && o.warnings.first().contains(QStringLiteral("custom_nodes")),
+        QVERIFY2(o.warnings.first().contains(QStringLiteral("GemDirectSaveFrames")) &&
+                     o.warnings.first().contains(QStringLiteral("custom_nodes")),
                  qPrintable(o.warnings.first()));
         expectValid(o);
     }
@@ -141,10 +148,12 @@ private Q_SLOTS:
         // The operators' old SVD graph uses a marker class no installed package provides.
         const QString dir = h.root.filePath(QStringLiteral("profiles"));
         QDir().mkpath(dir);
-        QFile::copy(QStringLiteral(GD_TEST_DATA_DIR "/workflows/text-to-video.json"), dir + QStringLiteral("/legacy-svd.json"));
+        QFile::copy(QStringLiteral(GD_TEST_DATA_DIR "/workflows/text-to-video.json"),
+                    dir + QStringLiteral("/legacy-svd.json"));
         QFile prof(dir + QStringLiteral("/legacy-svd.profile.json"));
         QVERIFY(prof.open(QIODevice::WriteOnly));
-        prof.write(R"({"name":"legacy-svd","outputKind":"frames","mapping":{"7:filename_prefix":"filename_prefix","2:image":"keyframe_image","5:seed":"seed"}})");
+        prof.write(
+            R"({"name":"legacy-svd","outputKind":"frames","mapping":{"7:filename_prefix":"filename_prefix","2:image":"keyframe_image","5:seed":"seed"}})");
         prof.close();
         // A profile needs a prompt role; map the conditioning's... the graph has no text input, so
         // this profile is rejected for that reason before any server check.
@@ -155,7 +164,8 @@ private Q_SLOTS:
         // With a prompt mapped onto a string input the profile is valid, and the server check names
         // the classes it lacks.
         QVERIFY(prof.open(QIODevice::WriteOnly | QIODevice::Truncate));
-        prof.write(R"({"name":"legacy-svd","outputKind":"frames","mapping":{"7:filename_prefix":"filename_prefix","1:ckpt_name":"prompt"}})");
+        prof.write(
+            R"({"name":"legacy-svd","outputKind":"frames","mapping":{"7:filename_prefix":"filename_prefix","1:ckpt_name":"prompt"}})");
         prof.close();
         o = h.run(makeStory(1, 4), testPolicy(), dir + QStringLiteral("/legacy-svd.profile.json"));
         QCOMPARE(o.exitCode, 2);
@@ -185,16 +195,19 @@ private Q_SLOTS:
         QVERIFY(!s.attempts.at(0).errors.isEmpty());
         QCOMPARE(s.kept()->attempt, 2);
         QCOMPARE(s.kept()->frameCount, 4);
-        QVERIFY(summary(o).contains(QStringLiteral("[Scene scene-001] Requeue requested (next attempt 2/2)")));
+        QVERIFY(
+            summary(o).contains(QStringLiteral("[Scene scene-001] Requeue requested (next attempt 2/2)")));
         if (kind == QLatin1String("oom"))
-            QVERIFY(s.attempts.at(0).errors.join(QLatin1Char(' ')).contains(QStringLiteral("OutOfMemoryError")));
+            QVERIFY(
+                s.attempts.at(0).errors.join(QLatin1Char(' ')).contains(QStringLiteral("OutOfMemoryError")));
         expectValid(o);
     }
 
     void zeroAndFewFramesRequeueAndKeepTheBest()
     {
         RunHarness h;
-        h.config.faults << fault(QStringLiteral("few-frames:scene-001:0:3")); // every attempt of scene 1: 3 frames
+        h.config.faults << fault(
+            QStringLiteral("few-frames:scene-001:0:3")); // every attempt of scene 1: 3 frames
         h.config.faults << fault(QStringLiteral("zero-frames:scene-002_a1"));
         QVERIFY(h.startServer());
         const RunOutcome o = h.run(makeStory(2, 6));
@@ -203,7 +216,8 @@ private Q_SLOTS:
         QCOMPARE(s1.attempts.size(), 2);
         QCOMPARE(s1.kept()->frameCount, 3);
         QVERIFY(!s1.kept()->meetsFrameFloor);
-        QVERIFY(summary(o).contains(QStringLiteral("[Scene scene-001] WARNING: Frame count below floor (3/6)")));
+        QVERIFY(
+            summary(o).contains(QStringLiteral("[Scene scene-001] WARNING: Frame count below floor (3/6)")));
         const auto& s2 = scene(o, 1);
         QCOMPARE(s2.attempts.size(), 2);
         QCOMPARE(s2.attempts.at(0).frameCount, 0);
@@ -230,7 +244,8 @@ private Q_SLOTS:
         QVERIFY(g.open(QIODevice::WriteOnly));
         g.write(QJsonDocument(graph).toJson());
         g.close();
-        QFile::copy(QStringLiteral(GD_SOURCE_DIR "/resources/workflows/sandbox.profile.json"), dir + QStringLiteral("/broken.profile.json"));
+        QFile::copy(QStringLiteral(GD_SOURCE_DIR "/resources/workflows/sandbox.profile.json"),
+                    dir + QStringLiteral("/broken.profile.json"));
         const RunOutcome o = h.run(makeStory(1, 4), testPolicy(), dir + QStringLiteral("/broken.json"));
         QCOMPARE(o.exitCode, 1);
         const auto& s = scene(o, 0);
@@ -253,7 +268,8 @@ private Q_SLOTS:
         QFETCH(QString, kind);
         RunHarness h;
         h.config.stepDelayMs = 40; // long enough for the fault to land mid-run
-        h.config.faults << fault(kind.contains(QLatin1Char(':')) ? kind : kind + QStringLiteral(":scene-001_a1"));
+        h.config.faults << fault(kind.contains(QLatin1Char(':')) ? kind
+                                                                 : kind + QStringLiteral(":scene-001_a1"));
         QVERIFY(h.startServer());
         const RunOutcome o = h.run(makeStory(2, 4));
         QCOMPARE(o.exitCode, 0);
@@ -275,7 +291,8 @@ private Q_SLOTS:
         const auto& t = scene(o, 0).kept()->telemetry;
         QVERIFY(!t.doneMarkerDetected);
         QVERIFY(t.doneMarkerWaitSeconds >= 0.9);
-        QVERIFY2(t.fallbackNotes.join(QLatin1Char(';')).contains(QStringLiteral("Done marker not found after 1 seconds (waited ")),
+        QVERIFY2(t.fallbackNotes.join(QLatin1Char(';'))
+                     .contains(QStringLiteral("Done marker not found after 1 seconds (waited ")),
                  qPrintable(t.fallbackNotes.join(QLatin1Char(';'))));
         expectValid(o);
     }
@@ -300,10 +317,12 @@ private Q_SLOTS:
         QFile dbg(QDir(o.runDir).filePath(t.forcedCopyDebugPath));
         QVERIFY(dbg.open(QIODevice::ReadOnly));
         const QString text = QString::fromUtf8(dbg.readAll());
-        QVERIFY2(text.contains(QStringLiteral("Candidate: ")) && text.contains(QStringLiteral("frames=4")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("Candidate: ")) && text.contains(QStringLiteral("frames=4")),
+                 qPrintable(text));
         QVERIFY(text.contains(QStringLiteral("Stability retries: 0")));
         QVERIFY(text.contains(QStringLiteral("Scene prefix: gemdirect/")));
-        QVERIFY(t.fallbackNotes.contains(QStringLiteral("Forced copy after stability retries; see ") + t.forcedCopyDebugPath));
+        QVERIFY(t.fallbackNotes.contains(QStringLiteral("Forced copy after stability retries; see ") +
+                                         t.forcedCopyDebugPath));
         expectValid(o);
     }
 
@@ -329,7 +348,8 @@ private Q_SLOTS:
         QVERIFY(!QFile::exists(h.root.filePath(QStringLiteral("runs/escape.png"))));
         QDirIterator it(o.runDir, QDir::Files, QDirIterator::Subdirectories);
         while (it.hasNext())
-            QVERIFY(QFileInfo(it.next()).absoluteFilePath().startsWith(QFileInfo(o.runDir).absoluteFilePath()));
+            QVERIFY(
+                QFileInfo(it.next()).absoluteFilePath().startsWith(QFileInfo(o.runDir).absoluteFilePath()));
         expectValid(o);
     }
 
@@ -344,7 +364,8 @@ private Q_SLOTS:
         QCOMPARE(o.exitCode, 0);
         const auto* k = scene(o, 0).kept();
         QCOMPARE(k->frameCount, 4);
-        QVERIFY2(k->warnings.join(QLatin1Char('\n')).contains(QStringLiteral("rejected: truncated PNG")), qPrintable(k->warnings.join(QLatin1Char('\n'))));
+        QVERIFY2(k->warnings.join(QLatin1Char('\n')).contains(QStringLiteral("rejected: truncated PNG")),
+                 qPrintable(k->warnings.join(QLatin1Char('\n'))));
         expectValid(o);
     }
 
@@ -389,11 +410,13 @@ private Q_SLOTS:
         RunHarness h;
         const QString runs = h.root.filePath(QStringLiteral("runs"));
         QDir().mkpath(runs);
-        if (QProcess::execute(QStringLiteral("mount"), {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"),
-                                                         QStringLiteral("size=160k"), QStringLiteral("tmpfs"), runs}) != 0)
+        if (QProcess::execute(QStringLiteral("mount"),
+                              {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"),
+                               QStringLiteral("size=160k"), QStringLiteral("tmpfs"), runs}) != 0)
             QSKIP("cannot mount a small tmpfs here (needs root)");
         auto cleanup = qScopeGuard([&] { QProcess::execute(QStringLiteral("umount"), {runs}); });
-        h.config.outputDir = QStringLiteral("/tmp/gd-fulldisk-%1/output").arg(QCoreApplication::applicationPid());
+        h.config.outputDir =
+            QStringLiteral("/tmp/gd-fulldisk-%1/output").arg(QCoreApplication::applicationPid());
         auto cleanupOut = qScopeGuard([&] { QDir(h.config.outputDir).removeRecursively(); });
         h.config.frameSize = QSize(480, 270);
         QVERIFY(h.startServer());
@@ -416,27 +439,34 @@ private Q_SLOTS:
         QVERIFY(h.startServer());
         const QString dir = h.root.filePath(QStringLiteral("profiles"));
         QDir().mkpath(dir);
-        const QByteArray graph = "{\"1\":{\"class_type\":\"CheckpointLoaderSimple\",\"inputs\":{\"ckpt_name\":\"m.safetensors\"}},"
+        const QByteArray graph =
+            "{\"1\":{\"class_type\":\"CheckpointLoaderSimple\",\"inputs\":{\"ckpt_name\":\"m.safetensors\"}},"
             "\"2\":{\"class_type\":\"CLIPTextEncode\",\"inputs\":{\"clip\":[\"1\",1],\"text\":\"\"}},"
-            "\"4\":{\"class_type\":\"EmptyLatentImage\",\"inputs\":{\"width\":320,\"height\":180,\"batch_size\":9}},"
-            "\"5\":{\"class_type\":\"KSampler\",\"inputs\":{\"model\":[\"1\",0],\"positive\":[\"2\",0],\"negative\":[\"2\",0],"
-            "\"latent_image\":[\"4\",0],\"seed\":1,\"steps\":2,\"cfg\":7.0,\"sampler_name\":\"euler\",\"scheduler\":\"normal\",\"denoise\":1.0}},"
+            "\"4\":{\"class_type\":\"EmptyLatentImage\",\"inputs\":{\"width\":320,\"height\":180,\"batch_"
+            "size\":9}},"
+            "\"5\":{\"class_type\":\"KSampler\",\"inputs\":{\"model\":[\"1\",0],\"positive\":[\"2\",0],"
+            "\"negative\":[\"2\",0],"
+            "\"latent_image\":[\"4\",0],\"seed\":1,\"steps\":2,\"cfg\":7.0,\"sampler_name\":\"euler\","
+            "\"scheduler\":\"normal\",\"denoise\":1.0}},"
             "\"6\":{\"class_type\":\"VAEDecode\",\"inputs\":{\"samples\":[\"5\",0],\"vae\":[\"1\",2]}},"
             "\"7\":{\"class_type\":\"CreateVideo\",\"inputs\":{\"images\":[\"6\",0],\"fps\":16}},"
-            "\"8\":{\"class_type\":\"SaveVideo\",\"inputs\":{\"video\":[\"7\",0],\"filename_prefix\":\"video/x\",\"format\":\"mp4\",\"codec\":\"h264\"}}}";
+            "\"8\":{\"class_type\":\"SaveVideo\",\"inputs\":{\"video\":[\"7\",0],\"filename_prefix\":\"video/"
+            "x\",\"format\":\"mp4\",\"codec\":\"h264\"}}}";
         QFile g(dir + QStringLiteral("/clip.json"));
         QVERIFY(g.open(QIODevice::WriteOnly));
         g.write(graph);
         g.close();
         QFile prof(dir + QStringLiteral("/clip.profile.json"));
         QVERIFY(prof.open(QIODevice::WriteOnly));
-        prof.write("{\"name\":\"clip\",\"outputKind\":\"video\",\"mapping\":{\"2:text\":\"prompt\",\"4:batch_size\":\"frame_count\","
+        prof.write("{\"name\":\"clip\",\"outputKind\":\"video\",\"mapping\":{\"2:text\":\"prompt\",\"4:batch_"
+                   "size\":\"frame_count\","
                    "\"5:seed\":\"seed\",\"8:filename_prefix\":\"filename_prefix\"}}");
         prof.close();
         for (const bool remote : {false, true}) {
             h.remote = remote;
             const RunOutcome o = h.run(makeStory(1, 9), testPolicy(), dir + QStringLiteral("/clip.json"));
-            QVERIFY2(o.exitCode == 0, qPrintable(o.message + scene(o, 0).attempts.value(0).errors.join(QLatin1Char('\n'))));
+            QVERIFY2(o.exitCode == 0,
+                     qPrintable(o.message + scene(o, 0).attempts.value(0).errors.join(QLatin1Char('\n'))));
             const auto* k = scene(o, 0).kept();
             QCOMPARE(k->frameCount, 9);
             QVERIFY(k->videoFile.endsWith(QStringLiteral(".mp4")));
@@ -464,11 +494,18 @@ private Q_SLOTS:
         QString image;
         for (const auto& node : sent)
             if (node.toObject().value(QStringLiteral("class_type")).toString() == QLatin1String("LoadImage"))
-                image = node.toObject().value(QStringLiteral("inputs")).toObject().value(QStringLiteral("image")).toString();
-        QVERIFY2(image.endsWith(QStringLiteral("kf.png")) && image.startsWith(QStringLiteral("gemdirect/")), qPrintable(image));
+                image = node.toObject()
+                            .value(QStringLiteral("inputs"))
+                            .toObject()
+                            .value(QStringLiteral("image"))
+                            .toString();
+        QVERIFY2(image.endsWith(QStringLiteral("kf.png")) && image.startsWith(QStringLiteral("gemdirect/")),
+                 qPrintable(image));
         const auto& s2 = scene(o, 1);
         QCOMPARE(s2.attempts.size(), 1); // a missing keyframe is not worth a requeue
-        QVERIFY(s2.attempts.at(0).errors.join(QLatin1Char(' ')).contains(QStringLiteral("needs a keyframe image")));
+        QVERIFY(s2.attempts.at(0)
+                    .errors.join(QLatin1Char(' '))
+                    .contains(QStringLiteral("needs a keyframe image")));
         expectValid(o);
     }
 

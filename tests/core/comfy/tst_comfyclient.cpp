@@ -18,8 +18,7 @@ class TestComfyClient : public QObject
     QTemporaryDir m_dir;
     gd::sandbox::SandboxHost m_host;
 
-    template <typename T, typename Call>
-    T wait(Call call)
+    template <typename T, typename Call> T wait(Call call)
     {
         T result{};
         bool done = false;
@@ -66,7 +65,8 @@ private Q_SLOTS:
     void nodeChecks()
     {
         ComfyClient c(m_host.url());
-        auto known = wait<std::pair<bool, gd::Error>>([&](auto cb) { c.objectInfo(QStringLiteral("KSampler"), this, cb); });
+        auto known = wait<std::pair<bool, gd::Error>>(
+            [&](auto cb) { c.objectInfo(QStringLiteral("KSampler"), this, cb); });
         QVERIFY(known.second.isNull());
         QVERIFY(known.first);
         auto unknown = wait<std::pair<bool, gd::Error>>(
@@ -86,15 +86,18 @@ private Q_SLOTS:
             return p;
         };
         const QString name = QStringLiteral("key & frame #1.png");
-        auto first = wait<gd::comfy::UploadResult>([&](auto cb) { c.uploadImage(writeImage(name, Qt::red), QStringLiteral("gd"), this, cb); });
+        auto first = wait<gd::comfy::UploadResult>(
+            [&](auto cb) { c.uploadImage(writeImage(name, Qt::red), QStringLiteral("gd"), this, cb); });
         QVERIFY2(first.error.isNull(), qPrintable(first.error.message));
         QCOMPARE(first.name, name);
         // Different bytes under the same name: the server renames, and we must use its name.
         QFile::remove(m_dir.filePath(name));
-        auto second = wait<gd::comfy::UploadResult>([&](auto cb) { c.uploadImage(writeImage(name, Qt::green), QStringLiteral("gd"), this, cb); });
+        auto second = wait<gd::comfy::UploadResult>(
+            [&](auto cb) { c.uploadImage(writeImage(name, Qt::green), QStringLiteral("gd"), this, cb); });
         QCOMPARE(second.name, QStringLiteral("key & frame #1 (1).png"));
 
-        const gd::comfy::OutputFile f{QString(), QStringLiteral("images"), second.name, QStringLiteral("gd"), QStringLiteral("input")};
+        const gd::comfy::OutputFile f{QString(), QStringLiteral("images"), second.name, QStringLiteral("gd"),
+                                      QStringLiteral("input")};
         const QString dest = m_dir.filePath(QStringLiteral("back.png"));
         auto err = wait<gd::Error>([&](auto cb) { c.view(f, dest, 1 << 20, this, cb); });
         QVERIFY2(err.isNull(), qPrintable(err.message));
@@ -105,7 +108,8 @@ private Q_SLOTS:
     void unknownHistoryIsNotFound()
     {
         ComfyClient c(m_host.url());
-        auto h = wait<gd::comfy::HistoryResult>([&](auto cb) { c.history(QStringLiteral("no-such-prompt"), this, cb); });
+        auto h = wait<gd::comfy::HistoryResult>(
+            [&](auto cb) { c.history(QStringLiteral("no-such-prompt"), this, cb); });
         QVERIFY(h.error.isNull());
         QVERIFY(!h.found);
         auto q = wait<gd::comfy::QueueResult>([&](auto cb) { c.queue(this, cb); });

@@ -21,7 +21,8 @@ private Q_SLOTS:
         QVERIFY(f.open(QIODevice::ReadOnly));
         QCOMPARE(f.readAll(), QByteArray("second"));
         // No temp files left beside it.
-        QCOMPARE(QDir(dir.filePath(QStringLiteral("sub"))).entryList(QDir::Files), QStringList{QStringLiteral("artifact.json")});
+        QCOMPARE(QDir(dir.filePath(QStringLiteral("sub"))).entryList(QDir::Files),
+                 QStringList{QStringLiteral("artifact.json")});
     }
 
     void failureNamesPathAndKeepsOldFile()

@@ -53,10 +53,14 @@ private Q_SLOTS:
 
     void joinStaysInside()
     {
-        QCOMPARE(SafePath::join(QStringLiteral("/out"), QStringLiteral("a/b"), QStringLiteral("f.png")), QStringLiteral("/out/a/b/f.png"));
-        QCOMPARE(SafePath::join(QStringLiteral("/out"), QString(), QStringLiteral("f.png")), QStringLiteral("/out/f.png"));
-        QVERIFY(SafePath::join(QStringLiteral("/out"), QStringLiteral("../x"), QStringLiteral("f.png")).isEmpty());
-        QVERIFY(SafePath::join(QStringLiteral("/out"), QStringLiteral("a"), QStringLiteral("../f.png")).isEmpty());
+        QCOMPARE(SafePath::join(QStringLiteral("/out"), QStringLiteral("a/b"), QStringLiteral("f.png")),
+                 QStringLiteral("/out/a/b/f.png"));
+        QCOMPARE(SafePath::join(QStringLiteral("/out"), QString(), QStringLiteral("f.png")),
+                 QStringLiteral("/out/f.png"));
+        QVERIFY(SafePath::join(QStringLiteral("/out"), QStringLiteral("../x"), QStringLiteral("f.png"))
+                    .isEmpty());
+        QVERIFY(SafePath::join(QStringLiteral("/out"), QStringLiteral("a"), QStringLiteral("../f.png"))
+                    .isEmpty());
     }
 };
 

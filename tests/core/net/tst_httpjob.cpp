@@ -2,11 +2,11 @@
 #include "net/HttpClient.h"
 
 #include <QElapsedTimer>
+#include <QFile>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
-#include <QFile>
 #include <QTest>
 #include <QTimer>
 
@@ -18,8 +18,8 @@ class ScriptedServer : public QTcpServer
 {
 public:
     QByteArray response;
-    int dribbleMs = 0;     // >0: send one byte per tick
-    bool hang = false;     // accept, read, never answer
+    int dribbleMs = 0; // >0: send one byte per tick
+    bool hang = false; // accept, read, never answer
 
     ScriptedServer() { listen(QHostAddress::LocalHost, 0); }
 
@@ -53,8 +53,9 @@ protected:
 
 static QByteArray httpOk(const QByteArray& body, const QByteArray& status = "200 OK")
 {
-    return "HTTP/1.1 " + status + "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size())
-           + "\r\n\r\n" + body;
+    return "HTTP/1.1 " + status +
+           "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) +
+           "\r\n\r\n" + body;
 }
 
 class TestHttpJob : public QObject

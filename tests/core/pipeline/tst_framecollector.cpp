@@ -6,7 +6,6 @@
 #include <QImage>
 #include <QTemporaryDir>
 #include <QTest>
-
 #include <sys/stat.h>
 
 using gd::pipeline::FrameCollector;
@@ -41,7 +40,8 @@ private Q_SLOTS:
         QDir().mkpath(dir.filePath(QStringLiteral("out")));
         QStringList files;
         for (int i = 3; i >= 1; --i)
-            files << write(dir.filePath(QStringLiteral("out/s_a1_%1_.png").arg(i, 5, 10, QLatin1Char('0'))), png());
+            files << write(dir.filePath(QStringLiteral("out/s_a1_%1_.png").arg(i, 5, 10, QLatin1Char('0'))),
+                           png());
         files << write(dir.filePath(QStringLiteral("out/s_a1_00004_.png")), png().left(40));
         FrameCollector::Request req;
         req.attemptDir = dir.filePath(QStringLiteral("run/scene-001/attempt-1"));
@@ -54,8 +54,13 @@ private Q_SLOTS:
         QVERIFY(r.errors.isEmpty());
         QCOMPARE(r.hardLinked, 4);
         QVERIFY(!QFile::exists(QDir(req.attemptDir).filePath(QStringLiteral("s_a1_00004_.png"))));
-        struct stat st {};
-        QCOMPARE(::stat(QFile::encodeName(QDir(req.attemptDir).filePath(QStringLiteral("s_a1_00001_.png"))).constData(), &st), 0);
+        struct stat st
+        {
+        };
+        QCOMPARE(::stat(QFile::encodeName(QDir(req.attemptDir).filePath(QStringLiteral("s_a1_00001_.png")))
+                            .constData(),
+                        &st),
+                 0);
         QCOMPARE(int(st.st_nlink), 2); // shares the source's inode: no bytes copied
     }
 

@@ -1,7 +1,8 @@
 #pragma once
 
-// Shared helpers for the sandbox server tests: raw QNetworkAccessManager / QWebSocket clients (deliberately not the
-// app's ComfyUI client) and API-format graphs. Header-only so the per-file test executables stay independent.
+// Shared helpers for the sandbox server tests: raw QNetworkAccessManager / QWebSocket clients (deliberately
+// not the app's ComfyUI client) and API-format graphs. Header-only so the per-file test executables stay
+// independent.
 
 #include "sandbox/SandboxComfyServer.h"
 
@@ -19,7 +20,6 @@
 #include <QTimer>
 #include <QUrlQuery>
 #include <QWebSocket>
-
 #include <functional>
 #include <memory>
 
@@ -63,10 +63,7 @@ inline Reply wait(QNetworkReply* reply, int timeoutMs = 15000)
 class Http
 {
 public:
-    explicit Http(QUrl base)
-        : m_base(std::move(base))
-    {
-    }
+    explicit Http(QUrl base) : m_base(std::move(base)) {}
     QUrl url(const QString& pathAndQuery) const
     {
         QUrl u = m_base;
@@ -76,7 +73,8 @@ public:
             u.setQuery(pathAndQuery.mid(q + 1));
         return u;
     }
-    QNetworkRequest request(const QString& path, const QList<QPair<QByteArray, QByteArray>>& headers = {}) const
+    QNetworkRequest request(const QString& path,
+                            const QList<QPair<QByteArray, QByteArray>>& headers = {}) const
     {
         QNetworkRequest req(url(path));
         for (const auto& h : headers)
@@ -88,7 +86,8 @@ public:
         return wait(m_nam.get(request(path, headers)));
     }
     Reply head(const QString& path) { return wait(m_nam.head(request(path))); }
-    Reply post(const QString& path, const QByteArray& body, const QByteArray& contentType = "application/json")
+    Reply post(const QString& path, const QByteArray& body,
+               const QByteArray& contentType = "application/json")
     {
         QNetworkRequest req = request(path);
         req.setHeader(QNetworkRequest::ContentTypeHeader, contentType);
@@ -113,14 +112,17 @@ private:
 class WsClient
 {
 public:
-    explicit WsClient(const QString& origin = QString())
-        : m_socket(std::make_unique<QWebSocket>(origin))
+    explicit WsClient(const QString& origin = QString()) : m_socket(std::make_unique<QWebSocket>(origin))
     {
         QObject::connect(m_socket.get(), &QWebSocket::textMessageReceived, m_socket.get(),
-                         [this](const QString& text) { messages.append(QJsonDocument::fromJson(text.toUtf8()).object()); });
-        QObject::connect(m_socket.get(), &QWebSocket::disconnected, m_socket.get(), [this]() { disconnected = true; });
+                         [this](const QString& text) {
+                             messages.append(QJsonDocument::fromJson(text.toUtf8()).object());
+                         });
+        QObject::connect(m_socket.get(), &QWebSocket::disconnected, m_socket.get(),
+                         [this]() { disconnected = true; });
     }
-    bool open(const QUrl& httpBase, const QString& clientId, const QString& path = QStringLiteral("/ws"), int timeoutMs = 5000)
+    bool open(const QUrl& httpBase, const QString& clientId, const QString& path = QStringLiteral("/ws"),
+              int timeoutMs = 5000)
     {
         QUrl u = httpBase;
         u.setScheme(QStringLiteral("ws"));
@@ -133,7 +135,8 @@ public:
         m_socket->open(u);
         QElapsedTimer t;
         t.start();
-        while (m_socket->state() != QAbstractSocket::ConnectedState && !disconnected && t.elapsed() < timeoutMs)
+        while (m_socket->state() != QAbstractSocket::ConnectedState && !disconnected &&
+               t.elapsed() < timeoutMs)
             QTest::qWait(5);
         return m_socket->state() == QAbstractSocket::ConnectedState;
     }
@@ -153,16 +156,21 @@ public:
     }
     int waitForType(const QString& type, int timeoutMs = 10000, int from = 0)
     {
-        return waitFor([&](const QJsonObject& m) { return m.value(QStringLiteral("type")).toString() == type; }, timeoutMs, from);
+        return waitFor(
+            [&](const QJsonObject& m) { return m.value(QStringLiteral("type")).toString() == type; },
+            timeoutMs, from);
     }
     // executing{node:null, prompt_id} = the prompt is done
     int waitForDone(const QString& promptId, int timeoutMs = 15000)
     {
-        return waitFor([&](const QJsonObject& m) {
-            const QJsonObject d = m.value(QStringLiteral("data")).toObject();
-            return m.value(QStringLiteral("type")).toString() == QLatin1String("executing") && d.value(QStringLiteral("node")).isNull()
-                   && d.value(QStringLiteral("prompt_id")).toString() == promptId;
-        }, timeoutMs);
+        return waitFor(
+            [&](const QJsonObject& m) {
+                const QJsonObject d = m.value(QStringLiteral("data")).toObject();
+                return m.value(QStringLiteral("type")).toString() == QLatin1String("executing") &&
+                       d.value(QStringLiteral("node")).isNull() &&
+                       d.value(QStringLiteral("prompt_id")).toString() == promptId;
+            },
+            timeoutMs);
     }
     QStringList types() const
     {
@@ -223,38 +231,63 @@ inline QJsonArray link(const char* node, int slot)
 }
 
 // comfyui-api.md §7.1/7.2: checkpoint text-to-image; saveClass decides the output node.
-inline QJsonObject t2iGraph(const QString& prefix, int frames = 1, int steps = 3, const QString& text = QStringLiteral("a lighthouse in fog"),
+inline QJsonObject t2iGraph(const QString& prefix, int frames = 1, int steps = 3,
+                            const QString& text = QStringLiteral("a lighthouse in fog"),
                             const QString& saveClass = QStringLiteral("SaveImage"), qint64 seed = 42)
 {
     QJsonObject g;
-    g.insert(QStringLiteral("4"), QJsonObject{{QStringLiteral("class_type"), QStringLiteral("CheckpointLoaderSimple")},
-                                              {QStringLiteral("inputs"), QJsonObject{{QStringLiteral("ckpt_name"), QStringLiteral("sd_xl_base_1.0.safetensors")}}}});
-    g.insert(QStringLiteral("6"), QJsonObject{{QStringLiteral("class_type"), QStringLiteral("CLIPTextEncode")},
-                                              {QStringLiteral("inputs"), QJsonObject{{QStringLiteral("text"), text}, {QStringLiteral("clip"), link("4", 1)}}}});
-    g.insert(QStringLiteral("7"), QJsonObject{{QStringLiteral("class_type"), QStringLiteral("CLIPTextEncode")},
-                                              {QStringLiteral("inputs"), QJsonObject{{QStringLiteral("text"), QStringLiteral("blurry")}, {QStringLiteral("clip"), link("4", 1)}}}});
-    g.insert(QStringLiteral("5"), QJsonObject{{QStringLiteral("class_type"), QStringLiteral("EmptyLatentImage")},
-                                              {QStringLiteral("inputs"), QJsonObject{{QStringLiteral("width"), 512}, {QStringLiteral("height"), 512}, {QStringLiteral("batch_size"), frames}}}});
-    g.insert(QStringLiteral("3"), QJsonObject{{QStringLiteral("class_type"), QStringLiteral("KSampler")},
-                                              {QStringLiteral("inputs"), QJsonObject{{QStringLiteral("seed"), seed}, {QStringLiteral("steps"), steps}, {QStringLiteral("cfg"), 7.0},
-                                                                                     {QStringLiteral("sampler_name"), QStringLiteral("euler")}, {QStringLiteral("scheduler"), QStringLiteral("normal")},
-                                                                                     {QStringLiteral("denoise"), 1.0}, {QStringLiteral("model"), link("4", 0)},
-                                                                                     {QStringLiteral("positive"), link("6", 0)}, {QStringLiteral("negative"), link("7", 0)},
-                                                                                     {QStringLiteral("latent_image"), link("5", 0)}}}});
-    g.insert(QStringLiteral("8"), QJsonObject{{QStringLiteral("class_type"), QStringLiteral("VAEDecode")},
-                                              {QStringLiteral("inputs"), QJsonObject{{QStringLiteral("samples"), link("3", 0)}, {QStringLiteral("vae"), link("4", 2)}}}});
-    QJsonObject saveInputs{{QStringLiteral("images"), link("8", 0)}, {QStringLiteral("filename_prefix"), prefix}};
+    g.insert(QStringLiteral("4"),
+             QJsonObject{
+                 {QStringLiteral("class_type"), QStringLiteral("CheckpointLoaderSimple")},
+                 {QStringLiteral("inputs"),
+                  QJsonObject{{QStringLiteral("ckpt_name"), QStringLiteral("sd_xl_base_1.0.safetensors")}}}});
+    g.insert(QStringLiteral("6"),
+             QJsonObject{{QStringLiteral("class_type"), QStringLiteral("CLIPTextEncode")},
+                         {QStringLiteral("inputs"), QJsonObject{{QStringLiteral("text"), text},
+                                                                {QStringLiteral("clip"), link("4", 1)}}}});
+    g.insert(
+        QStringLiteral("7"),
+        QJsonObject{{QStringLiteral("class_type"), QStringLiteral("CLIPTextEncode")},
+                    {QStringLiteral("inputs"), QJsonObject{{QStringLiteral("text"), QStringLiteral("blurry")},
+                                                           {QStringLiteral("clip"), link("4", 1)}}}});
+    g.insert(QStringLiteral("5"),
+             QJsonObject{{QStringLiteral("class_type"), QStringLiteral("EmptyLatentImage")},
+                         {QStringLiteral("inputs"), QJsonObject{{QStringLiteral("width"), 512},
+                                                                {QStringLiteral("height"), 512},
+                                                                {QStringLiteral("batch_size"), frames}}}});
+    g.insert(QStringLiteral("3"),
+             QJsonObject{{QStringLiteral("class_type"), QStringLiteral("KSampler")},
+                         {QStringLiteral("inputs"),
+                          QJsonObject{{QStringLiteral("seed"), seed},
+                                      {QStringLiteral("steps"), steps},
+                                      {QStringLiteral("cfg"), 7.0},
+                                      {QStringLiteral("sampler_name"), QStringLiteral("euler")},
+                                      {QStringLiteral("scheduler"), QStringLiteral("normal")},
+                                      {QStringLiteral("denoise"), 1.0},
+                                      {QStringLiteral("model"), link("4", 0)},
+                                      {QStringLiteral("positive"), link("6", 0)},
+                                      {QStringLiteral("negative"), link("7", 0)},
+                                      {QStringLiteral("latent_image"), link("5", 0)}}}});
+    g.insert(QStringLiteral("8"),
+             QJsonObject{{QStringLiteral("class_type"), QStringLiteral("VAEDecode")},
+                         {QStringLiteral("inputs"), QJsonObject{{QStringLiteral("samples"), link("3", 0)},
+                                                                {QStringLiteral("vae"), link("4", 2)}}}});
+    QJsonObject saveInputs{{QStringLiteral("images"), link("8", 0)},
+                           {QStringLiteral("filename_prefix"), prefix}};
     if (saveClass == QLatin1String("PreviewImage"))
         saveInputs.remove(QStringLiteral("filename_prefix"));
     if (saveClass == QLatin1String("GemDirectSaveFrames")) {
-        saveInputs.insert(QStringLiteral("job_id"), QString(QStringLiteral("job-") + prefix.section(QLatin1Char('/'), -1)));
+        saveInputs.insert(QStringLiteral("job_id"),
+                          QString(QStringLiteral("job-") + prefix.section(QLatin1Char('/'), -1)));
         saveInputs.insert(QStringLiteral("fps"), 12.0);
     }
-    g.insert(QStringLiteral("9"), QJsonObject{{QStringLiteral("class_type"), saveClass}, {QStringLiteral("inputs"), saveInputs}});
+    g.insert(QStringLiteral("9"),
+             QJsonObject{{QStringLiteral("class_type"), saveClass}, {QStringLiteral("inputs"), saveInputs}});
     return g;
 }
 
-inline QJsonObject promptBody(const QJsonObject& graph, const QString& clientId = QString(), const QString& promptId = QString())
+inline QJsonObject promptBody(const QJsonObject& graph, const QString& clientId = QString(),
+                              const QString& promptId = QString())
 {
     QJsonObject body{{QStringLiteral("prompt"), graph}};
     if (!clientId.isEmpty())
@@ -269,7 +302,8 @@ inline QStringList filesUnder(const QString& root)
     QStringList out;
     const QDir base(root);
     std::function<void(const QString&)> walk = [&](const QString& dir) {
-        for (const QFileInfo& fi : QDir(dir).entryInfoList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
+        for (const QFileInfo& fi :
+             QDir(dir).entryInfoList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
             if (fi.isDir())
                 walk(fi.absoluteFilePath());
             else

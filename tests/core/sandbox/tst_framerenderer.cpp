@@ -3,7 +3,6 @@
 
 #include <QSet>
 #include <QtTest>
-
 #include <cmath>
 
 using gd::sandbox::BitmapFont;
@@ -22,8 +21,8 @@ double meanDifference(const QImage& a, const QImage& b)
         const auto* p = reinterpret_cast<const QRgb*>(x.constScanLine(row));
         const auto* q = reinterpret_cast<const QRgb*>(y.constScanLine(row));
         for (int col = 0; col < x.width(); ++col)
-            sum += std::abs(qRed(p[col]) - qRed(q[col])) + std::abs(qGreen(p[col]) - qGreen(q[col]))
-                   + std::abs(qBlue(p[col]) - qBlue(q[col]));
+            sum += std::abs(qRed(p[col]) - qRed(q[col])) + std::abs(qGreen(p[col]) - qGreen(q[col])) +
+                   std::abs(qBlue(p[col]) - qBlue(q[col]));
     }
     return sum / (3.0 * x.width() * x.height());
 }
@@ -106,7 +105,8 @@ private Q_SLOTS:
         a.title = QStringLiteral("Same title");
         FrameLabel b = a;
         b.seed = 42;
-        QVERIFY(meanDifference(FrameRenderer::render(a, QSize(160, 90)), FrameRenderer::render(b, QSize(160, 90))) > 5.0);
+        QVERIFY(meanDifference(FrameRenderer::render(a, QSize(160, 90)),
+                               FrameRenderer::render(b, QSize(160, 90))) > 5.0);
     }
 
     void frameNumbersDiffer()
@@ -121,7 +121,8 @@ private Q_SLOTS:
         label.frameNumber = 10;
         const QImage last = FrameRenderer::render(label, QSize(320, 180));
         QVERIFY(first != second);
-        QVERIFY2(changedFraction(first, second) > 0.02, qPrintable(QString::number(changedFraction(first, second))));
+        QVERIFY2(changedFraction(first, second) > 0.02,
+                 qPrintable(QString::number(changedFraction(first, second))));
         QVERIFY(changedFraction(first, last) > 0.1);
     }
 
@@ -133,13 +134,14 @@ private Q_SLOTS:
         label.frameNumber = 4;
         label.frameCount = 8;
         label.seed = 7;
-        QCOMPARE(FrameRenderer::render(label, QSize(200, 120)), FrameRenderer::render(label, QSize(200, 120)));
+        QCOMPARE(FrameRenderer::render(label, QSize(200, 120)),
+                 FrameRenderer::render(label, QSize(200, 120)));
     }
 
     void counterTextIsDrawnReadably()
     {
-        // Same title and frame 1 (the band stays put); only the counter text and the progress bar along the very
-        // bottom differ. Above the bar, the difference must be a text-sized region in the lower half.
+        // Same title and frame 1 (the band stays put); only the counter text and the progress bar along the
+        // very bottom differ. Above the bar, the difference must be a text-sized region in the lower half.
         FrameLabel a;
         a.title = QStringLiteral("Counter");
         a.frameNumber = 1;
@@ -157,7 +159,8 @@ private Q_SLOTS:
                 }
         QVERIFY(bottom >= 0);
         QVERIFY2(top > ia.height() / 2, qPrintable(QString::number(top)));
-        QVERIFY2(bottom - top + 1 >= 14, qPrintable(QString::number(bottom - top + 1))); // glyphs at least 14 px high
+        QVERIFY2(bottom - top + 1 >= 14,
+                 qPrintable(QString::number(bottom - top + 1))); // glyphs at least 14 px high
     }
 
     void pngRoundTrip()

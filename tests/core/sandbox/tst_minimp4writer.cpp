@@ -89,8 +89,8 @@ QVector<QByteArray> renderFrames(int count, QSize size)
 
 QList<QByteArray> stblPath(const char* leaf)
 {
-    return {QByteArrayLiteral("moov"), QByteArrayLiteral("trak"), QByteArrayLiteral("mdia"), QByteArrayLiteral("minf"),
-            QByteArrayLiteral("stbl"), QByteArray(leaf)};
+    return {QByteArrayLiteral("moov"), QByteArrayLiteral("trak"), QByteArrayLiteral("mdia"),
+            QByteArrayLiteral("minf"), QByteArrayLiteral("stbl"), QByteArray(leaf)};
 }
 
 } // namespace
@@ -156,8 +156,10 @@ private Q_SLOTS:
         QVERIFY(stsd);
         QCOMPARE(stsd->payload.mid(12, 4), QByteArrayLiteral("png "));
         const QByteArray entry = stsd->payload.mid(16);
-        QCOMPARE(qFromBigEndian<quint16>(reinterpret_cast<const uchar*>(entry.constData() + 24)), quint16(64));
-        QCOMPARE(qFromBigEndian<quint16>(reinterpret_cast<const uchar*>(entry.constData() + 26)), quint16(36));
+        QCOMPARE(qFromBigEndian<quint16>(reinterpret_cast<const uchar*>(entry.constData() + 24)),
+                 quint16(64));
+        QCOMPARE(qFromBigEndian<quint16>(reinterpret_cast<const uchar*>(entry.constData() + 26)),
+                 quint16(36));
     }
 
     void frameRateIsEncoded_data()
@@ -172,8 +174,8 @@ private Q_SLOTS:
     {
         QFETCH(double, fps);
         const QByteArray mp4 = MiniMp4Writer::build(renderFrames(2, QSize(32, 32)), 32, 32, fps);
-        const auto mdhd = findPath(mp4, {QByteArrayLiteral("moov"), QByteArrayLiteral("trak"), QByteArrayLiteral("mdia"),
-                                         QByteArrayLiteral("mdhd")});
+        const auto mdhd = findPath(mp4, {QByteArrayLiteral("moov"), QByteArrayLiteral("trak"),
+                                         QByteArrayLiteral("mdia"), QByteArrayLiteral("mdhd")});
         const auto stts = findPath(mp4, stblPath("stts"));
         QVERIFY(mdhd && stts);
         const quint32 timescale = be32(mdhd->payload, 12);
@@ -195,7 +197,8 @@ private Q_SLOTS:
         QTest::newRow("negative height") << good << 16 << -1 << 24.0;
         QTest::newRow("zero fps") << good << 16 << 16 << 0.0;
         QTest::newRow("nan fps") << good << 16 << 16 << std::nan("");
-        QTest::newRow("not a png") << QVector<QByteArray>{QByteArrayLiteral("GIF89a....")} << 16 << 16 << 24.0;
+        QTest::newRow("not a png") << QVector<QByteArray>{QByteArrayLiteral("GIF89a....")} << 16 << 16
+                                   << 24.0;
         QTest::newRow("empty frame") << (QVector<QByteArray>{good.first(), QByteArray()}) << 16 << 16 << 24.0;
     }
 
@@ -223,10 +226,12 @@ private Q_SLOTS:
         file.close();
 
         QProcess probe;
-        probe.start(ffprobe, {QStringLiteral("-v"), QStringLiteral("error"), QStringLiteral("-count_frames"),
-                              QStringLiteral("-select_streams"), QStringLiteral("v:0"), QStringLiteral("-show_entries"),
-                              QStringLiteral("stream=codec_name,width,height,nb_frames,nb_read_frames,avg_frame_rate"),
-                              QStringLiteral("-of"), QStringLiteral("json"), path});
+        probe.start(ffprobe,
+                    {QStringLiteral("-v"), QStringLiteral("error"), QStringLiteral("-count_frames"),
+                     QStringLiteral("-select_streams"), QStringLiteral("v:0"),
+                     QStringLiteral("-show_entries"),
+                     QStringLiteral("stream=codec_name,width,height,nb_frames,nb_read_frames,avg_frame_rate"),
+                     QStringLiteral("-of"), QStringLiteral("json"), path});
         QVERIFY(probe.waitForFinished(30000));
         const QByteArray err = probe.readAllStandardError();
         QCOMPARE(probe.exitCode(), 0);

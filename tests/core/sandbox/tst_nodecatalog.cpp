@@ -25,7 +25,8 @@ bool isLink(const QJsonValue& v)
     return v.isArray() && a.size() == 2 && a.at(0).isString() && a.at(1).isDouble();
 }
 
-// The checks ComfyUI's validate_inputs applies to a literal (comfyui-api.md §2.2), reduced to what the catalog decides.
+// The checks ComfyUI's validate_inputs applies to a literal (comfyui-api.md §2.2), reduced to what the
+// catalog decides.
 QString literalProblem(const NodeInputSpec& in, const QJsonValue& value)
 {
     const QString type = in.typeName();
@@ -34,7 +35,7 @@ QString literalProblem(const NodeInputSpec& in, const QJsonValue& value)
         if (in.anyValue)
             return value.isString() ? QString() : QStringLiteral("not a string");
         return in.comboOptions().contains(value.toVariant().toString()) ? QString()
-                                                                         : QStringLiteral("value_not_in_list");
+                                                                        : QStringLiteral("value_not_in_list");
     }
     if (type == QLatin1String("INT") || type == QLatin1String("FLOAT")) {
         if (!value.isDouble())
@@ -70,7 +71,8 @@ private Q_SLOTS:
         QCOMPARE(all.keys(), QStringList{QStringLiteral("KSampler")});
         const QJsonObject info = all.value(QStringLiteral("KSampler")).toObject();
 
-        const QJsonObject required = info.value(QStringLiteral("input")).toObject().value(QStringLiteral("required")).toObject();
+        const QJsonObject required =
+            info.value(QStringLiteral("input")).toObject().value(QStringLiteral("required")).toObject();
         QCOMPARE(required.value(QStringLiteral("model")).toArray().at(0).toString(), QStringLiteral("MODEL"));
         const QJsonArray seed = required.value(QStringLiteral("seed")).toArray();
         QCOMPARE(seed.at(0).toString(), QStringLiteral("INT"));
@@ -91,9 +93,10 @@ private Q_SLOTS:
         for (const QJsonValue& v : order)
             names.append(v.toString());
         QCOMPARE(names, (QStringList{QStringLiteral("model"), QStringLiteral("seed"), QStringLiteral("steps"),
-                                     QStringLiteral("cfg"), QStringLiteral("sampler_name"), QStringLiteral("scheduler"),
-                                     QStringLiteral("positive"), QStringLiteral("negative"),
-                                     QStringLiteral("latent_image"), QStringLiteral("denoise")}));
+                                     QStringLiteral("cfg"), QStringLiteral("sampler_name"),
+                                     QStringLiteral("scheduler"), QStringLiteral("positive"),
+                                     QStringLiteral("negative"), QStringLiteral("latent_image"),
+                                     QStringLiteral("denoise")}));
 
         QCOMPARE(info.value(QStringLiteral("output")).toArray(), QJsonArray{QStringLiteral("LATENT")});
         QCOMPARE(info.value(QStringLiteral("output_is_list")).toArray(), QJsonArray{false});
@@ -109,17 +112,20 @@ private Q_SLOTS:
     void objectInfoV3SaveVideo()
     {
         const NodeCatalog cat = NodeCatalog::builtin();
-        const QJsonObject info = cat.objectInfo(QStringLiteral("SaveVideo")).value(QStringLiteral("SaveVideo")).toObject();
+        const QJsonObject info =
+            cat.objectInfo(QStringLiteral("SaveVideo")).value(QStringLiteral("SaveVideo")).toObject();
         QVERIFY(!info.isEmpty());
         QCOMPARE(info.value(QStringLiteral("output_node")).toBool(), true);
         QCOMPARE(info.value(QStringLiteral("output")).toArray(), QJsonArray{});
         QVERIFY(info.value(QStringLiteral("output_tooltips")).isArray());
 
-        const QJsonObject required = info.value(QStringLiteral("input")).toObject().value(QStringLiteral("required")).toObject();
+        const QJsonObject required =
+            info.value(QStringLiteral("input")).toObject().value(QStringLiteral("required")).toObject();
         QCOMPARE(required.value(QStringLiteral("video")).toArray().at(0).toString(), QStringLiteral("VIDEO"));
         const QJsonArray prefix = required.value(QStringLiteral("filename_prefix")).toArray();
         QCOMPARE(prefix.at(0).toString(), QStringLiteral("STRING"));
-        QCOMPARE(prefix.at(1).toObject().value(QStringLiteral("default")).toString(), QStringLiteral("video/ComfyUI"));
+        QCOMPARE(prefix.at(1).toObject().value(QStringLiteral("default")).toString(),
+                 QStringLiteral("video/ComfyUI"));
         // V3 combo encoding: ["COMBO", {"options": [...]}].
         const QJsonArray format = required.value(QStringLiteral("format")).toArray();
         QCOMPARE(format.at(0).toString(), QStringLiteral("COMBO"));
@@ -142,17 +148,21 @@ private Q_SLOTS:
         const QJsonObject info = cat.objectInfo(QStringLiteral("GemDirectSaveFrames"))
                                      .value(QStringLiteral("GemDirectSaveFrames"))
                                      .toObject();
-        QCOMPARE(info.value(QStringLiteral("display_name")).toString(), QStringLiteral("Save Frames + Done Marker"));
+        QCOMPARE(info.value(QStringLiteral("display_name")).toString(),
+                 QStringLiteral("Save Frames + Done Marker"));
         QCOMPARE(info.value(QStringLiteral("category")).toString(), QStringLiteral("gemdirect"));
         QCOMPARE(info.value(QStringLiteral("output_node")).toBool(), true);
         const QJsonObject input = info.value(QStringLiteral("input")).toObject();
         const QJsonObject required = input.value(QStringLiteral("required")).toObject();
         const QJsonObject optional = input.value(QStringLiteral("optional")).toObject();
         QCOMPARE(required.keys(), (QStringList{QStringLiteral("filename_prefix"), QStringLiteral("images")}));
-        QCOMPARE(required.value(QStringLiteral("images")).toArray().at(0).toString(), QStringLiteral("IMAGE"));
-        QCOMPARE(required.value(QStringLiteral("filename_prefix")).toArray().at(0).toString(), QStringLiteral("STRING"));
+        QCOMPARE(required.value(QStringLiteral("images")).toArray().at(0).toString(),
+                 QStringLiteral("IMAGE"));
+        QCOMPARE(required.value(QStringLiteral("filename_prefix")).toArray().at(0).toString(),
+                 QStringLiteral("STRING"));
         QCOMPARE(optional.keys(), (QStringList{QStringLiteral("fps"), QStringLiteral("job_id")}));
-        QCOMPARE(optional.value(QStringLiteral("job_id")).toArray().at(0).toString(), QStringLiteral("STRING"));
+        QCOMPARE(optional.value(QStringLiteral("job_id")).toArray().at(0).toString(),
+                 QStringLiteral("STRING"));
         QCOMPARE(optional.value(QStringLiteral("fps")).toArray().at(0).toString(), QStringLiteral("FLOAT"));
     }
 
@@ -211,16 +221,17 @@ private Q_SLOTS:
         const QStringList none;
         QTest::newRow("flux t2i") << QStringLiteral("image_flux_t2i.json") << none;
         QTest::newRow("lumina t2i strings") << QStringLiteral("image_netayume_lumina_t2iAPI.json") << none;
-        QTest::newRow("svd with pysssss marker")
-            << QStringLiteral("text-to-video.json")
-            << QStringList{QStringLiteral("ReroutePrimitive|pysssss"), QStringLiteral("WriteDoneMarker|pysssss")};
+        QTest::newRow("svd with pysssss marker") << QStringLiteral("text-to-video.json")
+                                                 << QStringList{QStringLiteral("ReroutePrimitive|pysssss"),
+                                                                QStringLiteral("WriteDoneMarker|pysssss")};
         QTest::newRow("wan fun inpaint") << QStringLiteral("video_wan2_2_5B_fun_inpaintAPI.json") << none;
         QTest::newRow("wan ti2v") << QStringLiteral("video_wan2_2_5B_ti2v.json") << none;
     }
 
-    // Every class of the bundled graphs is installed (the pysssss custom nodes deliberately are not), and every part
-    // of the graph that feeds a known output node passes the catalog's checks: required inputs present, literals of the
-    // right type, in range and in the combo list, links pointing at an output of the declared type.
+    // Every class of the bundled graphs is installed (the pysssss custom nodes deliberately are not), and
+    // every part of the graph that feeds a known output node passes the catalog's checks: required inputs
+    // present, literals of the right type, in range and in the combo list, links pointing at an output of the
+    // declared type.
     void fixtureGraphsAreCovered()
     {
         QFETCH(QString, file);
@@ -274,8 +285,8 @@ private Q_SLOTS:
                     QVERIFY2(index >= 0 && index < srcSpec->outputTypes.size(), qPrintable(where));
                     const QString expected = in.isCombo() ? QStringLiteral("COMBO") : in.typeName();
                     QVERIFY2(srcSpec->outputTypes.at(index) == expected,
-                             qPrintable(where + QStringLiteral(" return_type_mismatch: ") + srcSpec->outputTypes.at(index)
-                                        + QStringLiteral(" vs ") + expected));
+                             qPrintable(where + QStringLiteral(" return_type_mismatch: ") +
+                                        srcSpec->outputTypes.at(index) + QStringLiteral(" vs ") + expected));
                     pending.append(src);
                 } else {
                     const QString problem = literalProblem(in, value);
@@ -289,8 +300,10 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("cls");
         QTest::addColumn<QString>("input");
-        QTest::newRow("checkpoint") << QStringLiteral("CheckpointLoaderSimple") << QStringLiteral("ckpt_name");
-        QTest::newRow("img-only checkpoint") << QStringLiteral("ImageOnlyCheckpointLoader") << QStringLiteral("ckpt_name");
+        QTest::newRow("checkpoint") << QStringLiteral("CheckpointLoaderSimple")
+                                    << QStringLiteral("ckpt_name");
+        QTest::newRow("img-only checkpoint")
+            << QStringLiteral("ImageOnlyCheckpointLoader") << QStringLiteral("ckpt_name");
         QTest::newRow("unet") << QStringLiteral("UNETLoader") << QStringLiteral("unet_name");
         QTest::newRow("vae") << QStringLiteral("VAELoader") << QStringLiteral("vae_name");
         QTest::newRow("clip") << QStringLiteral("CLIPLoader") << QStringLiteral("clip_name");

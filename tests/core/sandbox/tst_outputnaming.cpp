@@ -25,7 +25,8 @@ void touch(const QString& path)
 QStringList treeOf(const QString& root)
 {
     QStringList out;
-    QDirIterator it(root, QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+    QDirIterator it(root, QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot,
+                    QDirIterator::Subdirectories);
     while (it.hasNext())
         out.append(QDir(root).relativeFilePath(it.next()));
     out.sort();
@@ -52,7 +53,8 @@ private Q_SLOTS:
         QCOMPARE(target->counter, 4);
         QCOMPARE(target->basename, QStringLiteral("frame"));
         QCOMPARE(target->subfolder, QString());
-        QCOMPARE(QFileInfo(target->fullFolder).canonicalFilePath(), QFileInfo(dir.path()).canonicalFilePath());
+        QCOMPARE(QFileInfo(target->fullFolder).canonicalFilePath(),
+                 QFileInfo(dir.path()).canonicalFilePath());
     }
 
     void counterRules_data()
@@ -60,8 +62,8 @@ private Q_SLOTS:
         QTest::addColumn<QStringList>("existing");
         QTest::addColumn<int>("expected");
         QTest::newRow("empty folder") << QStringList{} << 1;
-        QTest::newRow("gap uses max") << QStringList{QStringLiteral("frame_00001_.png"), QStringLiteral("frame_00007_.png")}
-                                      << 8;
+        QTest::newRow("gap uses max")
+            << QStringList{QStringLiteral("frame_00001_.png"), QStringLiteral("frame_00007_.png")} << 8;
         QTest::newRow("other extensions count")
             << QStringList{QStringLiteral("frame_00002_.png"), QStringLiteral("frame_00005_.mp4")} << 6;
         QTest::newRow("other prefixes ignored")
@@ -69,7 +71,8 @@ private Q_SLOTS:
                            QStringLiteral("frame_00002_.png")}
             << 3;
         // ComfyUI parses "<basename>_" + text up to the next '_'; non-numbers count as 0.
-        QTest::newRow("non numeric counts as zero") << QStringList{QStringLiteral("frame_extra_00009_.png")} << 1;
+        QTest::newRow("non numeric counts as zero")
+            << QStringList{QStringLiteral("frame_extra_00009_.png")} << 1;
         QTest::newRow("case sensitive on posix") << QStringList{QStringLiteral("FRAME_00004_.png")} << 1;
         QTest::newRow("no trailing underscore")
             << QStringList{QStringLiteral("frame_00003.png"), QStringLiteral("frame_00002_.png")} << 3;
@@ -94,16 +97,21 @@ private Q_SLOTS:
         QTest::addColumn<QString>("subfolder");
         QTest::addColumn<QString>("basename");
         QTest::newRow("plain") << QStringLiteral("frame") << QString() << QStringLiteral("frame");
-        QTest::newRow("nested") << QStringLiteral("jobs/abc/frame") << QStringLiteral("jobs/abc") << QStringLiteral("frame");
-        QTest::newRow("savevideo default") << QStringLiteral("video/ComfyUI") << QStringLiteral("video")
-                                           << QStringLiteral("ComfyUI");
-        QTest::newRow("normpath collapses") << QStringLiteral("a/./b//c") << QStringLiteral("a/b") << QStringLiteral("c");
-        QTest::newRow("dotdot inside") << QStringLiteral("a/../b/f") << QStringLiteral("b") << QStringLiteral("f");
-        QTest::newRow("trailing slash") << QStringLiteral("jobs/abc/") << QStringLiteral("jobs") << QStringLiteral("abc");
+        QTest::newRow("nested") << QStringLiteral("jobs/abc/frame") << QStringLiteral("jobs/abc")
+                                << QStringLiteral("frame");
+        QTest::newRow("savevideo default")
+            << QStringLiteral("video/ComfyUI") << QStringLiteral("video") << QStringLiteral("ComfyUI");
+        QTest::newRow("normpath collapses")
+            << QStringLiteral("a/./b//c") << QStringLiteral("a/b") << QStringLiteral("c");
+        QTest::newRow("dotdot inside")
+            << QStringLiteral("a/../b/f") << QStringLiteral("b") << QStringLiteral("f");
+        QTest::newRow("trailing slash")
+            << QStringLiteral("jobs/abc/") << QStringLiteral("jobs") << QStringLiteral("abc");
         // POSIX server: a backslash is an ordinary character, so this is one file name in the output root.
         QTest::newRow("windows separators literal")
             << QStringLiteral("jobs\\abc\\frame") << QString() << QStringLiteral("jobs\\abc\\frame");
-        QTest::newRow("windows dotdot literal") << QStringLiteral("..\\x") << QString() << QStringLiteral("..\\x");
+        QTest::newRow("windows dotdot literal")
+            << QStringLiteral("..\\x") << QString() << QStringLiteral("..\\x");
     }
 
     void prefixSplitting()
@@ -119,7 +127,8 @@ private Q_SLOTS:
         QCOMPARE(target->basename, basename);
         QCOMPARE(target->counter, 1);
         const QString expectedFolder = subfolder.isEmpty() ? dir.path() : dir.filePath(subfolder);
-        QCOMPARE(QDir::cleanPath(target->fullFolder), QDir::cleanPath(QFileInfo(expectedFolder).absoluteFilePath()));
+        QCOMPARE(QDir::cleanPath(target->fullFolder),
+                 QDir::cleanPath(QFileInfo(expectedFolder).absoluteFilePath()));
         QVERIFY(QFileInfo(target->fullFolder).isDir()); // created
         // Nothing but the subfolder chain appears under the output dir.
         QStringList expectedTree;
@@ -135,19 +144,20 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         QString error;
-        const auto target = OutputNaming::resolve(dir.path(), QStringLiteral("%width%x%height%/shot_%width%"), 320, 180,
-                                                  &error);
+        const auto target = OutputNaming::resolve(dir.path(), QStringLiteral("%width%x%height%/shot_%width%"),
+                                                  320, 180, &error);
         QVERIFY2(target, qPrintable(error));
         QCOMPARE(target->subfolder, QStringLiteral("320x180"));
         QCOMPARE(target->basename, QStringLiteral("shot_320"));
         QVERIFY(QFileInfo(dir.filePath(QStringLiteral("320x180"))).isDir());
 
         const int yearBefore = QDate::currentDate().year();
-        const auto dated =
-            OutputNaming::resolve(dir.path(), QStringLiteral("%year%-%month%-%day%/%hour%%minute%%second%"), 1, 1, &error);
+        const auto dated = OutputNaming::resolve(
+            dir.path(), QStringLiteral("%year%-%month%-%day%/%hour%%minute%%second%"), 1, 1, &error);
         QVERIFY2(dated, qPrintable(error));
-        QVERIFY2(QRegularExpression(QStringLiteral("^\\d{4}-\\d{2}-\\d{2}$")).match(dated->subfolder).hasMatch(),
-                 qPrintable(dated->subfolder));
+        QVERIFY2(
+            QRegularExpression(QStringLiteral("^\\d{4}-\\d{2}-\\d{2}$")).match(dated->subfolder).hasMatch(),
+            qPrintable(dated->subfolder));
         QVERIFY2(QRegularExpression(QStringLiteral("^\\d{6}$")).match(dated->basename).hasMatch(),
                  qPrintable(dated->basename));
         const int year = dated->subfolder.left(4).toInt();
@@ -181,11 +191,14 @@ private Q_SLOTS:
     void fileNames()
     {
         QCOMPARE(OutputNaming::imageFileName(QStringLiteral("frame"), 1), QStringLiteral("frame_00001_.png"));
-        QCOMPARE(OutputNaming::imageFileName(QStringLiteral("frame"), 123456), QStringLiteral("frame_123456_.png"));
+        QCOMPARE(OutputNaming::imageFileName(QStringLiteral("frame"), 123456),
+                 QStringLiteral("frame_123456_.png"));
         QCOMPARE(OutputNaming::fileName(QStringLiteral("ComfyUI"), 3, QStringLiteral("mp4")),
                  QStringLiteral("ComfyUI_00003_.mp4"));
-        QCOMPARE(OutputNaming::imageFileName(QStringLiteral("odd%1name"), 2), QStringLiteral("odd%1name_00002_.png"));
-        QCOMPARE(OutputNaming::vhsFileName(QStringLiteral("clip"), 7, QStringLiteral("mp4")), QStringLiteral("clip_00007.mp4"));
+        QCOMPARE(OutputNaming::imageFileName(QStringLiteral("odd%1name"), 2),
+                 QStringLiteral("odd%1name_00002_.png"));
+        QCOMPARE(OutputNaming::vhsFileName(QStringLiteral("clip"), 7, QStringLiteral("mp4")),
+                 QStringLiteral("clip_00007.mp4"));
     }
 
     void vhsCounter()

@@ -1,6 +1,6 @@
-// WebSocket event stream of the sandbox ComfyUI server: the exact comfyui-api.md §5.4 order, history visibility
-// around completion, the §5.5 variants (cached, interrupt, error), §5.6 prompts without client_id, feature flags,
-// and the §5.1 reconnect behaviours including the stale-cleanup bug.
+// WebSocket event stream of the sandbox ComfyUI server: the exact comfyui-api.md §5.4 order, history
+// visibility around completion, the §5.5 variants (cached, interrupt, error), §5.6 prompts without client_id,
+// feature flags, and the §5.1 reconnect behaviours including the stale-cleanup bug.
 #include "SandboxTestSupport.h"
 
 #include <QSignalSpy>
@@ -19,7 +19,13 @@ QJsonObject data(const QJsonObject& m)
 }
 int queueRemaining(const QJsonObject& statusMessage)
 {
-    return data(statusMessage).value(QStringLiteral("status")).toObject().value(QStringLiteral("exec_info")).toObject().value(QStringLiteral("queue_remaining")).toInt(-1);
+    return data(statusMessage)
+        .value(QStringLiteral("status"))
+        .toObject()
+        .value(QStringLiteral("exec_info"))
+        .toObject()
+        .value(QStringLiteral("queue_remaining"))
+        .toInt(-1);
 }
 QString postPrompt(Http& http, const QJsonObject& body)
 {
@@ -53,7 +59,8 @@ void TestSandboxEvents::normalRunFollowsExactOrder()
     QVERIFY(ws.open(f.url(), QStringLiteral("owner")));
     QVERIFY(ws.waitForType(QStringLiteral("status")) == 0);
     const int steps = 3;
-    const QString id = postPrompt(http, promptBody(t2iGraph(QStringLiteral("order/frame"), 1, steps), QStringLiteral("owner"), QStringLiteral("P")));
+    const QString id = postPrompt(http, promptBody(t2iGraph(QStringLiteral("order/frame"), 1, steps),
+                                                   QStringLiteral("owner"), QStringLiteral("P")));
     QCOMPARE(id, QStringLiteral("P"));
     QVERIFY(ws.waitForDone(id) >= 0);
 
@@ -83,7 +90,8 @@ void TestSandboxEvents::normalRunFollowsExactOrder()
         QCOMPARE(data(executing).value(QStringLiteral("display_node")).toString(), node);
         QCOMPARE(data(executing).value(QStringLiteral("prompt_id")).toString(), id);
         QVERIFY(!data(executing).contains(QStringLiteral("timestamp"))); // only execution_* carry timestamps
-        const QJsonObject state = data(running).value(QStringLiteral("nodes")).toObject().value(node).toObject();
+        const QJsonObject state =
+            data(running).value(QStringLiteral("nodes")).toObject().value(node).toObject();
         QCOMPARE(state.value(QStringLiteral("state")).toString(), QStringLiteral("running"));
         QCOMPARE(state.value(QStringLiteral("value")).toDouble(), 0.0);
         QCOMPARE(state.value(QStringLiteral("max")).toDouble(), 1.0);
@@ -92,32 +100,53 @@ void TestSandboxEvents::normalRunFollowsExactOrder()
             for (int s = 1; s <= steps; ++s) {
                 const QJsonObject ps = next();
                 QCOMPARE(type(ps), QStringLiteral("progress_state"));
-                QCOMPARE(data(ps).value(QStringLiteral("nodes")).toObject().value(node).toObject().value(QStringLiteral("value")).toDouble(), double(s));
+                QCOMPARE(data(ps)
+                             .value(QStringLiteral("nodes"))
+                             .toObject()
+                             .value(node)
+                             .toObject()
+                             .value(QStringLiteral("value"))
+                             .toDouble(),
+                         double(s));
                 const QJsonObject progress = next();
                 QCOMPARE(type(progress), QStringLiteral("progress"));
-                QCOMPARE(data(progress), (QJsonObject{{QStringLiteral("value"), s}, {QStringLiteral("max"), steps},
-                                                      {QStringLiteral("prompt_id"), id}, {QStringLiteral("node"), node}}));
+                QCOMPARE(data(progress), (QJsonObject{{QStringLiteral("value"), s},
+                                                      {QStringLiteral("max"), steps},
+                                                      {QStringLiteral("prompt_id"), id},
+                                                      {QStringLiteral("node"), node}}));
             }
         }
         if (node == QLatin1String("9")) {
             const QJsonObject executed = next();
             QCOMPARE(type(executed), QStringLiteral("executed"));
             QCOMPARE(data(executed).value(QStringLiteral("node")).toString(), node);
-            const QJsonArray images = data(executed).value(QStringLiteral("output")).toObject().value(QStringLiteral("images")).toArray();
+            const QJsonArray images = data(executed)
+                                          .value(QStringLiteral("output"))
+                                          .toObject()
+                                          .value(QStringLiteral("images"))
+                                          .toArray();
             QCOMPARE(images.size(), 1);
-            QCOMPARE(images.first().toObject().value(QStringLiteral("filename")).toString(), QStringLiteral("frame_00001_.png"));
+            QCOMPARE(images.first().toObject().value(QStringLiteral("filename")).toString(),
+                     QStringLiteral("frame_00001_.png"));
         }
         const QJsonObject finished = next();
         QCOMPARE(type(finished), QStringLiteral("progress_state"));
-        QCOMPARE(data(finished).value(QStringLiteral("nodes")).toObject().value(node).toObject().value(QStringLiteral("state")).toString(),
+        QCOMPARE(data(finished)
+                     .value(QStringLiteral("nodes"))
+                     .toObject()
+                     .value(node)
+                     .toObject()
+                     .value(QStringLiteral("state"))
+                     .toString(),
                  QStringLiteral("finished"));
         executedOrder << node;
     }
     // every node ran once, each after the nodes it depends on
     QStringList sorted = executedOrder;
     sorted.sort();
-    QCOMPARE(sorted, (QStringList{QStringLiteral("3"), QStringLiteral("4"), QStringLiteral("5"), QStringLiteral("6"),
-                                  QStringLiteral("7"), QStringLiteral("8"), QStringLiteral("9")}));
+    QCOMPARE(sorted,
+             (QStringList{QStringLiteral("3"), QStringLiteral("4"), QStringLiteral("5"), QStringLiteral("6"),
+                          QStringLiteral("7"), QStringLiteral("8"), QStringLiteral("9")}));
     QVERIFY(executedOrder.indexOf(QStringLiteral("4")) < executedOrder.indexOf(QStringLiteral("6")));
     QVERIFY(executedOrder.indexOf(QStringLiteral("5")) < executedOrder.indexOf(QStringLiteral("3")));
     QVERIFY(executedOrder.indexOf(QStringLiteral("3")) < executedOrder.indexOf(QStringLiteral("8")));
@@ -142,8 +171,14 @@ void TestSandboxEvents::normalRunFollowsExactOrder()
     QStringList recorded;
     for (const QJsonValue& v : status.value(QStringLiteral("messages")).toArray())
         recorded << v.toArray().at(0).toString();
-    QCOMPARE(recorded, (QStringList{QStringLiteral("execution_start"), QStringLiteral("execution_cached"), QStringLiteral("execution_success")}));
-    QCOMPARE(entry.value(QStringLiteral("meta")).toObject().value(QStringLiteral("9")).toObject().value(QStringLiteral("display_node")).toString(),
+    QCOMPARE(recorded, (QStringList{QStringLiteral("execution_start"), QStringLiteral("execution_cached"),
+                                    QStringLiteral("execution_success")}));
+    QCOMPARE(entry.value(QStringLiteral("meta"))
+                 .toObject()
+                 .value(QStringLiteral("9"))
+                 .toObject()
+                 .value(QStringLiteral("display_node"))
+                 .toString(),
              QStringLiteral("9"));
 }
 
@@ -156,27 +191,34 @@ void TestSandboxEvents::historyIsEmptyUntilWrittenAfterSuccess()
     Http http(f.url());
     WsClient ws;
     QVERIFY(ws.open(f.url(), QStringLiteral("owner")));
-    const QString id = postPrompt(http, promptBody(t2iGraph(QStringLiteral("hist/frame"), 1, 5), QStringLiteral("owner")));
+    const QString id =
+        postPrompt(http, promptBody(t2iGraph(QStringLiteral("hist/frame"), 1, 5), QStringLiteral("owner")));
     QVERIFY(!id.isEmpty());
     QVERIFY(ws.waitForType(QStringLiteral("progress")) >= 0);
     QCOMPARE(http.get(QStringLiteral("/history/") + id).body, QByteArray("{}")); // running
     const int success = ws.waitForType(QStringLiteral("execution_success"));
     QVERIFY(success >= 0);
-    QCOMPARE(http.get(QStringLiteral("/history/") + id).body, QByteArray("{}")); // success sent, history not written yet
+    QCOMPARE(http.get(QStringLiteral("/history/") + id).body,
+             QByteArray("{}")); // success sent, history not written yet
     QVERIFY(ws.waitForDone(id) > success);
     const QJsonObject entry = http.get(QStringLiteral("/api/history/") + id).json().value(id).toObject();
-    QCOMPARE(entry.value(QStringLiteral("status")).toObject().value(QStringLiteral("status_str")).toString(), QStringLiteral("success"));
+    QCOMPARE(entry.value(QStringLiteral("status")).toObject().value(QStringLiteral("status_str")).toString(),
+             QStringLiteral("success"));
     QCOMPARE(entry.value(QStringLiteral("prompt")).toArray().at(1).toString(), id);
     QVERIFY(entry.value(QStringLiteral("outputs")).toObject().contains(QStringLiteral("9")));
     // The list form returns the last N in completion order.
-    const QString second = postPrompt(http, promptBody(t2iGraph(QStringLiteral("hist/second"), 1, 1), QStringLiteral("owner")));
+    const QString second =
+        postPrompt(http, promptBody(t2iGraph(QStringLiteral("hist/second"), 1, 1), QStringLiteral("owner")));
     QVERIFY(ws.waitForDone(second) >= 0);
     const QByteArray list = http.get(QStringLiteral("/history?max_items=1")).body;
     const QByteArray expectedStart = "{\"" + second.toLatin1() + "\"";
     QVERIFY(list.startsWith(expectedStart));
     QCOMPARE(http.get(QStringLiteral("/history?max_items=1&offset=0")).json().keys(), QStringList{id});
     QCOMPARE(http.get(QStringLiteral("/history")).json().size(), 2);
-    QCOMPARE(http.postJson(QStringLiteral("/history"), QJsonObject{{QStringLiteral("delete"), QJsonArray{id}}}).status, 200);
+    QCOMPARE(
+        http.postJson(QStringLiteral("/history"), QJsonObject{{QStringLiteral("delete"), QJsonArray{id}}})
+            .status,
+        200);
     QCOMPARE(http.get(QStringLiteral("/history")).json().keys(), QStringList{second});
     http.postJson(QStringLiteral("/history"), QJsonObject{{QStringLiteral("clear"), true}});
     QCOMPARE(http.get(QStringLiteral("/history")).body, QByteArray("{}"));
@@ -192,7 +234,8 @@ void TestSandboxEvents::cachedResubmissionWritesNoFiles()
     const QString first = postPrompt(http, promptBody(graph, QStringLiteral("owner")));
     QVERIFY(ws.waitForDone(first) >= 0);
     const QStringList filesAfterFirst = filesUnder(f.out());
-    QCOMPARE(filesAfterFirst, (QStringList{QStringLiteral("cache/frame_00001_.png"), QStringLiteral("cache/frame_00002_.png")}));
+    QCOMPARE(filesAfterFirst, (QStringList{QStringLiteral("cache/frame_00001_.png"),
+                                           QStringLiteral("cache/frame_00002_.png")}));
     const int mark = ws.messages.size();
     const QString second = postPrompt(http, promptBody(graph, QStringLiteral("owner")));
     QVERIFY(ws.waitForDone(second) >= 0);
@@ -201,16 +244,34 @@ void TestSandboxEvents::cachedResubmissionWritesNoFiles()
     QStringList types;
     for (const QJsonObject& m : ws.messages.mid(mark))
         types << type(m);
-    QCOMPARE(types.join(QLatin1Char(',')), (QStringList{QStringLiteral("status"), QStringLiteral("status"), QStringLiteral("execution_start"),
-                                 QStringLiteral("execution_cached"), QStringLiteral("executed"), QStringLiteral("progress_state"),
-                                 QStringLiteral("execution_success"), QStringLiteral("status"), QStringLiteral("executing")}).join(QLatin1Char(',')));
+    QCOMPARE(
+        types.join(QLatin1Char(',')),
+        (QStringList{QStringLiteral("status"), QStringLiteral("status"), QStringLiteral("execution_start"),
+                     QStringLiteral("execution_cached"), QStringLiteral("executed"),
+                     QStringLiteral("progress_state"), QStringLiteral("execution_success"),
+                     QStringLiteral("status"), QStringLiteral("executing")})
+            .join(QLatin1Char(',')));
     const QJsonArray cached = data(ws.messages.at(mark + 3)).value(QStringLiteral("nodes")).toArray();
     QCOMPARE(cached.size(), 7);
     // the old UI output is replayed, and history reports the earlier files
     const QJsonObject executed = data(ws.messages.at(mark + 4));
-    QCOMPARE(executed.value(QStringLiteral("output")).toObject().value(QStringLiteral("images")).toArray().size(), 2);
-    const QJsonObject outputs = http.get(QStringLiteral("/history/") + second).json().value(second).toObject().value(QStringLiteral("outputs")).toObject();
-    QCOMPARE(outputs.value(QStringLiteral("9")).toObject().value(QStringLiteral("images")).toArray().first().toObject().value(QStringLiteral("filename")).toString(),
+    QCOMPARE(
+        executed.value(QStringLiteral("output")).toObject().value(QStringLiteral("images")).toArray().size(),
+        2);
+    const QJsonObject outputs = http.get(QStringLiteral("/history/") + second)
+                                    .json()
+                                    .value(second)
+                                    .toObject()
+                                    .value(QStringLiteral("outputs"))
+                                    .toObject();
+    QCOMPARE(outputs.value(QStringLiteral("9"))
+                 .toObject()
+                 .value(QStringLiteral("images"))
+                 .toArray()
+                 .first()
+                 .toObject()
+                 .value(QStringLiteral("filename"))
+                 .toString(),
              QStringLiteral("frame_00001_.png"));
     // /free with free_memory resets the caches: the same graph renders again and the counter continues
     http.postJson(QStringLiteral("/free"), QJsonObject{{QStringLiteral("free_memory"), true}});
@@ -225,9 +286,11 @@ void TestSandboxEvents::interruptVariant()
     Http http(f.url());
     WsClient ws;
     QVERIFY(ws.open(f.url(), QStringLiteral("owner")));
-    const QString id = postPrompt(http, promptBody(t2iGraph(QStringLiteral("intr/frame"), 1, 200), QStringLiteral("owner")));
+    const QString id =
+        postPrompt(http, promptBody(t2iGraph(QStringLiteral("intr/frame"), 1, 200), QStringLiteral("owner")));
     QVERIFY(ws.waitForType(QStringLiteral("progress")) >= 0);
-    QCOMPARE(http.post(QStringLiteral("/interrupt"), "{\"prompt_id\": \"" + id.toLatin1() + "\"}").status, 200);
+    QCOMPARE(http.post(QStringLiteral("/interrupt"), "{\"prompt_id\": \"" + id.toLatin1() + "\"}").status,
+             200);
     const int done = ws.waitForDone(id);
     QVERIFY(done >= 2);
     QCOMPARE(type(ws.messages.at(done - 1)), QStringLiteral("status"));
@@ -238,10 +301,16 @@ void TestSandboxEvents::interruptVariant()
     QVERIFY(interrupted.value(QStringLiteral("executed")).toArray().contains(QStringLiteral("4")));
     QVERIFY(ws.ofType(QStringLiteral("execution_success")).isEmpty());
     QVERIFY(ws.ofType(QStringLiteral("progress")).size() < 200);
-    const QJsonObject status = http.get(QStringLiteral("/history/") + id).json().value(id).toObject().value(QStringLiteral("status")).toObject();
+    const QJsonObject status = http.get(QStringLiteral("/history/") + id)
+                                   .json()
+                                   .value(id)
+                                   .toObject()
+                                   .value(QStringLiteral("status"))
+                                   .toObject();
     QCOMPARE(status.value(QStringLiteral("status_str")).toString(), QStringLiteral("error"));
     QCOMPARE(status.value(QStringLiteral("completed")).toBool(), false);
-    QCOMPARE(status.value(QStringLiteral("messages")).toArray().last().toArray().at(0).toString(), QStringLiteral("execution_interrupted"));
+    QCOMPARE(status.value(QStringLiteral("messages")).toArray().last().toArray().at(0).toString(),
+             QStringLiteral("execution_interrupted"));
     QVERIFY(filesUnder(f.out()).isEmpty());
 }
 
@@ -253,9 +322,11 @@ void TestSandboxEvents::targetedInterruptOfOtherPromptIsIgnored()
     QVERIFY(ws.open(f.url(), QStringLiteral("owner")));
     // an interrupt while idle does nothing either: the flag is reset when the next prompt starts
     http.post(QStringLiteral("/interrupt"), QByteArray());
-    const QString id = postPrompt(http, promptBody(t2iGraph(QStringLiteral("keep/frame"), 1, 20), QStringLiteral("owner")));
+    const QString id =
+        postPrompt(http, promptBody(t2iGraph(QStringLiteral("keep/frame"), 1, 20), QStringLiteral("owner")));
     QVERIFY(ws.waitForType(QStringLiteral("progress")) >= 0);
-    http.postJson(QStringLiteral("/interrupt"), QJsonObject{{QStringLiteral("prompt_id"), QStringLiteral("someone-else")}});
+    http.postJson(QStringLiteral("/interrupt"),
+                  QJsonObject{{QStringLiteral("prompt_id"), QStringLiteral("someone-else")}});
     QVERIFY(ws.waitForDone(id) >= 0);
     QCOMPARE(ws.ofType(QStringLiteral("execution_success")).size(), 1);
     QVERIFY(ws.ofType(QStringLiteral("execution_interrupted")).isEmpty());
@@ -268,7 +339,8 @@ void TestSandboxEvents::errorVariant()
     WsClient ws;
     QVERIFY(ws.open(f.url(), QStringLiteral("owner")));
     // A prefix that escapes the output folder makes SaveImage raise, like the real node.
-    const QString id = postPrompt(http, promptBody(t2iGraph(QStringLiteral("../outside/frame"), 1, 2), QStringLiteral("owner")));
+    const QString id = postPrompt(
+        http, promptBody(t2iGraph(QStringLiteral("../outside/frame"), 1, 2), QStringLiteral("owner")));
     QVERIFY(!id.isEmpty());
     const int done = ws.waitForDone(id);
     QVERIFY(done >= 2);
@@ -278,13 +350,21 @@ void TestSandboxEvents::errorVariant()
     QCOMPARE(error.value(QStringLiteral("node_id")).toString(), QStringLiteral("9"));
     QCOMPARE(error.value(QStringLiteral("node_type")).toString(), QStringLiteral("SaveImage"));
     QCOMPARE(error.value(QStringLiteral("exception_type")).toString(), QStringLiteral("Exception"));
-    QVERIFY(error.value(QStringLiteral("exception_message")).toString().contains(QStringLiteral("Saving image outside the output folder is not allowed")));
+    QVERIFY(error.value(QStringLiteral("exception_message"))
+                .toString()
+                .contains(QStringLiteral("Saving image outside the output folder is not allowed")));
     QVERIFY(error.value(QStringLiteral("exception_message")).toString().endsWith(QLatin1Char('\n')));
     QVERIFY(error.value(QStringLiteral("executed")).toArray().contains(QStringLiteral("8")));
     QVERIFY(error.value(QStringLiteral("traceback")).isArray());
-    QVERIFY(error.value(QStringLiteral("current_inputs")).toObject().contains(QStringLiteral("filename_prefix")));
+    QVERIFY(
+        error.value(QStringLiteral("current_inputs")).toObject().contains(QStringLiteral("filename_prefix")));
     QVERIFY(ws.ofType(QStringLiteral("execution_success")).isEmpty());
-    const QJsonObject status = http.get(QStringLiteral("/history/") + id).json().value(id).toObject().value(QStringLiteral("status")).toObject();
+    const QJsonObject status = http.get(QStringLiteral("/history/") + id)
+                                   .json()
+                                   .value(id)
+                                   .toObject()
+                                   .value(QStringLiteral("status"))
+                                   .toObject();
     QCOMPARE(status.value(QStringLiteral("status_str")).toString(), QStringLiteral("error"));
     QCOMPARE(status.value(QStringLiteral("completed")).toBool(), false);
     QVERIFY(filesUnder(f.dir.path()).filter(QStringLiteral("outside")).isEmpty());
@@ -302,14 +382,17 @@ void TestSandboxEvents::promptWithoutClientId()
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
     QTest::qWait(50);
     const QStringList types = monitor.types();
-    for (const QString& never : {QStringLiteral("execution_start"), QStringLiteral("execution_cached"), QStringLiteral("executing"),
-                                 QStringLiteral("executed"), QStringLiteral("execution_success")})
+    for (const QString& never :
+         {QStringLiteral("execution_start"), QStringLiteral("execution_cached"), QStringLiteral("executing"),
+          QStringLiteral("executed"), QStringLiteral("execution_success")})
         QVERIFY2(!types.contains(never), qPrintable(never));
     QCOMPARE(monitor.ofType(QStringLiteral("progress")).size(), 2); // broadcast
     QVERIFY(!monitor.ofType(QStringLiteral("progress_state")).isEmpty());
     QCOMPARE(monitor.ofType(QStringLiteral("status")).size(), 4); // connect, put, take, done
     QCOMPARE(finished.first().at(1).toString(), QStringLiteral("success"));
-    QVERIFY(http.get(QStringLiteral("/history/") + id).json().contains(id)); // polling is the only way to learn the result
+    QVERIFY(http.get(QStringLiteral("/history/") + id)
+                .json()
+                .contains(id)); // polling is the only way to learn the result
 }
 
 void TestSandboxEvents::featureFlagsReply()
@@ -317,7 +400,8 @@ void TestSandboxEvents::featureFlagsReply()
     ServerFixture f;
     WsClient ws;
     QVERIFY(ws.open(f.url(), QStringLiteral("ff")));
-    ws.socket().sendTextMessage(QStringLiteral("{\"type\":\"feature_flags\",\"data\":{\"supports_preview_metadata\":true}}"));
+    ws.socket().sendTextMessage(
+        QStringLiteral("{\"type\":\"feature_flags\",\"data\":{\"supports_preview_metadata\":true}}"));
     QVERIFY(ws.waitForType(QStringLiteral("feature_flags")) >= 0);
     const QJsonObject flags = ws.ofType(QStringLiteral("feature_flags")).first();
     QCOMPARE(flags.value(QStringLiteral("supports_preview_metadata")).toBool(), true);
@@ -338,7 +422,8 @@ void TestSandboxEvents::reconnectMidRunSendsCurrentNode()
     Http http(f.url());
     auto first = std::make_unique<WsClient>();
     QVERIFY(first->open(f.url(), QStringLiteral("same")));
-    const QString id = postPrompt(http, promptBody(t2iGraph(QStringLiteral("recon/frame"), 1, 60), QStringLiteral("same")));
+    const QString id =
+        postPrompt(http, promptBody(t2iGraph(QStringLiteral("recon/frame"), 1, 60), QStringLiteral("same")));
     QVERIFY(first->waitForType(QStringLiteral("progress")) >= 0);
     // Close the old socket completely, then reconnect with the same clientId.
     first->socket().close();
@@ -365,7 +450,8 @@ void TestSandboxEvents::staleSocketCleanupEvictsNewSocket()
     WsClient fresh;
     QVERIFY(fresh.open(f.url(), QStringLiteral("dup"))); // replaces the routing entry; old stays open
     QVERIFY(fresh.waitForType(QStringLiteral("status")) == 0);
-    const QString id = postPrompt(http, promptBody(t2iGraph(QStringLiteral("stale/frame"), 1, 40), QStringLiteral("dup")));
+    const QString id =
+        postPrompt(http, promptBody(t2iGraph(QStringLiteral("stale/frame"), 1, 40), QStringLiteral("dup")));
     QVERIFY(fresh.waitForType(QStringLiteral("progress")) >= 0);
     QVERIFY(old.ofType(QStringLiteral("progress")).isEmpty()); // the old socket is no longer routed
     // Now the old socket closes: its cleanup deletes the entry that points at the new socket.

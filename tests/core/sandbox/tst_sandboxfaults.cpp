@@ -1,7 +1,6 @@
-// Fault injection of the sandbox ComfyUI server: the CLI rule syntax, which prompts a rule hits, and for every fault
-// kind what a client actually observes over HTTP, the WebSocket and the output folder.
+// Fault injection of the sandbox ComfyUI server: the CLI rule syntax, which prompts a rule hits, and for
+// every fault kind what a client actually observes over HTTP, the WebSocket and the output folder.
 #include "SandboxTestSupport.h"
-
 #include "sandbox/FaultRule.h"
 
 #include <QFileInfo>
@@ -58,10 +57,14 @@ void TestSandboxFaults::parseAcceptsCliSyntax_data()
     QTest::addColumn<int>("times");
     QTest::addColumn<int>("param");
     QTest::newRow("kind only") << QStringLiteral("oom") << int(FaultKind::Oom) << QString() << 1 << 0;
-    QTest::newRow("with match") << QStringLiteral("ws-drop:scene-002") << int(FaultKind::WsDrop) << QStringLiteral("scene-002") << 1 << 0;
-    QTest::newRow("all, with param") << QStringLiteral("slow-frames::0:250") << int(FaultKind::SlowFrames) << QString() << 0 << 250;
-    QTest::newRow("everything") << QStringLiteral("restart:run-9:3:1500") << int(FaultKind::Restart) << QStringLiteral("run-9") << 3 << 1500;
-    QTest::newRow("case-insensitive kind") << QStringLiteral("History-Delay::1:800") << int(FaultKind::HistoryDelay) << QString() << 1 << 800;
+    QTest::newRow("with match") << QStringLiteral("ws-drop:scene-002") << int(FaultKind::WsDrop)
+                                << QStringLiteral("scene-002") << 1 << 0;
+    QTest::newRow("all, with param") << QStringLiteral("slow-frames::0:250") << int(FaultKind::SlowFrames)
+                                     << QString() << 0 << 250;
+    QTest::newRow("everything") << QStringLiteral("restart:run-9:3:1500") << int(FaultKind::Restart)
+                                << QStringLiteral("run-9") << 3 << 1500;
+    QTest::newRow("case-insensitive kind")
+        << QStringLiteral("History-Delay::1:800") << int(FaultKind::HistoryDelay) << QString() << 1 << 800;
 }
 
 void TestSandboxFaults::parseAcceptsCliSyntax()
@@ -88,7 +91,8 @@ void TestSandboxFaults::parseRejectsBadSpecs_data()
     QTest::newRow("unknown kind") << QStringLiteral("explode") << QStringLiteral("unknown kind 'explode'");
     QTest::newRow("negative times") << QStringLiteral("oom::-1") << QStringLiteral("times");
     QTest::newRow("param not a number") << QStringLiteral("slow-frames::1:fast") << QStringLiteral("param");
-    QTest::newRow("too many fields") << QStringLiteral("oom:a:1:2:3") << QStringLiteral("kind[:match[:times[:param]]]");
+    QTest::newRow("too many fields") << QStringLiteral("oom:a:1:2:3")
+                                     << QStringLiteral("kind[:match[:times[:param]]]");
 }
 
 void TestSandboxFaults::parseRejectsBadSpecs()
@@ -113,7 +117,9 @@ void TestSandboxFaults::kindNamesListEveryKind()
 
 void TestSandboxFaults::matchAndTimesSelectPrompts()
 {
-    ServerFixture f([](gd::sandbox::SandboxConfig& c) { c.faults = {*FaultRule::parse(QStringLiteral("execution-error:scene-002:1"), nullptr)}; });
+    ServerFixture f([](gd::sandbox::SandboxConfig& c) {
+        c.faults = {*FaultRule::parse(QStringLiteral("execution-error:scene-002:1"), nullptr)};
+    });
     Http http(f.url());
     WsClient ws;
     QVERIFY(ws.open(f.url(), QStringLiteral("c")));
@@ -121,11 +127,21 @@ void TestSandboxFaults::matchAndTimesSelectPrompts()
         http.postJson(QStringLiteral("/prompt"), promptBody(t2iGraph(prefix, 1, 2), QStringLiteral("c"), id));
         if (ws.waitForDone(id) < 0)
             return QStringLiteral("timeout");
-        return http.get(QStringLiteral("/history/") + id).json().value(id).toObject().value(QStringLiteral("status")).toObject().value(QStringLiteral("status_str")).toString();
+        return http.get(QStringLiteral("/history/") + id)
+            .json()
+            .value(id)
+            .toObject()
+            .value(QStringLiteral("status"))
+            .toObject()
+            .value(QStringLiteral("status_str"))
+            .toString();
     };
-    QCOMPARE(outcome(QStringLiteral("r/scene-001_a1"), QStringLiteral("a")), QStringLiteral("success")); // no match
-    QCOMPARE(outcome(QStringLiteral("r/scene-002_a1"), QStringLiteral("b")), QStringLiteral("error"));   // match
-    QCOMPARE(outcome(QStringLiteral("r/scene-002_a2"), QStringLiteral("c2")), QStringLiteral("success")); // used up
+    QCOMPARE(outcome(QStringLiteral("r/scene-001_a1"), QStringLiteral("a")),
+             QStringLiteral("success")); // no match
+    QCOMPARE(outcome(QStringLiteral("r/scene-002_a1"), QStringLiteral("b")),
+             QStringLiteral("error")); // match
+    QCOMPARE(outcome(QStringLiteral("r/scene-002_a2"), QStringLiteral("c2")),
+             QStringLiteral("success")); // used up
     // times 0 hits every matching prompt
     f.server->addFault(*FaultRule::parse(QStringLiteral("oom::0"), nullptr));
     QCOMPARE(outcome(QStringLiteral("r/x1"), QStringLiteral("d")), QStringLiteral("error"));
@@ -135,11 +151,14 @@ void TestSandboxFaults::matchAndTimesSelectPrompts()
 void TestSandboxFaults::faultIsObservable_data()
 {
     QTest::addColumn<QString>("spec");
-    for (const QString& spec : {QStringLiteral("execution-error"), QStringLiteral("oom"), QStringLiteral("interrupt"), QStringLiteral("ws-drop"),
-                                QStringLiteral("ws-silent"), QStringLiteral("history-delay::1:400"), QStringLiteral("missing-marker"),
-                                QStringLiteral("slow-frames::1:120"), QStringLiteral("zero-frames"), QStringLiteral("few-frames::1:2"),
-                                QStringLiteral("hostile-filename"), QStringLiteral("hostile-subfolder"), QStringLiteral("hostile-subfolder::1:1"),
-                                QStringLiteral("truncated-frame"), QStringLiteral("restart::1:1200"), QStringLiteral("die")})
+    for (const QString& spec :
+         {QStringLiteral("execution-error"), QStringLiteral("oom"), QStringLiteral("interrupt"),
+          QStringLiteral("ws-drop"), QStringLiteral("ws-silent"), QStringLiteral("history-delay::1:400"),
+          QStringLiteral("missing-marker"), QStringLiteral("slow-frames::1:120"),
+          QStringLiteral("zero-frames"), QStringLiteral("few-frames::1:2"),
+          QStringLiteral("hostile-filename"), QStringLiteral("hostile-subfolder"),
+          QStringLiteral("hostile-subfolder::1:1"), QStringLiteral("truncated-frame"),
+          QStringLiteral("restart::1:1200"), QStringLiteral("die")})
         QTest::newRow(qPrintable(spec)) << spec;
 }
 
@@ -158,15 +177,23 @@ void TestSandboxFaults::faultIsObservable()
     WsClient ws;
     QVERIFY(ws.open(f.url(), QStringLiteral("victim")));
     QSignalSpy finished(f.server.get(), &gd::sandbox::SandboxComfyServer::promptFinished);
-    const Reply posted = http.postJson(QStringLiteral("/prompt"),
-                                       promptBody(t2iGraph(kPrefix, 4, 6, QStringLiteral("storm"), QStringLiteral("GemDirectSaveFrames")),
-                                                  QStringLiteral("victim"), QStringLiteral("P")));
+    const Reply posted = http.postJson(
+        QStringLiteral("/prompt"),
+        promptBody(t2iGraph(kPrefix, 4, 6, QStringLiteral("storm"), QStringLiteral("GemDirectSaveFrames")),
+                   QStringLiteral("victim"), QStringLiteral("P")));
     QCOMPARE(posted.status, 200);
     const QString marker = f.out(kFolder + QStringLiteral("/scene-001_a1.done"));
     auto historyStatus = [&]() {
-        return http.get(QStringLiteral("/history/P")).json().value(QStringLiteral("P")).toObject().value(QStringLiteral("status")).toObject();
+        return http.get(QStringLiteral("/history/P"))
+            .json()
+            .value(QStringLiteral("P"))
+            .toObject()
+            .value(QStringLiteral("status"))
+            .toObject();
     };
-    auto executedOutput = [&]() { return lastOfType(ws, QStringLiteral("executed")).value(QStringLiteral("output")).toObject(); };
+    auto executedOutput = [&]() {
+        return lastOfType(ws, QStringLiteral("executed")).value(QStringLiteral("output")).toObject();
+    };
 
     switch (rule->kind) {
     case FaultKind::ExecutionError:
@@ -175,7 +202,8 @@ void TestSandboxFaults::faultIsObservable()
         const QJsonObject error = lastOfType(ws, QStringLiteral("execution_error"));
         QCOMPARE(error.value(QStringLiteral("node_type")).toString(), QStringLiteral("KSampler"));
         QCOMPARE(error.value(QStringLiteral("exception_type")).toString(),
-                 rule->kind == FaultKind::Oom ? QStringLiteral("torch.OutOfMemoryError") : QStringLiteral("Exception"));
+                 rule->kind == FaultKind::Oom ? QStringLiteral("torch.OutOfMemoryError")
+                                              : QStringLiteral("Exception"));
         const QString message = error.value(QStringLiteral("exception_message")).toString();
         QVERIFY(message.endsWith(QLatin1Char('\n')));
         if (rule->kind == FaultKind::Oom)
@@ -188,11 +216,15 @@ void TestSandboxFaults::faultIsObservable()
     }
     case FaultKind::Interrupt: {
         QVERIFY(ws.waitForDone(QStringLiteral("P")) >= 0);
-        QCOMPARE(lastOfType(ws, QStringLiteral("execution_interrupted")).value(QStringLiteral("node_type")).toString(), QStringLiteral("KSampler"));
+        QCOMPARE(lastOfType(ws, QStringLiteral("execution_interrupted"))
+                     .value(QStringLiteral("node_type"))
+                     .toString(),
+                 QStringLiteral("KSampler"));
         QVERIFY(ws.ofType(QStringLiteral("execution_success")).isEmpty());
         const QJsonObject status = historyStatus();
         QCOMPARE(status.value(QStringLiteral("completed")).toBool(true), false);
-        QCOMPARE(status.value(QStringLiteral("messages")).toArray().last().toArray().at(0).toString(), QStringLiteral("execution_interrupted"));
+        QCOMPARE(status.value(QStringLiteral("messages")).toArray().last().toArray().at(0).toString(),
+                 QStringLiteral("execution_interrupted"));
         break;
     }
     case FaultKind::WsDrop: {
@@ -212,7 +244,8 @@ void TestSandboxFaults::faultIsObservable()
         QCOMPARE(ws.waitForDone(QStringLiteral("P"), 100), -1);
         QCOMPARE(historyStatus().value(QStringLiteral("status_str")).toString(), QStringLiteral("success"));
         // the next prompt is routed again
-        http.postJson(QStringLiteral("/prompt"), promptBody(t2iGraph(QStringLiteral("next/f"), 1, 1), QStringLiteral("victim"), QStringLiteral("Q")));
+        http.postJson(QStringLiteral("/prompt"), promptBody(t2iGraph(QStringLiteral("next/f"), 1, 1),
+                                                            QStringLiteral("victim"), QStringLiteral("Q")));
         QVERIFY(ws.waitForDone(QStringLiteral("Q")) >= 0);
         break;
     }
@@ -220,7 +253,8 @@ void TestSandboxFaults::faultIsObservable()
         QVERIFY(ws.waitForDone(QStringLiteral("P")) >= 0);
         QCOMPARE(http.get(QStringLiteral("/history/P")).body, QByteArray("{}"));
         QCOMPARE(http.get(QStringLiteral("/history")).body, QByteArray("{}"));
-        QTRY_VERIFY_WITH_TIMEOUT(http.get(QStringLiteral("/history/P")).json().contains(QStringLiteral("P")), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(http.get(QStringLiteral("/history/P")).json().contains(QStringLiteral("P")),
+                                 5000);
         break;
     }
     case FaultKind::MissingMarker: {
@@ -228,7 +262,8 @@ void TestSandboxFaults::faultIsObservable()
         QCOMPARE(pngs(f).size(), 4);
         QVERIFY(!QFile::exists(marker));
         QVERIFY(QDir(f.out(kFolder)).entryList({QStringLiteral("*.tmp")}, QDir::Files).isEmpty());
-        QCOMPARE(executedOutput().value(QStringLiteral("done_marker")).toArray().size(), 1); // promised, never published
+        QCOMPARE(executedOutput().value(QStringLiteral("done_marker")).toArray().size(),
+                 1); // promised, never published
         break;
     }
     case FaultKind::SlowFrames: {
@@ -237,7 +272,8 @@ void TestSandboxFaults::faultIsObservable()
         QCOMPARE(files.size(), 4);
         const QDateTime first = QFileInfo(f.out(kFolder + QLatin1Char('/') + files.first())).lastModified();
         const QDateTime last = QFileInfo(f.out(kFolder + QLatin1Char('/') + files.last())).lastModified();
-        QVERIFY2(first.msecsTo(last) >= 3 * rule->param / 2, qPrintable(QString::number(first.msecsTo(last))));
+        QVERIFY2(first.msecsTo(last) >= 3 * rule->param / 2,
+                 qPrintable(QString::number(first.msecsTo(last))));
         break;
     }
     case FaultKind::ZeroFrames:
@@ -248,23 +284,32 @@ void TestSandboxFaults::faultIsObservable()
         QCOMPARE(executedOutput().value(QStringLiteral("images")).toArray().size(), expected);
         QFile file(marker);
         QVERIFY(file.open(QIODevice::ReadOnly));
-        QCOMPARE(QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("count")).toInt(-1), expected);
+        QCOMPARE(QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("count")).toInt(-1),
+                 expected);
         break;
     }
     case FaultKind::HostileFilename:
     case FaultKind::HostileSubfolder: {
         QVERIFY(ws.waitForDone(QStringLiteral("P")) >= 0);
-        const QJsonObject fromHistory = http.get(QStringLiteral("/history/P")).json().value(QStringLiteral("P")).toObject()
-                                            .value(QStringLiteral("outputs")).toObject().value(QStringLiteral("9")).toObject();
+        const QJsonObject fromHistory = http.get(QStringLiteral("/history/P"))
+                                            .json()
+                                            .value(QStringLiteral("P"))
+                                            .toObject()
+                                            .value(QStringLiteral("outputs"))
+                                            .toObject()
+                                            .value(QStringLiteral("9"))
+                                            .toObject();
         QCOMPARE(fromHistory, executedOutput());
         const QJsonArray images = fromHistory.value(QStringLiteral("images")).toArray();
         QCOMPARE(images.size(), 4);
         for (const QJsonValue& v : images) {
             const QJsonObject entry = v.toObject();
             if (rule->kind == FaultKind::HostileFilename)
-                QCOMPARE(entry.value(QStringLiteral("filename")).toString(), QStringLiteral("../../escape.png"));
+                QCOMPARE(entry.value(QStringLiteral("filename")).toString(),
+                         QStringLiteral("../../escape.png"));
             else
-                QCOMPARE(entry.value(QStringLiteral("subfolder")).toString(), rule->param == 1 ? QStringLiteral("../..") : QStringLiteral("/etc"));
+                QCOMPARE(entry.value(QStringLiteral("subfolder")).toString(),
+                         rule->param == 1 ? QStringLiteral("../..") : QStringLiteral("/etc"));
         }
         QCOMPARE(pngs(f).size(), 4); // the files themselves are where they belong
         break;
@@ -283,7 +328,7 @@ void TestSandboxFaults::faultIsObservable()
         QCOMPARE(finished.size(), 1);
         QCOMPARE(finished.first().at(1).toString(), QStringLiteral("lost"));
         QVERIFY(connectionRefused(http));
-        QTRY_VERIFY_WITH_TIMEOUT(!connectionRefused(http), 8000); // back on the same port
+        QTRY_VERIFY_WITH_TIMEOUT(!connectionRefused(http), 8000);                // back on the same port
         QCOMPARE(http.get(QStringLiteral("/history/P")).body, QByteArray("{}")); // forgotten
         const QJsonObject queue = http.get(QStringLiteral("/queue")).json();
         QVERIFY(queue.value(QStringLiteral("queue_running")).toArray().isEmpty());

@@ -1,6 +1,6 @@
-// SandboxHost: the sandbox ComfyUI server on its own thread (in-process clients stay responsive) and the CLI helper.
+// SandboxHost: the sandbox ComfyUI server on its own thread (in-process clients stay responsive) and the CLI
+// helper.
 #include "SandboxTestSupport.h"
-
 #include "sandbox/SandboxHost.h"
 
 #include <QSignalSpy>
@@ -49,12 +49,19 @@ void TestSandboxHost::servesFromItsOwnThread()
     QCOMPARE(http.get(QStringLiteral("/system_stats")).status, 200);
     WsClient ws;
     QVERIFY(ws.open(host.url(), QStringLiteral("c")));
-    const Reply r = http.postJson(QStringLiteral("/prompt"), promptBody(t2iGraph(QStringLiteral("hosted/scene-004_a1"), 3, 5), QStringLiteral("c"), QStringLiteral("H")));
+    const Reply r = http.postJson(QStringLiteral("/prompt"),
+                                  promptBody(t2iGraph(QStringLiteral("hosted/scene-004_a1"), 3, 5),
+                                             QStringLiteral("c"), QStringLiteral("H")));
     QCOMPARE(r.status, 200);
     QVERIFY(ws.waitForDone(QStringLiteral("H")) >= 0);
     QCOMPARE(ws.ofType(QStringLiteral("progress")).size(), 5);
     QCOMPARE(host.server()->promptPostCount(), 1);
-    QCOMPARE(host.server()->historyEntry(QStringLiteral("H")).value(QStringLiteral("status")).toObject().value(QStringLiteral("status_str")).toString(),
+    QCOMPARE(host.server()
+                 ->historyEntry(QStringLiteral("H"))
+                 .value(QStringLiteral("status"))
+                 .toObject()
+                 .value(QStringLiteral("status_str"))
+                 .toString(),
              QStringLiteral("success"));
     QCOMPARE(QDir(dir.filePath(QStringLiteral("output/hosted"))).entryList(QDir::Files).size(), 3);
     // input and temp default to siblings of the output folder, like ComfyUI's own layout
@@ -73,11 +80,14 @@ void TestSandboxHost::forwardsFaultsAndCatalogChanges()
     host.setMarkerNodeInstalled(false);
     QTRY_COMPARE(http.get(QStringLiteral("/object_info/GemDirectSaveFrames")).body, QByteArray("{}"));
     host.setMarkerNodeInstalled(true);
-    QTRY_VERIFY(http.get(QStringLiteral("/object_info/GemDirectSaveFrames")).json().contains(QStringLiteral("GemDirectSaveFrames")));
+    QTRY_VERIFY(http.get(QStringLiteral("/object_info/GemDirectSaveFrames"))
+                    .json()
+                    .contains(QStringLiteral("GemDirectSaveFrames")));
     host.addFault(*FaultRule::parse(QStringLiteral("oom"), nullptr));
     WsClient ws;
     QVERIFY(ws.open(host.url(), QStringLiteral("c")));
-    http.postJson(QStringLiteral("/prompt"), promptBody(t2iGraph(QStringLiteral("f/x"), 1, 4), QStringLiteral("c"), QStringLiteral("F")));
+    http.postJson(QStringLiteral("/prompt"), promptBody(t2iGraph(QStringLiteral("f/x"), 1, 4),
+                                                        QStringLiteral("c"), QStringLiteral("F")));
     QVERIFY(ws.waitForDone(QStringLiteral("F")) >= 0);
     QCOMPARE(ws.ofType(QStringLiteral("execution_error")).size(), 1);
 }

@@ -1,5 +1,5 @@
-// HTTP transport of the sandbox ComfyUI server: both route prefixes, 404/405, HEAD, Range, body cap, origin guard,
-// keep-alive/pipelining and the WebSocket hand-over from the HTTP parser.
+// HTTP transport of the sandbox ComfyUI server: both route prefixes, 404/405, HEAD, Range, body cap, origin
+// guard, keep-alive/pipelining and the WebSocket hand-over from the HTTP parser.
 #include "SandboxTestSupport.h"
 
 #include <QFile>
@@ -39,15 +39,24 @@ void TestSandboxHttp::routesAnswerUnderBothPrefixes_data()
     QTest::addColumn<QString>("expectKey");
     for (const QString& prefix : {QString(), QStringLiteral("/api")}) {
         const QByteArray p = prefix.toLatin1();
-        QTest::newRow(QByteArray(p + "/system_stats").constData()) << prefix + QStringLiteral("/system_stats") << QStringLiteral("system");
-        QTest::newRow(QByteArray(p + "/prompt").constData()) << prefix + QStringLiteral("/prompt") << QStringLiteral("exec_info");
-        QTest::newRow(QByteArray(p + "/queue").constData()) << prefix + QStringLiteral("/queue") << QStringLiteral("queue_pending");
-        QTest::newRow(QByteArray(p + "/features").constData()) << prefix + QStringLiteral("/features") << QStringLiteral("supports_preview_metadata");
-        QTest::newRow(QByteArray(p + "/object_info").constData()) << prefix + QStringLiteral("/object_info") << QStringLiteral("KSampler");
-        QTest::newRow(QByteArray(p + "/object_info/KSampler").constData()) << prefix + QStringLiteral("/object_info/KSampler") << QStringLiteral("KSampler");
-        QTest::newRow(QByteArray(p + "/history").constData()) << prefix + QStringLiteral("/history") << QString();
-        QTest::newRow(QByteArray(p + "/history/unknown").constData()) << prefix + QStringLiteral("/history/unknown") << QString();
-        QTest::newRow(QByteArray(p + "/object_info/unknown").constData()) << prefix + QStringLiteral("/object_info/NoSuchNode") << QString();
+        QTest::newRow(QByteArray(p + "/system_stats").constData())
+            << prefix + QStringLiteral("/system_stats") << QStringLiteral("system");
+        QTest::newRow(QByteArray(p + "/prompt").constData())
+            << prefix + QStringLiteral("/prompt") << QStringLiteral("exec_info");
+        QTest::newRow(QByteArray(p + "/queue").constData())
+            << prefix + QStringLiteral("/queue") << QStringLiteral("queue_pending");
+        QTest::newRow(QByteArray(p + "/features").constData())
+            << prefix + QStringLiteral("/features") << QStringLiteral("supports_preview_metadata");
+        QTest::newRow(QByteArray(p + "/object_info").constData())
+            << prefix + QStringLiteral("/object_info") << QStringLiteral("KSampler");
+        QTest::newRow(QByteArray(p + "/object_info/KSampler").constData())
+            << prefix + QStringLiteral("/object_info/KSampler") << QStringLiteral("KSampler");
+        QTest::newRow(QByteArray(p + "/history").constData())
+            << prefix + QStringLiteral("/history") << QString();
+        QTest::newRow(QByteArray(p + "/history/unknown").constData())
+            << prefix + QStringLiteral("/history/unknown") << QString();
+        QTest::newRow(QByteArray(p + "/object_info/unknown").constData())
+            << prefix + QStringLiteral("/object_info/NoSuchNode") << QString();
     }
 }
 
@@ -121,11 +130,15 @@ void TestSandboxHttp::rangeRequests_data()
     QTest::addColumn<int>("status");
     QTest::addColumn<QByteArray>("body");
     QTest::addColumn<QByteArray>("contentRange");
-    QTest::newRow("a-b") << QByteArray("bytes=2-5") << 206 << QByteArray("2345") << QByteArray("bytes 2-5/10");
+    QTest::newRow("a-b") << QByteArray("bytes=2-5") << 206 << QByteArray("2345")
+                         << QByteArray("bytes 2-5/10");
     QTest::newRow("a-") << QByteArray("bytes=7-") << 206 << QByteArray("789") << QByteArray("bytes 7-9/10");
-    QTest::newRow("suffix") << QByteArray("bytes=-2") << 206 << QByteArray("89") << QByteArray("bytes 8-9/10");
-    QTest::newRow("end clipped") << QByteArray("bytes=8-100") << 206 << QByteArray("89") << QByteArray("bytes 8-9/10");
-    QTest::newRow("unsatisfiable") << QByteArray("bytes=20-30") << 416 << QByteArray() << QByteArray("bytes */10");
+    QTest::newRow("suffix") << QByteArray("bytes=-2") << 206 << QByteArray("89")
+                            << QByteArray("bytes 8-9/10");
+    QTest::newRow("end clipped") << QByteArray("bytes=8-100") << 206 << QByteArray("89")
+                                 << QByteArray("bytes 8-9/10");
+    QTest::newRow("unsatisfiable") << QByteArray("bytes=20-30") << 416 << QByteArray()
+                                   << QByteArray("bytes */10");
     QTest::newRow("no range") << QByteArray() << 200 << QByteArray("0123456789") << QByteArray();
 }
 
@@ -145,7 +158,8 @@ void TestSandboxHttp::rangeRequests()
     QList<QPair<QByteArray, QByteArray>> headers;
     if (!range.isEmpty())
         headers.append({"Range", range});
-    const Reply r = http.get(QStringLiteral("/view?filename=v_00001_.mp4&subfolder=clips&type=output"), headers);
+    const Reply r =
+        http.get(QStringLiteral("/view?filename=v_00001_.mp4&subfolder=clips&type=output"), headers);
     QCOMPARE(r.status, status);
     QCOMPARE(r.body, body);
     QCOMPARE(r.header("Content-Range"), contentRange);
@@ -166,8 +180,10 @@ void TestSandboxHttp::queryIsPercentDecoded()
     QCOMPARE(r.status, 200);
     QCOMPARE(r.body, QByteArray("png!"));
     // the annotated form overrides type
-    QCOMPARE(http.get(QStringLiteral("/view?filename=a%20b%2Bc.png%20%5Boutput%5D&subfolder=my%20run&type=input")).body,
-             QByteArray("png!"));
+    QCOMPARE(
+        http.get(QStringLiteral("/view?filename=a%20b%2Bc.png%20%5Boutput%5D&subfolder=my%20run&type=input"))
+            .body,
+        QByteArray("png!"));
 }
 
 void TestSandboxHttp::bodyOverCapIs413()
@@ -177,7 +193,8 @@ void TestSandboxHttp::bodyOverCapIs413()
     const Reply big = http.post(QStringLiteral("/prompt"), QByteArray(2048, ' '));
     QCOMPARE(big.status, 413);
     // a body under the cap is served normally
-    const Reply ok = http.postJson(QStringLiteral("/api/queue"), QJsonObject{{QStringLiteral("clear"), true}});
+    const Reply ok =
+        http.postJson(QStringLiteral("/api/queue"), QJsonObject{{QStringLiteral("clear"), true}});
     QCOMPARE(ok.status, 200);
 }
 
@@ -186,12 +203,16 @@ void TestSandboxHttp::originGuard_data()
     QTest::addColumn<QByteArray>("host");
     QTest::addColumn<QByteArray>("origin");
     QTest::addColumn<int>("status");
-    QTest::newRow("foreign origin on loopback") << QByteArray("127.0.0.1:%P") << QByteArray("http://evil.example:80") << 403;
-    QTest::newRow("origin port differs") << QByteArray("127.0.0.1:%P") << QByteArray("http://127.0.0.1:1") << 403;
+    QTest::newRow("foreign origin on loopback")
+        << QByteArray("127.0.0.1:%P") << QByteArray("http://evil.example:80") << 403;
+    QTest::newRow("origin port differs")
+        << QByteArray("127.0.0.1:%P") << QByteArray("http://127.0.0.1:1") << 403;
     QTest::newRow("same origin") << QByteArray("127.0.0.1:%P") << QByteArray("http://127.0.0.1:%P") << 200;
     QTest::newRow("localhost same") << QByteArray("localhost:%P") << QByteArray("http://localhost:%P") << 200;
-    QTest::newRow("origin without port compares hosts") << QByteArray("localhost:%P") << QByteArray("http://localhost") << 200;
-    QTest::newRow("non-loopback host not guarded") << QByteArray("comfy.example:%P") << QByteArray("http://other.example") << 200;
+    QTest::newRow("origin without port compares hosts")
+        << QByteArray("localhost:%P") << QByteArray("http://localhost") << 200;
+    QTest::newRow("non-loopback host not guarded")
+        << QByteArray("comfy.example:%P") << QByteArray("http://other.example") << 200;
 }
 
 void TestSandboxHttp::originGuard()
@@ -206,11 +227,12 @@ void TestSandboxHttp::originGuard()
     QTcpSocket socket;
     socket.connectToHost(QHostAddress::LocalHost, f.server->port());
     QVERIFY(socket.waitForConnected(3000));
-    socket.write("GET /system_stats HTTP/1.1\r\nHost: " + host + "\r\nOrigin: " + origin + "\r\nConnection: close\r\n\r\n");
+    socket.write("GET /system_stats HTTP/1.1\r\nHost: " + host + "\r\nOrigin: " + origin +
+                 "\r\nConnection: close\r\n\r\n");
     QByteArray response;
-    QTRY_VERIFY_WITH_TIMEOUT((response += socket.readAll(), socket.state() == QAbstractSocket::UnconnectedState
-                                                                 || response.contains("\r\n\r\n{")
-                                                                 || response.startsWith("HTTP/1.1 403")),
+    QTRY_VERIFY_WITH_TIMEOUT((response += socket.readAll(),
+                              socket.state() == QAbstractSocket::UnconnectedState ||
+                                  response.contains("\r\n\r\n{") || response.startsWith("HTTP/1.1 403")),
                              5000);
     QTRY_VERIFY_WITH_TIMEOUT((response += socket.readAll(), response.contains("\r\n\r\n")), 5000);
     const QByteArray statusLine = "HTTP/1.1 " + QByteArray::number(status);
@@ -227,11 +249,12 @@ void TestSandboxHttp::keepAliveServesPipelinedRequests()
     QVERIFY(socket.waitForConnected(3000));
     const QByteArray body = "{\"clear\": true}";
     socket.write("GET /prompt HTTP/1.1\r\nHost: x\r\n\r\n"
-                 "POST /api/queue HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
-                 + QByteArray::number(body.size()) + "\r\n\r\n" + body
-                 + "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
+                 "POST /api/queue HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+                 QByteArray::number(body.size()) + "\r\n\r\n" + body +
+                 "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
     QByteArray all;
-    QTRY_VERIFY_WITH_TIMEOUT((all += socket.readAll(), all.count("HTTP/1.1 ") == 3 && all.endsWith("404: Not Found")), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        (all += socket.readAll(), all.count("HTTP/1.1 ") == 3 && all.endsWith("404: Not Found")), 5000);
     const int first = all.indexOf("HTTP/1.1 200");
     const int second = all.indexOf("HTTP/1.1 200", first + 1);
     const int third = all.indexOf("HTTP/1.1 404");
@@ -255,7 +278,13 @@ void TestSandboxHttp::webSocketHandshakeKeepsRequestBytes()
     QVERIFY(ws.waitForType(QStringLiteral("status")) == 0);
     const QJsonObject data = ws.messages.first().value(QStringLiteral("data")).toObject();
     QCOMPARE(data.value(QStringLiteral("sid")).toString(), QStringLiteral("client-123"));
-    QCOMPARE(data.value(QStringLiteral("status")).toObject().value(QStringLiteral("exec_info")).toObject().value(QStringLiteral("queue_remaining")).toInt(-1), 0);
+    QCOMPARE(data.value(QStringLiteral("status"))
+                 .toObject()
+                 .value(QStringLiteral("exec_info"))
+                 .toObject()
+                 .value(QStringLiteral("queue_remaining"))
+                 .toInt(-1),
+             0);
     // The same port still serves plain HTTP.
     Http http(f.url());
     QCOMPARE(http.get(QStringLiteral("/system_stats")).status, 200);
@@ -263,7 +292,13 @@ void TestSandboxHttp::webSocketHandshakeKeepsRequestBytes()
     WsClient anonymous;
     QVERIFY(anonymous.open(f.url(), QString(), path));
     QVERIFY(anonymous.waitForType(QStringLiteral("status")) == 0);
-    QCOMPARE(anonymous.messages.first().value(QStringLiteral("data")).toObject().value(QStringLiteral("sid")).toString().size(), 32);
+    QCOMPARE(anonymous.messages.first()
+                 .value(QStringLiteral("data"))
+                 .toObject()
+                 .value(QStringLiteral("sid"))
+                 .toString()
+                 .size(),
+             32);
 }
 
 void TestSandboxHttp::webSocketWithForeignOriginIsRefused()
@@ -300,7 +335,8 @@ void TestSandboxHttp::systemStatsDescribesServer()
     QCOMPARE(devices.size(), 1);
     const QJsonObject dev = devices.first().toObject();
     QCOMPARE(dev.value(QStringLiteral("vram_total")).toInteger(), 24LL * 1024 * 1024 * 1024);
-    QVERIFY(dev.value(QStringLiteral("vram_free")).toInteger() < dev.value(QStringLiteral("vram_total")).toInteger());
+    QVERIFY(dev.value(QStringLiteral("vram_free")).toInteger() <
+            dev.value(QStringLiteral("vram_total")).toInteger());
 }
 
 QTEST_MAIN(TestSandboxHttp)

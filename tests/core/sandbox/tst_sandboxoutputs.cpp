@@ -1,5 +1,6 @@
-// Files the sandbox ComfyUI server writes and serves: SaveImage naming and counters, frame counts traced through the
-// graph, GemDirectSaveFrames frames + atomic done marker, /view of frames, uploads with rename/dedup, video outputs.
+// Files the sandbox ComfyUI server writes and serves: SaveImage naming and counters, frame counts traced
+// through the graph, GemDirectSaveFrames frames + atomic done marker, /view of frames, uploads with
+// rename/dedup, video outputs.
 #include "SandboxTestSupport.h"
 
 #include <QFile>
@@ -28,10 +29,16 @@ QString run(Http& http, WsClient& ws, const QJsonObject& graph)
 
 QJsonObject outputsOf(Http& http, const QString& id)
 {
-    return http.get(QStringLiteral("/history/") + id).json().value(id).toObject().value(QStringLiteral("outputs")).toObject();
+    return http.get(QStringLiteral("/history/") + id)
+        .json()
+        .value(id)
+        .toObject()
+        .value(QStringLiteral("outputs"))
+        .toObject();
 }
 
-Reply upload(Http& http, const QString& fileName, const QByteArray& bytes, const QList<QPair<QString, QString>>& fields)
+Reply upload(Http& http, const QString& fileName, const QByteArray& bytes,
+             const QList<QPair<QString, QString>>& fields)
 {
     auto* multi = new QHttpMultiPart(QHttpMultiPart::FormDataType);
     QHttpPart image;
@@ -42,7 +49,8 @@ Reply upload(Http& http, const QString& fileName, const QByteArray& bytes, const
     multi->append(image);
     for (const auto& field : fields) {
         QHttpPart part;
-        part.setHeader(QNetworkRequest::ContentDispositionHeader, QStringLiteral("form-data; name=\"%1\"").arg(field.first));
+        part.setHeader(QNetworkRequest::ContentDispositionHeader,
+                       QStringLiteral("form-data; name=\"%1\"").arg(field.first));
         part.setBody(field.second.toUtf8());
         multi->append(part);
     }
@@ -83,18 +91,32 @@ void TestSandboxOutputs::saveImageNamingAndCounters()
     WsClient ws;
     QVERIFY(ws.open(f.url(), QStringLiteral("out")));
     const QString first = run(http, ws, t2iGraph(QStringLiteral("jobs/abc/frame"), 3, 1));
-    QCOMPARE(filesUnder(f.out()), (QStringList{QStringLiteral("jobs/abc/frame_00001_.png"), QStringLiteral("jobs/abc/frame_00002_.png"),
-                                                QStringLiteral("jobs/abc/frame_00003_.png")}));
-    const QJsonArray images = outputsOf(http, first).value(QStringLiteral("9")).toObject().value(QStringLiteral("images")).toArray();
+    QCOMPARE(filesUnder(f.out()), (QStringList{QStringLiteral("jobs/abc/frame_00001_.png"),
+                                               QStringLiteral("jobs/abc/frame_00002_.png"),
+                                               QStringLiteral("jobs/abc/frame_00003_.png")}));
+    const QJsonArray images = outputsOf(http, first)
+                                  .value(QStringLiteral("9"))
+                                  .toObject()
+                                  .value(QStringLiteral("images"))
+                                  .toArray();
     QCOMPARE(images.size(), 3);
-    QCOMPARE(images.at(2).toObject(), (QJsonObject{{QStringLiteral("filename"), QStringLiteral("frame_00003_.png")},
-                                                   {QStringLiteral("subfolder"), QStringLiteral("jobs/abc")},
-                                                   {QStringLiteral("type"), QStringLiteral("output")}}));
+    QCOMPARE(images.at(2).toObject(),
+             (QJsonObject{{QStringLiteral("filename"), QStringLiteral("frame_00003_.png")},
+                          {QStringLiteral("subfolder"), QStringLiteral("jobs/abc")},
+                          {QStringLiteral("type"), QStringLiteral("output")}}));
     // A new seed re-renders; the counter continues after the existing files.
-    const QString second = run(http, ws, t2iGraph(QStringLiteral("jobs/abc/frame"), 2, 1, QStringLiteral("other"), QStringLiteral("SaveImage"), 7));
-    const QJsonArray more = outputsOf(http, second).value(QStringLiteral("9")).toObject().value(QStringLiteral("images")).toArray();
-    QCOMPARE(more.first().toObject().value(QStringLiteral("filename")).toString(), QStringLiteral("frame_00004_.png"));
-    QCOMPARE(more.last().toObject().value(QStringLiteral("filename")).toString(), QStringLiteral("frame_00005_.png"));
+    const QString second = run(http, ws,
+                               t2iGraph(QStringLiteral("jobs/abc/frame"), 2, 1, QStringLiteral("other"),
+                                        QStringLiteral("SaveImage"), 7));
+    const QJsonArray more = outputsOf(http, second)
+                                .value(QStringLiteral("9"))
+                                .toObject()
+                                .value(QStringLiteral("images"))
+                                .toArray();
+    QCOMPARE(more.first().toObject().value(QStringLiteral("filename")).toString(),
+             QStringLiteral("frame_00004_.png"));
+    QCOMPARE(more.last().toObject().value(QStringLiteral("filename")).toString(),
+             QStringLiteral("frame_00005_.png"));
     QImage frame(f.out(QStringLiteral("jobs/abc/frame_00005_.png")));
     QCOMPARE(frame.size(), QSize(320, 180));
 }
@@ -105,29 +127,45 @@ void TestSandboxOutputs::frameCountFollowsTheGraph_data()
     QTest::addColumn<int>("frames");
     QTest::newRow("EmptyLatentImage.batch_size") << GraphEdit([](QJsonObject&) {}) << 4;
     QTest::newRow("EmptySD3LatentImage.batch_size") << GraphEdit([](QJsonObject& g) {
-        g.insert(QStringLiteral("5"), node(QStringLiteral("EmptySD3LatentImage"),
-                                           {{QStringLiteral("width"), 512}, {QStringLiteral("height"), 512}, {QStringLiteral("batch_size"), 3}}));
+        g.insert(QStringLiteral("5"),
+                 node(QStringLiteral("EmptySD3LatentImage"), {{QStringLiteral("width"), 512},
+                                                              {QStringLiteral("height"), 512},
+                                                              {QStringLiteral("batch_size"), 3}}));
     }) << 3;
     QTest::newRow("EmptyHunyuanLatentVideo length 10 -> 9") << GraphEdit([](QJsonObject& g) {
-        g.insert(QStringLiteral("5"), node(QStringLiteral("EmptyHunyuanLatentVideo"),
-                                           {{QStringLiteral("width"), 512}, {QStringLiteral("height"), 512}, {QStringLiteral("length"), 10}, {QStringLiteral("batch_size"), 1}}));
+        g.insert(QStringLiteral("5"),
+                 node(QStringLiteral("EmptyHunyuanLatentVideo"), {{QStringLiteral("width"), 512},
+                                                                  {QStringLiteral("height"), 512},
+                                                                  {QStringLiteral("length"), 10},
+                                                                  {QStringLiteral("batch_size"), 1}}));
     }) << 9;
     QTest::newRow("Wan22ImageToVideoLatent length 13") << GraphEdit([](QJsonObject& g) {
-        g.insert(QStringLiteral("5"), node(QStringLiteral("Wan22ImageToVideoLatent"),
-                                           {{QStringLiteral("vae"), link("4", 2)}, {QStringLiteral("width"), 512}, {QStringLiteral("height"), 512},
-                                            {QStringLiteral("length"), 13}, {QStringLiteral("batch_size"), 1}}));
+        g.insert(QStringLiteral("5"),
+                 node(QStringLiteral("Wan22ImageToVideoLatent"), {{QStringLiteral("vae"), link("4", 2)},
+                                                                  {QStringLiteral("width"), 512},
+                                                                  {QStringLiteral("height"), 512},
+                                                                  {QStringLiteral("length"), 13},
+                                                                  {QStringLiteral("batch_size"), 1}}));
     }) << 13;
     QTest::newRow("EmptyImage straight into SaveImage") << GraphEdit([](QJsonObject& g) {
-        g = QJsonObject{{QStringLiteral("1"), node(QStringLiteral("EmptyImage"), {{QStringLiteral("width"), 64}, {QStringLiteral("height"), 64},
-                                                                                   {QStringLiteral("batch_size"), 6}, {QStringLiteral("color"), 255}})},
-                        {QStringLiteral("2"), node(QStringLiteral("SaveImage"), {{QStringLiteral("images"), link("1", 0)},
-                                                                                 {QStringLiteral("filename_prefix"), QStringLiteral("count/frame")}})}};
+        g = QJsonObject{
+            {QStringLiteral("1"), node(QStringLiteral("EmptyImage"), {{QStringLiteral("width"), 64},
+                                                                      {QStringLiteral("height"), 64},
+                                                                      {QStringLiteral("batch_size"), 6},
+                                                                      {QStringLiteral("color"), 255}})},
+            {QStringLiteral("2"), node(QStringLiteral("SaveImage"), {{QStringLiteral("images"), link("1", 0)},
+                                                                     {QStringLiteral("filename_prefix"),
+                                                                      QStringLiteral("count/frame")}})}};
     }) << 6;
     QTest::newRow("maxFrames caps the batch") << GraphEdit([](QJsonObject& g) {
-        g = QJsonObject{{QStringLiteral("1"), node(QStringLiteral("EmptyImage"), {{QStringLiteral("width"), 64}, {QStringLiteral("height"), 64},
-                                                                                   {QStringLiteral("batch_size"), 500}, {QStringLiteral("color"), 0}})},
-                        {QStringLiteral("2"), node(QStringLiteral("SaveImage"), {{QStringLiteral("images"), link("1", 0)},
-                                                                                 {QStringLiteral("filename_prefix"), QStringLiteral("count/frame")}})}};
+        g = QJsonObject{
+            {QStringLiteral("1"), node(QStringLiteral("EmptyImage"), {{QStringLiteral("width"), 64},
+                                                                      {QStringLiteral("height"), 64},
+                                                                      {QStringLiteral("batch_size"), 500},
+                                                                      {QStringLiteral("color"), 0}})},
+            {QStringLiteral("2"), node(QStringLiteral("SaveImage"), {{QStringLiteral("images"), link("1", 0)},
+                                                                     {QStringLiteral("filename_prefix"),
+                                                                      QStringLiteral("count/frame")}})}};
     }) << 20;
 }
 
@@ -135,7 +173,10 @@ void TestSandboxOutputs::frameCountFollowsTheGraph()
 {
     QFETCH(GraphEdit, edit);
     QFETCH(int, frames);
-    ServerFixture f([](gd::sandbox::SandboxConfig& c) { c.maxFrames = 20; c.frameSize = QSize(64, 36); });
+    ServerFixture f([](gd::sandbox::SandboxConfig& c) {
+        c.maxFrames = 20;
+        c.frameSize = QSize(64, 36);
+    });
     Http http(f.url());
     WsClient ws;
     QVERIFY(ws.open(f.url(), QStringLiteral("out")));
@@ -153,25 +194,32 @@ void TestSandboxOutputs::doneMarkerNodeWritesFramesThenMarker()
     WsClient ws;
     QVERIFY(ws.open(f.url(), QStringLiteral("out")));
     const QString prefix = QStringLiteral("gemdirect/run-7/scene-003_a1");
-    const QString id = run(http, ws, t2iGraph(prefix, 3, 2, QStringLiteral("keeper climbs the stair"), QStringLiteral("GemDirectSaveFrames")));
+    const QString id = run(http, ws,
+                           t2iGraph(prefix, 3, 2, QStringLiteral("keeper climbs the stair"),
+                                    QStringLiteral("GemDirectSaveFrames")));
     const QStringList files = filesUnder(f.out());
-    QCOMPARE(files, (QStringList{QStringLiteral("gemdirect/run-7/scene-003_a1.done"), QStringLiteral("gemdirect/run-7/scene-003_a1_00001_.png"),
-                                 QStringLiteral("gemdirect/run-7/scene-003_a1_00002_.png"), QStringLiteral("gemdirect/run-7/scene-003_a1_00003_.png")}));
+    QCOMPARE(files, (QStringList{QStringLiteral("gemdirect/run-7/scene-003_a1.done"),
+                                 QStringLiteral("gemdirect/run-7/scene-003_a1_00001_.png"),
+                                 QStringLiteral("gemdirect/run-7/scene-003_a1_00002_.png"),
+                                 QStringLiteral("gemdirect/run-7/scene-003_a1_00003_.png")}));
     QFile markerFile(f.out(QStringLiteral("gemdirect/run-7/scene-003_a1.done")));
     QVERIFY(markerFile.open(QIODevice::ReadOnly));
     const QJsonObject marker = QJsonDocument::fromJson(markerFile.readAll()).object();
     QCOMPARE(marker.value(QStringLiteral("job_id")).toString(), QStringLiteral("job-scene-003_a1"));
     QCOMPARE(marker.value(QStringLiteral("prompt_id")).toString(), id);
-    QCOMPARE(marker.value(QStringLiteral("frames")).toArray(), (QJsonArray{QStringLiteral("scene-003_a1_00001_.png"), QStringLiteral("scene-003_a1_00002_.png"),
-                                                                          QStringLiteral("scene-003_a1_00003_.png")}));
+    QCOMPARE(marker.value(QStringLiteral("frames")).toArray(),
+             (QJsonArray{QStringLiteral("scene-003_a1_00001_.png"), QStringLiteral("scene-003_a1_00002_.png"),
+                         QStringLiteral("scene-003_a1_00003_.png")}));
     QCOMPARE(marker.value(QStringLiteral("count")).toInt(), 3);
     QCOMPARE(marker.value(QStringLiteral("subfolder")).toString(), QStringLiteral("gemdirect/run-7"));
     QCOMPARE(marker.value(QStringLiteral("width")).toInt(), 320);
     QCOMPARE(marker.value(QStringLiteral("height")).toInt(), 180);
     QCOMPARE(marker.value(QStringLiteral("fps")).toDouble(), 12.0);
-    QVERIFY(QDateTime::fromString(marker.value(QStringLiteral("finished_at")).toString(), Qt::ISODateWithMs).isValid());
+    QVERIFY(QDateTime::fromString(marker.value(QStringLiteral("finished_at")).toString(), Qt::ISODateWithMs)
+                .isValid());
     // the UI output names the marker next to the frames, in the WS message and in history
-    const QJsonObject executed = ws.ofType(QStringLiteral("executed")).last().value(QStringLiteral("output")).toObject();
+    const QJsonObject executed =
+        ws.ofType(QStringLiteral("executed")).last().value(QStringLiteral("output")).toObject();
     const QJsonObject expectedMarker{{QStringLiteral("filename"), QStringLiteral("scene-003_a1.done")},
                                      {QStringLiteral("subfolder"), QStringLiteral("gemdirect/run-7")},
                                      {QStringLiteral("type"), QStringLiteral("output")}};
@@ -179,10 +227,13 @@ void TestSandboxOutputs::doneMarkerNodeWritesFramesThenMarker()
     QCOMPARE(executed.value(QStringLiteral("images")).toArray().size(), 3);
     QCOMPARE(outputsOf(http, id).value(QStringLiteral("9")).toObject(), executed);
     // IS_CHANGED is NaN: an identical resubmission runs again and publishes a new marker
-    const QString again = run(http, ws, t2iGraph(prefix, 3, 2, QStringLiteral("keeper climbs the stair"), QStringLiteral("GemDirectSaveFrames")));
+    const QString again = run(http, ws,
+                              t2iGraph(prefix, 3, 2, QStringLiteral("keeper climbs the stair"),
+                                       QStringLiteral("GemDirectSaveFrames")));
     QFile second(f.out(QStringLiteral("gemdirect/run-7/scene-003_a1.done")));
     QVERIFY(second.open(QIODevice::ReadOnly));
-    QCOMPARE(QJsonDocument::fromJson(second.readAll()).object().value(QStringLiteral("prompt_id")).toString(), again);
+    QCOMPARE(QJsonDocument::fromJson(second.readAll()).object().value(QStringLiteral("prompt_id")).toString(),
+             again);
     QVERIFY(filesUnder(f.out()).filter(QStringLiteral(".tmp")).isEmpty());
 }
 
@@ -191,12 +242,17 @@ void TestSandboxOutputs::markerNodeCanBeUninstalled()
     ServerFixture f([](gd::sandbox::SandboxConfig& c) { c.markerNodeInstalled = false; });
     Http http(f.url());
     QCOMPARE(http.get(QStringLiteral("/object_info/GemDirectSaveFrames")).body, QByteArray("{}"));
-    const Reply r = http.postJson(QStringLiteral("/prompt"), promptBody(t2iGraph(QStringLiteral("m/x"), 1, 1, QStringLiteral("t"),
-                                                                                 QStringLiteral("GemDirectSaveFrames"))));
+    const Reply r = http.postJson(QStringLiteral("/prompt"),
+                                  promptBody(t2iGraph(QStringLiteral("m/x"), 1, 1, QStringLiteral("t"),
+                                                      QStringLiteral("GemDirectSaveFrames"))));
     QCOMPARE(r.status, 400);
-    QCOMPARE(r.json().value(QStringLiteral("error")).toObject().value(QStringLiteral("type")).toString(), QStringLiteral("invalid_prompt"));
+    QCOMPARE(r.json().value(QStringLiteral("error")).toObject().value(QStringLiteral("type")).toString(),
+             QStringLiteral("invalid_prompt"));
     f.server->setMarkerNodeInstalled(true);
-    const QJsonObject info = http.get(QStringLiteral("/object_info/GemDirectSaveFrames")).json().value(QStringLiteral("GemDirectSaveFrames")).toObject();
+    const QJsonObject info = http.get(QStringLiteral("/object_info/GemDirectSaveFrames"))
+                                 .json()
+                                 .value(QStringLiteral("GemDirectSaveFrames"))
+                                 .toObject();
     QCOMPARE(info.value(QStringLiteral("category")).toString(), QStringLiteral("gemdirect"));
     QCOMPARE(info.value(QStringLiteral("output_node")).toBool(), true);
 }
@@ -208,7 +264,8 @@ void TestSandboxOutputs::viewServesFrames()
     WsClient ws;
     QVERIFY(ws.open(f.url(), QStringLiteral("out")));
     run(http, ws, t2iGraph(QStringLiteral("view me/frame"), 2, 1));
-    const Reply r = http.get(QStringLiteral("/api/view?filename=frame_00002_.png&subfolder=view%20me&type=output"));
+    const Reply r =
+        http.get(QStringLiteral("/api/view?filename=frame_00002_.png&subfolder=view%20me&type=output"));
     QCOMPARE(r.status, 200);
     QCOMPARE(r.header("Content-Type"), QByteArray("image/png"));
     QCOMPARE(r.header("Content-Disposition"), QByteArray("filename=\"frame_00002_.png\""));
@@ -217,7 +274,8 @@ void TestSandboxOutputs::viewServesFrames()
     QCOMPARE(image.size(), QSize(320, 180));
     // frames differ from one another
     QImage other;
-    QVERIFY(other.loadFromData(http.get(QStringLiteral("/view?filename=frame_00001_.png&subfolder=view%20me")).body, "PNG"));
+    QVERIFY(other.loadFromData(
+        http.get(QStringLiteral("/view?filename=frame_00001_.png&subfolder=view%20me")).body, "PNG"));
     QVERIFY(other != image);
 }
 
@@ -249,7 +307,8 @@ void TestSandboxOutputs::uploadRenamesAndDeduplicates()
     Http http(f.url());
     Reply r = upload(http, QStringLiteral("key.png"), "AAAA", {});
     QCOMPARE(r.status, 200);
-    QCOMPARE(r.json(), (QJsonObject{{QStringLiteral("name"), QStringLiteral("key.png")}, {QStringLiteral("subfolder"), QString()},
+    QCOMPARE(r.json(), (QJsonObject{{QStringLiteral("name"), QStringLiteral("key.png")},
+                                    {QStringLiteral("subfolder"), QString()},
                                     {QStringLiteral("type"), QStringLiteral("input")}}));
     // identical bytes: same name, nothing written
     r = upload(http, QStringLiteral("key.png"), "AAAA", {});
@@ -263,29 +322,46 @@ void TestSandboxOutputs::uploadRenamesAndDeduplicates()
     QCOMPARE(r.json().value(QStringLiteral("name")).toString(), QStringLiteral("key (1).png"));
     QCOMPARE(QDir(f.server->config().inputDir).entryList(QDir::Files).size(), 3);
     // overwrite replaces in place
-    r = upload(http, QStringLiteral("key.png"), "DDDD", {{QStringLiteral("overwrite"), QStringLiteral("true")}});
+    r = upload(http, QStringLiteral("key.png"), "DDDD",
+               {{QStringLiteral("overwrite"), QStringLiteral("true")}});
     QCOMPARE(r.json().value(QStringLiteral("name")).toString(), QStringLiteral("key.png"));
     QFile key(QDir(f.server->config().inputDir).filePath(QStringLiteral("key.png")));
     QVERIFY(key.open(QIODevice::ReadOnly));
     QCOMPARE(key.readAll(), QByteArray("DDDD"));
     // subfolder and type are honoured and echoed
-    r = upload(http, QStringLiteral("k.png"), "EEEE", {{QStringLiteral("subfolder"), QStringLiteral("keys/s1")}, {QStringLiteral("type"), QStringLiteral("temp")}});
-    QCOMPARE(r.json(), (QJsonObject{{QStringLiteral("name"), QStringLiteral("k.png")}, {QStringLiteral("subfolder"), QStringLiteral("keys/s1")},
+    r = upload(http, QStringLiteral("k.png"), "EEEE",
+               {{QStringLiteral("subfolder"), QStringLiteral("keys/s1")},
+                {QStringLiteral("type"), QStringLiteral("temp")}});
+    QCOMPARE(r.json(), (QJsonObject{{QStringLiteral("name"), QStringLiteral("k.png")},
+                                    {QStringLiteral("subfolder"), QStringLiteral("keys/s1")},
                                     {QStringLiteral("type"), QStringLiteral("temp")}}));
     QVERIFY(QFile::exists(QDir(f.server->config().tempDir).filePath(QStringLiteral("keys/s1/k.png"))));
     // an uploaded image feeds LoadImage
     WsClient ws;
     QVERIFY(ws.open(f.url(), QStringLiteral("out")));
-    const QJsonObject graph{{QStringLiteral("1"), QJsonObject{{QStringLiteral("class_type"), QStringLiteral("LoadImage")},
-                                                              {QStringLiteral("inputs"), QJsonObject{{QStringLiteral("image"), QStringLiteral("key (1).png")}}}}},
-                            {QStringLiteral("2"), QJsonObject{{QStringLiteral("class_type"), QStringLiteral("SaveImage")},
-                                                              {QStringLiteral("inputs"), QJsonObject{{QStringLiteral("images"), link("1", 0)},
-                                                                                                     {QStringLiteral("filename_prefix"), QStringLiteral("li/f")}}}}}};
+    const QJsonObject graph{
+        {QStringLiteral("1"),
+         QJsonObject{{QStringLiteral("class_type"), QStringLiteral("LoadImage")},
+                     {QStringLiteral("inputs"),
+                      QJsonObject{{QStringLiteral("image"), QStringLiteral("key (1).png")}}}}},
+        {QStringLiteral("2"),
+         QJsonObject{{QStringLiteral("class_type"), QStringLiteral("SaveImage")},
+                     {QStringLiteral("inputs"),
+                      QJsonObject{{QStringLiteral("images"), link("1", 0)},
+                                  {QStringLiteral("filename_prefix"), QStringLiteral("li/f")}}}}}};
     const QString id = run(http, ws, graph);
-    QCOMPARE(outputsOf(http, id).value(QStringLiteral("2")).toObject().value(QStringLiteral("images")).toArray().size(), 1);
+    QCOMPARE(outputsOf(http, id)
+                 .value(QStringLiteral("2"))
+                 .toObject()
+                 .value(QStringLiteral("images"))
+                 .toArray()
+                 .size(),
+             1);
     QJsonObject missing = graph;
-    missing.insert(QStringLiteral("1"), QJsonObject{{QStringLiteral("class_type"), QStringLiteral("LoadImage")},
-                                                    {QStringLiteral("inputs"), QJsonObject{{QStringLiteral("image"), QStringLiteral("nope.png")}}}});
+    missing.insert(QStringLiteral("1"),
+                   QJsonObject{{QStringLiteral("class_type"), QStringLiteral("LoadImage")},
+                               {QStringLiteral("inputs"),
+                                QJsonObject{{QStringLiteral("image"), QStringLiteral("nope.png")}}}});
     const Reply bad = http.postJson(QStringLiteral("/prompt"), promptBody(missing));
     QCOMPARE(bad.status, 400);
     QVERIFY(bad.body.contains("custom_validation_failed"));
@@ -296,9 +372,14 @@ void TestSandboxOutputs::uploadRejectsBadRequests()
     ServerFixture f;
     Http http(f.url());
     QCOMPARE(upload(http, QStringLiteral("../escape.png"), "X", {}).status, 400);
-    QCOMPARE(upload(http, QStringLiteral("a.png"), "X", {{QStringLiteral("subfolder"), QStringLiteral("../../x")}}).status, 400);
+    QCOMPARE(
+        upload(http, QStringLiteral("a.png"), "X", {{QStringLiteral("subfolder"), QStringLiteral("../../x")}})
+            .status,
+        400);
     QCOMPARE(upload(http, QString(), "X", {}).status, 400);
-    QCOMPARE(upload(http, QStringLiteral("a.png"), "X", {{QStringLiteral("type"), QStringLiteral("models")}}).status, 500);
+    QCOMPARE(upload(http, QStringLiteral("a.png"), "X", {{QStringLiteral("type"), QStringLiteral("models")}})
+                 .status,
+             500);
     QCOMPARE(http.post(QStringLiteral("/upload/image"), "not multipart", "text/plain").status, 400);
     QVERIFY(filesUnder(f.dir.path()).filter(QStringLiteral("escape")).isEmpty());
 }
@@ -311,15 +392,21 @@ void TestSandboxOutputs::saveVideoWritesOneMp4()
     QVERIFY(ws.open(f.url(), QStringLiteral("out")));
     QJsonObject graph = t2iGraph(QStringLiteral("vid/frames"), 5, 1);
     graph.remove(QStringLiteral("9"));
-    graph.insert(QStringLiteral("10"), node(QStringLiteral("CreateVideo"), {{QStringLiteral("images"), link("8", 0)}, {QStringLiteral("fps"), 8.0}}));
-    graph.insert(QStringLiteral("11"), node(QStringLiteral("SaveVideo"), {{QStringLiteral("video"), link("10", 0)}, {QStringLiteral("filename_prefix"), QStringLiteral("vid/clip")},
-                                                                          {QStringLiteral("format"), QStringLiteral("mp4")}, {QStringLiteral("codec"), QStringLiteral("h264")}}));
+    graph.insert(QStringLiteral("10"),
+                 node(QStringLiteral("CreateVideo"),
+                      {{QStringLiteral("images"), link("8", 0)}, {QStringLiteral("fps"), 8.0}}));
+    graph.insert(QStringLiteral("11"), node(QStringLiteral("SaveVideo"),
+                                            {{QStringLiteral("video"), link("10", 0)},
+                                             {QStringLiteral("filename_prefix"), QStringLiteral("vid/clip")},
+                                             {QStringLiteral("format"), QStringLiteral("mp4")},
+                                             {QStringLiteral("codec"), QStringLiteral("h264")}}));
     const QString id = run(http, ws, graph);
     QCOMPARE(filesUnder(f.out()), QStringList{QStringLiteral("vid/clip_00001_.mp4")});
     const QJsonObject ui = outputsOf(http, id).value(QStringLiteral("11")).toObject();
-    QCOMPARE(ui.value(QStringLiteral("images")).toArray(), (QJsonArray{QJsonObject{{QStringLiteral("filename"), QStringLiteral("clip_00001_.mp4")},
-                                                                                   {QStringLiteral("subfolder"), QStringLiteral("vid")},
-                                                                                   {QStringLiteral("type"), QStringLiteral("output")}}}));
+    QCOMPARE(ui.value(QStringLiteral("images")).toArray(),
+             (QJsonArray{QJsonObject{{QStringLiteral("filename"), QStringLiteral("clip_00001_.mp4")},
+                                     {QStringLiteral("subfolder"), QStringLiteral("vid")},
+                                     {QStringLiteral("type"), QStringLiteral("output")}}}));
     QCOMPARE(ui.value(QStringLiteral("animated")).toArray(), QJsonArray{true});
     const Reply file = http.get(QStringLiteral("/view?filename=clip_00001_.mp4&subfolder=vid"));
     QCOMPARE(file.header("Content-Type"), QByteArray("video/mp4"));
@@ -333,13 +420,20 @@ void TestSandboxOutputs::vhsVideoCombineWritesGifsEntry()
     WsClient ws;
     QVERIFY(ws.open(f.url(), QStringLiteral("out")));
     QJsonObject graph = t2iGraph(QStringLiteral("vhs/frames"), 3, 1);
-    graph.insert(QStringLiteral("9"), node(QStringLiteral("VHS_VideoCombine"),
-                                           {{QStringLiteral("images"), link("8", 0)}, {QStringLiteral("frame_rate"), 8}, {QStringLiteral("loop_count"), 0},
-                                            {QStringLiteral("filename_prefix"), QStringLiteral("vhs/AnimateDiff")}, {QStringLiteral("format"), QStringLiteral("video/h264-mp4")},
-                                            {QStringLiteral("pingpong"), false}, {QStringLiteral("save_output"), true}}));
+    graph.insert(QStringLiteral("9"),
+                 node(QStringLiteral("VHS_VideoCombine"),
+                      {{QStringLiteral("images"), link("8", 0)},
+                       {QStringLiteral("frame_rate"), 8},
+                       {QStringLiteral("loop_count"), 0},
+                       {QStringLiteral("filename_prefix"), QStringLiteral("vhs/AnimateDiff")},
+                       {QStringLiteral("format"), QStringLiteral("video/h264-mp4")},
+                       {QStringLiteral("pingpong"), false},
+                       {QStringLiteral("save_output"), true}}));
     const QString id = run(http, ws, graph);
-    QCOMPARE(filesUnder(f.out()), (QStringList{QStringLiteral("vhs/AnimateDiff_00001.mp4"), QStringLiteral("vhs/AnimateDiff_00001.png")}));
-    const QJsonArray gifs = outputsOf(http, id).value(QStringLiteral("9")).toObject().value(QStringLiteral("gifs")).toArray();
+    QCOMPARE(filesUnder(f.out()), (QStringList{QStringLiteral("vhs/AnimateDiff_00001.mp4"),
+                                               QStringLiteral("vhs/AnimateDiff_00001.png")}));
+    const QJsonArray gifs =
+        outputsOf(http, id).value(QStringLiteral("9")).toObject().value(QStringLiteral("gifs")).toArray();
     QCOMPARE(gifs.size(), 1);
     const QJsonObject entry = gifs.first().toObject();
     QCOMPARE(entry.value(QStringLiteral("filename")).toString(), QStringLiteral("AnimateDiff_00001.mp4"));
@@ -348,7 +442,8 @@ void TestSandboxOutputs::vhsVideoCombineWritesGifsEntry()
     QCOMPARE(entry.value(QStringLiteral("format")).toString(), QStringLiteral("video/h264-mp4"));
     QCOMPARE(entry.value(QStringLiteral("frame_rate")).toDouble(), 8.0);
     QCOMPARE(entry.value(QStringLiteral("workflow")).toString(), QStringLiteral("AnimateDiff_00001.png"));
-    QCOMPARE(entry.value(QStringLiteral("fullpath")).toString(), f.out(QStringLiteral("vhs/AnimateDiff_00001.mp4")));
+    QCOMPARE(entry.value(QStringLiteral("fullpath")).toString(),
+             f.out(QStringLiteral("vhs/AnimateDiff_00001.mp4")));
 }
 
 void TestSandboxOutputs::previewImageGoesToTemp()
@@ -357,12 +452,20 @@ void TestSandboxOutputs::previewImageGoesToTemp()
     Http http(f.url());
     WsClient ws;
     QVERIFY(ws.open(f.url(), QStringLiteral("out")));
-    const QString id = run(http, ws, t2iGraph(QString(), 1, 1, QStringLiteral("p"), QStringLiteral("PreviewImage")));
-    const QJsonObject image = outputsOf(http, id).value(QStringLiteral("9")).toObject().value(QStringLiteral("images")).toArray().first().toObject();
+    const QString id =
+        run(http, ws, t2iGraph(QString(), 1, 1, QStringLiteral("p"), QStringLiteral("PreviewImage")));
+    const QJsonObject image = outputsOf(http, id)
+                                  .value(QStringLiteral("9"))
+                                  .toObject()
+                                  .value(QStringLiteral("images"))
+                                  .toArray()
+                                  .first()
+                                  .toObject();
     QCOMPARE(image.value(QStringLiteral("type")).toString(), QStringLiteral("temp"));
     QVERIFY(image.value(QStringLiteral("filename")).toString().startsWith(QLatin1String("ComfyUI_temp_")));
     QVERIFY(filesUnder(f.out()).isEmpty());
-    const Reply r = http.get(QStringLiteral("/view?filename=%1&type=temp").arg(image.value(QStringLiteral("filename")).toString()));
+    const Reply r = http.get(QStringLiteral("/view?filename=%1&type=temp")
+                                 .arg(image.value(QStringLiteral("filename")).toString()));
     QCOMPARE(r.status, 200);
 }
 
@@ -371,7 +474,8 @@ void TestSandboxOutputs::bundledWorkflowsRun_data()
     QTest::addColumn<QString>("file");
     QTest::addColumn<bool>("accepted");
     QTest::newRow("flux t2i") << QStringLiteral("image_flux_t2i.json") << true;
-    QTest::newRow("lumina t2i with string nodes") << QStringLiteral("image_netayume_lumina_t2iAPI.json") << true;
+    QTest::newRow("lumina t2i with string nodes")
+        << QStringLiteral("image_netayume_lumina_t2iAPI.json") << true;
     QTest::newRow("wan 2.2 fun inpaint") << QStringLiteral("video_wan2_2_5B_fun_inpaintAPI.json") << true;
     QTest::newRow("wan 2.2 ti2v") << QStringLiteral("video_wan2_2_5B_ti2v.json") << true;
     QTest::newRow("legacy graph with pysssss nodes") << QStringLiteral("text-to-video.json") << false;
@@ -396,15 +500,21 @@ void TestSandboxOutputs::bundledWorkflowsRun()
             continue;
         QImage key(16, 16, QImage::Format_RGB32);
         key.fill(Qt::darkCyan);
-        QVERIFY(key.save(QDir(f.server->config().inputDir).filePath(n.value(QStringLiteral("inputs")).toObject().value(QStringLiteral("image")).toString()), "PNG"));
+        QVERIFY(key.save(
+            QDir(f.server->config().inputDir)
+                .filePath(
+                    n.value(QStringLiteral("inputs")).toObject().value(QStringLiteral("image")).toString()),
+            "PNG"));
     }
     Http http(f.url());
     WsClient ws;
     QVERIFY(ws.open(f.url(), QStringLiteral("out")));
-    const Reply r = http.postJson(QStringLiteral("/prompt"), promptBody(graph, QStringLiteral("out"), QStringLiteral("W")));
+    const Reply r = http.postJson(QStringLiteral("/prompt"),
+                                  promptBody(graph, QStringLiteral("out"), QStringLiteral("W")));
     if (!accepted) {
         QCOMPARE(r.status, 400);
-        QCOMPARE(r.json().value(QStringLiteral("error")).toObject().value(QStringLiteral("type")).toString(), QStringLiteral("invalid_prompt"));
+        QCOMPARE(r.json().value(QStringLiteral("error")).toObject().value(QStringLiteral("type")).toString(),
+                 QStringLiteral("invalid_prompt"));
         return;
     }
     QVERIFY2(r.status == 200, r.body.constData());

@@ -15,7 +15,8 @@ private Q_SLOTS:
     void loadsTheBundledExample()
     {
         QStringList problems;
-        auto s = StoryLoader::load(QStringLiteral(GD_SOURCE_DIR "/resources/examples/lighthouse.json"), &problems);
+        auto s =
+            StoryLoader::load(QStringLiteral(GD_SOURCE_DIR "/resources/examples/lighthouse.json"), &problems);
         QVERIFY2(s.has_value(), qPrintable(problems.join(QLatin1Char('\n'))));
         QCOMPARE(s->storyId, QStringLiteral("story-lighthouse"));
         QCOMPARE(s->scenes.size(), 5);
@@ -28,23 +29,31 @@ private Q_SLOTS:
     {
         QTest::addColumn<QByteArray>("json");
         QTest::addColumn<QStringList>("expected");
-        QTest::newRow("not json") << QByteArray("{\"storyId\": ") << QStringList{QStringLiteral("story: invalid JSON at offset")};
-        QTest::newRow("not an object") << QByteArray("[1,2]") << QStringList{QStringLiteral("top level must be a JSON object")};
+        QTest::newRow("not json") << QByteArray("{\"storyId\": ")
+                                  << QStringList{QStringLiteral("story: invalid JSON at offset")};
+        QTest::newRow("not an object")
+            << QByteArray("[1,2]") << QStringList{QStringLiteral("top level must be a JSON object")};
         QTest::newRow("missing required")
             << QByteArray("{}")
-            << QStringList{QStringLiteral("storyId: required"), QStringLiteral("logline: required"), QStringLiteral("scenes: required")};
-        QTest::newRow("empty scenes") << QByteArray(R"({"storyId":"s","logline":"l","scenes":[]})")
-                                      << QStringList{QStringLiteral("scenes: must contain at least one scene")};
+            << QStringList{QStringLiteral("storyId: required"), QStringLiteral("logline: required"),
+                           QStringLiteral("scenes: required")};
+        QTest::newRow("empty scenes")
+            << QByteArray(R"({"storyId":"s","logline":"l","scenes":[]})")
+            << QStringList{QStringLiteral("scenes: must contain at least one scene")};
         QTest::newRow("bad scenes")
-            << QByteArray(R"({"storyId":"s","logline":"l","scenes":[{"id":"scene-1","prompt":"p"},{"id":"scene-002"}, {"id":"scene-002","prompt":"q","expectedFrames":-3,"themes":"x"}, 7]})")
+            << QByteArray(
+                   R"({"storyId":"s","logline":"l","scenes":[{"id":"scene-1","prompt":"p"},{"id":"scene-002"}, {"id":"scene-002","prompt":"q","expectedFrames":-3,"themes":"x"}, 7]})")
             << QStringList{QStringLiteral("scenes[0].id: 'scene-1' is not 'scene-' followed by three digits"),
                            QStringLiteral("scenes[1].prompt: required"),
                            QStringLiteral("scenes[2].id: 'scene-002' is used by an earlier scene"),
                            QStringLiteral("scenes[2].expectedFrames: must be a whole number"),
                            QStringLiteral("scenes[2].themes: must be a list of strings"),
                            QStringLiteral("scenes[3]: must be an object")};
-        QTest::newRow("wrong types") << QByteArray(R"({"storyId":5,"logline":"l","title":[],"scenes":[{"id":"scene-001","prompt":"p"}]})")
-                                     << QStringList{QStringLiteral("storyId: must be a string"), QStringLiteral("title: must be a string")};
+        QTest::newRow("wrong types")
+            << QByteArray(
+                   R"({"storyId":5,"logline":"l","title":[],"scenes":[{"id":"scene-001","prompt":"p"}]})")
+            << QStringList{QStringLiteral("storyId: must be a string"),
+                           QStringLiteral("title: must be a string")};
     }
     void reportsEveryProblem()
     {
@@ -60,7 +69,8 @@ private Q_SLOTS:
 
     void defaultsAndRoundTrip()
     {
-        const QByteArray json = "{\"storyId\":\"s\",\"logline\":\"l\",\"custom\":{\"keep\":true},\"scenes\":[{\"id\":\"scene-001\","
+        const QByteArray json = "{\"storyId\":\"s\",\"logline\":\"l\",\"custom\":{\"keep\":true},\"scenes\":["
+                                "{\"id\":\"scene-001\","
                                 "\"prompt\":\"a \\\"quoted\\\" prompt\",\"operatorNote\":\"keep me\"}]}";
         QStringList problems;
         auto s = StoryLoader::fromJson(json, &problems);
