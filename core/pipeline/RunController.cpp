@@ -12,6 +12,7 @@
 #include "telemetry/SummaryCalculator.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTimer>
@@ -153,7 +154,7 @@ void RunController::checkClasses()
                 }
                 if (!m_opt.useDoneMarkers)
                     m_markerExpected = false;
-                if (!createRunDirectory())
+                if (!prepareRunDirectory())
                     return;
                 beginScenes();
             });
@@ -162,27 +163,41 @@ void RunController::checkClasses()
         fail(RunExit::BadInput, QStringLiteral("Workflow '%1' has no nodes").arg(m_profile.name));
 }
 
-bool RunController::createRunDirectory()
+QString RunController::createRunDirectory(const QString& runsRoot, QString* error)
 {
-    if (!QDir().mkpath(m_opt.runsRoot)) {
-        fail(RunExit::BadInput, QStringLiteral("Cannot create the runs root %1").arg(m_opt.runsRoot));
-        return false;
+    if (!QDir().mkpath(runsRoot)) {
+        *error = QStringLiteral("Cannot create the runs root %1").arg(runsRoot);
+        return {};
     }
-    const QDateTime now = QDateTime::currentDateTime();
-    const QString base = makeRunId(now);
+    const QString base = makeRunId(QDateTime::currentDateTime());
     QString runId = base;
-    QDir root(QDir(m_opt.runsRoot).absolutePath());
+    QDir root(QDir(runsRoot).absolutePath());
     // mkdir (not mkpath) fails when the directory exists: that is what makes the id unique.
     for (int n = 2; !root.mkdir(runId); ++n) {
         if (n > 1000) {
-            fail(RunExit::BadInput,
-                 QStringLiteral("Cannot create a run directory under %1").arg(root.absolutePath()));
-            return false;
+            *error = QStringLiteral("Cannot create a run directory under %1").arg(root.absolutePath());
+            return {};
         }
         runId = base + QLatin1Char('-') + QString::number(n);
     }
+    return root.filePath(runId);
+}
+
+bool RunController::prepareRunDirectory()
+{
+    QString runDir = m_opt.existingRunDir;
+    if (runDir.isEmpty()) {
+        QString error;
+        runDir = createRunDirectory(m_opt.runsRoot, &error);
+        if (runDir.isEmpty()) {
+            fail(RunExit::BadInput, error);
+            return false;
+        }
+    }
+    const QString runId = QFileInfo(runDir).fileName();
+    const QDateTime now = QDateTime::currentDateTime();
     m_run.runId = runId;
-    m_run.runDir = root.filePath(runId);
+    m_run.runDir = QFileInfo(runDir).absoluteFilePath();
     m_run.timestamp = now.toUTC();
     m_run.appVersion = QStringLiteral(GD_APP_VERSION);
     m_run.queueConfig = m_opt.policy.queueConfig();
@@ -202,6 +217,7 @@ bool RunController::createRunDirectory()
     m_run.story.file = QStringLiteral("story/story.json");
     m_run.story.sceneCount = int(s.scenes.size());
     m_run.story.llm = m_opt.storyLlm;
+    m_run.story.prompts = m_opt.storyPrompts;
     for (const auto& sc : s.scenes) {
         telemetry::SceneRecord r;
         r.sceneId = sc.id;

@@ -44,6 +44,10 @@ struct RunOptions
     telemetry::LlmHealthInfo llmHealth;
     QString storyGenerator = QStringLiteral("file");
     QJsonObject storyLlm;
+    QJsonArray storyPrompts;
+    // A run directory made beforehand (createRunDirectory) — `run --idea` keeps the LLM's raw
+    // answers in it before anything is rendered. Empty = create one.
+    QString existingRunDir;
     double reconnectWaitSeconds = 30; // how long a scene waits for a lost server before trying anyway
     // The earlier pipeline's behaviour, kept for the overhead benchmark: no WebSocket (history
     // polling only) and done markers ignored (stability window only).
@@ -73,6 +77,9 @@ public:
     // Server execution seconds per finished attempt (for the orchestration-overhead benchmark).
     const QVector<double>& serverExecutionSeconds() const { return m_serverExec; }
     static QString makeRunId(const QDateTime& localTime);
+    // Creates <runsRoot>/<yyyyMMdd-HHmmss>[-n] (unique: mkdir fails when it exists); returns the
+    // absolute path or an empty string with `error` set.
+    static QString createRunDirectory(const QString& runsRoot, QString* error);
 
 Q_SIGNALS:
     void message(const QString& text); // preflight and run-level notes for the console/status bar
@@ -89,7 +96,7 @@ private:
     void preflightProfile();
     void preflightServer();
     void checkClasses();
-    bool createRunDirectory();
+    bool prepareRunDirectory();
     void beginScenes();
     void nextScene();
     void startAttempt();

@@ -151,6 +151,8 @@ QJsonObject storyToJson(const QString& runDir, const StoryInfo& s)
         // A story read from a file had no LLM: null rather than an object full of blanks.
         {QStringLiteral("LLM"), s.llm.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(s.llm)},
         {QStringLiteral("Warnings"), strings(s.warnings)},
+        // Per scene render-prompt sizes ({SceneId, TokenCount}) when an LLM wrote the prompts.
+        {QStringLiteral("Prompts"), s.prompts},
     };
 }
 

@@ -142,6 +142,7 @@ struct StoryInfo
     QString file = QStringLiteral("story/story.json");
     int sceneCount = 0;
     QJsonObject llm; // Story.LLM, when an LLM wrote the story
+    QJsonArray prompts; // Story.Prompts[]: {SceneId, TokenCount}
     QStringList warnings;
 };
 
