@@ -1,6 +1,7 @@
 // gemdirect — command-line entry point: dispatches sub-commands to core services.
 
 #include "CliCommon.h"
+#include "ComfyCommand.h"
 #include "RunCommand.h"
 #include "SignalWatcher.h"
 #include "comfy/LegacyProfileImporter.h"
@@ -29,6 +30,7 @@ const char* kUsage =
     "missing)\n"
     "  sandbox    Start a stand-in server: `gemdirect sandbox comfyui --port 8188 --output-dir DIR`\n"
     "  profile    Workflow profiles: `profile list`, `profile import FILE [-o DIR]`\n"
+    "  comfy      `comfy install-node --comfy-dir PATH`: install the done-marker node into ComfyUI\n"
     "\n"
     "`gemdirect <command> --help` describes each command's options.\n";
 
@@ -233,6 +235,8 @@ int main(int argc, char** argv)
         return sandboxCommand(sub);
     if (cmd == QLatin1String("profile"))
         return profileCommand(sub);
+    if (cmd == QLatin1String("comfy"))
+        return comfyCommand(sub);
     cli::err() << "gemdirect: unknown command '" << cmd << "'\n\n" << kUsage;
     return 2;
 }

@@ -205,6 +205,30 @@ private Q_SLOTS:
         QCOMPARE(r.exitCode, 2);
         QVERIFY(r.err.contains(QStringLiteral("unknown command")));
     }
+
+    void installNodeKeepsADisabledBackup()
+    {
+        QTemporaryDir comfy;
+        QVERIFY(QDir().mkpath(comfy.filePath(QStringLiteral("custom_nodes"))));
+        Result r = run({QStringLiteral("comfy"), QStringLiteral("install-node"), QStringLiteral("--comfy-dir"), comfy.path()});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        const QString pkg = comfy.filePath(QStringLiteral("custom_nodes/gemdirect_nodes"));
+        QVERIFY(QFile::exists(pkg + QStringLiteral("/__init__.py")));
+        QVERIFY(QFile::exists(pkg + QStringLiteral("/save_frames.py")));
+        QVERIFY(r.out.contains(QStringLiteral("Restart ComfyUI")));
+        // A second install keeps the first as a backup ComfyUI will not load (*.disabled).
+        r = run({QStringLiteral("comfy"), QStringLiteral("install-node"), QStringLiteral("--comfy-dir"), comfy.path()});
+        QCOMPARE(r.exitCode, 0);
+        const QStringList entries = QDir(comfy.filePath(QStringLiteral("custom_nodes"))).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+        QCOMPARE(entries.size(), 2);
+        QVERIFY(entries.contains(QStringLiteral("gemdirect_nodes")));
+        QVERIFY(entries.filter(QStringLiteral(".disabled")).size() == 1);
+        // Not a ComfyUI folder: refused with a reason.
+        QTemporaryDir empty;
+        r = run({QStringLiteral("comfy"), QStringLiteral("install-node"), QStringLiteral("--comfy-dir"), empty.path()});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(r.err.contains(QStringLiteral("custom_nodes")));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCli)
