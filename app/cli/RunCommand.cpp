@@ -2,12 +2,14 @@
 
 #include "CliCommon.h"
 #include "SignalWatcher.h"
+#include "StoryCommand.h"
 #include "comfy/ComfyClient.h"
 #include "common/Log.h"
 #include "gpu/GpuMonitor.h"
 #include "pipeline/RunController.h"
 #include "sandbox/FaultRule.h"
 #include "sandbox/SandboxHost.h"
+#include "sandbox/SandboxLlmHost.h"
 #include "story/StoryLoader.h"
 
 #include <QCommandLineParser>
@@ -149,8 +151,9 @@ int runCommand(const QStringList& arguments)
         "3 ComfyUI unreachable, 130 interrupted (Ctrl-C)."));
     parser.addHelpOption();
     parser.addPositionalArgument(QStringLiteral("run"), QStringLiteral("The run command."));
+    cli::addStoryOptions(parser);
     parser.addOption({QStringLiteral("story"),
-                      QStringLiteral("story.json to render (bundled examples: examples/lighthouse.json)."),
+                      QStringLiteral("story.json to render (bundled examples: examples/lighthouse.json); or --idea to write one first."),
                       QStringLiteral("PATH")});
     parser.addOption({QStringLiteral("comfy-url"),
                       QStringLiteral("ComfyUI server URL (LOCAL_COMFY_URL; default http://127.0.0.1:8188)."),
@@ -204,8 +207,12 @@ int runCommand(const QStringList& arguments)
 
     const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     QStringList errors;
-    if (!parser.isSet(QStringLiteral("story")))
-        errors << QStringLiteral("--story PATH is required");
+    const bool fromIdea = parser.isSet(QStringLiteral("idea"));
+    if (!parser.isSet(QStringLiteral("story")) && !fromIdea)
+        errors << QStringLiteral("--story PATH or --idea TEXT is required");
+    if (parser.isSet(QStringLiteral("story")) && fromIdea)
+        errors << QStringLiteral("--story and --idea exclude each other");
+    const llm::StoryRequest storyRequest = cli::storyRequestFrom(parser, &errors);
     pipeline::QueuePolicy policy = parser.isSet(QStringLiteral("fast"))
                                        ? pipeline::QueuePolicy::fastIteration()
                                        : pipeline::QueuePolicy::standard();
@@ -216,7 +223,7 @@ int runCommand(const QStringList& arguments)
     errors << policy.validate();
 
     std::optional<story::Story> story;
-    if (parser.isSet(QStringLiteral("story"))) {
+    if (parser.isSet(QStringLiteral("story")) && !fromIdea) {
         const QString path = cli::resolveInputPath(parser.value(QStringLiteral("story")));
         QStringList problems;
         story = story::StoryLoader::load(path, &problems);
@@ -246,8 +253,10 @@ int runCommand(const QStringList& arguments)
     }
 
     pipeline::RunOptions opt;
-    opt.story = *story;
-    opt.storyDir = QFileInfo(cli::resolveInputPath(parser.value(QStringLiteral("story")))).absolutePath();
+    if (story) {
+        opt.story = *story;
+        opt.storyDir = QFileInfo(cli::resolveInputPath(parser.value(QStringLiteral("story")))).absolutePath();
+    }
     opt.runsRoot = parser.isSet(QStringLiteral("runs-root")) ? parser.value(QStringLiteral("runs-root"))
                                                              : cli::defaultRunsRoot();
     opt.comfyOutputDir = parser.isSet(QStringLiteral("comfy-output-dir"))
@@ -265,6 +274,49 @@ int runCommand(const QStringList& arguments)
     opt.llmHealth.skipped = true;
     opt.llmHealth.skipReason = QStringLiteral("story supplied from a file (--story)");
     opt.llmHealth.timestamp = QDateTime::currentDateTimeUtc();
+
+    if (fromIdea) {
+        // Story first, in a run directory of its own so the LLM's raw answers are kept with the run.
+        QString dirError;
+        const QString runDir = pipeline::RunController::createRunDirectory(opt.runsRoot, &dirError);
+        if (runDir.isEmpty()) {
+            cli::err() << "error: " << dirError << Qt::endl;
+            return 2;
+        }
+        llm::StoryServiceOptions storyOptions = cli::storyServiceOptionsFrom(parser);
+        storyOptions.rawDir = QDir(runDir).filePath(QStringLiteral("story/raw"));
+        std::unique_ptr<sandbox::SandboxLlmHost> llmHost;
+        if (useSandbox) {
+            llmHost = std::make_unique<sandbox::SandboxLlmHost>();
+            QString e;
+            if (!llmHost->start(sandbox::SandboxLlmConfig{}, 0, &e)) {
+                cli::err() << "error: cannot start the sandbox LLM: " << e << Qt::endl;
+                return 3;
+            }
+            storyOptions.llmUrl = llmHost->url().toString();
+            cli::out() << "Sandbox LLM running at " << storyOptions.llmUrl << Qt::endl;
+        }
+        const cli::StoryOutcome r = cli::generateStory(storyRequest, storyOptions, parser.isSet(QStringLiteral("quiet")));
+        if (llmHost)
+            llmHost->stop();
+        if (r.outcome != llm::StoryService::Outcome::Ok) {
+            cli::err() << "error: " << r.error << Qt::endl;
+            if (QDir(storyOptions.rawDir).exists()) {
+                cli::err() << "The model's raw answers are in " << storyOptions.rawDir << Qt::endl;
+                cli::out() << "Run directory: " << runDir << Qt::endl;
+            } else {
+                QDir(runDir).removeRecursively(); // nothing was produced: leave no empty run behind
+            }
+            return int(r.outcome);
+        }
+        opt.story = r.story;
+        opt.storyGenerator = QStringLiteral("local-llm");
+        opt.storyLlm = r.llm;
+        opt.storyPrompts = r.prompts;
+        opt.llmHealth = r.health;
+        opt.existingRunDir = runDir;
+        cli::out() << "Story ready: " << r.story.title << " (" << r.story.scenes.size() << " scenes)" << Qt::endl;
+    }
 
     std::unique_ptr<sandbox::SandboxHost> host;
     std::unique_ptr<QTemporaryDir> sandboxDir;

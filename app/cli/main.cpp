@@ -3,12 +3,14 @@
 #include "CliCommon.h"
 #include "ComfyCommand.h"
 #include "RunCommand.h"
+#include "StoryCommand.h"
 #include "SignalWatcher.h"
 #include "comfy/LegacyProfileImporter.h"
 #include "comfy/WorkflowProfileLoader.h"
 #include "common/Log.h"
 #include "sandbox/FaultRule.h"
 #include "sandbox/SandboxHost.h"
+#include "sandbox/SandboxLlmHost.h"
 #include "telemetry/RunValidator.h"
 
 #include <QCommandLineParser>
@@ -25,10 +27,13 @@ const char* kUsage =
     "Usage: gemdirect <command> [options]\n"
     "\n"
     "Commands:\n"
-    "  run        Render a story through ComfyUI (or --sandbox) and write the run directory\n"
+    "  run        Render a story (--story FILE, or --idea TEXT to write it first) through ComfyUI (or --sandbox)\n"
+    "  story      Write a story.json with a local LLM (LM Studio, Ollama, llama.cpp)\n"
+    "  templates  List the story prompt templates and their versions\n"
     "  validate   Check a run directory against the telemetry contract (exit 0 valid, 1 violations, 2 "
     "missing)\n"
-    "  sandbox    Start a stand-in server: `gemdirect sandbox comfyui --port 8188 --output-dir DIR`\n"
+    "  sandbox    Start a stand-in server: `gemdirect sandbox comfyui --port 8188 --output-dir DIR`,\n"
+    "             `gemdirect sandbox llm --port 1234`\n"
     "  profile    Workflow profiles: `profile list`, `profile import FILE [-o DIR]`\n"
     "  comfy      `comfy install-node --comfy-dir PATH`: install the done-marker node into ComfyUI\n"
     "\n"
@@ -66,7 +71,7 @@ int sandboxCommand(const QStringList& args)
                        "  gemdirect sandbox comfyui --port 8188 --output-dir DIR"));
     p.addHelpOption();
     p.addPositionalArgument(QStringLiteral("sandbox"), QString());
-    p.addPositionalArgument(QStringLiteral("comfyui"), QStringLiteral("Which server to stand in for."));
+    p.addPositionalArgument(QStringLiteral("comfyui|llm"), QStringLiteral("Which server to stand in for."));
     p.addOption({QStringLiteral("port"), QStringLiteral("TCP port on 127.0.0.1 (default 8188)."),
                  QStringLiteral("PORT"), QStringLiteral("8188")});
     p.addOption({QStringLiteral("output-dir"),
@@ -89,15 +94,46 @@ int sandboxCommand(const QStringList& args)
         return 0;
     }
     const QStringList pos = p.positionalArguments();
-    if (pos.size() != 2 || pos.at(1) != QLatin1String("comfyui")) {
-        cli::err() << "usage: gemdirect sandbox comfyui --port 8188 --output-dir DIR" << Qt::endl;
+    const QString which = pos.value(1);
+    if (pos.size() != 2 || (which != QLatin1String("comfyui") && which != QLatin1String("llm"))) {
+        cli::err() << "usage: gemdirect sandbox comfyui --port 8188 --output-dir DIR | gemdirect sandbox llm --port 1234"
+                   << Qt::endl;
         return 2;
     }
     bool ok = false;
-    const int port = p.value(QStringLiteral("port")).toInt(&ok);
+    const QString portText = p.isSet(QStringLiteral("port")) ? p.value(QStringLiteral("port"))
+                                                              : (which == QLatin1String("llm") ? QStringLiteral("1234")
+                                                                                               : QStringLiteral("8188"));
+    const int port = portText.toInt(&ok);
     if (!ok || port < 0 || port > 65535) {
         cli::err() << "gemdirect sandbox: --port must be 0-65535" << Qt::endl;
         return 2;
+    }
+    if (which == QLatin1String("llm")) {
+        sandbox::SandboxLlmConfig cfg;
+        for (const QString& spec : p.values(QStringLiteral("fault"))) {
+            QString e;
+            auto f = sandbox::LlmFaultRule::parse(spec, &e);
+            if (!f) {
+                cli::err() << "gemdirect sandbox llm: --fault " << spec << ": " << e << Qt::endl;
+                return 2;
+            }
+            cfg.faults << *f;
+        }
+        sandbox::SandboxLlmHost host;
+        QString e;
+        if (!host.start(cfg, quint16(port), &e)) {
+            cli::err() << "gemdirect sandbox llm: " << e << Qt::endl;
+            return 3;
+        }
+        cli::out() << "Sandbox LLM (LM Studio behaviour) listening on " << host.url().toString() << " (model "
+                   << cfg.modelId << ")" << Qt::endl;
+        cli::out() << "Press Ctrl-C to stop." << Qt::endl;
+        SignalWatcher signals;
+        QObject::connect(&signals, &SignalWatcher::interrupted, qApp, [] { QCoreApplication::exit(0); });
+        const int rc = QCoreApplication::exec();
+        host.stop();
+        return rc;
     }
     sandbox::SandboxConfig cfg;
     cfg.outputDir = QDir(p.value(QStringLiteral("output-dir"))).absolutePath();
@@ -237,6 +273,10 @@ int main(int argc, char** argv)
         return profileCommand(sub);
     if (cmd == QLatin1String("comfy"))
         return comfyCommand(sub);
+    if (cmd == QLatin1String("story"))
+        return cli::storyCommand(sub);
+    if (cmd == QLatin1String("templates"))
+        return cli::templatesCommand(sub);
     cli::err() << "gemdirect: unknown command '" << cmd << "'\n\n" << kUsage;
     return 2;
 }

@@ -1,0 +1,87 @@
+#pragma once
+
+#include "llm/ChatBackend.h"
+#include "llm/LlmTypes.h"
+#include "llm/PromptLibrary.h"
+#include "story/Story.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QObject>
+#include <QPointer>
+#include <QString>
+
+#include <memory>
+#include <optional>
+
+namespace gd::llm {
+
+// What the operator asked for: the idea, the genre/template and the sampling knobs.
+struct StoryRequest
+{
+    QString idea;
+    QString genre;
+    int sceneCount = 5;
+    QString templateKey; // "story-drama" or "story-drama@1.0"; empty = by genre, else the first built-in
+    std::optional<qint64> seed;
+    QString model;
+    double temperature = 0.7;
+    double topP = 0.9;
+};
+
+// Turns an idea into a Story in three streamed, schema-checked stages (bible, scene list, one
+// render prompt per scene), with one corrective retry per stage and no silent fallback story.
+class StoryGenerator : public QObject
+{
+    Q_OBJECT
+public:
+    StoryGenerator(ChatBackend* backend, PromptLibrary library, QObject* parent = nullptr);
+    ~StoryGenerator() override;
+
+    void start(const StoryRequest& request);
+    // Cancels the running chat; finished(false, ..., "cancelled") follows once.
+    void cancel();
+    bool isRunning() const;
+
+    QString rawDir;      // when set, every raw answer is saved there as <stage>-<n>.txt (for diagnosis)
+    QString providerUrl; // recorded as Story.LLM.ProviderUrl; the backend interface does not know it
+
+    // Token estimate used when the server gives no usage: ~4 characters per token.
+    static int estimateTokens(const QString& text);
+    // JSON schemas sent for each stage (public so tests and the sandbox can reuse them).
+    static QJsonObject bibleSchema();
+    static QJsonObject scenesSchema(int sceneCount, const QStringList& characterNames);
+    static QJsonObject promptSchema();
+    static QStringList themeVocabulary();
+    static constexpr int kMinPromptTokens = 150;
+    static constexpr int kMaxPromptTokens = 500;
+    static constexpr int kMaxSceneCount = 50;
+
+Q_SIGNALS:
+    void stageStarted(const QString& stage); // "bible" | "scenes" | "prompts:scene-003" ...
+    void token(const QString& stage, const QString& text);
+    void warning(const QString& text);
+    void finished(bool ok, const gd::story::Story& story, const QJsonObject& llmTelemetry /* Story.LLM */,
+                  const QJsonArray& prompts /* Story.Prompts[]: {SceneId, TokenCount} */,
+                  const QString& error);
+
+private:
+    struct Run;
+    void startStage();
+    void sendAttempt();
+    void onJobFinished(const gd::llm::ChatResult& result);
+    QStringList checkAnswer(const QJsonValue& value) const;
+    void acceptAnswer(const QJsonValue& value);
+    void rejectAnswer(const QString& problem, bool correctable, bool raiseTokens);
+    void completeStory();
+    void finish(bool ok, const QString& error);
+    void saveRaw(const ChatResult& result);
+    QJsonObject telemetry(const QString& status) const;
+
+    ChatBackend* m_backend;
+    PromptLibrary m_library;
+    QPointer<ChatJob> m_job;
+    std::unique_ptr<Run> m_run;
+};
+
+} // namespace gd::llm
