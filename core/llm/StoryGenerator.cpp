@@ -427,6 +427,7 @@ void StoryGenerator::onJobFinished(const ChatResult& result)
             return;
         }
         if (isFatalTransportError(result.error.kind)) {
+            m_lastErrorKind = result.error.kind;
             const QString text = QStringLiteral("%1: %2").arg(run.stage().name, result.error.toString());
             run.errors << text;
             finish(false, text);

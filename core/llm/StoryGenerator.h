@@ -42,6 +42,8 @@ public:
     // Cancels the running chat; finished(false, ..., "cancelled") follows once.
     void cancel();
     bool isRunning() const;
+    // Kind of the transport error that ended the last run (unreachable, no_model, ...), else empty.
+    QString lastErrorKind() const { return m_lastErrorKind; }
 
     QString rawDir;      // when set, every raw answer is saved there as <stage>-<n>.txt (for diagnosis)
     QString providerUrl; // recorded as Story.LLM.ProviderUrl; the backend interface does not know it
@@ -82,6 +84,7 @@ private:
     PromptLibrary m_library;
     QPointer<ChatJob> m_job;
     std::unique_ptr<Run> m_run;
+    QString m_lastErrorKind;
 };
 
 } // namespace gd::llm

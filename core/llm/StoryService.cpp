@@ -121,7 +121,11 @@ void StoryService::generate(const QString& model)
                 if (m_finished)
                     return;
                 m_finished = true;
-                const Outcome o = ok ? Outcome::Ok : (m_cancelled ? Outcome::Cancelled : Outcome::GenerationFailed);
+                Outcome o = ok ? Outcome::Ok : (m_cancelled ? Outcome::Cancelled : Outcome::GenerationFailed);
+                // A server that vanished or lost its model mid-way is "LLM unavailable" (exit 3), not a bad story.
+                const QString kind = m_generator ? m_generator->lastErrorKind() : QString();
+                if (!ok && (kind == QLatin1String("unreachable") || kind == QLatin1String("no_model")))
+                    o = Outcome::LlmUnavailable;
                 Q_EMIT finished(o, story, llm, prompts, m_healthInfo, error);
             });
     m_generator->start(req);

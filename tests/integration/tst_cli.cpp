@@ -229,6 +229,70 @@ private Q_SLOTS:
         QCOMPARE(r.exitCode, 2);
         QVERIFY(r.err.contains(QStringLiteral("custom_nodes")));
     }
+
+    void storyFromAnIdeaWithTheSandboxLlm()
+    {
+        QTemporaryDir dir;
+        const QString out = dir.filePath(QStringLiteral("story.json"));
+        const Result r = run({QStringLiteral("story"), QStringLiteral("--idea"), QStringLiteral("A keeper must relight the beacon"),
+                              QStringLiteral("--genre"), QStringLiteral("drama"), QStringLiteral("--scenes"), QStringLiteral("4"),
+                              QStringLiteral("--seed"), QStringLiteral("3"), QStringLiteral("--sandbox"), QStringLiteral("-o"), out});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        QVERIFY(r.out.contains(QStringLiteral("== bible ==")));          // stages are announced
+        QVERIFY(r.out.contains(QStringLiteral("\"logline\"")));          // tokens streamed to the console
+        QFile f(out);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject story = QJsonDocument::fromJson(f.readAll()).object();
+        QCOMPARE(story.value(QStringLiteral("scenes")).toArray().size(), 4);
+        QCOMPARE(story.value(QStringLiteral("templateId")).toString(), QStringLiteral("story-drama"));
+    }
+
+    void runFromAnIdeaValidates()
+    {
+        QTemporaryDir dir;
+        const Result r = run({QStringLiteral("run"), QStringLiteral("--idea"), QStringLiteral("A lighthouse keeper and a lost ship"),
+                              QStringLiteral("--scenes"), QStringLiteral("2"), QStringLiteral("--sandbox"), QStringLiteral("--quiet"),
+                              QStringLiteral("--fast"), QStringLiteral("--runs-root"), dir.path()});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        const QString runDir = lastLine(r.out).mid(15);
+        QCOMPARE(gd::telemetry::RunValidator::validate(runDir).exitCode, 0);
+        QFile f(runDir + QStringLiteral("/artifact-metadata.json"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject a = QJsonDocument::fromJson(f.readAll()).object();
+        QCOMPARE(a.value(QStringLiteral("LLMHealthInfo")).toObject().value(QStringLiteral("Status")).toString(), QStringLiteral("success"));
+        const QJsonObject storyInfo = a.value(QStringLiteral("Story")).toObject();
+        QCOMPARE(storyInfo.value(QStringLiteral("Generator")).toString(), QStringLiteral("local-llm"));
+        QCOMPARE(storyInfo.value(QStringLiteral("LLM")).toObject().value(QStringLiteral("Status")).toString(), QStringLiteral("success"));
+        QCOMPARE(storyInfo.value(QStringLiteral("Prompts")).toArray().size(), 2);
+        QVERIFY(QFile::exists(runDir + QStringLiteral("/story/raw/bible-1.txt")));
+        QFile summary(runDir + QStringLiteral("/run-summary.txt"));
+        QVERIFY(summary.open(QIODevice::ReadOnly));
+        QVERIFY(summary.readAll().contains("[LLM] Health check: success (url="));
+    }
+
+    void ideaErrorsAreExplained()
+    {
+        QTemporaryDir dir;
+        Result r = run({QStringLiteral("story"), QStringLiteral("--idea"), QStringLiteral(" "), QStringLiteral("--sandbox"),
+                        QStringLiteral("-o"), dir.filePath(QStringLiteral("s.json"))});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(QStringLiteral("idea is empty")), qPrintable(r.err));
+        const QString url = QStringLiteral("http://127.0.0.1:%1").arg(freePort());
+        r = run({QStringLiteral("run"), QStringLiteral("--idea"), QStringLiteral("x"), QStringLiteral("--llm-url"), url,
+                 QStringLiteral("--runs-root"), dir.path()});
+        QCOMPARE(r.exitCode, 3);
+        QVERIFY(r.seconds < 10.0);
+        QVERIFY2(r.out.contains(QStringLiteral("[LLM] Health check failed:")), qPrintable(r.out));
+        QVERIFY(QDir(dir.path()).entryList(QDir::Dirs | QDir::NoDotAndDotDot).isEmpty()); // no empty run left behind
+    }
+
+    void templatesAreListed()
+    {
+        const Result r = run({QStringLiteral("templates")});
+        QCOMPARE(r.exitCode, 0);
+        for (const char* key : {"story-sci-fi@1.0", "story-drama@1.0", "story-thriller@1.0"})
+            QVERIFY2(r.out.contains(QLatin1String(key)), qPrintable(r.out));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCli)
