@@ -124,6 +124,7 @@ void MiniHttpServer::onNewConnection()
         QTcpSocket* socket = m_tcp->nextPendingConnection();
         if (!socket)
             continue;
+        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1); // aiohttp sets TCP_NODELAY too
         m_connections.removeAll(QPointer<HttpServerConnection>());
         m_connections.append(new HttpServerConnection(socket, this));
     }

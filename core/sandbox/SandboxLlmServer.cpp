@@ -192,6 +192,9 @@ void SandboxLlmServer::noteAbortedStream()
 void SandboxLlmServer::onNewConnection()
 {
     while (QTcpSocket* socket = m_tcp->nextPendingConnection()) {
+        // Like the real servers (uvicorn/node set TCP_NODELAY): small SSE chunks go out at once
+        // instead of waiting on Nagle + delayed ACK, which would distort time-to-first-token.
+        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
         m_connections.removeAll(nullptr);
         m_connections.append(new LlmStreamConnection(socket, this));
     }
