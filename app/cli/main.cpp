@@ -2,6 +2,7 @@
 
 #include "CliCommon.h"
 #include "ComfyCommand.h"
+#include "HealthCommand.h"
 #include "RunCommand.h"
 #include "StoryCommand.h"
 #include "SignalWatcher.h"
@@ -36,6 +37,7 @@ const char* kUsage =
     "             `gemdirect sandbox llm --port 1234`\n"
     "  profile    Workflow profiles: `profile list`, `profile import FILE [-o DIR]`\n"
     "  comfy      `comfy install-node --comfy-dir PATH`: install the done-marker node into ComfyUI\n"
+    "  health     Check LLM, ComfyUI, GPU and disk (exit 0 healthy, 1 degraded, 2 down; --json)\n"
     "\n"
     "`gemdirect <command> --help` describes each command's options.\n";
 
@@ -273,6 +275,8 @@ int main(int argc, char** argv)
         return profileCommand(sub);
     if (cmd == QLatin1String("comfy"))
         return comfyCommand(sub);
+    if (cmd == QLatin1String("health"))
+        return healthCommand(sub);
     if (cmd == QLatin1String("story"))
         return cli::storyCommand(sub);
     if (cmd == QLatin1String("templates"))

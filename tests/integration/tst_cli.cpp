@@ -293,6 +293,29 @@ private Q_SLOTS:
         for (const char* key : {"story-sci-fi@1.0", "story-drama@1.0", "story-thriller@1.0"})
             QVERIFY2(r.out.contains(QLatin1String(key)), qPrintable(r.out));
     }
+
+    void healthExitCodesFollowServerState()
+    {
+        QTemporaryDir dir;
+        Result r = run({QStringLiteral("health"), QStringLiteral("--sandbox"), QStringLiteral("--runs-root"), dir.path()});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        QVERIFY(r.out.contains(QStringLiteral("overall: healthy")));
+        // Everything up but the disk below the threshold: degraded.
+        r = run({QStringLiteral("health"), QStringLiteral("--sandbox"), QStringLiteral("--runs-root"), dir.path(),
+                 QStringLiteral("--min-free-gb"), QStringLiteral("100000000"), QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 1);
+        const QJsonObject j = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        QCOMPARE(j.value(QStringLiteral("status")).toString(), QStringLiteral("degraded"));
+        QCOMPARE(j.value(QStringLiteral("components")).toArray().size(), 4);
+        // Nothing listening: down, within the probe's bound.
+        r = run({QStringLiteral("health"), QStringLiteral("--runs-root"), dir.path(), QStringLiteral("--comfy-url"),
+                 QStringLiteral("http://127.0.0.1:%1").arg(freePort()), QStringLiteral("--llm-url"),
+                 QStringLiteral("http://127.0.0.1:%1").arg(freePort())});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(r.out.contains(QStringLiteral("comfyui  DOWN")));
+        QVERIFY(r.out.contains(QStringLiteral("llm      DOWN")));
+        QVERIFY(r.seconds < 20);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCli)
