@@ -1,6 +1,7 @@
 #include "RunCommand.h"
 
 #include "CliCommon.h"
+#include "HistoryCommands.h"
 #include "SignalWatcher.h"
 #include "StoryCommand.h"
 #include "comfy/ComfyClient.h"
@@ -148,7 +149,7 @@ int runCommand(const QStringList& arguments)
         "into the run "
         "directory, and the telemetry contract written (artifact-metadata.json, run-summary.txt).\n\n"
         "Exit codes: 0 every scene succeeded, 1 some scene failed, 2 bad input or usage (nothing queued), "
-        "3 ComfyUI unreachable, 130 interrupted (Ctrl-C)."));
+        "3 ComfyUI (or, with --idea, the LLM) unreachable, 130 interrupted (Ctrl-C)."));
     parser.addHelpOption();
     parser.addPositionalArgument(QStringLiteral("run"), QStringLiteral("The run command."));
     cli::addStoryOptions(parser);
@@ -176,7 +177,7 @@ int runCommand(const QStringList& arguments)
     parser.addOption({QStringLiteral("fast"), QStringLiteral("Use the FastIteration queue policy preset.")});
     parser.addOption(
         {QStringLiteral("sandbox"),
-         QStringLiteral("Render with the built-in ComfyUI stand-in (no GPU, no server needed).")});
+         QStringLiteral("Use the built-in ComfyUI stand-in (and, with --idea, the LLM stand-in): no GPU, no servers.")});
     parser.addOption(
         {QStringLiteral("sandbox-fault"),
          QStringLiteral("Inject a sandbox fault: kind[:match[:times[:param]]] (repeatable). Kinds: ") +
@@ -188,8 +189,13 @@ int runCommand(const QStringList& arguments)
     parser.addOption(
         {QStringLiteral("sandbox-no-marker-node"),
          QStringLiteral("With --sandbox: pretend the GemDirectSaveFrames node is not installed.")});
-    parser.addOption(
-        {QStringLiteral("quiet"), QStringLiteral("Print scene results only, no per-state progress.")});
+    parser.addOption({QStringLiteral("quiet"),
+                      QStringLiteral("Print scene results only: no streamed tokens, no per-state progress.")});
+    parser.addOption({QStringLiteral("history-db"),
+                      QStringLiteral("History database the finished run is recorded in (GEMDIRECT_DB; default: the "
+                                     "app data directory)."),
+                      QStringLiteral("PATH")});
+    parser.addOption({QStringLiteral("no-history"), QStringLiteral("Do not record the run in the history database.")});
     parser.addOption({QStringLiteral("verbose"), QStringLiteral("Debug logging on stderr.")});
     for (const auto& k : kKnobs)
         parser.addOption({QLatin1String(k.name), QLatin1String(k.help), QStringLiteral("N")});
@@ -270,6 +276,8 @@ int runCommand(const QStringList& arguments)
                        : (useSandbox ? QStringLiteral("sandbox") : QStringLiteral("default"));
     opt.profileSearchDirs = {cli::userProfileDir()};
     opt.policy = policy;
+    if (!parser.isSet(QStringLiteral("no-history")))
+        opt.historyDatabase = historyDatabasePath(parser.value(QStringLiteral("history-db")));
     opt.llmHealth.status = QStringLiteral("skipped");
     opt.llmHealth.skipped = true;
     opt.llmHealth.skipReason = QStringLiteral("story supplied from a file (--story)");

@@ -3,6 +3,7 @@
 #include "CliCommon.h"
 #include "ComfyCommand.h"
 #include "HealthCommand.h"
+#include "HistoryCommands.h"
 #include "RunCommand.h"
 #include "StoryCommand.h"
 #include "SignalWatcher.h"
@@ -38,6 +39,9 @@ const char* kUsage =
     "  profile    Workflow profiles: `profile list`, `profile import FILE [-o DIR]`\n"
     "  comfy      `comfy install-node --comfy-dir PATH`: install the done-marker node into ComfyUI\n"
     "  health     Check LLM, ComfyUI, GPU and disk (exit 0 healthy, 1 degraded, 2 down; --json)\n"
+    "  import     Add run directories (ours or the earlier pipeline's) to the history database\n"
+    "  rate       Rate a scene: `rate RUN_DIR SCENE_ID --stars 1-5 [--coherence 1-5] [--comment TEXT]`\n"
+    "  sweep      Aggregate runs from the history database: `sweep [--since DATE] -o OUT_DIR`\n"
     "\n"
     "`gemdirect <command> --help` describes each command's options.\n";
 
@@ -277,6 +281,12 @@ int main(int argc, char** argv)
         return comfyCommand(sub);
     if (cmd == QLatin1String("health"))
         return healthCommand(sub);
+    if (cmd == QLatin1String("import"))
+        return importCommand(sub);
+    if (cmd == QLatin1String("rate"))
+        return rateCommand(sub);
+    if (cmd == QLatin1String("sweep"))
+        return sweepCommand(sub);
     if (cmd == QLatin1String("story"))
         return cli::storyCommand(sub);
     if (cmd == QLatin1String("templates"))

@@ -246,9 +246,23 @@ QString LlmClient::requestFormat(const ChatRequest& request, ServerFlavour flavo
 QJsonObject LlmClient::chatBody(const ChatRequest& request, ServerFlavour flavour, const QString& model)
 {
     QJsonArray messages;
-    for (const ChatMessage& m : request.messages)
-        messages.append(
-            QJsonObject{{QStringLiteral("role"), m.role}, {QStringLiteral("content"), m.content}});
+    for (const ChatMessage& m : request.messages) {
+        if (m.imageDataUrls.isEmpty()) {
+            messages.append(
+                QJsonObject{{QStringLiteral("role"), m.role}, {QStringLiteral("content"), m.content}});
+            continue;
+        }
+        // OpenAI content parts (§5). image_url is always the {url: ...} object: Ollama also takes a bare
+        // string, LM Studio and llama.cpp only the object.
+        QJsonArray parts;
+        if (!m.content.isEmpty())
+            parts.append(QJsonObject{{QStringLiteral("type"), QStringLiteral("text")},
+                                     {QStringLiteral("text"), m.content}});
+        for (const QString& url : m.imageDataUrls)
+            parts.append(QJsonObject{{QStringLiteral("type"), QStringLiteral("image_url")},
+                                     {QStringLiteral("image_url"), QJsonObject{{QStringLiteral("url"), url}}}});
+        messages.append(QJsonObject{{QStringLiteral("role"), m.role}, {QStringLiteral("content"), parts}});
+    }
 
     QJsonObject body{
         {QStringLiteral("model"), model},

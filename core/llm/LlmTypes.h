@@ -6,6 +6,7 @@
 #include <QJsonObject>
 #include <QMetaType>
 #include <QString>
+#include <QStringList>
 #include <QVector>
 
 #include <optional>
@@ -38,6 +39,11 @@ struct ChatMessage
 {
     QString role; // system | user | assistant
     QString content;
+    // Images for a vision model (spec/llm-api.md §5), each a complete `data:image/png;base64,...` or
+    // `data:image/jpeg;base64,...` URL (LM Studio takes base64 data URLs only, and some builds reject webp).
+    // When non-empty the message is sent as OpenAI content parts: the text first, then one image_url part
+    // per image.
+    QStringList imageDataUrls;
 };
 
 // One chat completion request. An empty jsonSchema means free text.
@@ -74,6 +80,16 @@ struct ChatResult
     qint64 durationMs = 0;
 };
 
+// Outcome of one POST /v1/embeddings (spec/llm-api.md §1.5): one vector per input, in input order.
+struct EmbeddingsResult
+{
+    Error error;                    // null on success; kinds: unreachable, http, timeout, no_model, protocol
+    QVector<QVector<double>> vectors;
+    QString model;                  // as the server names it (may carry an "@quant" suffix)
+    qint64 durationMs = 0;
+};
+
 } // namespace gd::llm
 
 Q_DECLARE_METATYPE(gd::llm::ChatResult)
+Q_DECLARE_METATYPE(gd::llm::EmbeddingsResult)

@@ -8,6 +8,8 @@
 #include "gpu/GpuMonitor.h"
 #include "gpu/SystemStatsParser.h"
 #include "story/StoryLoader.h"
+#include "store/Database.h"
+#include "store/RunStore.h"
 #include "telemetry/ArtifactWriter.h"
 #include "telemetry/SummaryCalculator.h"
 
@@ -498,6 +500,22 @@ void RunController::finalizeScene()
     nextScene();
 }
 
+void RunController::recordInHistory()
+{
+    if (m_opt.historyDatabase.isEmpty())
+        return;
+    // The run directory stays the source of truth; a database problem is a warning, never a lost run.
+    store::Database db;
+    Error e = db.open(m_opt.historyDatabase);
+    if (e.isNull()) {
+        store::RunStore runs(db);
+        e = runs.recordRun(telemetry::ArtifactWriter::toJson(m_run), m_run.runDir);
+    }
+    if (!e.isNull())
+        Q_EMIT warning(QStringLiteral("The run was not recorded in the history database (%1); `gemdirect import %2` adds it later")
+                           .arg(e.message, m_run.runDir));
+}
+
 void RunController::writeArtifacts()
 {
     if (m_run.runDir.isEmpty())
@@ -548,6 +566,7 @@ void RunController::finishRun(RunExit code, const QString& msg)
             telemetry::RunSummaryLog::artifactIndex(QStringLiteral("story"), captured, stats.totalFrames));
         m_log.close();
         writeArtifacts();
+        recordInHistory();
         if (text.isEmpty())
             text = QStringLiteral("%1/%2 scenes succeeded, %3 frames, %4 requeues")
                        .arg(stats.scenesSucceeded)

@@ -51,6 +51,9 @@ struct RunOptions
     double reconnectWaitSeconds = 30; // how long a scene waits for a lost server before trying anyway
     // The earlier pipeline's behaviour, kept for the overhead benchmark: no WebSocket (history
     // polling only) and done markers ignored (stability window only).
+    // The run history database to record the finished run in (files and database written by the
+    // same recorder); empty = files only.
+    QString historyDatabase;
     bool useWebSocket = true;
     bool useDoneMarkers = true;
 };
@@ -106,6 +109,7 @@ private:
     void fail(RunExit code, const QString& message);
     void log(const QString& line);
     void writeArtifacts();
+    void recordInHistory();
     void writeSceneJson(const telemetry::SceneRecord& scene);
 
     RunOptions m_opt;

@@ -2,6 +2,7 @@
 
 #include "sandbox/FrameRenderer.h"
 #include "sandbox/MiniMp4Writer.h"
+#include "sandbox/PngText.h"
 #include "sandbox/PromptValidator.h"
 
 #include <QDateTime>
@@ -425,6 +426,10 @@ bool PromptExecution::writeFrame(int index)
         out.pngs.append(png);
         return true;
     }
+    // ComfyUI's SaveImage writes the API graph into every frame as PNG tEXt "prompt" (json.dumps); the
+    // sandbox does the same. The sandbox vision model reads it back to caption the frame (SandboxVision).
+    png = PngText::withText(png, QByteArrayLiteral("prompt"),
+                            PngText::asciiJson(QJsonDocument(m_item.prompt).toJson(QJsonDocument::Compact)));
     if (m_faults.truncatedFrame && index == planned / 2)
         png.truncate(png.size() / 2);
     const QString name = OutputNaming::imageFileName(out.target.basename, out.target.counter + index);

@@ -32,6 +32,12 @@ struct SandboxLlmConfig
     // Older LM Studio builds answer unknown endpoints with 200 ("Returning 200 anyway"), spec §1.7.
     bool legacyUnknownEndpoint200 = true;
     QString version = QStringLiteral("0.12.3"); // reported by the ollama flavour's /api/version
+    // A vision-language model listed next to the story model (lmstudio flavour: v0 `type: "vlm"`, v1
+    // `capabilities.vision`), answering image requests with SandboxVision. Off by default so the existing
+    // two-model listings stay as they are; the quality judges' tests and sandbox sessions that want
+    // model-based metrics switch it on.
+    bool visionModel = false;
+    QString visionModelId = QStringLiteral("sandbox-vision-2b");
 };
 
 } // namespace gd::sandbox

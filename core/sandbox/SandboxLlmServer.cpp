@@ -1,6 +1,7 @@
 #include "sandbox/SandboxLlmServer.h"
 
 #include "sandbox/HttpRequest.h"
+#include "sandbox/SandboxVision.h"
 #include "sandbox/StoryCorpus.h"
 
 #include <QDateTime>
@@ -172,6 +173,62 @@ int SandboxLlmServer::embeddingRequestCount() const
 {
     QMutexLocker lock(&m_mutex);
     return m_embeddingRequests;
+}
+
+int SandboxLlmServer::visionRequestCount() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_visionRequests;
+}
+
+bool SandboxLlmServer::visionListed() const
+{
+    return m_config.visionModel && !m_config.visionModelId.isEmpty() && modelState().llmListed;
+}
+
+QJsonObject SandboxLlmServer::lmStudioV0VisionModel() const
+{
+    // Listed as loaded: the sandbox VLM needs no load step.
+    return QJsonObject{{QStringLiteral("id"), m_config.visionModelId},
+                       {QStringLiteral("object"), QStringLiteral("model")},
+                       {QStringLiteral("type"), QStringLiteral("vlm")},
+                       {QStringLiteral("publisher"), QStringLiteral("gemdirect-sandbox")},
+                       {QStringLiteral("arch"), QStringLiteral("qwen2_vl")},
+                       {QStringLiteral("compatibility_type"), QStringLiteral("gguf")},
+                       {QStringLiteral("quantization"), QStringLiteral("Q4_K_M")},
+                       {QStringLiteral("state"), QStringLiteral("loaded")},
+                       {QStringLiteral("max_context_length"), m_config.maxContextLength},
+                       {QStringLiteral("loaded_context_length"), m_config.contextLength}};
+}
+
+QJsonObject SandboxLlmServer::lmStudioV1VisionModel() const
+{
+    const QString key = m_config.visionModelId;
+    return QJsonObject{
+        {QStringLiteral("type"), QStringLiteral("llm")},
+        {QStringLiteral("publisher"), QStringLiteral("gemdirect-sandbox")},
+        {QStringLiteral("key"), key},
+        {QStringLiteral("display_name"), QStringLiteral("Sandbox Vision 2B")},
+        {QStringLiteral("architecture"), QStringLiteral("qwen2_vl")},
+        {QStringLiteral("quantization"), QJsonObject{{QStringLiteral("name"), QStringLiteral("Q4_K_M")},
+                                                     {QStringLiteral("bits_per_weight"), 4.8}}},
+        {QStringLiteral("size_bytes"), 1500000000.0},
+        {QStringLiteral("params_string"), QStringLiteral("2B")},
+        {QStringLiteral("loaded_instances"),
+         QJsonArray{QJsonObject{{QStringLiteral("id"), key},
+                                {QStringLiteral("config"),
+                                 QJsonObject{{QStringLiteral("context_length"), m_config.contextLength},
+                                             {QStringLiteral("eval_batch_size"), 512},
+                                             {QStringLiteral("parallel"), 4},
+                                             {QStringLiteral("flash_attention"), false},
+                                             {QStringLiteral("offload_kv_cache_to_gpu"), true}}}}}},
+        {QStringLiteral("max_context_length"), m_config.maxContextLength},
+        {QStringLiteral("format"), QStringLiteral("gguf")},
+        {QStringLiteral("capabilities"), QJsonObject{{QStringLiteral("vision"), true},
+                                                     {QStringLiteral("trained_for_tool_use"), false}}},
+        {QStringLiteral("description"), QJsonValue()},
+        {QStringLiteral("variants"), QJsonArray{QString(key + QStringLiteral("@q4_k_m"))}},
+        {QStringLiteral("selected_variant"), QString(key + QStringLiteral("@q4_k_m"))}};
 }
 
 bool SandboxLlmServer::modelLoaded() const
@@ -408,6 +465,8 @@ SandboxLlmServer::Plan SandboxLlmServer::routeLmStudio(const HttpRequest& reques
         };
         if (listLlm)
             data.append(entry(m_config.modelId));
+        if (visionListed())
+            data.append(entry(m_config.visionModelId));
         if (listEmbedding)
             data.append(entry(m_config.embeddingModelId));
         return json(200, QJsonObject{{QStringLiteral("data"), data},
@@ -415,7 +474,8 @@ SandboxLlmServer::Plan SandboxLlmServer::routeLmStudio(const HttpRequest& reques
     }
     if (get && path.startsWith(QLatin1String("/v1/models/"))) {
         const QString id = path.mid(11);
-        if ((listLlm && id == m_config.modelId) || (listEmbedding && id == m_config.embeddingModelId))
+        if ((listLlm && id == m_config.modelId) || (listEmbedding && id == m_config.embeddingModelId) ||
+            (visionListed() && id == m_config.visionModelId))
             return json(200, QJsonObject{{QStringLiteral("id"), id},
                                          {QStringLiteral("object"), QStringLiteral("model")},
                                          {QStringLiteral("owned_by"), QStringLiteral("organization_owner")}});
@@ -427,6 +487,8 @@ SandboxLlmServer::Plan SandboxLlmServer::routeLmStudio(const HttpRequest& reques
         QJsonArray data;
         if (listLlm)
             data.append(lmStudioV0Model(true));
+        if (visionListed())
+            data.append(lmStudioV0VisionModel());
         if (listEmbedding)
             data.append(lmStudioV0Model(false));
         return json(200, QJsonObject{{QStringLiteral("object"), QStringLiteral("list")},
@@ -436,6 +498,8 @@ SandboxLlmServer::Plan SandboxLlmServer::routeLmStudio(const HttpRequest& reques
         const QString id = path.mid(15);
         if (listLlm && id == m_config.modelId)
             return json(200, lmStudioV0Model(true));
+        if (visionListed() && id == m_config.visionModelId)
+            return json(200, lmStudioV0VisionModel());
         if (listEmbedding && id == m_config.embeddingModelId)
             return json(200, lmStudioV0Model(false));
         return error(404, QStringLiteral("Model \"%1\" not found").arg(id));
@@ -445,6 +509,8 @@ SandboxLlmServer::Plan SandboxLlmServer::routeLmStudio(const HttpRequest& reques
         QJsonArray models;
         if (state.llmListed)
             models.append(lmStudioV1Model(true));
+        if (visionListed())
+            models.append(lmStudioV1VisionModel());
         if (state.embeddingListed)
             models.append(lmStudioV1Model(false));
         return json(200, QJsonObject{{QStringLiteral("models"), models}});
@@ -671,7 +737,11 @@ SandboxLlmServer::Plan SandboxLlmServer::chat(const HttpRequest& request, bool n
                 400,
                 QStringLiteral("Model \"%1\" is an embedding model and cannot be used for chat completions.")
                     .arg(requested));
-        if (is(LlmFaultKind::EmbeddingOnly) || (!requested.isEmpty() && requested != m_config.modelId)) {
+        const bool visionRequested = visionListed() && requested == m_config.visionModelId;
+        if (visionRequested)
+            model = m_config.visionModelId;
+        if (is(LlmFaultKind::EmbeddingOnly) ||
+            (!requested.isEmpty() && requested != m_config.modelId && !visionRequested)) {
             const QString example = state.llmListed ? m_config.modelId : m_config.embeddingModelId;
             return error(
                 400,
@@ -681,7 +751,7 @@ SandboxLlmServer::Plan SandboxLlmServer::chat(const HttpRequest& request, bool n
                 QStringLiteral("invalid_request_error"), QStringLiteral("model_not_found"),
                 QStringLiteral("model"));
         }
-        if (!state.llmLoaded) {
+        if (!state.llmLoaded && !visionRequested) {
             if (!state.jit)
                 return error(400, kNoModels);
             holdMs += m_config.jitLoadDelayMs; // JIT load: the request blocks, silent, until the model is up
@@ -713,6 +783,29 @@ SandboxLlmServer::Plan SandboxLlmServer::chat(const HttpRequest& request, bool n
             return error(503,
                          QStringLiteral("server busy, please try again.  maximum pending requests exceeded"));
         return error(503, QStringLiteral("Loading model"), QStringLiteral("unavailable_error"));
+    }
+
+    // Images (§5): only the vision model takes them; each server refuses them for a text-only model in its
+    // own words.
+    SandboxVision::Images images;
+    if (SandboxVision::hasImageParts(messages)) {
+        {
+            QMutexLocker lock(&m_mutex);
+            ++m_visionRequests;
+        }
+        if (model != m_config.visionModelId || !visionListed()) {
+            if (llamacpp)
+                return error(500,
+                             QStringLiteral("image input is not supported - hint: if this is unexpected, you may "
+                                            "need to provide the mmproj"),
+                             QStringLiteral("server_error"));
+            if (ollama)
+                return error(400, QStringLiteral("this model is missing data required for image input"));
+            return error(400, QStringLiteral("Model does not support images. Please use a model that does."));
+        }
+        images = SandboxVision::images(messages);
+        if (!images.error.isEmpty())
+            return error(400, images.error);
     }
 
     // Structured output.
@@ -809,7 +902,14 @@ SandboxLlmServer::Plan SandboxLlmServer::chat(const HttpRequest& request, bool n
     QString content;
     QString reasoning;
     QString finishReason = QStringLiteral("stop");
-    if (wantJson) {
+    const std::optional<QJsonObject> judged =
+        wantJson ? SandboxVision::judge(schema, lastUser, images.images) : std::nullopt;
+    if (judged) {
+        // Judge answers follow from the request's content (see SandboxVision), not from the corpus.
+        content = QString::fromUtf8(QJsonDocument(*judged).toJson(QJsonDocument::Compact));
+    } else if (!images.images.isEmpty() && !wantJson) {
+        content = SandboxVision::caption(images.images.first());
+    } else if (wantJson) {
         const QJsonValue value = corpus.fill(schema, is(LlmFaultKind::FewerItems));
         content = value.isObject()
                       ? QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact))

@@ -40,6 +40,7 @@ public:
     QJsonObject lastChatRequest() const;
     int abortedStreams() const; // streams the client went away from before the server finished them
     int embeddingRequestCount() const;
+    int visionRequestCount() const; // chat requests that carried images
     bool modelLoaded() const;
 
     SandboxLlmConfig config() const { return m_config; }
@@ -68,6 +69,9 @@ private:
                const QString& param = {}) const;
     QJsonObject lmStudioV0Model(bool llm) const;
     QJsonObject lmStudioV1Model(bool llm) const;
+    QJsonObject lmStudioV0VisionModel() const;
+    QJsonObject lmStudioV1VisionModel() const;
+    bool visionListed() const; // the vision model is configured and the LLMs are listed
     ModelState modelState() const;
     // The fault the next chat request gets, without consuming it; nullopt when none.
     std::optional<LlmFaultRule> peekFault() const;
@@ -85,6 +89,7 @@ private:
     mutable QMutex m_mutex; // guards the observability members below
     int m_chatRequests = 0;
     int m_embeddingRequests = 0;
+    int m_visionRequests = 0;
     int m_abortedStreams = 0;
     bool m_modelLoaded = true;
     QJsonObject m_lastChatRequest;

@@ -52,7 +52,15 @@ class TestCli : public QObject
         return probe.serverPort();
     }
 
+    QTemporaryDir m_home;
+
 private Q_SLOTS:
+    void initTestCase()
+    {
+        // Every child process records runs into a throwaway history database, never the user's.
+        qputenv("GEMDIRECT_DB", m_home.filePath(QStringLiteral("history.sqlite")).toUtf8());
+    }
+
     void sandboxRunOfTheBundledStoryValidates()
     {
         QTemporaryDir dir;
@@ -315,6 +323,48 @@ private Q_SLOTS:
         QVERIFY(r.out.contains(QStringLiteral("comfyui  DOWN")));
         QVERIFY(r.out.contains(QStringLiteral("llm      DOWN")));
         QVERIFY(r.seconds < 20);
+    }
+
+    void ratingsImportAndSweepUseTheHistoryDatabase()
+    {
+        QTemporaryDir dir;
+        const QString db = dir.filePath(QStringLiteral("h.sqlite"));
+        Result r = run({QStringLiteral("run"), QStringLiteral("--story"), QStringLiteral("examples/lighthouse.json"), QStringLiteral("--sandbox"),
+                        QStringLiteral("--fast"), QStringLiteral("--quiet"), QStringLiteral("--runs-root"), dir.filePath(QStringLiteral("runs")),
+                        QStringLiteral("--history-db"), db});
+        QCOMPARE(r.exitCode, 0);
+        const QString runDir = lastLine(r.out).mid(15);
+        r = run({QStringLiteral("rate"), runDir, QStringLiteral("scene-002"), QStringLiteral("--stars"), QStringLiteral("4"),
+                 QStringLiteral("--coherence"), QStringLiteral("5"), QStringLiteral("--comment"), QStringLiteral("good fog"),
+                 QStringLiteral("--history-db"), db});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        r = run({QStringLiteral("rate"), runDir, QStringLiteral("scene-002"), QStringLiteral("--stars"), QStringLiteral("6"),
+                 QStringLiteral("--history-db"), db});
+        QCOMPARE(r.exitCode, 2);
+        r = run({QStringLiteral("rate"), runDir, QStringLiteral("scene-042"), QStringLiteral("--stars"), QStringLiteral("3"),
+                 QStringLiteral("--history-db"), db});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(r.err.contains(QStringLiteral("scene-042")));
+        QFile f(runDir + QStringLiteral("/artifact-metadata.json"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonArray feedback = QJsonDocument::fromJson(f.readAll()).object().value(QStringLiteral("Feedback")).toArray();
+        QCOMPARE(feedback.size(), 1);
+        QCOMPARE(feedback.at(0).toObject().value(QStringLiteral("Stars")).toInt(), 4);
+        QCOMPARE(gd::telemetry::RunValidator::validate(runDir).exitCode, 0);
+
+        r = run({QStringLiteral("import"), QStringLiteral(GD_TEST_DATA_DIR "/legacy-run"), dir.filePath(QStringLiteral("runs")),
+                 QStringLiteral("--history-db"), db});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.out.contains(QStringLiteral("1 imported, 1 already known, 0 could not be read")), qPrintable(r.out));
+
+        r = run({QStringLiteral("sweep"), QStringLiteral("-o"), dir.filePath(QStringLiteral("sweep")), QStringLiteral("--history-db"), db});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QFile rep(dir.filePath(QStringLiteral("sweep/report.json")));
+        QVERIFY(rep.open(QIODevice::ReadOnly));
+        const QJsonObject report = QJsonDocument::fromJson(rep.readAll()).object();
+        QCOMPARE(report.value(QStringLiteral("Runs")).toInt(), 2);
+        QCOMPARE(report.value(QStringLiteral("Scenes")).toInt(), 6); // 5 rendered + 1 legacy
+        QVERIFY(QFile::exists(dir.filePath(QStringLiteral("sweep/SWEEP_SUMMARY.md"))));
     }
 };
 

@@ -1,0 +1,80 @@
+#pragma once
+
+#include "common/Error.h"
+#include "gpu/GpuSnapshot.h"
+#include "store/Database.h"
+#include "store/StoreTypes.h"
+
+#include <QDateTime>
+#include <QJsonObject>
+#include <QString>
+#include <QStringList>
+#include <QVector>
+#include <functional>
+
+namespace gd::store {
+
+// Records runs into the database (as they finish, or backfilled from run directories of ours and
+// of the earlier pipeline) and answers the dashboard and sweep queries. The run directory stays
+// the source of truth: rebuildFrom() recreates every run from the directories alone.
+// Threading: uses its Database's connection, so it lives on that connection's thread.
+class RunStore
+{
+public:
+    using Progress = std::function<void(int done, int total, const QString& path)>;
+
+    explicit RunStore(Database& db);
+
+    // The absolute, cleaned form under which a run directory is recorded (symlinks resolved when
+    // the directory exists), so the same directory is always the same key.
+    static QString normalizeRunDir(const QString& runDir);
+    // Reads and parses <runDir>/artifact-metadata.json. Errors name the file and the problem:
+    // "missingArtifact", "unreadableArtifact", "corruptArtifact" (not JSON, truncated, not an
+    // object) or "invalidArtifact" (no RunId).
+    static Error readArtifact(const QString& runDir, QJsonObject& artifact);
+
+    // Records one run (ours or the earlier pipeline's shape) in one transaction. Idempotent: a run
+    // with the same RunId and run directory is replaced, with every scene, attempt, metric and
+    // rating taken from this artifact.
+    Error recordRun(const QJsonObject& artifact, const QString& runDir);
+    // The same, for a caller that already holds a write transaction; returns the run's row id.
+    Error recordRunInTransaction(const QJsonObject& artifact, const QString& runDir,
+                                 qint64* runKey = nullptr);
+
+    // Imports one run directory; a run already recorded (same RunId and directory) is skipped,
+    // an unreadable or corrupt artifact is reported in failed[] and nothing of it is written.
+    ImportReport importRunDir(const QString& path);
+    // Imports each directory in turn; one bad directory never stops the others.
+    ImportReport importDirs(const QStringList& paths, const Progress& progress = {});
+    // Empties the database and imports every run directory directly below runsRoot (those with
+    // an artifact-metadata.json, or that look like a run: a run-summary.txt).
+    ImportReport rebuildFrom(const QString& runsRoot, const Progress& progress = {});
+    // The run directories directly below runsRoot, sorted by name.
+    static QStringList runDirsBelow(const QString& runsRoot);
+
+    // GPU monitor samples; runDir empty = not tied to a run (idle dashboard history).
+    Error recordGpuSamples(const QString& runId, const QString& runDir,
+                           const QVector<gpu::GpuSnapshot>& samples);
+    // KPI verdicts of a run; replaces earlier verdicts of the same KPI.
+    Error recordKpiResults(const QString& runId, const QString& runDir, const QVector<KpiResult>& results);
+
+    // Runs that started at or after `since`, newest first (the dashboard's "last 24 h").
+    Error runsSince(const QDateTime& since, QVector<RunRow>& out) const;
+    // The n most recent runs, newest first.
+    Error lastRuns(int n, QVector<RunRow>& out) const;
+    // The run recorded for this directory; found = false when there is none.
+    Error findRun(const QString& runDir, RunRow& out, bool& found) const;
+    // Scenes of every recorded run with this RunId, in scene order.
+    Error scenesOfRun(const QString& runId, QVector<SceneRow>& out) const;
+    // Every kept attempt's Telemetry of the runs that started at or after `since` (sweep input).
+    Error keptTelemetrySince(const QDateTime& since, QVector<SweepRow>& out) const;
+    Error kpiResultsOfRun(const QString& runDir, QVector<KpiResult>& out) const;
+    Error runCount(int& count) const;
+
+private:
+    Error runKeyOf(const QString& runId, const QString& runDir, qint64& key, bool& found) const;
+
+    Database& m_db;
+};
+
+} // namespace gd::store

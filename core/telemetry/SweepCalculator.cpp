@@ -1,0 +1,209 @@
+#include "telemetry/SweepCalculator.h"
+
+#include "telemetry/Percentiles.h"
+
+#include <QDateTime>
+#include <QMap>
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+
+namespace gd::telemetry {
+
+namespace {
+
+QJsonValue numberOrNull(const std::optional<double>& v, int decimals = 1)
+{
+    if (!v)
+        return QJsonValue::Null;
+    const double f = std::pow(10.0, decimals);
+    return std::round(*v * f) / f;
+}
+
+std::optional<double> rate(int part, int whole)
+{
+    if (whole <= 0)
+        return std::nullopt;
+    return double(part) / double(whole);
+}
+
+} // namespace
+
+QJsonArray SweepCalculator::framesHistogram(const QVector<int>& frames)
+{
+    struct Bucket
+    {
+        const char* label;
+        int lo;
+        int hi;
+    };
+    static const Bucket buckets[] = {{"0", 0, 0},     {"1-9", 1, 9},     {"10-24", 10, 24},
+                                     {"25-49", 25, 49}, {"50-99", 50, 99}, {"100+", 100, INT_MAX}};
+    QJsonArray out;
+    for (const auto& b : buckets) {
+        int n = 0;
+        for (int f : frames)
+            if (f >= b.lo && f <= b.hi)
+                ++n;
+        out.append(QJsonObject{{QStringLiteral("bucket"), QLatin1String(b.label)}, {QStringLiteral("scenes"), n}});
+    }
+    return out;
+}
+
+QJsonObject SweepCalculator::compute(const QVector<QJsonObject>& artifacts)
+{
+    int scenes = 0, zeroFrame = 0, markers = 0, forced = 0, requeued = 0, execSuccess = 0;
+    QVector<int> frames;
+    QVector<double> durations;
+    QVector<double> vramDelta;
+    QMap<QString, int> notes;
+    QJsonArray runs;
+    QDateTime first, last;
+    for (const QJsonObject& a : artifacts) {
+        const QDateTime ts = QDateTime::fromString(a.value(QStringLiteral("Timestamp")).toString(), Qt::ISODateWithMs);
+        if (ts.isValid()) {
+            first = !first.isValid() || ts < first ? ts : first;
+            last = !last.isValid() || ts > last ? ts : last;
+        }
+        int runScenes = 0, runFrames = 0;
+        for (const QJsonValue sv : a.value(QStringLiteral("Scenes")).toArray()) {
+            const QJsonObject s = sv.toObject();
+            const QJsonObject t = s.value(QStringLiteral("Telemetry")).toObject();
+            ++scenes;
+            ++runScenes;
+            const int f = s.value(QStringLiteral("FrameCount")).toInt();
+            frames << f;
+            runFrames += f;
+            zeroFrame += f == 0;
+            markers += t.value(QStringLiteral("DoneMarkerDetected")).toBool();
+            forced += t.value(QStringLiteral("ForcedCopyTriggered")).toBool();
+            requeued += s.value(QStringLiteral("Requeued")).toBool();
+            // Execution success: the server reported success for the kept attempt.
+            execSuccess += t.value(QStringLiteral("ExecutionSuccessDetected")).toBool();
+            if (s.value(QStringLiteral("AttemptsRun")).toInt() > 0 && t.value(QStringLiteral("DurationSeconds")).isDouble())
+                durations << t.value(QStringLiteral("DurationSeconds")).toDouble();
+            const QJsonValue delta = t.value(QStringLiteral("GPU")).toObject().value(QStringLiteral("VramDeltaMB"));
+            if (delta.isDouble())
+                vramDelta << std::abs(delta.toDouble());
+            for (const QJsonValue n : t.value(QStringLiteral("System")).toObject().value(QStringLiteral("FallbackNotes")).toArray())
+                ++notes[n.toString()];
+        }
+        runs.append(QJsonObject{{QStringLiteral("RunId"), a.value(QStringLiteral("RunId"))},
+                                {QStringLiteral("Timestamp"), a.value(QStringLiteral("Timestamp"))},
+                                {QStringLiteral("Scenes"), runScenes},
+                                {QStringLiteral("TotalFrames"), runFrames}});
+    }
+    std::optional<double> meanFrames;
+    std::optional<double> minFrames;
+    if (!frames.isEmpty()) {
+        double sum = 0;
+        for (int f : frames)
+            sum += f;
+        meanFrames = sum / frames.size();
+        minFrames = *std::min_element(frames.begin(), frames.end());
+    }
+    QJsonObject noteCounts;
+    for (auto it = notes.cbegin(); it != notes.cend(); ++it)
+        noteCounts.insert(it.key(), it.value());
+    std::optional<double> vramMax;
+    if (!vramDelta.isEmpty())
+        vramMax = *std::max_element(vramDelta.begin(), vramDelta.end());
+    QJsonArray durationList;
+    for (double d : durations)
+        durationList.append(d);
+    QJsonArray frameList;
+    for (int f : frames)
+        frameList.append(f);
+    QJsonArray vramList;
+    for (double v : vramDelta)
+        vramList.append(v);
+    return QJsonObject{
+        {QStringLiteral("Runs"), int(artifacts.size())},
+        {QStringLiteral("From"), first.isValid() ? QJsonValue(first.toString(Qt::ISODateWithMs)) : QJsonValue()},
+        {QStringLiteral("To"), last.isValid() ? QJsonValue(last.toString(Qt::ISODateWithMs)) : QJsonValue()},
+        {QStringLiteral("Scenes"), scenes},
+        {QStringLiteral("FramesPerScene"),
+         QJsonObject{{QStringLiteral("Mean"), numberOrNull(meanFrames)},
+                     {QStringLiteral("Min"), numberOrNull(minFrames, 0)},
+                     {QStringLiteral("Histogram"), framesHistogram(frames)}}},
+        {QStringLiteral("DurationSeconds"),
+         QJsonObject{{QStringLiteral("P50"), numberOrNull(Percentiles::nearestRank(durations, 50))},
+                     {QStringLiteral("P95"), numberOrNull(Percentiles::nearestRank(durations, 95))},
+                     {QStringLiteral("P99"), numberOrNull(Percentiles::nearestRank(durations, 99))},
+                     {QStringLiteral("Count"), int(durations.size())}}},
+        {QStringLiteral("DoneMarkerDetectionRate"), numberOrNull(rate(markers, scenes), 4)},
+        {QStringLiteral("ForcedCopyRate"), numberOrNull(rate(forced, scenes), 4)},
+        {QStringLiteral("ZeroFrameRate"), numberOrNull(rate(zeroFrame, scenes), 4)},
+        {QStringLiteral("RequeueRate"), numberOrNull(rate(requeued, scenes), 4)},
+        {QStringLiteral("ExecutionSuccessRate"), numberOrNull(rate(execSuccess, scenes), 4)},
+        {QStringLiteral("VramDeltaMBAbs"),
+         QJsonObject{{QStringLiteral("Max"), numberOrNull(vramMax)},
+                     {QStringLiteral("P95"), numberOrNull(Percentiles::nearestRank(vramDelta, 95))}}},
+        {QStringLiteral("FallbackNoteCounts"), noteCounts},
+        {QStringLiteral("PerRun"), runs},
+        // Raw series for charts and independent recomputation.
+        {QStringLiteral("Series"), QJsonObject{{QStringLiteral("DurationSeconds"), durationList},
+                                               {QStringLiteral("FrameCount"), frameList},
+                                               {QStringLiteral("VramDeltaMBAbs"), vramList}}},
+    };
+}
+
+QString SweepCalculator::markdown(const QJsonObject& s, const QJsonArray& kpis)
+{
+    auto num = [](const QJsonValue& v, const QString& suffix = QString()) {
+        return v.isNull() || v.isUndefined() ? QStringLiteral("n/a") : QString::number(v.toDouble()) + suffix;
+    };
+    auto pct = [](const QJsonValue& v) {
+        return v.isNull() || v.isUndefined() ? QStringLiteral("n/a") : QString::number(v.toDouble() * 100.0, 'f', 1) + QLatin1Char('%');
+    };
+    QString md;
+    md += QStringLiteral("# Sweep summary\n\n");
+    md += QStringLiteral("%1 runs, %2 scenes, %3 to %4.\n\n")
+              .arg(s.value(QStringLiteral("Runs")).toInt())
+              .arg(s.value(QStringLiteral("Scenes")).toInt())
+              .arg(s.value(QStringLiteral("From")).toString(QStringLiteral("n/a")), s.value(QStringLiteral("To")).toString(QStringLiteral("n/a")));
+    const QJsonObject d = s.value(QStringLiteral("DurationSeconds")).toObject();
+    const QJsonObject f = s.value(QStringLiteral("FramesPerScene")).toObject();
+    const QJsonObject v = s.value(QStringLiteral("VramDeltaMBAbs")).toObject();
+    md += QStringLiteral("| figure | value |\n|---|---|\n");
+    md += QStringLiteral("| scene duration P50 / P95 / P99 | %1 / %2 / %3 |\n")
+              .arg(num(d.value(QStringLiteral("P50")), QStringLiteral(" s")), num(d.value(QStringLiteral("P95")), QStringLiteral(" s")),
+                   num(d.value(QStringLiteral("P99")), QStringLiteral(" s")));
+    md += QStringLiteral("| frames per scene (mean / min) | %1 / %2 |\n").arg(num(f.value(QStringLiteral("Mean"))), num(f.value(QStringLiteral("Min"))));
+    md += QStringLiteral("| done-marker detection rate | %1 |\n").arg(pct(s.value(QStringLiteral("DoneMarkerDetectionRate"))));
+    md += QStringLiteral("| forced-copy rate | %1 |\n").arg(pct(s.value(QStringLiteral("ForcedCopyRate"))));
+    md += QStringLiteral("| zero-frame rate | %1 |\n").arg(pct(s.value(QStringLiteral("ZeroFrameRate"))));
+    md += QStringLiteral("| requeue rate | %1 |\n").arg(pct(s.value(QStringLiteral("RequeueRate"))));
+    md += QStringLiteral("| execution success rate | %1 |\n").arg(pct(s.value(QStringLiteral("ExecutionSuccessRate"))));
+    md += QStringLiteral("| abs(VramDeltaMB) max / P95 | %1 / %2 |\n")
+              .arg(num(v.value(QStringLiteral("Max")), QStringLiteral(" MB")), num(v.value(QStringLiteral("P95")), QStringLiteral(" MB")));
+    md += QStringLiteral("\n## Frames per scene\n\n| frames | scenes |\n|---|---|\n");
+    for (const QJsonValue b : f.value(QStringLiteral("Histogram")).toArray())
+        md += QStringLiteral("| %1 | %2 |\n").arg(b.toObject().value(QStringLiteral("bucket")).toString()).arg(b.toObject().value(QStringLiteral("scenes")).toInt());
+    const QJsonObject notes = s.value(QStringLiteral("FallbackNoteCounts")).toObject();
+    md += QStringLiteral("\n## Fallback notes\n\n");
+    if (notes.isEmpty())
+        md += QStringLiteral("None.\n");
+    else {
+        md += QStringLiteral("| note | count |\n|---|---|\n");
+        for (auto it = notes.begin(); it != notes.end(); ++it)
+            md += QStringLiteral("| %1 | %2 |\n").arg(it.key()).arg(it.value().toInt());
+    }
+    if (!kpis.isEmpty()) {
+        md += QStringLiteral("\n## KPIs\n\n| KPI | value | threshold | status | failing scenes |\n|---|---|---|---|---|\n");
+        for (const QJsonValue kv : kpis) {
+            const QJsonObject k = kv.toObject();
+            QStringList failing;
+            for (const QJsonValue fs : k.value(QStringLiteral("failingScenes")).toArray())
+                failing << fs.toString();
+            md += QStringLiteral("| %1 | %2 | %3 | %4 | %5 |\n")
+                      .arg(k.value(QStringLiteral("name")).toString(), num(k.value(QStringLiteral("value"))),
+                           k.value(QStringLiteral("threshold")).toString(), k.value(QStringLiteral("status")).toString(),
+                           failing.join(QStringLiteral(", ")));
+        }
+    }
+    return md;
+}
+
+} // namespace gd::telemetry
