@@ -6,6 +6,7 @@
 #include "store/Database.h"
 #include "store/FeedbackService.h"
 #include "store/RunStore.h"
+#include "report/SweepCharts.h"
 #include "telemetry/SweepCalculator.h"
 
 #include <QCommandLineParser>
@@ -218,8 +219,56 @@ int sweepCommand(const QStringList& args)
         cli::err() << "error: " << w.message << Qt::endl;
         return 1;
     }
+    // Charts: drawn by the report module from the numbers SweepCalculator computed.
+    const QJsonObject series = sweep.value(QStringLiteral("Series")).toObject();
+    QVector<double> durations, vram;
+    QVector<int> frames;
+    for (const QJsonValue v : series.value(QStringLiteral("DurationSeconds")).toArray())
+        durations << v.toDouble();
+    for (const QJsonValue v : series.value(QStringLiteral("FrameCount")).toArray())
+        frames << v.toInt();
+    for (const QJsonValue v : series.value(QStringLiteral("VramDeltaMBAbs")).toArray())
+        vram << v.toDouble();
+    auto opt = [](const QJsonValue& v) { return v.isDouble() ? std::optional<double>(v.toDouble()) : std::nullopt; };
+    const QJsonObject d = sweep.value(QStringLiteral("DurationSeconds")).toObject();
+    QMap<QString, QMap<QString, double>> trend;
+    QMap<QString, std::pair<int, int>> markerByWeek, successByWeek, floorByWeek;
+    for (const auto& r : rows) {
+        int isoYear = 0;
+        const int wk = r.runStartedAt.date().weekNumber(&isoYear);
+        const QString key = QStringLiteral("%1-W%2").arg(isoYear).arg(wk, 2, 10, QLatin1Char('0'));
+        auto bump = [&](QMap<QString, std::pair<int, int>>& m, bool hit) {
+            m[key].first += hit;
+            m[key].second += 1;
+        };
+        bump(markerByWeek, r.telemetry.value(QStringLiteral("DoneMarkerDetected")).toBool());
+        bump(successByWeek, r.telemetry.value(QStringLiteral("ExecutionSuccessDetected")).toBool());
+        bump(floorByWeek, r.frameCount.value_or(0) >= r.frameFloor.value_or(25));
+    }
+    auto rates = [](const QMap<QString, std::pair<int, int>>& m) {
+        QMap<QString, double> out;
+        for (auto it = m.cbegin(); it != m.cend(); ++it)
+            out.insert(it.key(), it.value().second ? double(it.value().first) / it.value().second : 0.0);
+        return out;
+    };
+    trend.insert(QStringLiteral("done-marker detection rate"), rates(markerByWeek));
+    trend.insert(QStringLiteral("execution success rate"), rates(successByWeek));
+    trend.insert(QStringLiteral("scenes meeting the frame floor"), rates(floorByWeek));
+    const QDir charts(out.filePath(QStringLiteral("charts")));
+    QDir().mkpath(charts.absolutePath());
+    const bool drawn = report::SweepCharts::durationHistogram(durations, opt(d.value(QStringLiteral("P50"))), opt(d.value(QStringLiteral("P95"))))
+                           .save(charts.filePath(QStringLiteral("duration-histogram.png")))
+                       && report::SweepCharts::framesPerScene(frames).save(charts.filePath(QStringLiteral("frames-per-scene.png")))
+                       && report::SweepCharts::vramPerScene(vram).save(charts.filePath(QStringLiteral("vram-per-scene.png")))
+                       && report::SweepCharts::weeklyTrend(trend, QStringLiteral("KPI trend by ISO week"))
+                              .save(charts.filePath(QStringLiteral("kpi-trend-by-week.png")));
+    if (!drawn) {
+        cli::err() << "error: cannot write the charts into " << charts.absolutePath() << Qt::endl;
+        return 1;
+    }
     cli::out() << "Sweep over " << sweep.value(QStringLiteral("Runs")).toInt() << " runs, " << sweep.value(QStringLiteral("Scenes")).toInt()
                << " scenes: " << out.filePath(QStringLiteral("report.json")) << ", " << out.filePath(QStringLiteral("SWEEP_SUMMARY.md"))
+               << ", charts/*.png"
                << Qt::endl;
     return 0;
 }

@@ -7,6 +7,8 @@
 #include "RunCommand.h"
 #include "StoryCommand.h"
 #include "SignalWatcher.h"
+
+#include <memory>
 #include "comfy/LegacyProfileImporter.h"
 #include "comfy/WorkflowProfileLoader.h"
 #include "common/Log.h"
@@ -17,6 +19,7 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QGuiApplication>
 #include <QDir>
 #include <QFile>
 #include <QJsonDocument>
@@ -253,7 +256,15 @@ int profileCommand(const QStringList& args)
 
 int main(int argc, char** argv)
 {
-    QCoreApplication app(argc, argv);
+    // Only `sweep` draws (charts need fonts, i.e. a QGuiApplication); it does so off-screen.
+    std::unique_ptr<QCoreApplication> app;
+    if (argc > 1 && qstrcmp(argv[1], "sweep") == 0) {
+        if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+            qputenv("QT_QPA_PLATFORM", "offscreen");
+        app = std::make_unique<QGuiApplication>(argc, argv);
+    } else {
+        app = std::make_unique<QCoreApplication>(argc, argv);
+    }
     QCoreApplication::setOrganizationName(QStringLiteral("gemDirect"));
     QCoreApplication::setApplicationName(QStringLiteral("gemDirect Studio"));
     QCoreApplication::setApplicationVersion(QStringLiteral(GD_APP_VERSION));

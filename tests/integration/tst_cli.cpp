@@ -3,6 +3,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -365,6 +366,10 @@ private Q_SLOTS:
         QCOMPARE(report.value(QStringLiteral("Runs")).toInt(), 2);
         QCOMPARE(report.value(QStringLiteral("Scenes")).toInt(), 6); // 5 rendered + 1 legacy
         QVERIFY(QFile::exists(dir.filePath(QStringLiteral("sweep/SWEEP_SUMMARY.md"))));
+        for (const char* chart : {"duration-histogram", "frames-per-scene", "vram-per-scene", "kpi-trend-by-week"}) {
+            const QImage img(dir.filePath(QStringLiteral("sweep/charts/%1.png").arg(QLatin1String(chart))));
+            QVERIFY2(!img.isNull() && img.width() > 100, chart);
+        }
     }
 };
 
