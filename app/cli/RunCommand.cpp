@@ -2,6 +2,7 @@
 
 #include "CliCommon.h"
 #include "HistoryCommands.h"
+#include "QualityCommands.h"
 #include "SignalWatcher.h"
 #include "StoryCommand.h"
 #include "comfy/ComfyClient.h"
@@ -19,6 +20,7 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QHash>
+#include <QJsonArray>
 #include <QProcessEnvironment>
 #include <QTemporaryDir>
 #include <memory>
@@ -196,6 +198,7 @@ int runCommand(const QStringList& arguments)
                                      "app data directory)."),
                       QStringLiteral("PATH")});
     parser.addOption({QStringLiteral("no-history"), QStringLiteral("Do not record the run in the history database.")});
+    parser.addOption({QStringLiteral("no-quality"), QStringLiteral("Do not compute quality metrics at the end of the run.")});
     parser.addOption({QStringLiteral("verbose"), QStringLiteral("Debug logging on stderr.")});
     for (const auto& k : kKnobs)
         parser.addOption({QLatin1String(k.name), QLatin1String(k.help), QStringLiteral("N")});
@@ -377,9 +380,37 @@ int runCommand(const QStringList& arguments)
         });
     QMetaObject::invokeMethod(controller, &pipeline::RunController::start, Qt::QueuedConnection);
     QCoreApplication::exec();
+    const QString runDir = controller->runDir();
     delete controller;
     monitor.stop();
     if (host)
         host->stop();
+
+    // A finished run ends with its QualityMetrics (or UNMEASURED with reasons): the judges use the
+    // story's LLM server, or with --sandbox the LLM stand-in (with its vision model).
+    const bool finishedRun = exitCode == int(pipeline::RunExit::Success) || exitCode == int(pipeline::RunExit::SomeFailed);
+    if (finishedRun && !runDir.isEmpty() && !parser.isSet(QStringLiteral("no-quality"))) {
+        std::unique_ptr<sandbox::SandboxLlmHost> judgeHost;
+        QString judgeUrl;
+        if (useSandbox) {
+            sandbox::SandboxLlmConfig cfg;
+            cfg.visionModel = true;
+            judgeHost = std::make_unique<sandbox::SandboxLlmHost>();
+            QString e;
+            if (judgeHost->start(cfg, 0, &e))
+                judgeUrl = judgeHost->url().toString();
+        } else if (fromIdea || parser.isSet(QStringLiteral("llm-url")) || env.contains(QStringLiteral("LOCAL_STORY_PROVIDER_URL"))) {
+            judgeUrl = llm::StoryService::resolveProviderUrl(parser.value(QStringLiteral("llm-url")), env);
+        }
+        const auto q = cli::computeQuality(runDir, judgeUrl, opt.historyDatabase, parser.isSet(QStringLiteral("quiet")));
+        if (judgeHost)
+            judgeHost->stop();
+        if (!q.error.isNull())
+            cli::err() << "WARNING: quality metrics not computed: " << q.error.message << Qt::endl;
+        else
+            cli::out() << "Quality metrics written (" << q.qualityMetrics.value(QStringLiteral("Unmeasured")).toArray().size()
+                        << " unmeasured); `gemdirect kpi " << runDir << "` shows the KPI table" << Qt::endl;
+        cli::out() << "Run directory: " << QDir(runDir).absolutePath() << Qt::endl;
+    }
     return exitCode;
 }

@@ -4,6 +4,7 @@
 #include "ComfyCommand.h"
 #include "HealthCommand.h"
 #include "HistoryCommands.h"
+#include "QualityCommands.h"
 #include "RunCommand.h"
 #include "StoryCommand.h"
 #include "SignalWatcher.h"
@@ -45,6 +46,8 @@ const char* kUsage =
     "  import     Add run directories (ours or the earlier pipeline's) to the history database\n"
     "  rate       Rate a scene: `rate RUN_DIR SCENE_ID --stars 1-5 [--coherence 1-5] [--comment TEXT]`\n"
     "  sweep      Aggregate runs from the history database: `sweep [--since DATE] -o OUT_DIR`\n"
+    "  quality    Compute QualityMetrics for a run and print its KPI table: `quality RUN_DIR`\n"
+    "  kpi        PASS/WARN/FAIL/UNMEASURED per KPI: `kpi [--last N | RUN_DIR…]` (exit 1 if any FAIL)\n"
     "\n"
     "`gemdirect <command> --help` describes each command's options.\n";
 
@@ -298,6 +301,10 @@ int main(int argc, char** argv)
         return rateCommand(sub);
     if (cmd == QLatin1String("sweep"))
         return sweepCommand(sub);
+    if (cmd == QLatin1String("quality"))
+        return qualityCommand(sub);
+    if (cmd == QLatin1String("kpi"))
+        return kpiCommand(sub);
     if (cmd == QLatin1String("story"))
         return cli::storyCommand(sub);
     if (cmd == QLatin1String("templates"))

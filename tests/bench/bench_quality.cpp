@@ -1,6 +1,9 @@
 // Quality metrics of a 10-scene run, LLM judges excluded (target ≤ 50 ms, docs/PERFORMANCE.md).
 // Usage: bench_quality [RUN_DIR] [--print]   (without an argument a synthetic 10-scene run of 25 frames of
-// 320×180 per scene — the sandbox's frame size — is generated in a temporary directory).
+// 320×180 per scene — the sandbox's frame size, gradients with mild noise — is generated in a
+// temporary directory). For the figure of real frames, pass a sandbox run:
+//   gemdirect run --idea "..." --scenes 10 --sandbox --fast --quiet --runs-root /tmp/qb
+//   bench_quality /tmp/qb/<RunId>
 
 #include "quality/QualityCalculator.h"
 #include "telemetry/ArtifactWriter.h"
@@ -44,7 +47,7 @@ void makeRun(const QString& runDir)
         for (int f = 1; f <= 25; ++f) {
             for (int y = 0; y < img.height(); ++y)
                 for (int x = 0; x < img.width(); ++x)
-                    img.setPixel(x, y, qRgb((x + f) % 256, (y * s) % 256, rng.bounded(256)));
+                    img.setPixel(x, y, qRgb((x + f) % 256, (y * s) % 256, 96 + rng.bounded(8)));
             img.save(QDir(runDir).filePath(a.framesDir + QStringLiteral("/f_%1_.png").arg(f, 5, 10, QLatin1Char('0'))));
         }
         scene.attempts = {a};

@@ -13,6 +13,8 @@
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
+#include <algorithm>
+#include <cmath>
 #include <csignal>
 
 // The `gemdirect` command line as an operator uses it: exit codes, messages, the last line.
@@ -370,6 +372,77 @@ private Q_SLOTS:
             const QImage img(dir.filePath(QStringLiteral("sweep/charts/%1.png").arg(QLatin1String(chart))));
             QVERIFY2(!img.isNull() && img.width() > 100, chart);
         }
+    }
+
+    void sandboxRunEndsWithQualityMetricsAndKpis()
+    {
+        QTemporaryDir dir;
+        const QString db = dir.filePath(QStringLiteral("h.sqlite"));
+        Result r = run({QStringLiteral("run"), QStringLiteral("--idea"), QStringLiteral("A keeper and a lost ship"), QStringLiteral("--scenes"),
+                        QStringLiteral("3"), QStringLiteral("--sandbox"), QStringLiteral("--fast"), QStringLiteral("--quiet"),
+                        QStringLiteral("--runs-root"), dir.filePath(QStringLiteral("runs")), QStringLiteral("--history-db"), db});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        const QString runDir = lastLine(r.out).mid(15);
+        QFile f(runDir + QStringLiteral("/artifact-metadata.json"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject a = QJsonDocument::fromJson(f.readAll()).object();
+        const QJsonObject qm = a.value(QStringLiteral("QualityMetrics")).toObject();
+        // With the sandbox LLM (and its vision model) every metric is measured or says why not.
+        QVERIFY(qm.value(QStringLiteral("EntityLinkageScore")).isDouble());
+        QVERIFY(qm.value(QStringLiteral("SceneDiversityEntropy")).isDouble());
+        QVERIFY2(qm.value(QStringLiteral("CoherenceJudgeScore")).isDouble(), QJsonDocument(qm).toJson().constData());
+        QVERIFY(qm.value(QStringLiteral("SemanticAlignmentMargin")).isDouble());
+        for (const QJsonValue u : qm.value(QStringLiteral("Unmeasured")).toArray())
+            QVERIFY2(u.toString().contains(QLatin1Char(':')), qPrintable(u.toString())); // "<Metric>: <reason>"
+        QVERIFY(a.value(QStringLiteral("Scenes")).toArray().at(0).toObject().value(QStringLiteral("QualityMetrics")).toObject()
+                    .contains(QStringLiteral("BlankFrameRatio")));
+        QCOMPARE(gd::telemetry::RunValidator::validate(runDir).exitCode, 0);
+
+        r = run({QStringLiteral("kpi"), runDir, QStringLiteral("--json")});
+        QVERIFY2(r.exitCode == 0 || r.exitCode == 1, qPrintable(r.err));
+        const QJsonArray kpis = QJsonDocument::fromJson(r.out.toUtf8()).array();
+        QVERIFY(kpis.size() >= 15);
+        bool anyFail = false;
+        for (const QJsonValue k : kpis)
+            anyFail = anyFail || k.toObject().value(QStringLiteral("status")).toString() == QLatin1String("FAIL");
+        QCOMPARE(r.exitCode, anyFail ? 1 : 0); // exit 1 exactly when a KPI fails
+        r = run({QStringLiteral("kpi"), QStringLiteral("--last"), QStringLiteral("5"), QStringLiteral("--history-db"), db});
+        QVERIFY2(r.out.contains(QStringLiteral("KPIs over 1 run(s)")), qPrintable(r.out + r.err));
+    }
+
+    void sweepFiguresMatchAnIndependentRecount()
+    {
+        QTemporaryDir dir;
+        const QString db = dir.filePath(QStringLiteral("h.sqlite"));
+        for (int i = 0; i < 2; ++i)
+            QCOMPARE(run({QStringLiteral("run"), QStringLiteral("--story"), QStringLiteral("examples/lighthouse.json"), QStringLiteral("--sandbox"),
+                          QStringLiteral("--fast"), QStringLiteral("--quiet"), QStringLiteral("--no-quality"), QStringLiteral("--runs-root"),
+                          dir.filePath(QStringLiteral("runs")), QStringLiteral("--history-db"), db})
+                         .exitCode,
+                     0);
+        QCOMPARE(run({QStringLiteral("sweep"), QStringLiteral("-o"), dir.filePath(QStringLiteral("sweep")), QStringLiteral("--history-db"), db}).exitCode, 0);
+        QFile rep(dir.filePath(QStringLiteral("sweep/report.json")));
+        QVERIFY(rep.open(QIODevice::ReadOnly));
+        const QJsonObject report = QJsonDocument::fromJson(rep.readAll()).object();
+        // Recount from the artifacts themselves: nearest-rank P50 of DurationSeconds and the frame total.
+        QVector<double> durations;
+        int frames = 0;
+        for (const QString& run : QDir(dir.filePath(QStringLiteral("runs"))).entryList({QStringLiteral("2*")}, QDir::Dirs)) {
+            QFile f(dir.filePath(QStringLiteral("runs/") + run + QStringLiteral("/artifact-metadata.json")));
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            for (const QJsonValue s : QJsonDocument::fromJson(f.readAll()).object().value(QStringLiteral("Scenes")).toArray()) {
+                durations << s.toObject().value(QStringLiteral("Telemetry")).toObject().value(QStringLiteral("DurationSeconds")).toDouble();
+                frames += s.toObject().value(QStringLiteral("FrameCount")).toInt();
+            }
+        }
+        std::sort(durations.begin(), durations.end());
+        const double p50 = durations.at(int(std::ceil(0.5 * durations.size())) - 1);
+        QCOMPARE(report.value(QStringLiteral("Scenes")).toInt(), int(durations.size()));
+        QCOMPARE(report.value(QStringLiteral("DurationSeconds")).toObject().value(QStringLiteral("P50")).toDouble(), p50);
+        int reportFrames = 0;
+        for (const QJsonValue v : report.value(QStringLiteral("Series")).toObject().value(QStringLiteral("FrameCount")).toArray())
+            reportFrames += v.toInt();
+        QCOMPARE(reportFrames, frames);
     }
 };
 

@@ -1,0 +1,189 @@
+#include "QualityCommands.h"
+
+#include "CliCommon.h"
+#include "HistoryCommands.h"
+
+#include "common/Log.h"
+#include "llm/LlmClient.h"
+#include "quality/KpiEvaluator.h"
+#include "quality/ModelJudges.h"
+#include "quality/QualityWriter.h"
+#include "store/Database.h"
+#include "store/RunStore.h"
+
+#include <QCommandLineParser>
+#include <QDir>
+#include <QEventLoop>
+#include <QJsonArray>
+#include <QJsonDocument>
+
+using namespace gd;
+
+namespace cli {
+
+quality::QualityComputation computeQuality(const QString& runDir, const QString& llmUrl, const QString& historyDb, bool quiet)
+{
+    quality::JudgeResults judged;
+    if (llmUrl.isEmpty()) {
+        const QString why = QStringLiteral("no LLM server to judge with (give --llm-url or LOCAL_STORY_PROVIDER_URL)");
+        judged.unmeasured << QStringLiteral("CoherenceJudgeScore: ") + why << QStringLiteral("PromptAlignmentJudgeMean: ") + why
+                          << QStringLiteral("SemanticAlignmentMean: ") + why;
+    } else {
+        if (!quiet)
+            cli::out() << "Judging with the LLM at " << llmUrl << " ..." << Qt::endl;
+        llm::LlmClient client(llm::LlmClient::normaliseUrl(llmUrl));
+        client.setRetryPolicy(2, 500, 2000);
+        quality::ModelJudges judges;
+        QEventLoop loop;
+        QObject::connect(&judges, &quality::ModelJudges::finished, &loop, [&](const quality::JudgeResults& r) {
+            judged = r;
+            loop.quit();
+        });
+        QMetaObject::invokeMethod(&judges, [&] { judges.run(runDir, &client, quality::JudgeOptions{}); }, Qt::QueuedConnection);
+        loop.exec();
+    }
+    quality::QualityComputation c = quality::QualityCalculator::compute(runDir, judged);
+    if (!c.error.isNull())
+        return c;
+    const Error w = quality::QualityWriter::write(runDir, c);
+    if (!w.isNull()) {
+        c.error = w;
+        return c;
+    }
+    if (!historyDb.isEmpty()) {
+        store::Database db;
+        Error e = db.open(historyDb);
+        QJsonObject artifact;
+        if (e.isNull())
+            e = quality::QualityCalculator::readArtifact(runDir, &artifact);
+        if (e.isNull())
+            e = store::RunStore(db).recordRun(artifact, runDir);
+        if (!e.isNull())
+            cli::err() << "WARNING: quality metrics not recorded in the history database: " << e.message << Qt::endl;
+    }
+    return c;
+}
+
+} // namespace cli
+
+namespace {
+
+QVector<QJsonObject> artifactsOf(const QStringList& runDirs, QStringList* problems)
+{
+    QVector<QJsonObject> out;
+    for (const QString& d : runDirs) {
+        QJsonObject a;
+        const Error e = quality::QualityCalculator::readArtifact(d, &a);
+        if (!e.isNull())
+            problems->append(e.message);
+        else
+            out << a;
+    }
+    return out;
+}
+
+} // namespace
+
+int qualityCommand(const QStringList& args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Compute or refresh QualityMetrics for a run (quality-kpis.md) and print its KPI table. The model judges "
+        "(coherence, prompt alignment, caption-embedding alignment) use the LLM server; without one they are reported "
+        "UNMEASURED with the reason."));
+    p.addHelpOption();
+    p.addPositionalArgument(QStringLiteral("quality"), QString());
+    p.addPositionalArgument(QStringLiteral("RUN_DIR"), QString());
+    p.addOption({QStringLiteral("llm-url"), QStringLiteral("LLM server for the judges (LOCAL_STORY_PROVIDER_URL)."), QStringLiteral("URL")});
+    p.addOption({QStringLiteral("no-judges"), QStringLiteral("Only the metrics that need no model.")});
+    p.addOption({QStringLiteral("history-db"), QStringLiteral("History database (GEMDIRECT_DB)."), QStringLiteral("PATH")});
+    if (!p.parse(args)) {
+        cli::err() << "gemdirect quality: " << p.errorText() << Qt::endl;
+        return 2;
+    }
+    if (p.isSet(QStringLiteral("help"))) {
+        cli::out() << p.helpText() << Qt::endl;
+        return 0;
+    }
+    if (p.positionalArguments().size() != 2) {
+        cli::err() << "usage: gemdirect quality RUN_DIR [--llm-url URL] [--no-judges]" << Qt::endl;
+        return 2;
+    }
+    gd::log::init(QString(), false);
+    gd::log::applyEnvLevel();
+    const QString runDir = p.positionalArguments().at(1);
+    QString llmUrl = p.value(QStringLiteral("llm-url"));
+    if (llmUrl.isEmpty())
+        llmUrl = qEnvironmentVariable("LOCAL_STORY_PROVIDER_URL");
+    if (p.isSet(QStringLiteral("no-judges")))
+        llmUrl.clear();
+    const auto c = cli::computeQuality(runDir, llmUrl, historyDatabasePath(p.value(QStringLiteral("history-db"))), false);
+    if (!c.error.isNull()) {
+        cli::err() << "error: " << c.error.message << Qt::endl;
+        return 2;
+    }
+    QStringList problems;
+    const auto kpis = quality::KpiEvaluator::evaluate(artifactsOf({runDir}, &problems));
+    cli::out() << quality::KpiEvaluator::table(kpis);
+    for (const QJsonValue u : c.qualityMetrics.value(QStringLiteral("Unmeasured")).toArray())
+        cli::out() << "unmeasured: " << u.toString() << Qt::endl;
+    return 0;
+}
+
+int kpiCommand(const QStringList& args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "PASS / WARN / FAIL / UNMEASURED for every KPI of quality-kpis.md over the given runs (or the last N in the "
+        "history database). Exit 1 when any KPI fails, so a scheduled job can alert."));
+    p.addHelpOption();
+    p.addPositionalArgument(QStringLiteral("kpi"), QString());
+    p.addPositionalArgument(QStringLiteral("RUN_DIR"), QString(), QStringLiteral("[RUN_DIR…]"));
+    p.addOption({QStringLiteral("last"), QStringLiteral("The last N runs of the history database (default 10)."), QStringLiteral("N")});
+    p.addOption({QStringLiteral("json"), QStringLiteral("Print JSON.")});
+    p.addOption({QStringLiteral("history-db"), QStringLiteral("History database (GEMDIRECT_DB)."), QStringLiteral("PATH")});
+    if (!p.parse(args)) {
+        cli::err() << "gemdirect kpi: " << p.errorText() << Qt::endl;
+        return 2;
+    }
+    if (p.isSet(QStringLiteral("help"))) {
+        cli::out() << p.helpText() << Qt::endl;
+        return 0;
+    }
+    QStringList runDirs = p.positionalArguments().mid(1);
+    if (runDirs.isEmpty()) {
+        bool ok = true;
+        const int n = p.isSet(QStringLiteral("last")) ? p.value(QStringLiteral("last")).toInt(&ok) : 10;
+        if (!ok || n < 1) {
+            cli::err() << "gemdirect kpi: --last must be a positive number" << Qt::endl;
+            return 2;
+        }
+        store::Database db;
+        const Error e = db.open(historyDatabasePath(p.value(QStringLiteral("history-db"))));
+        if (!e.isNull()) {
+            cli::err() << "error: " << e.message << Qt::endl;
+            return 2;
+        }
+        QVector<store::RunRow> rows;
+        store::RunStore(db).lastRuns(n, rows);
+        for (const auto& r : rows)
+            runDirs << r.runDir;
+        if (runDirs.isEmpty()) {
+            cli::err() << "No runs in the history database yet: run something, or `gemdirect import DIR`." << Qt::endl;
+            return 2;
+        }
+    }
+    QStringList problems;
+    const QVector<QJsonObject> artifacts = artifactsOf(runDirs, &problems);
+    for (const QString& pr : problems)
+        cli::err() << "skipped: " << pr << Qt::endl;
+    if (artifacts.isEmpty())
+        return 2;
+    const auto kpis = quality::KpiEvaluator::evaluate(artifacts);
+    if (p.isSet(QStringLiteral("json")))
+        cli::out() << QJsonDocument(quality::KpiEvaluator::toJson(kpis)).toJson(QJsonDocument::Indented);
+    else
+        cli::out() << "KPIs over " << artifacts.size() << " run(s):\n" << quality::KpiEvaluator::table(kpis);
+    cli::out().flush();
+    return quality::KpiEvaluator::anyFail(kpis) ? 1 : 0;
+}
