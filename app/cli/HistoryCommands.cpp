@@ -6,6 +6,8 @@
 #include "store/Database.h"
 #include "store/FeedbackService.h"
 #include "store/RunStore.h"
+#include "quality/KpiEvaluator.h"
+#include "quality/QualityCalculator.h"
 #include "report/SweepCharts.h"
 #include "telemetry/SweepCalculator.h"
 
@@ -209,12 +211,29 @@ int sweepCommand(const QStringList& args)
         a.insert(QStringLiteral("Scenes"), scenes.value(it.key()));
         artifacts << a;
     }
-    const QJsonObject sweep = telemetry::SweepCalculator::compute(artifacts);
+    QJsonObject sweep = telemetry::SweepCalculator::compute(artifacts);
+    // Each KPI of quality-kpis.md against its threshold, over the same runs (their full artifacts:
+    // story and quality metrics live there, the run directory being the source of truth).
+    QVector<QJsonObject> full;
+    QStringList unreadable;
+    for (auto it = byRun.cbegin(); it != byRun.cend(); ++it) {
+        QJsonObject a;
+        const Error re = quality::QualityCalculator::readArtifact(it.key(), &a);
+        if (re.isNull())
+            full << a;
+        else
+            unreadable << re.message;
+    }
+    for (const QString& u : unreadable)
+        cli::err() << "KPIs skip a run: " << u << Qt::endl;
+    const auto kpis = quality::KpiEvaluator::evaluate(full);
+    const QJsonArray kpiJson = quality::KpiEvaluator::toJson(kpis);
+    sweep.insert(QStringLiteral("Kpis"), kpiJson);
     const QDir out(p.value(QStringLiteral("output")));
     QDir().mkpath(out.absolutePath());
     Error w = AtomicFile::write(out.filePath(QStringLiteral("report.json")), QJsonDocument(sweep).toJson(QJsonDocument::Indented));
     if (w.isNull())
-        w = AtomicFile::write(out.filePath(QStringLiteral("SWEEP_SUMMARY.md")), telemetry::SweepCalculator::markdown(sweep).toUtf8());
+        w = AtomicFile::write(out.filePath(QStringLiteral("SWEEP_SUMMARY.md")), telemetry::SweepCalculator::markdown(sweep, kpiJson).toUtf8());
     if (!w.isNull()) {
         cli::err() << "error: " << w.message << Qt::endl;
         return 1;

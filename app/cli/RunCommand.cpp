@@ -3,6 +3,10 @@
 #include "CliCommon.h"
 #include "HistoryCommands.h"
 #include "QualityCommands.h"
+
+#include "quality/KpiEvaluator.h"
+#include "store/Database.h"
+#include "store/RunStore.h"
 #include "SignalWatcher.h"
 #include "StoryCommand.h"
 #include "comfy/ComfyClient.h"
@@ -23,6 +27,7 @@
 #include <QJsonArray>
 #include <QProcessEnvironment>
 #include <QTemporaryDir>
+#include <QThreadPool>
 #include <memory>
 #include <unistd.h>
 
@@ -402,11 +407,36 @@ int runCommand(const QStringList& arguments)
         } else if (fromIdea || parser.isSet(QStringLiteral("llm-url")) || env.contains(QStringLiteral("LOCAL_STORY_PROVIDER_URL"))) {
             judgeUrl = llm::StoryService::resolveProviderUrl(parser.value(QStringLiteral("llm-url")), env);
         }
+        // Let the frame statistics the pipeline computed in the background land first.
+        QThreadPool::globalInstance()->waitForDone();
         const auto q = cli::computeQuality(runDir, judgeUrl, opt.historyDatabase, parser.isSet(QStringLiteral("quiet")));
         if (judgeHost)
             judgeHost->stop();
         if (!q.error.isNull())
             cli::err() << "WARNING: quality metrics not computed: " << q.error.message << Qt::endl;
+        if (q.error.isNull() && !opt.historyDatabase.isEmpty()) {
+            // KPI verdicts and the GPU samples of the night go into the history database too.
+            QJsonObject artifact;
+            store::Database db;
+            Error e = quality::QualityCalculator::readArtifact(runDir, &artifact);
+            if (e.isNull())
+                e = db.open(opt.historyDatabase);
+            if (e.isNull()) {
+                store::RunStore runs(db);
+                const QString runId = artifact.value(QStringLiteral("RunId")).toString();
+                QVector<store::KpiResult> rows;
+                for (const auto& k : quality::KpiEvaluator::evaluate({artifact}))
+                    rows.push_back({k.id, k.value, k.threshold, k.status,
+                                    QJsonObject{{QStringLiteral("Name"), k.name},
+                                                {QStringLiteral("Reason"), k.reason},
+                                                {QStringLiteral("FailingScenes"), QJsonArray::fromStringList(k.failingScenes)}}});
+                e = runs.recordKpiResults(runId, runDir, rows);
+                if (e.isNull())
+                    e = runs.recordGpuSamples(runId, runDir, monitor.history());
+            }
+            if (!e.isNull())
+                cli::err() << "WARNING: KPI results / GPU samples not recorded: " << e.message << Qt::endl;
+        }
         else
             cli::out() << "Quality metrics written (" << q.qualityMetrics.value(QStringLiteral("Unmeasured")).toArray().size()
                         << " unmeasured); `gemdirect kpi " << runDir << "` shows the KPI table" << Qt::endl;

@@ -8,6 +8,7 @@
 #include "gpu/GpuMonitor.h"
 #include "gpu/SystemStatsParser.h"
 #include "story/StoryLoader.h"
+#include "quality/BlankFrameDetector.h"
 #include "store/Database.h"
 #include "store/RunStore.h"
 #include "telemetry/ArtifactWriter.h"
@@ -18,6 +19,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTimer>
+#include <QtConcurrent/QtConcurrentRun>
 
 namespace gd::pipeline {
 
@@ -393,6 +395,13 @@ void RunController::onAttemptFinished()
     m_attempt = nullptr;
 
     scene.attempts.push_back(rec);
+    if (!rec.frames.isEmpty()) {
+        // Frame statistics for the blank-frame metric, computed now in the background while the
+        // next scene renders, so the end-of-run quality step does not decode every frame again.
+        const QString dir = QDir(m_run.runDir).filePath(rec.framesDir);
+        const QStringList frames = rec.frames;
+        (void)QtConcurrent::run([dir, frames] { quality::BlankFrameDetector::writeCache(dir, frames); });
+    }
     log(telemetry::RunSummaryLog::attemptLine(scene.sceneId, rec));
     writeSceneJson(scene);
     Q_EMIT attemptFinished(scene.sceneId, rec);

@@ -1,6 +1,14 @@
 #include "quality/BlankFrameDetector.h"
 
+#include "common/AtomicFile.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
 #include <QFileInfo>
+#include <QHash>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QImageReader>
 #include <QtConcurrent/QtConcurrentMap>
 
@@ -96,14 +104,90 @@ bool BlankFrameDetector::isBlank(const QImage& image)
     return m->scaledSpread < static_cast<Int128>(4000000) * m->n * m->n;
 }
 
+namespace {
+
+// One cached verdict: valid while the file keeps its size and modification time.
+struct CachedVerdict
+{
+    qint64 size = -1;
+    qint64 mtimeMs = -1;
+    std::optional<double> stdDev; // nullopt = unreadable
+};
+
+QHash<QString, CachedVerdict> loadCache(const QString& dir)
+{
+    QHash<QString, CachedVerdict> out;
+    QFile f(QDir(dir).filePath(BlankFrameDetector::cacheFileName()));
+    if (!f.open(QIODevice::ReadOnly) || f.size() > 16 * 1024 * 1024)
+        return out;
+    const QJsonObject frames = QJsonDocument::fromJson(f.readAll()).object().value(QStringLiteral("frames")).toObject();
+    for (auto it = frames.begin(); it != frames.end(); ++it) {
+        const QJsonObject o = it.value().toObject();
+        CachedVerdict c;
+        c.size = qint64(o.value(QStringLiteral("size")).toDouble(-1));
+        c.mtimeMs = qint64(o.value(QStringLiteral("mtimeMs")).toDouble(-1));
+        if (o.value(QStringLiteral("lumaStdDev")).isDouble())
+            c.stdDev = o.value(QStringLiteral("lumaStdDev")).toDouble();
+        out.insert(it.key(), c);
+    }
+    return out;
+}
+
+std::optional<double> decodeStdDev(const QString& path)
+{
+    QImageReader reader(path);
+    QImage image;
+    if (!reader.read(&image) || image.isNull())
+        return std::nullopt;
+    return BlankFrameDetector::lumaStdDev(image);
+}
+
+} // namespace
+
 QVector<std::optional<bool>> BlankFrameDetector::classify(const QStringList& filePaths)
 {
-    const QList<FrameVerdict> verdicts = QtConcurrent::blockingMapped(filePaths, judge);
-    QVector<std::optional<bool>> out;
-    out.reserve(verdicts.size());
-    for (const FrameVerdict& v : verdicts)
-        out.append(v.readable ? std::optional<bool>(v.blank) : std::nullopt);
+    // Frames whose statistics the pipeline already computed during the run (cache beside them,
+    // same size and mtime) are not decoded again; PNG decoding is what this costs.
+    QHash<QString, QHash<QString, CachedVerdict>> caches;
+    QVector<std::optional<bool>> out(filePaths.size());
+    QStringList toDecode;
+    QVector<int> decodeIndex;
+    for (int i = 0; i < filePaths.size(); ++i) {
+        const QFileInfo fi(filePaths[i]);
+        const QString dir = fi.absolutePath();
+        if (!caches.contains(dir))
+            caches.insert(dir, loadCache(dir));
+        const auto& cache = caches[dir];
+        const auto it = cache.constFind(fi.fileName());
+        if (it != cache.cend() && it->size == fi.size() && it->mtimeMs == fi.lastModified().toMSecsSinceEpoch()) {
+            out[i] = it->stdDev ? std::optional<bool>(*it->stdDev < kThreshold) : std::nullopt;
+            continue;
+        }
+        toDecode << filePaths[i];
+        decodeIndex << i;
+    }
+    const QList<FrameVerdict> verdicts = QtConcurrent::blockingMapped(toDecode, judge);
+    for (int k = 0; k < verdicts.size(); ++k)
+        out[decodeIndex[k]] = verdicts[k].readable ? std::optional<bool>(verdicts[k].blank) : std::nullopt;
     return out;
+}
+
+Error BlankFrameDetector::writeCache(const QString& attemptDir, const QStringList& fileNames)
+{
+    QStringList paths;
+    for (const QString& n : fileNames)
+        paths << QDir(attemptDir).filePath(n);
+    const QList<std::optional<double>> stats = QtConcurrent::blockingMapped(paths, decodeStdDev);
+    QJsonObject frames;
+    for (int i = 0; i < paths.size(); ++i) {
+        const QFileInfo fi(paths[i]);
+        frames.insert(fileNames[i], QJsonObject{{QStringLiteral("size"), double(fi.size())},
+                                                {QStringLiteral("mtimeMs"), double(fi.lastModified().toMSecsSinceEpoch())},
+                                                {QStringLiteral("lumaStdDev"), stats[i] ? QJsonValue(*stats[i]) : QJsonValue()}});
+    }
+    return AtomicFile::write(QDir(attemptDir).filePath(cacheFileName()),
+                             QJsonDocument(QJsonObject{{QStringLiteral("version"), 1}, {QStringLiteral("frames"), frames}})
+                                 .toJson(QJsonDocument::Compact));
 }
 
 BlankFrameCounts BlankFrameDetector::check(const QStringList& filePaths)

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "common/Error.h"
+
 #include <QImage>
 #include <QString>
 #include <QStringList>
@@ -39,7 +41,13 @@ public:
     static BlankFrameCounts check(const QStringList& filePaths);
     // Per file, in input order: true blank, false not blank, std::nullopt unreadable. Parallel
     // like check(); lets a caller decode the frames of many scenes in one batch.
+    // Frames with an up-to-date entry in their folder's cache (writeCache) are not decoded again.
     static QVector<std::optional<bool>> classify(const QStringList& filePaths);
+    // Decodes an attempt's frames and stores their luma std-dev (with size and mtime) in
+    // <attemptDir>/.frame-luma.json, atomically. The pipeline calls it in the background right
+    // after an attempt is collected, so the end-of-run quality step does not decode every frame.
+    static Error writeCache(const QString& attemptDir, const QStringList& fileNames);
+    static QString cacheFileName() { return QStringLiteral(".frame-luma.json"); }
 };
 
 } // namespace gd::quality

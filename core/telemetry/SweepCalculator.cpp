@@ -195,11 +195,11 @@ QString SweepCalculator::markdown(const QJsonObject& s, const QJsonArray& kpis)
         for (const QJsonValue kv : kpis) {
             const QJsonObject k = kv.toObject();
             QStringList failing;
-            for (const QJsonValue fs : k.value(QStringLiteral("failingScenes")).toArray())
+            for (const QJsonValue fs : k.value(QStringLiteral("FailingScenes")).toArray())
                 failing << fs.toString();
             md += QStringLiteral("| %1 | %2 | %3 | %4 | %5 |\n")
-                      .arg(k.value(QStringLiteral("name")).toString(), num(k.value(QStringLiteral("value"))),
-                           k.value(QStringLiteral("threshold")).toString(), k.value(QStringLiteral("status")).toString(),
+                      .arg(k.value(QStringLiteral("Name")).toString(), num(k.value(QStringLiteral("Value"))),
+                           k.value(QStringLiteral("Threshold")).toString(), k.value(QStringLiteral("Status")).toString(),
                            failing.join(QStringLiteral(", ")));
         }
     }

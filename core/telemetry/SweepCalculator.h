@@ -15,7 +15,8 @@ class SweepCalculator
 public:
     // Each element is one run's artifact-metadata.json object.
     static QJsonObject compute(const QVector<QJsonObject>& artifacts);
-    // SWEEP_SUMMARY.md: the aggregates (and the KPI table when given) for people.
+    // SWEEP_SUMMARY.md: the aggregates (and the KPI table when given: objects with Name, Value,
+    // Threshold, Status, FailingScenes as KpiEvaluator::toJson writes them) for people.
     static QString markdown(const QJsonObject& sweep, const QJsonArray& kpis = {});
     // Frames-per-scene histogram bucket edges: 0, 1-9, 10-24, 25-49, 50-99, 100+.
     static QJsonArray framesHistogram(const QVector<int>& frames);

@@ -368,6 +368,7 @@ private Q_SLOTS:
         QCOMPARE(report.value(QStringLiteral("Runs")).toInt(), 2);
         QCOMPARE(report.value(QStringLiteral("Scenes")).toInt(), 6); // 5 rendered + 1 legacy
         QVERIFY(QFile::exists(dir.filePath(QStringLiteral("sweep/SWEEP_SUMMARY.md"))));
+        QVERIFY(report.value(QStringLiteral("Kpis")).toArray().size() >= 15); // each KPI against its threshold
         for (const char* chart : {"duration-histogram", "frames-per-scene", "vram-per-scene", "kpi-trend-by-week"}) {
             const QImage img(dir.filePath(QStringLiteral("sweep/charts/%1.png").arg(QLatin1String(chart))));
             QVERIFY2(!img.isNull() && img.width() > 100, chart);
@@ -404,7 +405,8 @@ private Q_SLOTS:
         QVERIFY(kpis.size() >= 15);
         bool anyFail = false;
         for (const QJsonValue k : kpis)
-            anyFail = anyFail || k.toObject().value(QStringLiteral("status")).toString() == QLatin1String("FAIL");
+            anyFail = anyFail || k.toObject().value(QStringLiteral("Status")).toString() == QLatin1String("FAIL");
+        QVERIFY(!kpis.at(0).toObject().value(QStringLiteral("Status")).toString().isEmpty());
         QCOMPARE(r.exitCode, anyFail ? 1 : 0); // exit 1 exactly when a KPI fails
         r = run({QStringLiteral("kpi"), QStringLiteral("--last"), QStringLiteral("5"), QStringLiteral("--history-db"), db});
         QVERIFY2(r.out.contains(QStringLiteral("KPIs over 1 run(s)")), qPrintable(r.out + r.err));
