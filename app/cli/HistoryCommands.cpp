@@ -184,49 +184,23 @@ int sweepCommand(const QStringList& args)
         for (const auto& f : report.failed)
             cli::err() << "skipped " << f.path << ": " << f.reason << Qt::endl;
     }
-    QVector<store::SweepRow> rows;
-    const Error e = runs.keptTelemetrySince(since, rows);
+    // The database picks the runs; their artifacts (the source of truth) are read in parallel.
+    QVector<store::RunRow> selected;
+    const Error e = runs.runsSince(since, selected);
     if (!e.isNull()) {
         cli::err() << "error: " << e.message << Qt::endl;
         return 1;
     }
-    // Rows → one artifact-shaped object per run, the input SweepCalculator defines.
-    QMap<QString, QJsonObject> byRun;
-    QMap<QString, QJsonArray> scenes;
-    for (const auto& r : rows) {
-        const QString key = r.runDir;
-        if (!byRun.contains(key))
-            byRun.insert(key, QJsonObject{{QStringLiteral("RunId"), r.runId},
-                                          {QStringLiteral("RunDir"), r.runDir},
-                                          {QStringLiteral("Timestamp"), r.runStartedAt.toString(Qt::ISODateWithMs)}});
-        scenes[key].append(QJsonObject{{QStringLiteral("SceneId"), r.sceneId},
-                                       {QStringLiteral("FrameCount"), r.frameCount.value_or(0)},
-                                       {QStringLiteral("Requeued"), r.requeued.value_or(false)},
-                                       {QStringLiteral("AttemptsRun"), r.attemptsRun.value_or(0)},
-                                       {QStringLiteral("Telemetry"), r.telemetry}});
-    }
-    QVector<QJsonObject> artifacts;
-    for (auto it = byRun.begin(); it != byRun.end(); ++it) {
-        QJsonObject a = it.value();
-        a.insert(QStringLiteral("Scenes"), scenes.value(it.key()));
-        artifacts << a;
-    }
-    QJsonObject sweep = telemetry::SweepCalculator::compute(artifacts);
-    // Each KPI of quality-kpis.md against its threshold, over the same runs (their full artifacts:
-    // story and quality metrics live there, the run directory being the source of truth).
-    QVector<QJsonObject> full;
+    QStringList runDirs;
+    for (const auto& r : selected)
+        runDirs << r.runDir;
     QStringList unreadable;
-    for (auto it = byRun.cbegin(); it != byRun.cend(); ++it) {
-        QJsonObject a;
-        const Error re = quality::QualityCalculator::readArtifact(it.key(), &a);
-        if (re.isNull())
-            full << a;
-        else
-            unreadable << re.message;
-    }
+    const QVector<QJsonObject> artifacts = telemetry::SweepCalculator::readArtifacts(runDirs, &unreadable);
     for (const QString& u : unreadable)
-        cli::err() << "KPIs skip a run: " << u << Qt::endl;
-    const auto kpis = quality::KpiEvaluator::evaluate(full);
+        cli::err() << "skipped a run: " << u << Qt::endl;
+    QJsonObject sweep = telemetry::SweepCalculator::compute(artifacts);
+    // Each KPI of quality-kpis.md against its threshold, over the same runs.
+    const auto kpis = quality::KpiEvaluator::evaluate(artifacts);
     const QJsonArray kpiJson = quality::KpiEvaluator::toJson(kpis);
     sweep.insert(QStringLiteral("Kpis"), kpiJson);
     const QDir out(p.value(QStringLiteral("output")));
@@ -252,17 +226,24 @@ int sweepCommand(const QStringList& args)
     const QJsonObject d = sweep.value(QStringLiteral("DurationSeconds")).toObject();
     QMap<QString, QMap<QString, double>> trend;
     QMap<QString, std::pair<int, int>> markerByWeek, successByWeek, floorByWeek;
-    for (const auto& r : rows) {
+    for (const QJsonObject& a : artifacts) {
+        const QDate day = QDateTime::fromString(a.value(QStringLiteral("Timestamp")).toString(), Qt::ISODateWithMs).date();
         int isoYear = 0;
-        const int wk = r.runStartedAt.date().weekNumber(&isoYear);
+        const int wk = day.weekNumber(&isoYear);
         const QString key = QStringLiteral("%1-W%2").arg(isoYear).arg(wk, 2, 10, QLatin1Char('0'));
         auto bump = [&](QMap<QString, std::pair<int, int>>& m, bool hit) {
             m[key].first += hit;
             m[key].second += 1;
         };
-        bump(markerByWeek, r.telemetry.value(QStringLiteral("DoneMarkerDetected")).toBool());
-        bump(successByWeek, r.telemetry.value(QStringLiteral("ExecutionSuccessDetected")).toBool());
-        bump(floorByWeek, r.frameCount.value_or(0) >= r.frameFloor.value_or(25));
+        for (const QJsonValue sv : a.value(QStringLiteral("Scenes")).toArray()) {
+            const QJsonObject sc = sv.toObject();
+            if (sc.value(QStringLiteral("AttemptsRun")).toInt() <= 0)
+                continue;
+            const QJsonObject t = sc.value(QStringLiteral("Telemetry")).toObject();
+            bump(markerByWeek, t.value(QStringLiteral("DoneMarkerDetected")).toBool());
+            bump(successByWeek, t.value(QStringLiteral("ExecutionSuccessDetected")).toBool());
+            bump(floorByWeek, sc.value(QStringLiteral("FrameCount")).toInt() >= sc.value(QStringLiteral("FrameFloor")).toInt(25));
+        }
     }
     auto rates = [](const QMap<QString, std::pair<int, int>>& m) {
         QMap<QString, double> out;

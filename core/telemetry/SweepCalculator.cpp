@@ -3,7 +3,11 @@
 #include "telemetry/Percentiles.h"
 
 #include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
 #include <QMap>
+#include <QtConcurrent/QtConcurrentMap>
 
 #include <algorithm>
 #include <climits>
@@ -29,6 +33,44 @@ std::optional<double> rate(int part, int whole)
 }
 
 } // namespace
+
+QVector<QJsonObject> SweepCalculator::readArtifacts(const QStringList& runDirs, QStringList* problems)
+{
+    struct Read
+    {
+        QJsonObject artifact;
+        QString problem;
+    };
+    const QList<Read> results = QtConcurrent::blockingMapped(runDirs, [](const QString& dir) {
+        Read r;
+        QFile f(QDir(dir).filePath(QStringLiteral("artifact-metadata.json")));
+        if (!f.open(QIODevice::ReadOnly)) {
+            r.problem = QStringLiteral("%1: %2").arg(f.fileName(), f.errorString());
+            return r;
+        }
+        if (f.size() > 64LL * 1024 * 1024) {
+            r.problem = QStringLiteral("%1: larger than 64 MB").arg(f.fileName());
+            return r;
+        }
+        QJsonParseError pe{};
+        const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &pe);
+        if (pe.error != QJsonParseError::NoError || !doc.isObject())
+            r.problem = QStringLiteral("%1: invalid JSON (%2 at offset %3)").arg(f.fileName(), pe.errorString()).arg(pe.offset);
+        else
+            r.artifact = doc.object();
+        return r;
+    });
+    QVector<QJsonObject> out;
+    for (const Read& r : results) {
+        if (!r.problem.isEmpty()) {
+            if (problems)
+                problems->append(r.problem);
+            continue;
+        }
+        out << r.artifact;
+    }
+    return out;
+}
 
 QJsonArray SweepCalculator::framesHistogram(const QVector<int>& frames)
 {
