@@ -379,8 +379,6 @@ int runCommand(const QStringList& arguments)
                 cli::err() << "error: " << msg << Qt::endl;
             else
                 cli::out() << "Run finished: " << msg << Qt::endl;
-            if (!controller->runDir().isEmpty())
-                cli::out() << "Run directory: " << QDir(controller->runDir()).absolutePath() << Qt::endl;
             QCoreApplication::exit(code);
         });
     QMetaObject::invokeMethod(controller, &pipeline::RunController::start, Qt::QueuedConnection);
@@ -414,6 +412,9 @@ int runCommand(const QStringList& arguments)
             judgeHost->stop();
         if (!q.error.isNull())
             cli::err() << "WARNING: quality metrics not computed: " << q.error.message << Qt::endl;
+        else
+            cli::out() << "Quality metrics written (" << q.qualityMetrics.value(QStringLiteral("Unmeasured")).toArray().size()
+                       << " unmeasured); `gemdirect kpi " << runDir << "` shows the KPI table" << Qt::endl;
         if (q.error.isNull() && !opt.historyDatabase.isEmpty()) {
             // KPI verdicts and the GPU samples of the night go into the history database too.
             QJsonObject artifact;
@@ -437,10 +438,9 @@ int runCommand(const QStringList& arguments)
             if (!e.isNull())
                 cli::err() << "WARNING: KPI results / GPU samples not recorded: " << e.message << Qt::endl;
         }
-        else
-            cli::out() << "Quality metrics written (" << q.qualityMetrics.value(QStringLiteral("Unmeasured")).toArray().size()
-                        << " unmeasured); `gemdirect kpi " << runDir << "` shows the KPI table" << Qt::endl;
-        cli::out() << "Run directory: " << QDir(runDir).absolutePath() << Qt::endl;
     }
+    // The last stdout line, whatever happened after the render (contract with operators' scripts).
+    if (!runDir.isEmpty())
+        cli::out() << "Run directory: " << QDir(runDir).absolutePath() << Qt::endl;
     return exitCode;
 }
