@@ -3,45 +3,11 @@
 #include "sandbox/SandboxLlmServer.h"
 
 #include <QCoreApplication>
-#include <QSocketNotifier>
 #include <QTextStream>
 #include <QThread>
-#include <csignal>
-#include <sys/socket.h>
-#include <unistd.h>
 
 namespace gd::sandbox {
 
-namespace {
-int g_llmSignalPipe[2] = {-1, -1};
-
-void onLlmTerminationSignal(int)
-{
-    // Only async-signal-safe work here: wake the event loop through the pipe.
-    const char byte = 1;
-    [[maybe_unused]] const ssize_t n = ::write(g_llmSignalPipe[1], &byte, 1);
-}
-
-void installQuitOnSignals()
-{
-    if (g_llmSignalPipe[0] >= 0 || ::socketpair(AF_UNIX, SOCK_STREAM, 0, g_llmSignalPipe) != 0)
-        return;
-    auto* notifier =
-        new QSocketNotifier(g_llmSignalPipe[0], QSocketNotifier::Read, QCoreApplication::instance());
-    QObject::connect(notifier, &QSocketNotifier::activated, QCoreApplication::instance(), [notifier]() {
-        char byte = 0;
-        [[maybe_unused]] const ssize_t n = ::read(g_llmSignalPipe[0], &byte, 1);
-        notifier->setEnabled(false);
-        QCoreApplication::quit();
-    });
-    struct sigaction action = {};
-    action.sa_handler = onLlmTerminationSignal;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = SA_RESTART;
-    ::sigaction(SIGINT, &action, nullptr);
-    ::sigaction(SIGTERM, &action, nullptr);
-}
-} // namespace
 
 SandboxLlmHost::SandboxLlmHost(QObject* parent) : QObject(parent) {}
 
@@ -52,29 +18,11 @@ SandboxLlmHost::~SandboxLlmHost()
 
 bool SandboxLlmHost::start(const SandboxLlmConfig& config, quint16 port, QString* error)
 {
-    if (m_thread)
-        stop();
-    m_thread = new QThread;
-    m_thread->setObjectName(QStringLiteral("sandbox-llm"));
     auto* server = new SandboxLlmServer(config);
-    server->moveToThread(m_thread);
-    connect(m_thread, &QThread::finished, server, &QObject::deleteLater);
-    m_thread->start();
-    bool ok = false;
-    QString message;
-    QMetaObject::invokeMethod(
-        server, [server, port, &ok, &message]() { ok = server->listen(port, &message); },
-        Qt::BlockingQueuedConnection);
-    if (!ok) {
-        if (error)
-            *error = message;
-        m_thread->quit();
-        m_thread->wait();
-        delete m_thread;
-        m_thread = nullptr;
+    if (!m_runner.start(
+            server, QStringLiteral("sandbox-llm"), [server, port](QString* why) { return server->listen(port, why); },
+            [server]() { server->close(); }, error))
         return false;
-    }
-    m_server = server;
     m_port = server->port();
     m_url = QUrl(QStringLiteral("http://127.0.0.1:%1").arg(m_port));
     return true;
@@ -82,23 +30,12 @@ bool SandboxLlmHost::start(const SandboxLlmConfig& config, quint16 port, QString
 
 void SandboxLlmHost::stop()
 {
-    if (!m_thread)
-        return;
-    if (m_server) {
-        SandboxLlmServer* server = m_server;
-        QMetaObject::invokeMethod(
-            server, [server]() { server->close(); }, Qt::BlockingQueuedConnection);
-    }
-    m_thread->quit();
-    m_thread->wait();
-    delete m_thread;
-    m_thread = nullptr;
-    m_server = nullptr;
+    m_runner.stop();
 }
 
 bool SandboxLlmHost::isRunning() const
 {
-    return m_thread && m_server;
+    return m_runner.isRunning();
 }
 
 QUrl SandboxLlmHost::url() const
@@ -113,26 +50,20 @@ quint16 SandboxLlmHost::port() const
 
 SandboxLlmServer* SandboxLlmHost::server() const
 {
-    return m_server;
+    return static_cast<SandboxLlmServer*>(m_runner.server());
 }
 
 void SandboxLlmHost::addFault(const LlmFaultRule& rule)
 {
     // Blocking so that a request the caller sends right afterwards is guaranteed to see the fault.
-    if (SandboxLlmServer* server = m_server)
-        QMetaObject::invokeMethod(
-            server, [server, rule]() { server->addFault(rule); },
-            QThread::currentThread() == server->thread() ? Qt::DirectConnection
-                                                         : Qt::BlockingQueuedConnection);
+    if (auto* server = this->server())
+        m_runner.invoke([server, rule]() { server->addFault(rule); }, true);
 }
 
 void SandboxLlmHost::setModelLoaded(bool loaded)
 {
-    if (SandboxLlmServer* server = m_server)
-        QMetaObject::invokeMethod(
-            server, [server, loaded]() { server->setModelLoaded(loaded); },
-            QThread::currentThread() == server->thread() ? Qt::DirectConnection
-                                                         : Qt::BlockingQueuedConnection);
+    if (auto* server = this->server())
+        m_runner.invoke([server, loaded]() { server->setModelLoaded(loaded); }, true);
 }
 
 int SandboxLlmHost::runStandalone(const SandboxLlmConfig& config, quint16 port, QTextStream& out)
@@ -144,7 +75,7 @@ int SandboxLlmHost::runStandalone(const SandboxLlmConfig& config, quint16 port, 
         delete server;
         return 1;
     }
-    installQuitOnSignals();
+    ServerThread::quitApplicationOnSignals();
     out << "Sandbox LLM (" << config.flavour << ") listening on " << server->url().toString()
         << " (model: " << config.modelId << ")" << Qt::endl;
     return 0;

@@ -3,12 +3,13 @@
 #include "sandbox/LlmFaultRule.h"
 #include "sandbox/SandboxLlmConfig.h"
 
+#include "sandbox/ServerThread.h"
+
 #include <QObject>
 #include <QPointer>
 #include <QUrl>
 
 class QTextStream;
-class QThread;
 
 namespace gd::sandbox {
 
@@ -45,8 +46,7 @@ public:
     static int runStandalone(const SandboxLlmConfig& config, quint16 port, QTextStream& out);
 
 private:
-    QThread* m_thread = nullptr;
-    QPointer<SandboxLlmServer> m_server;
+    ServerThread m_runner;
     QUrl m_url;
     quint16 m_port = 0;
 };
