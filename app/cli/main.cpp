@@ -75,6 +75,34 @@ int validateCommand(const QStringList& args)
     return telemetry::RunValidator::run(p.positionalArguments().at(1), cli::out());
 }
 
+// `--fault SPEC` values → rules; false (after saying which spec is wrong) on the first bad one.
+template <typename Rule>
+bool parseFaults(const QStringList& specs, QList<Rule>* rules, const char* who)
+{
+    for (const QString& spec : specs) {
+        QString e;
+        auto rule = Rule::parse(spec, &e);
+        if (!rule) {
+            cli::err() << who << ": --fault " << spec << ": " << e << Qt::endl;
+            return false;
+        }
+        rules->append(*rule);
+    }
+    return true;
+}
+
+// Serves a started stand-in until Ctrl-C, then stops it.
+template <typename Host>
+int serveUntilInterrupted(Host& host)
+{
+    cli::out() << "Press Ctrl-C to stop." << Qt::endl;
+    SignalWatcher signals;
+    QObject::connect(&signals, &SignalWatcher::interrupted, qApp, [] { QCoreApplication::exit(0); });
+    const int rc = QCoreApplication::exec();
+    host.stop();
+    return rc;
+}
+
 int sandboxCommand(const QStringList& args)
 {
     QCommandLineParser p;
@@ -123,15 +151,8 @@ int sandboxCommand(const QStringList& args)
     }
     if (which == QLatin1String("llm")) {
         sandbox::SandboxLlmConfig cfg;
-        for (const QString& spec : p.values(QStringLiteral("fault"))) {
-            QString e;
-            auto f = sandbox::LlmFaultRule::parse(spec, &e);
-            if (!f) {
-                cli::err() << "gemdirect sandbox llm: --fault " << spec << ": " << e << Qt::endl;
-                return 2;
-            }
-            cfg.faults << *f;
-        }
+        if (!parseFaults<sandbox::LlmFaultRule>(p.values(QStringLiteral("fault")), &cfg.faults, "gemdirect sandbox llm"))
+            return 2;
         sandbox::SandboxLlmHost host;
         QString e;
         if (!host.start(cfg, quint16(port), &e)) {
@@ -140,27 +161,15 @@ int sandboxCommand(const QStringList& args)
         }
         cli::out() << "Sandbox LLM (LM Studio behaviour) listening on " << host.url().toString() << " (model "
                    << cfg.modelId << ")" << Qt::endl;
-        cli::out() << "Press Ctrl-C to stop." << Qt::endl;
-        SignalWatcher signals;
-        QObject::connect(&signals, &SignalWatcher::interrupted, qApp, [] { QCoreApplication::exit(0); });
-        const int rc = QCoreApplication::exec();
-        host.stop();
-        return rc;
+        return serveUntilInterrupted(host);
     }
     sandbox::SandboxConfig cfg;
     cfg.outputDir = QDir(p.value(QStringLiteral("output-dir"))).absolutePath();
     cfg.markerNodeInstalled = !p.isSet(QStringLiteral("no-marker-node"));
     if (p.isSet(QStringLiteral("step-delay-ms")))
         cfg.stepDelayMs = p.value(QStringLiteral("step-delay-ms")).toInt();
-    for (const QString& spec : p.values(QStringLiteral("fault"))) {
-        QString e;
-        auto f = sandbox::FaultRule::parse(spec, &e);
-        if (!f) {
-            cli::err() << "gemdirect sandbox: --fault " << spec << ": " << e << Qt::endl;
-            return 2;
-        }
-        cfg.faults << *f;
-    }
+    if (!parseFaults<sandbox::FaultRule>(p.values(QStringLiteral("fault")), &cfg.faults, "gemdirect sandbox"))
+        return 2;
     sandbox::SandboxHost host;
     QString e;
     if (!host.start(cfg, quint16(port), &e)) {
@@ -169,12 +178,7 @@ int sandboxCommand(const QStringList& args)
     }
     cli::out() << "Sandbox ComfyUI listening on " << host.url().toString() << " (output: " << cfg.outputDir
                << ")" << Qt::endl;
-    cli::out() << "Press Ctrl-C to stop." << Qt::endl;
-    SignalWatcher signals;
-    QObject::connect(&signals, &SignalWatcher::interrupted, qApp, [] { QCoreApplication::exit(0); });
-    const int rc = QCoreApplication::exec();
-    host.stop();
-    return rc;
+    return serveUntilInterrupted(host);
 }
 
 int profileCommand(const QStringList& args)
