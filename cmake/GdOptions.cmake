@@ -29,3 +29,12 @@ function(gd_add_core_library name)
   # Headers are included as <area/Class.h>: the core root is the include root for core users only.
   target_include_directories(${name} PUBLIC "${PROJECT_SOURCE_DIR}/core")
 endfunction()
+
+# gd_add_ui_library(NAME SOURCES... [DEPS ...]): one static library per ui/ panel folder. Links Qt
+# Widgets; headers are included as "<folder>/Class.h" with ui/ as the include root.
+function(gd_add_ui_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_link_libraries(${name} PUBLIC gd_options Qt6::Widgets ${ARG_DEPS})
+  target_include_directories(${name} PUBLIC "${PROJECT_SOURCE_DIR}/ui")
+endfunction()
