@@ -1,0 +1,110 @@
+#include "pipeline/RunQualityJob.h"
+
+#include "llm/LlmClient.h"
+#include "quality/JudgeResults.h"
+#include "quality/ModelJudges.h"
+#include "quality/QualityWriter.h"
+#include "store/Database.h"
+#include "store/RunStore.h"
+
+#include <QFutureWatcher>
+#include <QJsonArray>
+#include <QtConcurrent>
+
+namespace gd::pipeline {
+
+namespace {
+
+// Runs on a worker thread: file and database work only.
+RunQualityResult computeAndRecordBlocking(const RunQualityOptions& opt, const quality::JudgeResults& judged)
+{
+    RunQualityResult result;
+    result.computation = quality::QualityCalculator::compute(opt.runDir, judged);
+    if (!result.computation.error.isNull())
+        return result;
+    if (const Error w = quality::QualityWriter::write(opt.runDir, result.computation); !w.isNull()) {
+        result.computation.error = w;
+        return result;
+    }
+    QJsonObject artifact;
+    if (const Error e = quality::QualityCalculator::readArtifact(opt.runDir, &artifact); !e.isNull()) {
+        result.computation.error = e;
+        return result;
+    }
+    result.kpis = quality::KpiEvaluator::evaluate({artifact});
+    if (opt.historyDb.isEmpty())
+        return result;
+
+    store::Database db;
+    Error e = db.open(opt.historyDb);
+    if (e.isNull())
+        e = store::RunStore(db).recordRun(artifact, opt.runDir);
+    if (!e.isNull()) {
+        result.warnings << QStringLiteral("quality metrics not recorded in the history database: ") + e.message;
+        return result;
+    }
+    if (!opt.recordKpis)
+        return result;
+    store::RunStore runs(db);
+    const QString runId = artifact.value(QStringLiteral("RunId")).toString();
+    QVector<store::KpiResult> rows;
+    for (const auto& k : std::as_const(result.kpis))
+        rows.push_back({k.id, k.value, k.threshold, k.status,
+                        QJsonObject{{QStringLiteral("Name"), k.name},
+                                    {QStringLiteral("Reason"), k.reason},
+                                    {QStringLiteral("FailingScenes"), QJsonArray::fromStringList(k.failingScenes)}}});
+    e = runs.recordKpiResults(runId, opt.runDir, rows);
+    if (e.isNull() && !opt.gpuSamples.isEmpty())
+        e = runs.recordGpuSamples(runId, opt.runDir, opt.gpuSamples);
+    if (!e.isNull())
+        result.warnings << QStringLiteral("KPI results / GPU samples not recorded: ") + e.message;
+    return result;
+}
+
+} // namespace
+
+RunQualityJob::RunQualityJob(RunQualityOptions options, QObject* parent) : QObject(parent), m_opt(std::move(options))
+{
+    qRegisterMetaType<gd::pipeline::RunQualityResult>();
+}
+
+RunQualityJob::~RunQualityJob() = default;
+
+void RunQualityJob::start()
+{
+    if (m_running)
+        return;
+    m_running = true;
+    if (m_opt.judgeUrl.isEmpty()) {
+        quality::JudgeResults judged;
+        const QString why = QStringLiteral("no LLM server to judge with (give --llm-url or LOCAL_STORY_PROVIDER_URL)");
+        judged.unmeasured << QStringLiteral("CoherenceJudgeScore: ") + why
+                          << QStringLiteral("PromptAlignmentJudgeMean: ") + why
+                          << QStringLiteral("SemanticAlignmentMean: ") + why;
+        computeAndRecord(judged);
+        return;
+    }
+    Q_EMIT progress(QStringLiteral("Judging with the LLM at %1 ...").arg(m_opt.judgeUrl));
+    m_client = std::make_unique<llm::LlmClient>(llm::LlmClient::normaliseUrl(m_opt.judgeUrl));
+    m_client->setRetryPolicy(2, 500, 2000);
+    m_judges = new quality::ModelJudges(this);
+    connect(m_judges, &quality::ModelJudges::finished, this,
+            [this](const quality::JudgeResults& judged) { computeAndRecord(judged); });
+    m_judges->run(m_opt.runDir, m_client.get(), quality::JudgeOptions{});
+}
+
+void RunQualityJob::computeAndRecord(const quality::JudgeResults& judged)
+{
+    Q_EMIT progress(QStringLiteral("Computing quality metrics for %1 ...").arg(m_opt.runDir));
+    auto* watcher = new QFutureWatcher<RunQualityResult>(this);
+    connect(watcher, &QFutureWatcher<RunQualityResult>::finished, this, [this, watcher] {
+        const RunQualityResult result = watcher->result();
+        watcher->deleteLater();
+        m_running = false;
+        Q_EMIT finished(result);
+    });
+    const RunQualityOptions opt = m_opt;
+    watcher->setFuture(QtConcurrent::run([opt, judged] { return computeAndRecordBlocking(opt, judged); }));
+}
+
+} // namespace gd::pipeline
