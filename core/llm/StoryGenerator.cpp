@@ -9,6 +9,7 @@
 #include <QCryptographicHash>
 #include <QDir>
 #include <QJsonDocument>
+#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QSet>
 #include <QTimer>
@@ -98,6 +99,8 @@ struct StoryGenerator::Run
     QDateTime startedAt;
     QJsonArray prompts;
     story::Story story;
+    story::Story base;       // regenerateScene(): the story whose scene is rewritten
+    int regenerateIndex = -1; // regenerateScene(): index of that scene, else -1
 
     const Stage& stage() const { return stages.at(stageIndex); }
 };
@@ -213,6 +216,67 @@ QJsonObject StoryGenerator::promptSchema()
                      {QStringLiteral("negativePrompt"), stringSchema(1, 600)}}}};
 }
 
+void StoryGenerator::failEarly(const QString& error)
+{
+    // Problems with the request itself end the run before any request is sent; finished() is
+    // still delivered from the event loop so callers see the same order as for a real run.
+    m_run->errors << error;
+    QTimer::singleShot(0, this, [this, error] {
+        if (m_run)
+            finish(false, error);
+    });
+}
+
+std::optional<PromptTemplate> StoryGenerator::resolveTemplate(const StoryRequest& request, const story::Story* story,
+                                                              QString* error)
+{
+    if (!request.templateKey.isEmpty()) {
+        auto tpl = m_library.find(request.templateKey);
+        if (!tpl)
+            *error = QStringLiteral("unknown prompt template '%1'").arg(request.templateKey);
+        return tpl;
+    }
+    auto warn = [this](const QString& text) {
+        m_run->warnings << text;
+        Q_EMIT warning(text);
+    };
+    if (story && !story->templateId.isEmpty()) {
+        const QString key = story->templateVersion.isEmpty()
+            ? story->templateId
+            : story->templateId + QLatin1Char('@') + story->templateVersion;
+        if (auto tpl = m_library.find(key))
+            return tpl;
+        if (auto tpl = m_library.find(story->templateId)) {
+            warn(QStringLiteral("the story's template %1 is not installed; using %2").arg(key, tpl->key()));
+            return tpl;
+        }
+        warn(QStringLiteral("the story's template %1 is not installed; choosing one by genre").arg(key));
+    }
+    const QString genre = request.genre.isEmpty() && story ? story->genre : request.genre;
+    if (!genre.isEmpty()) {
+        if (auto tpl = m_library.forGenre(genre))
+            return tpl;
+        if (!story) {
+            QStringList genres;
+            for (const PromptTemplate& t : m_library.templates())
+                if (!genres.contains(t.genre))
+                    genres << t.genre;
+            *error = QStringLiteral("no prompt template for genre '%1' (available: %2)")
+                         .arg(genre, genres.join(QStringLiteral(", ")));
+            return std::nullopt;
+        }
+    }
+    const auto all = m_library.templates();
+    if (all.isEmpty()) {
+        *error = QStringLiteral("the prompt library has no templates");
+        return std::nullopt;
+    }
+    // A hand-written story may name a genre no template covers; its prompt can still be rewritten.
+    if (story && !genre.isEmpty())
+        warn(QStringLiteral("no prompt template for genre '%1'; using %2").arg(genre, all.first().key()));
+    return all.first();
+}
+
 void StoryGenerator::start(const StoryRequest& request)
 {
     if (m_run) {
@@ -224,16 +288,6 @@ void StoryGenerator::start(const StoryRequest& request)
     run.request = request;
     run.startedAt = QDateTime::currentDateTimeUtc();
 
-    // Problems with the request itself end the run before any request is sent; finished() is
-    // still delivered from the event loop so callers see the same order as for a real run.
-    auto failEarly = [this](const QString& error) {
-        m_run->errors << error;
-        QTimer::singleShot(0, this, [this, error] {
-            if (m_run)
-                finish(false, error);
-        });
-    };
-
     const QString idea = request.idea.trimmed();
     if (idea.isEmpty())
         return failEarly(QStringLiteral("the story idea is empty"));
@@ -242,27 +296,10 @@ void StoryGenerator::start(const StoryRequest& request)
     if (!m_backend)
         return failEarly(QStringLiteral("no LLM backend is configured"));
 
-    std::optional<PromptTemplate> tpl;
-    if (!request.templateKey.isEmpty()) {
-        tpl = m_library.find(request.templateKey);
-        if (!tpl)
-            return failEarly(QStringLiteral("unknown prompt template '%1'").arg(request.templateKey));
-    } else if (!request.genre.isEmpty()) {
-        tpl = m_library.forGenre(request.genre);
-        if (!tpl) {
-            QStringList genres;
-            for (const PromptTemplate& t : m_library.templates())
-                if (!genres.contains(t.genre))
-                    genres << t.genre;
-            return failEarly(QStringLiteral("no prompt template for genre '%1' (available: %2)")
-                                 .arg(request.genre, genres.join(QStringLiteral(", "))));
-        }
-    } else {
-        const auto all = m_library.templates();
-        if (all.isEmpty())
-            return failEarly(QStringLiteral("the prompt library has no templates"));
-        tpl = all.first();
-    }
+    QString templateError;
+    const std::optional<PromptTemplate> tpl = resolveTemplate(request, nullptr, &templateError);
+    if (!tpl)
+        return failEarly(templateError);
     run.tpl = *tpl;
     run.genre = request.genre.isEmpty() ? tpl->genre : request.genre;
 
@@ -288,6 +325,62 @@ void StoryGenerator::start(const StoryRequest& request)
 
     run.stages = {Stage{StageKind::Bible, -1, QStringLiteral("bible")},
                   Stage{StageKind::Scenes, -1, QStringLiteral("scenes")}};
+    run.stageIndex = 0;
+    startStage();
+}
+
+void StoryGenerator::regenerateScene(const story::Story& story, const QString& sceneId, const StoryRequest& request)
+{
+    if (m_run) {
+        Q_EMIT warning(QStringLiteral("a story is already being generated; the scene was not regenerated"));
+        return;
+    }
+    m_run = std::make_unique<Run>();
+    Run& run = *m_run;
+    run.request = request;
+    run.request.sceneCount = int(story.scenes.size());
+    run.startedAt = QDateTime::currentDateTimeUtc();
+
+    int index = -1;
+    for (int i = 0; i < story.scenes.size(); ++i)
+        if (story.scenes.at(i).id == sceneId)
+            index = i;
+    if (index < 0)
+        return failEarly(QStringLiteral("the story has no scene '%1'").arg(sceneId));
+    if (!m_backend)
+        return failEarly(QStringLiteral("no LLM backend is configured"));
+
+    QString templateError;
+    const std::optional<PromptTemplate> tpl = resolveTemplate(request, &story, &templateError);
+    if (!tpl)
+        return failEarly(templateError);
+    run.tpl = *tpl;
+    run.genre = !request.genre.isEmpty() ? request.genre : (!story.genre.isEmpty() ? story.genre : tpl->genre);
+    run.idea = story.logline;
+    if (!run.request.seed)
+        run.request.seed = qint64(QRandomGenerator::global()->bounded(1u << 30));
+
+    // The context the prompt stage had when the story was generated, rebuilt from the story as it
+    // is now (the operator may have edited the bible or other scenes since). The generator keeps
+    // the three acts next to the joined outline; the stage wants them as the list it produced.
+    QJsonObject bible = story.bible;
+    bible.insert(QStringLiteral("title"), story.title);
+    bible.insert(QStringLiteral("logline"), story.logline);
+    bible.insert(QStringLiteral("directorsVision"), story.directorsVision);
+    if (bible.value(QStringLiteral("acts")).isArray())
+        bible.insert(QStringLiteral("plotOutline"), bible.take(QStringLiteral("acts")));
+    run.bible = bible;
+    for (const QJsonValue& c : bible.value(QStringLiteral("characters")).toArray()) {
+        const QString name = c.toObject().value(QStringLiteral("name")).toString().trimmed();
+        if (name.isEmpty())
+            continue;
+        run.characterNames << name;
+        run.descriptors.insert(name, c.toObject().value(QStringLiteral("visualDescriptor")).toString().trimmed());
+    }
+    run.scenes = story.scenes;
+    run.base = story;
+    run.regenerateIndex = index;
+    run.stages = {Stage{StageKind::Prompt, index, QStringLiteral("prompts:") + sceneId}};
     run.stageIndex = 0;
     startStage();
 }
@@ -618,7 +711,24 @@ void StoryGenerator::acceptAnswer(const QJsonValue& value)
         startStage();
         return;
     }
-    completeStory();
+    if (run.regenerateIndex >= 0)
+        completeRegeneration();
+    else
+        completeStory();
+}
+
+void StoryGenerator::completeRegeneration()
+{
+    Run& run = *m_run;
+    // Only the prompt fields change: everything else in the scene and the story stays as the
+    // caller passed it, unknown keys included. The prompt stage's checks already validated the
+    // answer; the story as a whole is the caller's (it may be mid-edit).
+    story::Story s = run.base;
+    story::StoryScene& target = s.scenes[run.regenerateIndex];
+    target.prompt = run.scenes.at(run.regenerateIndex).prompt;
+    target.negativePrompt = run.scenes.at(run.regenerateIndex).negativePrompt;
+    run.story = s;
+    finish(true, QString());
 }
 
 void StoryGenerator::completeStory()

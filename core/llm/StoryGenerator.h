@@ -39,6 +39,14 @@ public:
     ~StoryGenerator() override;
 
     void start(const StoryRequest& request);
+    // Regenerates ONE scene's render prompt and negative prompt through the same prompt stage as
+    // start() (template prompt section, schema check, one corrective retry), with the story's
+    // bible and scene list as the context. The template is request.templateKey, else the story's
+    // own templateId@templateVersion (newest of that id when the version is gone), else by genre.
+    // Without request.seed a seed is drawn, so that a server that answers identical requests
+    // identically still gives a new variant; the seed used is in the telemetry. finished() carries
+    // `story` with only that scene's prompt and negativePrompt replaced.
+    void regenerateScene(const gd::story::Story& story, const QString& sceneId, const StoryRequest& request);
     // Cancels the running chat; finished(false, ..., "cancelled") follows once.
     void cancel();
     bool isRunning() const;
@@ -60,7 +68,7 @@ public:
     static constexpr int kMaxSceneCount = 50;
 
 Q_SIGNALS:
-    void stageStarted(const QString& stage); // "bible" | "scenes" | "prompts:scene-003" ...
+    void stageStarted(const QString& stage); // "bible" | "scenes" | "prompts:scene-003" ... (regeneration: only the prompt stage)
     void token(const QString& stage, const QString& text);
     void warning(const QString& text);
     void finished(bool ok, const gd::story::Story& story, const QJsonObject& llmTelemetry /* Story.LLM */,
@@ -69,6 +77,9 @@ Q_SIGNALS:
 
 private:
     struct Run;
+    std::optional<PromptTemplate> resolveTemplate(const StoryRequest& request, const gd::story::Story* story,
+                                                  QString* error);
+    void failEarly(const QString& error);
     void startStage();
     void sendAttempt();
     void onJobFinished(const gd::llm::ChatResult& result);
@@ -76,6 +87,7 @@ private:
     void acceptAnswer(const QJsonValue& value);
     void rejectAnswer(const QString& problem, bool correctable, bool raiseTokens);
     void completeStory();
+    void completeRegeneration();
     void finish(bool ok, const QString& error);
     void saveRaw(const ChatResult& result);
     QJsonObject telemetry(const QString& status) const;

@@ -5,6 +5,8 @@
 
 #include <QTimer>
 
+#include <algorithm>
+
 namespace gd::llm {
 
 StoryService::StoryService(StoryServiceOptions options, QObject* parent) : QObject(parent), m_opt(std::move(options))
@@ -35,11 +37,34 @@ void StoryService::start(const StoryRequest& request)
         });
         return;
     }
+    connectToServer();
+}
+
+void StoryService::regenerateScene(const story::Story& story, const QString& sceneId, const StoryRequest& request)
+{
+    m_request = request;
+    m_base = story;
+    m_sceneId = sceneId;
+    const bool known = std::any_of(story.scenes.cbegin(), story.scenes.cend(),
+                                   [&sceneId](const story::StoryScene& sc) { return sc.id == sceneId; });
+    if (!known) {
+        // Checked here so that a stale selection never costs a request.
+        QTimer::singleShot(0, this, [this] {
+            finish(Outcome::BadInput, QStringLiteral("The story has no scene '%1': select a scene of the story and try again")
+                                          .arg(m_sceneId));
+        });
+        return;
+    }
+    connectToServer();
+}
+
+void StoryService::connectToServer()
+{
     QStringList problems;
     m_library = PromptLibrary::load(m_opt.templateDirs, &problems);
     for (const QString& p : problems)
         Q_EMIT warning(QStringLiteral("Prompt template skipped: ") + p);
-    if (!request.templateKey.isEmpty() && !m_library.find(request.templateKey)) {
+    if (!m_request.templateKey.isEmpty() && !m_library.find(m_request.templateKey)) {
         QStringList keys;
         for (const auto& t : m_library.templates())
             keys << t.key();
@@ -128,7 +153,10 @@ void StoryService::generate(const QString& model)
                     o = Outcome::LlmUnavailable;
                 Q_EMIT finished(o, story, llm, prompts, m_healthInfo, error);
             });
-    m_generator->start(req);
+    if (m_sceneId.isEmpty())
+        m_generator->start(req);
+    else
+        m_generator->regenerateScene(m_base, m_sceneId, req);
 }
 
 void StoryService::cancel()

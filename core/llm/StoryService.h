@@ -43,6 +43,10 @@ public:
     ~StoryService() override;
 
     void start(const StoryRequest& request);
+    // The same health check and model choice, then StoryGenerator::regenerateScene(): finished()
+    // carries `story` with only that scene's prompt and negativePrompt replaced. request.idea and
+    // sceneCount are not used; model, templateKey, seed and sampling are.
+    void regenerateScene(const gd::story::Story& story, const QString& sceneId, const StoryRequest& request);
     void cancel();
 
     // --llm-url > LOCAL_STORY_PROVIDER_URL > http://127.0.0.1:1234 (LM Studio's default port).
@@ -58,12 +62,15 @@ Q_SIGNALS:
                   const QJsonArray& prompts, const gd::telemetry::LlmHealthInfo& health, const QString& error);
 
 private:
+    void connectToServer();
     void afterHealthCheck();
     void generate(const QString& model);
     void finish(Outcome outcome, const QString& error);
 
     StoryServiceOptions m_opt;
     StoryRequest m_request;
+    story::Story m_base;  // regenerateScene(): the story whose scene is rewritten
+    QString m_sceneId;    // regenerateScene(): that scene; empty for a whole story
     PromptLibrary m_library;
     LlmClient* m_client = nullptr;
     QPointer<LlmHealthCheck> m_health;
