@@ -156,6 +156,10 @@ void RunController::checkClasses()
                                   missing->join(QStringLiteral(", "))));
                     return;
                 }
+                if (!m_markerExpected && m_opt.sentinelMarkers) {
+                    m_markerExpected = true;
+                    m_markerFromSentinel = true;
+                }
                 if (!m_opt.useDoneMarkers)
                     m_markerExpected = false;
                 if (!prepareRunDirectory())
@@ -268,13 +272,18 @@ void RunController::beginScenes()
     log(L::queuePolicy(m_run.queueConfig));
     log(QStringLiteral("ComfyUI: %1 | workflow=%2 | doneMarkers=%3 | clientId=%4")
             .arg(m_systemSummary, m_profile.name,
-                 m_markerExpected ? QStringLiteral("producer") : QStringLiteral("off"),
+                 !m_markerExpected     ? QStringLiteral("off")
+                 : m_markerFromSentinel ? QStringLiteral("sentinel")
+                                        : QStringLiteral("producer"),
                  m_client->clientId()));
     for (const QString& w : m_run.warnings)
         log(QStringLiteral("WARNING: ") + w);
     for (const auto& sc : m_run.scenes)
         writeSceneJson(sc);
     writeArtifacts();
+    m_pending.clear();
+    for (int i = 0; i < m_run.scenes.size(); ++i)
+        m_pending.append(i);
     nextScene();
 }
 
@@ -307,15 +316,32 @@ void RunController::writeSceneJson(const telemetry::SceneRecord& scene)
         Q_EMIT warning(e.message);
 }
 
+int RunController::indexOf(const QString& sceneId) const
+{
+    for (int i = 0; i < m_run.scenes.size(); ++i)
+        if (m_run.scenes[i].sceneId == sceneId)
+            return i;
+    return -1;
+}
+
+int RunController::maxAttemptsOf(int index) const
+{
+    return m_attemptBase.value(index, 0) + m_opt.policy.sceneRetryBudget + 1;
+}
+
 void RunController::nextScene()
 {
     if (m_finished)
         return;
-    ++m_sceneIndex;
-    if (m_sceneIndex >= m_run.scenes.size() || m_cancelling) {
+    ++m_startToken;
+    m_cancelCurrent = false;
+    m_held = false;
+    if (m_pending.isEmpty() || m_cancelling) {
+        m_sceneIndex = -1;
         finishRun(m_cancelling ? RunExit::Interrupted : RunExit::Success, QString());
         return;
     }
+    m_sceneIndex = m_pending.takeFirst();
     if (m_opt.useWebSocket && !m_client->isSocketOpen() && m_opt.reconnectWaitSeconds > 0) {
         // The server went away during an earlier scene: give it a bounded chance to come back
         // before this scene is tried (and most likely fails at once).
@@ -324,12 +350,13 @@ void RunController::nextScene()
         auto* timer = new QTimer(this);
         timer->setSingleShot(true);
         auto go = std::make_shared<bool>(false);
-        auto proceed = [this, timer, go] {
+        auto proceed = [this, timer, go, token = m_startToken] {
             if (*go)
                 return;
             *go = true;
             timer->deleteLater();
-            startAttempt();
+            if (token == m_startToken)
+                startAttempt();
         };
         connect(timer, &QTimer::timeout, this, proceed);
         connect(m_client, &comfy::ComfyClient::socketConnected, timer, proceed);
@@ -343,10 +370,23 @@ void RunController::startAttempt()
 {
     if (m_finished)
         return;
+    if (m_sceneIndex < 0)
+        return;
     if (m_cancelling) {
-        finalizeScene();
+        finalizeScene(m_sceneIndex, false);
+        afterScene();
         return;
     }
+    if (m_queuePaused) {
+        // Resumed by setQueuePaused(false); cancel() and cancelScene() release the hold too.
+        if (!m_held) {
+            m_held = true;
+            Q_EMIT message(QStringLiteral("Queue paused: %1 waits until the queue is resumed")
+                               .arg(m_run.scenes[m_sceneIndex].sceneId));
+        }
+        return;
+    }
+    m_held = false;
     telemetry::SceneRecord& scene = m_run.scenes[m_sceneIndex];
     const story::StoryScene& src = m_opt.story.scenes.at(m_sceneIndex);
     AttemptSpec spec;
@@ -371,11 +411,14 @@ void RunController::startAttempt()
     m_attempt = attempt;
     const QString id = scene.sceneId;
     connect(attempt, &SceneAttempt::stateChanged, this,
-            [this, id](SceneAttempt::State, const QString& text) { Q_EMIT sceneState(id, text); });
+            [this, id](SceneAttempt::State state, const QString& text) {
+                Q_EMIT attemptState(id, state);
+                Q_EMIT sceneState(id, text);
+            });
     connect(attempt, &SceneAttempt::progress, this,
             [this, id](double f, const QString& detail) { Q_EMIT sceneProgress(id, f, detail); });
     connect(attempt, &SceneAttempt::finished, this, &RunController::onAttemptFinished);
-    Q_EMIT attemptStarted(id, spec.attempt, m_opt.policy.sceneRetryBudget + 1);
+    Q_EMIT attemptStarted(id, spec.attempt, maxAttemptsOf(m_sceneIndex));
     attempt->start();
 }
 
@@ -388,7 +431,8 @@ void RunController::onAttemptFinished()
     telemetry::AttemptRecord rec = attempt->record();
     const bool validation = attempt->validationFailure();
     const bool execFailed = attempt->executionFailed();
-    const bool cancelled = attempt->cancelled() || m_cancelling;
+    const bool operatorCancelled = m_cancelCurrent;
+    const bool cancelled = attempt->cancelled() || m_cancelling || operatorCancelled;
     if (auto s = attempt->serverExecutionSeconds())
         m_serverExec << *s;
     attempt->deleteLater();
@@ -417,7 +461,8 @@ void RunController::onAttemptFinished()
     else if (execFailed)
         reason =
             QStringLiteral("execution error: %1").arg(rec.errors.isEmpty() ? QString() : rec.errors.last());
-    const int maxAttempts = m_opt.policy.sceneRetryBudget + 1;
+    // An operator requeue gives the scene a fresh retry budget counted from its attempts then.
+    const int maxAttempts = maxAttemptsOf(m_sceneIndex);
     const int next = int(scene.attempts.size()) + 1;
     if (!reason.isEmpty() && !validation && !cancelled && next <= maxAttempts) {
         scene.requeued = true;
@@ -425,15 +470,22 @@ void RunController::onAttemptFinished()
         log(telemetry::RunSummaryLog::requeue(scene.sceneId, next, maxAttempts, reason));
         Q_EMIT sceneState(scene.sceneId, QStringLiteral("requeued"));
         writeArtifacts();
-        QTimer::singleShot(int(m_opt.policy.requeuePauseSeconds * 1000), this, &RunController::startAttempt);
+        QTimer::singleShot(int(m_opt.policy.requeuePauseSeconds * 1000), this, [this, token = m_startToken] {
+            if (token == m_startToken)
+                startAttempt();
+        });
         return;
     }
-    finalizeScene();
+    const int index = m_sceneIndex;
+    finalizeScene(index, operatorCancelled);
+    if (operatorCancelled && m_run.scenes[index].status == QLatin1String("cancelled"))
+        Q_EMIT sceneCancelled(m_run.scenes[index].sceneId);
+    afterScene();
 }
 
-void RunController::finalizeScene()
+void RunController::finalizeScene(int index, bool operatorCancelled)
 {
-    telemetry::SceneRecord& scene = m_run.scenes[m_sceneIndex];
+    telemetry::SceneRecord& scene = m_run.scenes[index];
     using L = telemetry::RunSummaryLog;
     // The scene's result is its best attempt (most frames), not the last one.
     int best = -1;
@@ -445,7 +497,11 @@ void RunController::finalizeScene()
     if (!kept) {
         scene.status = QStringLiteral("cancelled");
         scene.errors << QStringLiteral("Cancelled before it was rendered");
-    } else if (m_cancelling && kept->frameCount == 0) {
+    } else if ((m_cancelling || operatorCancelled) && kept->frameCount == 0) {
+        // The kept attempt may be an earlier failed one (a requeued scene cancelled before it ran
+        // again): the scene still needs an ERROR line saying why it ended.
+        if (operatorCancelled && kept->status != QLatin1String("cancelled"))
+            scene.errors << QStringLiteral("Cancelled by the operator");
         scene.status = QStringLiteral("cancelled");
     } else {
         scene.status = kept->frameCount > 0 && kept->status == QLatin1String("succeeded")
@@ -495,18 +551,119 @@ void RunController::finalizeScene()
         log(L::historyWarning(scene.sceneId, why));
     }
     writeArtifacts();
+    // The scene is no longer the current one for listeners of sceneFinished (they may requeue it).
+    if (index == m_sceneIndex)
+        m_sceneIndex = -1;
     Q_EMIT sceneFinished(scene);
-    if (m_cancelling) {
-        // Every remaining scene is recorded as cancelled, each with its own lines.
-        if (m_sceneIndex + 1 < m_run.scenes.size()) {
-            ++m_sceneIndex;
-            finalizeScene();
-        } else {
-            finishRun(RunExit::Interrupted, QString());
-        }
+}
+
+void RunController::afterScene()
+{
+    m_sceneIndex = -1;
+    if (m_cancelling)
+        windDown();
+    else
+        nextScene();
+}
+
+void RunController::windDown()
+{
+    // Every remaining scene is recorded as cancelled, each with its own lines.
+    const QList<int> rest = m_pending;
+    m_pending.clear();
+    for (int index : rest)
+        finalizeScene(index, false);
+    finishRun(RunExit::Interrupted, QString());
+}
+
+void RunController::setQueuePaused(bool paused)
+{
+    if (m_queuePaused == paused)
+        return;
+    m_queuePaused = paused;
+    Q_EMIT queuePausedChanged(paused);
+    if (paused) {
+        Q_EMIT message(m_attempt ? QStringLiteral("Queue paused: the running scene continues; no new scene or "
+                                                  "attempt is submitted until the queue is resumed")
+                                 : QStringLiteral("Queue paused: no new scene or attempt is submitted until "
+                                                  "the queue is resumed"));
         return;
     }
-    nextScene();
+    Q_EMIT message(QStringLiteral("Queue resumed"));
+    if (m_held && !m_finished) {
+        m_held = false;
+        startAttempt();
+    }
+}
+
+bool RunController::canCancelScene(const QString& sceneId) const
+{
+    if (m_finished || m_cancelling || m_run.runDir.isEmpty())
+        return false;
+    const int index = indexOf(sceneId);
+    return index >= 0 && (index == m_sceneIndex || m_pending.contains(index));
+}
+
+bool RunController::canRequeueScene(const QString& sceneId) const
+{
+    if (m_finished || m_cancelling || m_run.runDir.isEmpty())
+        return false;
+    const int index = indexOf(sceneId);
+    if (index < 0 || index == m_sceneIndex || m_pending.contains(index))
+        return false;
+    const QString& status = m_run.scenes[index].status;
+    return status == QLatin1String("failed") || status == QLatin1String("cancelled");
+}
+
+bool RunController::cancelScene(const QString& sceneId)
+{
+    if (!canCancelScene(sceneId))
+        return false;
+    const int index = indexOf(sceneId);
+    if (index == m_sceneIndex && m_attempt) {
+        Q_EMIT message(QStringLiteral("Cancelling %1: interrupting its prompt ...").arg(sceneId));
+        m_cancelCurrent = true;
+        m_attempt->cancel(); // onAttemptFinished() records it and goes on with the next scene
+        return true;
+    }
+    if (index == m_sceneIndex) {
+        // Between two attempts (requeue pause, reconnect wait, paused queue): nothing runs on the
+        // server, so the scene is recorded at once and the scheduled start is abandoned.
+        ++m_startToken;
+        m_held = false;
+        finalizeScene(index, true);
+        Q_EMIT sceneCancelled(sceneId);
+        afterScene();
+        return true;
+    }
+    m_pending.removeAll(index);
+    finalizeScene(index, true);
+    Q_EMIT sceneCancelled(sceneId);
+    return true;
+}
+
+bool RunController::requeueScene(const QString& sceneId)
+{
+    if (!canRequeueScene(sceneId))
+        return false;
+    const int index = indexOf(sceneId);
+    telemetry::SceneRecord& scene = m_run.scenes[index];
+    const int attempts = int(scene.attempts.size());
+    m_attemptBase.insert(index, attempts);
+    const int next = attempts + 1;
+    scene.requeued = true;
+    scene.status = QStringLiteral("requeued");
+    // Scene-level notes described the outcome that is being retried; the attempts keep theirs.
+    scene.errors.clear();
+    scene.warnings.clear();
+    m_pending.append(index);
+    log(telemetry::RunSummaryLog::requeue(sceneId, next, maxAttemptsOf(index),
+                                          QStringLiteral("operator requeue")));
+    writeArtifacts();
+    Q_EMIT message(QStringLiteral("%1 requeued: attempt %2 runs after the scenes still queued").arg(sceneId).arg(next));
+    Q_EMIT sceneState(sceneId, QStringLiteral("requeued"));
+    Q_EMIT sceneRequeued(sceneId, next);
+    return true;
 }
 
 void RunController::recordInHistory()
@@ -529,7 +686,20 @@ void RunController::writeArtifacts()
 {
     if (m_run.runDir.isEmpty())
         return;
+    // The feedback panel rates scenes while the run goes on (FeedbackService rewrites the artifact
+    // with the rating in Feedback[]); a file changed since our last write is read back so those
+    // ratings survive this rewrite and reach the history database at the end of the run.
+    const QFileInfo artifactFile(QDir(m_run.runDir).filePath(telemetry::ArtifactWriter::fileName()));
+    if (artifactFile.exists() && artifactFile.lastModified() != m_artifactWrittenAt) {
+        QJsonObject onDisk;
+        if (store::RunStore::readArtifact(m_run.runDir, onDisk).isNull()) {
+            const QJsonArray feedback = onDisk.value(QStringLiteral("Feedback")).toArray();
+            if (feedback.size() > m_run.feedback.size())
+                m_run.feedback = feedback;
+        }
+    }
     const Error e = telemetry::ArtifactWriter::write(m_run);
+    m_artifactWrittenAt = QFileInfo(artifactFile.absoluteFilePath()).lastModified();
     if (!e.isNull()) {
         gd::log::get("pipeline")->error("{}", e.message.toStdString());
         Q_EMIT warning(QStringLiteral("Could not write artifact-metadata.json: %1").arg(e.message));
@@ -547,8 +717,12 @@ void RunController::cancel()
         finishRun(RunExit::Interrupted, QStringLiteral("Cancelled before anything was queued"));
         return;
     }
-    if (m_attempt)
+    if (m_attempt) {
         m_attempt->cancel();
+    } else if (m_held) {
+        m_held = false;
+        startAttempt(); // sees m_cancelling and winds down
+    }
     // Otherwise nextScene()/startAttempt() see m_cancelling and wind down.
 }
 

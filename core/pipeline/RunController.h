@@ -7,6 +7,8 @@
 #include "telemetry/RunModel.h"
 #include "telemetry/RunSummaryLog.h"
 
+#include <QHash>
+#include <QList>
 #include <QObject>
 #include <QPointer>
 #include <QUrl>
@@ -56,6 +58,10 @@ struct RunOptions
     QString historyDatabase;
     bool useWebSocket = true;
     bool useDoneMarkers = true;
+    // A `gemdirect sentinel` watches the ComfyUI output folder: when the workflow has no
+    // GemDirectSaveFrames node (or the server lacks it), wait for the sentinel's <prefix>.done
+    // like a producer marker instead of going straight to the stability window.
+    bool sentinelMarkers = false;
 };
 
 // Drives one run: preflight (profile, server reachable, node classes), run directory, then each
@@ -74,6 +80,24 @@ public:
     // cancelled, writes the artifacts, finishes with RunExit::Interrupted.
     void cancel();
 
+    // Pause holds the queue: the running attempt continues, but no new scene or attempt (requeue
+    // included) is submitted until the queue is resumed. A message says so.
+    void setQueuePaused(bool paused);
+    bool isQueuePaused() const { return m_queuePaused; }
+    // Cancels one scene. The running scene's prompt is interrupted by id exactly as cancel() does
+    // for the run and the scene is recorded cancelled (telemetry and ERROR line), then the run goes
+    // on with the next scene; a scene not started yet is recorded cancelled and skipped. Returns
+    // false when the scene is unknown, already finished, or the run is over / cancelling.
+    bool cancelScene(const QString& sceneId);
+    // Runs a finished failed or cancelled scene again after the scenes still queued: further
+    // attempts of the same scene (attempt-<n+1>/ ...), with a fresh retry budget counted from
+    // there, a `Requeue requested ... reason: operator requeue` line, Requeued = true, and the best
+    // attempt of all kept. Returns false for any other scene or when the run is over / cancelling.
+    bool requeueScene(const QString& sceneId);
+    bool canCancelScene(const QString& sceneId) const;
+    bool canRequeueScene(const QString& sceneId) const;
+    bool isFinished() const { return m_finished; }
+
     const telemetry::RunRecord& record() const { return m_run; }
     QString runDir() const { return m_run.runDir; }
     comfy::ComfyClient* client() const { return m_client; }
@@ -90,10 +114,17 @@ Q_SIGNALS:
     void runDirectoryCreated(const QString& path);
     void attemptStarted(const QString& sceneId, int attempt, int maxAttempts);
     void sceneState(const QString& sceneId, const QString& state);
+    // The same transitions as sceneState(), as the attempt's state (for views that map them).
+    void attemptState(const QString& sceneId, gd::pipeline::SceneAttempt::State state);
     void sceneProgress(const QString& sceneId, double fraction, const QString& detail);
     void attemptFinished(const QString& sceneId, const gd::telemetry::AttemptRecord& attempt);
     void sceneFinished(const gd::telemetry::SceneRecord& scene);
     void finished(int exitCode, const QString& message);
+    void queuePausedChanged(bool paused);
+    // After the scene was recorded cancelled by cancelScene() (sceneFinished came first).
+    void sceneCancelled(const QString& sceneId);
+    // After requeueScene() put the scene back in the queue; nextAttempt is its coming attempt number.
+    void sceneRequeued(const QString& sceneId, int nextAttempt);
 
 private:
     void preflightProfile();
@@ -104,7 +135,11 @@ private:
     void nextScene();
     void startAttempt();
     void onAttemptFinished();
-    void finalizeScene();
+    void finalizeScene(int index, bool operatorCancelled);
+    void afterScene();
+    void windDown();
+    int indexOf(const QString& sceneId) const;
+    int maxAttemptsOf(int index) const;
     void finishRun(RunExit code, const QString& message);
     void fail(RunExit code, const QString& message);
     void log(const QString& line);
@@ -117,9 +152,17 @@ private:
     comfy::ComfyClient* m_client = nullptr;
     comfy::WorkflowProfile m_profile;
     bool m_markerExpected = false;
+    bool m_markerFromSentinel = false; // the awaited marker is the sentinel's, not the node's
     telemetry::RunRecord m_run;
     telemetry::RunSummaryLog m_log;
-    int m_sceneIndex = -1;
+    int m_sceneIndex = -1;   // the scene being worked on, -1 between scenes
+    QList<int> m_pending;    // scene indices still to run, in order; operator requeues go last
+    QHash<int, int> m_attemptBase; // attempts a scene had when the operator requeued it
+    bool m_queuePaused = false;
+    bool m_held = false;          // the current scene's next attempt waits for the queue to resume
+    bool m_cancelCurrent = false; // the operator cancelled the current scene
+    quint64 m_startToken = 0;     // scheduled starts of an abandoned scene compare this and give up
+    QDateTime m_artifactWrittenAt; // mtime of our last artifact write (ratings may land in between)
     QPointer<SceneAttempt> m_attempt;
     bool m_cancelling = false;
     bool m_finished = false;

@@ -1,0 +1,34 @@
+#include "watcher/SceneCellDelegate.h"
+
+#include "pipeline/SceneTableModel.h"
+#include "watcher/StatusColors.h"
+
+#include <QApplication>
+#include <QPainter>
+
+namespace gd::ui {
+
+void SceneCellDelegate::paintBackground(QPainter* painter, const QStyleOptionViewItem& option,
+                                        const QModelIndex& index) const
+{
+    QStyleOptionViewItem opt = option;
+    initStyleOption(&opt, index);
+    opt.text.clear();
+    opt.icon = QIcon();
+    const QWidget* widget = option.widget;
+    QStyle* style = widget ? widget->style() : QApplication::style();
+    style->drawPrimitive(QStyle::PE_PanelItemViewItem, &opt, painter, widget);
+    if (index.data(pipeline::SceneTableModel::HasWarningRole).toBool() &&
+        !(option.state & QStyle::State_Selected))
+        painter->fillRect(option.rect, StatusColors::warningTint());
+}
+
+void SceneCellDelegate::paint(QPainter* painter, const QStyleOptionViewItem& option, const QModelIndex& index) const
+{
+    if (index.data(pipeline::SceneTableModel::HasWarningRole).toBool() &&
+        !(option.state & QStyle::State_Selected))
+        painter->fillRect(option.rect, StatusColors::warningTint());
+    QStyledItemDelegate::paint(painter, option, index);
+}
+
+} // namespace gd::ui
