@@ -10,6 +10,7 @@
 #include <QNetworkRequest>
 #include <QUuid>
 #include <QWebSocket>
+#include <algorithm>
 
 namespace gd::comfy {
 
@@ -385,6 +386,20 @@ void ComfyClient::history(const QString& promptId, QObject* ctx, Callback<Histor
         }
         done(r);
     });
+}
+
+void ComfyClient::recentHistory(int maxItems, QObject* ctx, Callback<std::pair<QJsonObject, Error>> done)
+{
+    // Without max_items the server returns its whole history (up to 10000 entries, many MB).
+    const QUrlQuery query{{QStringLiteral("max_items"), QString::number(std::max(1, maxItems))}};
+    whenDone(m_http->get(QStringLiteral("/history"), query, m_limits), ctx,
+             [done](net::HttpJob* job, const Error& e) {
+                 if (!e.isNull())
+                     return done({{}, e});
+                 Error pe;
+                 const QJsonObject o = parseObject(job->body(), &pe, job->description());
+                 done({o, pe});
+             });
 }
 
 void ComfyClient::queue(QObject* ctx, Callback<QueueResult> done)

@@ -110,6 +110,8 @@ public:
     void objectInfo(const QString& classType, QObject* ctx, Callback<std::pair<bool, Error>> done);
     void submit(const QJsonObject& graph, const QString& promptId, QObject* ctx, Callback<SubmitResult> done);
     void history(const QString& promptId, QObject* ctx, Callback<HistoryResult> done);
+    // GET /history?max_items=N: the last N finished prompts keyed by prompt id, oldest first (§3.2).
+    void recentHistory(int maxItems, QObject* ctx, Callback<std::pair<QJsonObject, Error>> done);
     void queue(QObject* ctx, Callback<QueueResult> done);
     void interrupt(const QString& promptId, QObject* ctx, Callback<Error> done);
     void deleteFromQueue(const QStringList& promptIds, QObject* ctx, Callback<Error> done);

@@ -3,8 +3,13 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QSaveFile>
+#include <QTemporaryFile>
 
 #ifdef Q_OS_UNIX
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
 #include <unistd.h>
 #endif
 
@@ -36,6 +41,55 @@ Error AtomicFile::write(const QString& path, const QByteArray& data)
         return {
             QStringLiteral("io"), QStringLiteral("Cannot write %1: %2").arg(path, file.errorString()), {}};
     return {};
+}
+
+Error AtomicFile::writeNew(const QString& path, const QByteArray& data)
+{
+    const QFileInfo info(path);
+    if (!QDir().mkpath(info.absolutePath()))
+        return {
+            QStringLiteral("io"), QStringLiteral("Cannot create directory %1").arg(info.absolutePath()), {}};
+    if (info.exists())
+        return {QStringLiteral("exists"), QStringLiteral("%1 already exists").arg(path), {}};
+    QTemporaryFile tmp(info.absoluteFilePath() + QStringLiteral(".XXXXXX.tmp"));
+    if (!tmp.open())
+        return {QStringLiteral("io"), QStringLiteral("Cannot write %1: %2").arg(path, tmp.errorString()), {}};
+    if (tmp.write(data) != data.size() || !tmp.flush())
+        return {QStringLiteral("io"), QStringLiteral("Cannot write %1: %2").arg(path, tmp.errorString()), {}};
+#ifdef Q_OS_UNIX
+    if (::fsync(tmp.handle()) != 0)
+        return {QStringLiteral("io"), QStringLiteral("Cannot sync %1").arg(path), {}};
+    const QByteArray from = QFile::encodeName(tmp.fileName());
+    const QByteArray to = QFile::encodeName(info.absoluteFilePath());
+    // renameat2(RENAME_NOREPLACE) is the atomic "create if absent"; filesystems without it (some
+    // network shares) get link()+unlink(), which fails with EEXIST just the same. QFile::rename is
+    // not used: when its rename fails it falls back to copying over the target.
+    int rc = ::renameat2(AT_FDCWD, from.constData(), AT_FDCWD, to.constData(), RENAME_NOREPLACE);
+    if (rc != 0 && (errno == EINVAL || errno == ENOSYS || errno == ENOTSUP)) {
+        rc = ::link(from.constData(), to.constData());
+        if (rc == 0)
+            ::unlink(from.constData());
+    }
+    if (rc != 0) {
+        const int e = errno;
+        if (e == EEXIST)
+            return {QStringLiteral("exists"), QStringLiteral("%1 already exists").arg(path), {}};
+        return {QStringLiteral("io"),
+                QStringLiteral("Cannot write %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(e))),
+                {}};
+    }
+    tmp.setAutoRemove(false); // renamed away (or linked and unlinked): nothing left to remove
+    return {};
+#else
+    tmp.close();
+    if (QFileInfo::exists(path))
+        return {QStringLiteral("exists"), QStringLiteral("%1 already exists").arg(path), {}};
+    // QFile::rename refuses an existing target; the only gap is between that check and the move.
+    if (!tmp.rename(path))
+        return {QStringLiteral("io"), QStringLiteral("Cannot write %1: %2").arg(path, tmp.errorString()), {}};
+    tmp.setAutoRemove(false);
+    return {};
+#endif
 }
 
 } // namespace gd

@@ -15,6 +15,11 @@ public:
     // Returns a null Error on success; on failure the previous file (if any) is untouched and
     // the error names the path and the OS reason (e.g. "No space left on device").
     static Error write(const QString& path, const QByteArray& data);
+    // The same publish sequence, but never replaces an existing file: the final step is a
+    // no-replace rename, so a file another process put at `path` meanwhile wins. Then the Error
+    // has kind "exists" and nothing was changed. The temp file is "<name>.XXXXXX.tmp" in the
+    // same directory (watchers ignore *.tmp) and is removed on every failure.
+    static Error writeNew(const QString& path, const QByteArray& data);
 };
 
 } // namespace gd

@@ -654,6 +654,10 @@ void SceneAttempt::markerFound(const QString& path, const QJsonObject& marker)
     t.doneMarkerDetected = true;
     t.doneMarkerPath = path;
     t.doneMarkerWaitSeconds = m_markerClock.elapsed() / 1000.0;
+    // Markers from `gemdirect sentinel` say so; the node's markers (and older ones) carry no writer.
+    t.doneMarkerSource = marker.value(QStringLiteral("writer")).toString() == QLatin1String("sentinel")
+                             ? QStringLiteral("sentinel")
+                             : QStringLiteral("node");
     if (!marker.isEmpty() && marker.value(QStringLiteral("prompt_id")).toString() != m_promptId &&
         !marker.value(QStringLiteral("prompt_id")).toString().isEmpty())
         m_rec.warnings << QStringLiteral("Done marker names prompt %1, expected %2")

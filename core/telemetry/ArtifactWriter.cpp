@@ -178,6 +178,17 @@ QJsonObject summaryToJson(const RunSummaryStats& s)
 
 } // namespace
 
+namespace {
+// null without a marker; a detected marker with no recorded writer is the node's (the marker rule:
+// no `writer` field = node), so the two fields never contradict each other.
+QJsonValue doneMarkerSource(const AttemptTelemetry& t)
+{
+    if (!t.doneMarkerDetected)
+        return QJsonValue::Null;
+    return t.doneMarkerSource.isEmpty() ? QStringLiteral("node") : t.doneMarkerSource;
+}
+} // namespace
+
 QJsonObject ArtifactWriter::telemetryToJson(const QString& runDir, const AttemptTelemetry& t)
 {
     return QJsonObject{
@@ -199,6 +210,7 @@ QJsonObject ArtifactWriter::telemetryToJson(const QString& runDir, const Attempt
         {QStringLiteral("DoneMarkerDetected"), t.doneMarkerDetected},
         {QStringLiteral("DoneMarkerWaitSeconds"), TelemetryFormat::round1(t.doneMarkerWaitSeconds)},
         {QStringLiteral("DoneMarkerPath"), pathOrNull(runDir, t.doneMarkerPath)},
+        {QStringLiteral("DoneMarkerSource"), doneMarkerSource(t)},
         {QStringLiteral("ForcedCopyTriggered"), t.forcedCopyTriggered},
         {QStringLiteral("ForcedCopyDebugPath"), pathOrNull(runDir, t.forcedCopyDebugPath)},
         {QStringLiteral("GPU"), gpuToJson(t.gpu)},

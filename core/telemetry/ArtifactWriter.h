@@ -19,7 +19,8 @@ public:
     // values come from the kept attempt (zero/empty values with the run's knobs when a scene has
     // not run yet). Additions beyond the contract: top-level Warnings, Workflow, Backends; per scene
     // Status, Workflow, Seed, VideoFile and the keys of SceneRecord::extra; per attempt summary
-    // Status, PromptId, Backend, FramePrefix, FramesDir, HistoryAttempts, Seed.
+    // Status, PromptId, Backend, FramePrefix, FramesDir, HistoryAttempts, Seed; per Telemetry
+    // DoneMarkerSource (node | sentinel | null).
     static QJsonObject toJson(const RunRecord& run);
     static QJsonObject sceneToJson(const RunRecord& run, const SceneRecord& scene);
     static QJsonObject telemetryToJson(const QString& runDir, const AttemptTelemetry& telemetry);

@@ -59,6 +59,9 @@ struct AttemptTelemetry
     bool doneMarkerDetected = false;
     double doneMarkerWaitSeconds = 0;
     QString doneMarkerPath; // empty = null
+    // Who wrote the detected marker: "node" (GemDirectSaveFrames, or a marker without a `writer`
+    // field) or "sentinel" (`gemdirect sentinel`); empty = null (no marker). An addition.
+    QString doneMarkerSource;
     bool forcedCopyTriggered = false;
     QString forcedCopyDebugPath; // empty = null; relative to the run directory
     GpuTelemetry gpu;

@@ -139,6 +139,9 @@ const QStringList kExitReasons{QStringLiteral("success"), QStringLiteral("maxWai
                                QStringLiteral("unknown")};
 const QStringList kCompletionSignals{QStringLiteral("websocket"), QStringLiteral("history"),
                                      QStringLiteral("none")};
+// DoneMarkerSource is an addition (not in §3.3): runs written before it, and the earlier pipeline's
+// runs, lack it, so it is checked only when present.
+const QStringList kDoneMarkerSources{QStringLiteral("node"), QStringLiteral("sentinel")};
 const QStringList kGpuSources{QStringLiteral("nvml"), QStringLiteral("nvidia-smi"),
                               QStringLiteral("system_stats"), QStringLiteral("missing")};
 
@@ -429,6 +432,7 @@ public:
         checkFields(t, std::begin(kTelemetryFields), std::end(kTelemetryFields), where, tp);
         checkEnum(t, QStringLiteral("HistoryExitReason"), kExitReasons, where, tp);
         checkEnum(t, QStringLiteral("CompletionSignal"), kCompletionSignals, where, tp);
+        checkDoneMarkerSource(t, where, tp);
 
         // A scene that never ran has no queue times yet; once it ran they are real ISO times.
         if (attemptsRun > 0) {
@@ -478,6 +482,28 @@ public:
             checkFields(t.value(QStringLiteral("System")).toObject(), std::begin(kSystemFields),
                         std::end(kSystemFields), where, tp + QStringLiteral("System."));
         }
+    }
+
+    void checkDoneMarkerSource(const QJsonObject& t, const QString& where, const QString& tp)
+    {
+        const QString key = QStringLiteral("DoneMarkerSource");
+        if (!t.contains(key))
+            return;
+        const QJsonValue v = t.value(key);
+        if (!matches(v, Type::StringOrNull)) {
+            add(where + tp + key + QStringLiteral(" must be ") + expectedName(Type::StringOrNull) +
+                QStringLiteral(" (found ") + typeName(v) + QLatin1Char(')'));
+            return;
+        }
+        checkEnum(t, key, kDoneMarkerSources, where, tp);
+        const QJsonValue detected = t.value(QStringLiteral("DoneMarkerDetected"));
+        if (!detected.isBool())
+            return; // reported by the field check
+        if (detected.toBool() && v.isNull())
+            add(where + tp + key + QStringLiteral(" is null although DoneMarkerDetected is true"));
+        else if (!detected.toBool() && v.isString())
+            add(where + tp + key + QStringLiteral(" is \"") + v.toString() +
+                QStringLiteral("\" although DoneMarkerDetected is false"));
     }
 
     void checkTelemetryLine(const QJsonObject& t, const QString& sceneId, const QString& fieldsText)

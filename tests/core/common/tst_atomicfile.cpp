@@ -38,6 +38,22 @@ private Q_SLOTS:
         QVERIFY(f.open(QIODevice::ReadOnly));
         QCOMPARE(f.readAll(), QByteArray("keep me"));
     }
+
+    void writeNewNeverReplaces()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("sub/frame.done"));
+        QVERIFY(gd::AtomicFile::writeNew(path, "{\"count\":2}").isNull());
+        // A second writer loses: the first file stays, byte for byte, and no temp file is left.
+        const gd::Error e = gd::AtomicFile::writeNew(path, "other");
+        QCOMPARE(e.kind, QStringLiteral("exists"));
+        QVERIFY2(e.message.contains(QStringLiteral("frame.done")), qPrintable(e.message));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll(), QByteArray("{\"count\":2}"));
+        QCOMPARE(QDir(dir.filePath(QStringLiteral("sub"))).entryList(QDir::Files | QDir::Hidden),
+                 QStringList{QStringLiteral("frame.done")});
+    }
 };
 
 QTEST_GUILESS_MAIN(TestAtomicFile)

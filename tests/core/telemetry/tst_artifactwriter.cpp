@@ -41,6 +41,8 @@ private Q_SLOTS:
     void everyTelemetryFieldPresent();
     void everySceneFieldPresent();
     void nullOnlyWhereAllowed();
+    void doneMarkerSourceNamesTheWriter_data();
+    void doneMarkerSourceNamesTheWriter();
     void gpuPartiallyAvailable();
     void roundsToOneDecimal();
     void pathsRelativeWithForwardSlashes();
@@ -184,6 +186,34 @@ void TestArtifactWriter::everySceneFieldPresent()
     QCOMPARE(hc.value(QStringLiteral("PostExecutionTimeoutSeconds")).toDouble(), 30.0);
     QCOMPARE(s.value(QStringLiteral("Status")).toString(), QStringLiteral("succeeded"));
     QCOMPARE(s.value(QStringLiteral("Workflow")).toString(), QStringLiteral("wan-t2v"));
+}
+
+void TestArtifactWriter::doneMarkerSourceNamesTheWriter_data()
+{
+    QTest::addColumn<bool>("detected");
+    QTest::addColumn<QString>("recorded");
+    QTest::addColumn<QJsonValue>("written");
+    QTest::newRow("sentinel marker") << true << QStringLiteral("sentinel") << QJsonValue(QStringLiteral("sentinel"));
+    QTest::newRow("node marker") << true << QStringLiteral("node") << QJsonValue(QStringLiteral("node"));
+    // A marker without a recorded writer is the node's (a marker without "writer" is).
+    QTest::newRow("writer not recorded") << true << QString() << QJsonValue(QStringLiteral("node"));
+    QTest::newRow("no marker") << false << QString() << QJsonValue(QJsonValue::Null);
+}
+
+void TestArtifactWriter::doneMarkerSourceNamesTheWriter()
+{
+    QFETCH(bool, detected);
+    QFETCH(QString, recorded);
+    QFETCH(QJsonValue, written);
+    RunRecord run = sample::run(kRunDir);
+    AttemptTelemetry& t = run.scenes[0].attempts[0].telemetry;
+    t.doneMarkerDetected = detected;
+    t.doneMarkerSource = recorded;
+    const QJsonObject tel = telemetry(ArtifactWriter::toJson(run), 0);
+    QVERIFY(tel.contains(QStringLiteral("DoneMarkerSource")));
+    QCOMPARE(tel.value(QStringLiteral("DoneMarkerSource")), written);
+    // The scene that fell back to a forced copy has no marker and no source.
+    QVERIFY(telemetry(ArtifactWriter::toJson(run), 1).value(QStringLiteral("DoneMarkerSource")).isNull());
 }
 
 void TestArtifactWriter::nullOnlyWhereAllowed()

@@ -119,6 +119,7 @@ private Q_SLOTS:
     void missingRunOrFilesIsExitTwo();
     void runPrintsErrorsAndVerdict();
     void legacyRunNamesMissingContractFields();
+    void runWithoutDoneMarkerSourcePasses();
 };
 
 void TestRunValidator::validRunPasses()
@@ -328,6 +329,22 @@ void TestRunValidator::mutationsAreViolations_data()
     QTest::newRow("first line RunId mismatch") << Mutation([](QJsonObject& a, QStringList&) {
         a.insert(QStringLiteral("RunId"), QStringLiteral("other"));
     }) << QStringList{QStringLiteral("first line"), QStringLiteral("E2E Story-to-Video Run: other")};
+    QTest::newRow("DoneMarkerSource not an allowed value")
+        << field(0, "Telemetry.DoneMarkerSource", QStringLiteral("watcher"))
+        << QStringList{QStringLiteral("scene-001"),
+                       QStringLiteral("Telemetry.DoneMarkerSource has invalid value \"watcher\"")};
+    QTest::newRow("DoneMarkerSource null although a marker was detected")
+        << field(0, "Telemetry.DoneMarkerSource", QJsonValue(QJsonValue::Null))
+        << QStringList{QStringLiteral("scene-001"),
+                       QStringLiteral("DoneMarkerSource is null although DoneMarkerDetected is true")};
+    QTest::newRow("DoneMarkerSource set without a marker")
+        << field(1, "Telemetry.DoneMarkerSource", QStringLiteral("sentinel"))
+        << QStringList{QStringLiteral("scene-002"),
+                       QStringLiteral("DoneMarkerSource is \"sentinel\" although DoneMarkerDetected is false")};
+    QTest::newRow("DoneMarkerSource as bool")
+        << field(0, "Telemetry.DoneMarkerSource", true)
+        << QStringList{QStringLiteral("scene-001"),
+                       QStringLiteral("Telemetry.DoneMarkerSource must be a string or null")};
     QTest::newRow("top-level Summary missing")
         << Mutation([](QJsonObject& a, QStringList&) { a.remove(QStringLiteral("Summary")); })
         << QStringList{QStringLiteral("Summary is missing")};
@@ -492,6 +509,20 @@ void TestRunValidator::legacyRunNamesMissingContractFields()
     QVERIFY2(!all.contains(QStringLiteral("Queue policy")), qPrintable(all));
     QVERIFY2(!all.contains(QStringLiteral("Total frames copied")), qPrintable(all));
     QVERIFY2(!all.contains(QStringLiteral("first line")), qPrintable(all));
+}
+
+void TestRunValidator::runWithoutDoneMarkerSourcePasses()
+{
+    // DoneMarkerSource is an addition: artifacts written before it existed stay valid.
+    ValidRun v;
+    QVERIFY(v.create());
+    QVERIFY(v.apply([](QJsonObject& a, QStringList&) {
+        const qsizetype n = a.value(QStringLiteral("Scenes")).toArray().size();
+        for (int i = 0; i < n; ++i)
+            setSceneField(a, i, QStringLiteral("Telemetry.DoneMarkerSource"), QJsonValue(QJsonValue::Undefined));
+    }));
+    const ValidationResult r = RunValidator::validate(v.dir.path());
+    QVERIFY2(r.passed(), qPrintable(joined(r)));
 }
 
 QTEST_GUILESS_MAIN(TestRunValidator)
