@@ -1,8 +1,9 @@
 #include "CliCommon.h"
 
+#include "common/AppPaths.h"
+
 #include <QDir>
 #include <QFileInfo>
-#include <QStandardPaths>
 
 namespace cli {
 
@@ -20,17 +21,12 @@ QTextStream& err()
 
 QString defaultRunsRoot()
 {
-    const QString env = qEnvironmentVariable("GEMDIRECT_RUNS_ROOT");
-    if (!env.isEmpty())
-        return env;
-    return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation))
-        .filePath(QStringLiteral("runs"));
+    return gd::AppPaths::defaultRunsRoot();
 }
 
 QString userProfileDir()
 {
-    return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation))
-        .filePath(QStringLiteral("workflows"));
+    return gd::AppPaths::userProfileDir();
 }
 
 QString resolveInputPath(const QString& path)

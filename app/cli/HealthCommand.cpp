@@ -5,17 +5,13 @@
 #include "comfy/ComfyClient.h"
 #include "common/Log.h"
 #include "pipeline/HealthProbe.h"
-#include "sandbox/SandboxHost.h"
-#include "sandbox/SandboxLlmHost.h"
+#include "sandbox/SandboxStandIns.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
 #include <QEventLoop>
 #include <QJsonDocument>
-#include <QTemporaryDir>
-
-#include <memory>
 
 using namespace gd;
 
@@ -69,25 +65,15 @@ int healthCommand(const QStringList& args)
     }
     opt.runsRoot = p.isSet(QStringLiteral("runs-root")) ? p.value(QStringLiteral("runs-root")) : cli::defaultRunsRoot();
 
-    std::unique_ptr<sandbox::SandboxHost> comfyHost;
-    std::unique_ptr<sandbox::SandboxLlmHost> llmHost;
-    QTemporaryDir sandboxDir;
+    sandbox::SandboxStandIns standIns;
     if (p.isSet(QStringLiteral("sandbox"))) {
-        comfyHost = std::make_unique<sandbox::SandboxHost>();
-        sandbox::SandboxConfig cfg;
-        cfg.outputDir = QDir(sandboxDir.path()).filePath(QStringLiteral("output"));
         QString e;
-        if (!comfyHost->start(cfg, 0, &e)) {
-            cli::err() << "error: cannot start the sandbox ComfyUI: " << e << Qt::endl;
+        if (!standIns.start(QString(), sandbox::SandboxConfig{}, sandbox::SandboxLlmConfig{}, &e)) {
+            cli::err() << "error: " << e << Qt::endl;
             return 2;
         }
-        opt.comfyUrl = comfyHost->url();
-        llmHost = std::make_unique<sandbox::SandboxLlmHost>();
-        if (!llmHost->start(sandbox::SandboxLlmConfig{}, 0, &e)) {
-            cli::err() << "error: cannot start the sandbox LLM: " << e << Qt::endl;
-            return 2;
-        }
-        opt.llmUrl = llmHost->url().toString();
+        opt.comfyUrl = standIns.comfyUrl();
+        opt.llmUrl = standIns.llmUrl().toString();
         if (!p.isSet(QStringLiteral("workflow")))
             opt.workflow = QStringLiteral("sandbox");
     }

@@ -1,6 +1,7 @@
 #include "common/Log.h"
 
 #include <QDir>
+#include <algorithm>
 #include <mutex>
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -58,6 +59,27 @@ void applyEnvLevel()
     for (auto& s : sinks())
         s->set_level(g_level);
     spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { l->set_level(g_level); });
+}
+
+void addSink(const spdlog::sink_ptr& sink)
+{
+    std::lock_guard lock(g_mutex);
+    auto& s = sinks();
+    if (std::find(s.begin(), s.end(), sink) != s.end())
+        return;
+    s.push_back(sink);
+    spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) { l->sinks().push_back(sink); });
+}
+
+void removeSink(const spdlog::sink_ptr& sink)
+{
+    std::lock_guard lock(g_mutex);
+    auto& s = sinks();
+    s.erase(std::remove(s.begin(), s.end(), sink), s.end());
+    spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) {
+        auto& ls = l->sinks();
+        ls.erase(std::remove(ls.begin(), ls.end(), sink), ls.end());
+    });
 }
 
 std::shared_ptr<spdlog::logger> get(const std::string& area)

@@ -87,6 +87,8 @@ void HealthProbe::probeLlm()
     }
     const QString url = llm::StoryService::resolveProviderUrl(m_opt.llmUrl, m_opt.env);
     m_llm = new llm::LlmClient(llm::LlmClient::normaliseUrl(url), this);
+    if (!m_opt.llmApiKey.isEmpty())
+        m_llm->setApiKey(m_opt.llmApiKey);
     m_llm->setFirstTokenTimeoutMs(m_opt.timeoutMs);
     m_llm->setInactivityTimeoutMs(m_opt.timeoutMs);
     m_llm->setRetryPolicy(1, 500, 500);
@@ -131,6 +133,8 @@ void HealthProbe::probeLlm()
 void HealthProbe::probeComfy()
 {
     m_comfy = new comfy::ComfyClient(m_opt.comfyUrl, this);
+    if (!m_opt.comfyToken.isEmpty())
+        m_comfy->setBearerToken(m_opt.comfyToken);
     m_comfy->setRequestTimeoutMs(m_opt.timeoutMs);
     m_comfy->systemStats(this, [this](const std::pair<QJsonObject, Error>& r) {
         if (!r.second.isNull()) {

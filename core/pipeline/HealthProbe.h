@@ -28,8 +28,10 @@ struct HealthOptions
 {
     QString llmUrl;                 // empty = LOCAL_STORY_PROVIDER_URL, else LM Studio's default
     QString llmModel;
+    QString llmApiKey;              // sent as a bearer token when set (never logged)
     bool checkLlm = true;
     QUrl comfyUrl;
+    QString comfyToken;             // bearer token for a reverse proxy in front of ComfyUI
     QString workflow = QStringLiteral("default");
     QStringList profileSearchDirs;
     QString runsRoot;
