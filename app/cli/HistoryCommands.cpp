@@ -7,7 +7,6 @@
 #include "store/FeedbackService.h"
 #include "store/RunStore.h"
 #include "quality/KpiEvaluator.h"
-#include "quality/QualityCalculator.h"
 #include "report/SweepCharts.h"
 #include "telemetry/SweepCalculator.h"
 
@@ -184,23 +183,20 @@ int sweepCommand(const QStringList& args)
         for (const auto& f : report.failed)
             cli::err() << "skipped " << f.path << ": " << f.reason << Qt::endl;
     }
-    // The database picks the runs; their artifacts (the source of truth) are read in parallel.
-    QVector<store::RunRow> selected;
-    const Error e = runs.runsSince(since, selected);
+    // From the database: each selected run's digest, stored when the run was recorded (rebuilt from
+    // the run directory, the source of truth, for runs recorded before there were digests).
+    QVector<telemetry::RunDigest> digests;
+    QStringList unreadable;
+    const Error e = runs.digestsSince(since, digests, &unreadable);
     if (!e.isNull()) {
         cli::err() << "error: " << e.message << Qt::endl;
         return 1;
     }
-    QStringList runDirs;
-    for (const auto& r : selected)
-        runDirs << r.runDir;
-    QStringList unreadable;
-    const QVector<QJsonObject> artifacts = telemetry::SweepCalculator::readArtifacts(runDirs, &unreadable);
     for (const QString& u : unreadable)
         cli::err() << "skipped a run: " << u << Qt::endl;
-    QJsonObject sweep = telemetry::SweepCalculator::compute(artifacts);
+    QJsonObject sweep = telemetry::SweepCalculator::computeDigests(digests);
     // Each KPI of quality-kpis.md against its threshold, over the same runs.
-    const auto kpis = quality::KpiEvaluator::evaluate(artifacts);
+    const auto kpis = quality::KpiEvaluator::evaluateDigests(digests);
     const QJsonArray kpiJson = quality::KpiEvaluator::toJson(kpis);
     sweep.insert(QStringLiteral("Kpis"), kpiJson);
     const QDir out(p.value(QStringLiteral("output")));
@@ -224,36 +220,7 @@ int sweepCommand(const QStringList& args)
         vram << v.toDouble();
     auto opt = [](const QJsonValue& v) { return v.isDouble() ? std::optional<double>(v.toDouble()) : std::nullopt; };
     const QJsonObject d = sweep.value(QStringLiteral("DurationSeconds")).toObject();
-    QMap<QString, QMap<QString, double>> trend;
-    QMap<QString, std::pair<int, int>> markerByWeek, successByWeek, floorByWeek;
-    for (const QJsonObject& a : artifacts) {
-        const QDate day = QDateTime::fromString(a.value(QStringLiteral("Timestamp")).toString(), Qt::ISODateWithMs).date();
-        int isoYear = 0;
-        const int wk = day.weekNumber(&isoYear);
-        const QString key = QStringLiteral("%1-W%2").arg(isoYear).arg(wk, 2, 10, QLatin1Char('0'));
-        auto bump = [&](QMap<QString, std::pair<int, int>>& m, bool hit) {
-            m[key].first += hit;
-            m[key].second += 1;
-        };
-        for (const QJsonValue sv : a.value(QStringLiteral("Scenes")).toArray()) {
-            const QJsonObject sc = sv.toObject();
-            if (sc.value(QStringLiteral("AttemptsRun")).toInt() <= 0)
-                continue;
-            const QJsonObject t = sc.value(QStringLiteral("Telemetry")).toObject();
-            bump(markerByWeek, t.value(QStringLiteral("DoneMarkerDetected")).toBool());
-            bump(successByWeek, t.value(QStringLiteral("ExecutionSuccessDetected")).toBool());
-            bump(floorByWeek, sc.value(QStringLiteral("FrameCount")).toInt() >= sc.value(QStringLiteral("FrameFloor")).toInt(25));
-        }
-    }
-    auto rates = [](const QMap<QString, std::pair<int, int>>& m) {
-        QMap<QString, double> out;
-        for (auto it = m.cbegin(); it != m.cend(); ++it)
-            out.insert(it.key(), it.value().second ? double(it.value().first) / it.value().second : 0.0);
-        return out;
-    };
-    trend.insert(QStringLiteral("done-marker detection rate"), rates(markerByWeek));
-    trend.insert(QStringLiteral("execution success rate"), rates(successByWeek));
-    trend.insert(QStringLiteral("scenes meeting the frame floor"), rates(floorByWeek));
+    const QMap<QString, QMap<QString, double>> trend = telemetry::SweepCalculator::weeklyTrend(digests);
     const QDir charts(out.filePath(QStringLiteral("charts")));
     QDir().mkpath(charts.absolutePath());
     const bool drawn = report::SweepCharts::durationHistogram(durations, opt(d.value(QStringLiteral("P50"))), opt(d.value(QStringLiteral("P95"))))

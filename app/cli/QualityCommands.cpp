@@ -150,7 +150,8 @@ int kpiCommand(const QStringList& args)
         cli::out() << p.helpText() << Qt::endl;
         return 0;
     }
-    QStringList runDirs = p.positionalArguments().mid(1);
+    const QStringList runDirs = p.positionalArguments().mid(1);
+    QVector<telemetry::RunDigest> digests;
     if (runDirs.isEmpty()) {
         bool ok = true;
         const int n = p.isSet(QStringLiteral("last")) ? p.value(QStringLiteral("last")).toInt(&ok) : 10;
@@ -164,26 +165,34 @@ int kpiCommand(const QStringList& args)
             cli::err() << "error: " << e.message << Qt::endl;
             return 2;
         }
-        QVector<store::RunRow> rows;
-        store::RunStore(db).lastRuns(n, rows);
-        for (const auto& r : rows)
-            runDirs << r.runDir;
-        if (runDirs.isEmpty()) {
+        // From the database: the digests stored when the runs were recorded (rebuilt from the run
+        // directories for runs recorded before there were digests).
+        QStringList problems;
+        const Error le = store::RunStore(db).lastDigests(n, digests, &problems);
+        for (const QString& pr : problems)
+            cli::err() << "skipped: " << pr << Qt::endl;
+        if (!le.isNull()) {
+            cli::err() << "error: " << le.message << Qt::endl;
+            return 2;
+        }
+        if (digests.isEmpty() && problems.isEmpty()) {
             cli::err() << "No runs in the history database yet: run something, or `gemdirect import DIR`." << Qt::endl;
             return 2;
         }
+    } else {
+        QStringList problems;
+        for (const QJsonObject& a : artifactsOf(runDirs, &problems))
+            digests.append(telemetry::RunDigest::fromArtifact(a));
+        for (const QString& pr : problems)
+            cli::err() << "skipped: " << pr << Qt::endl;
     }
-    QStringList problems;
-    const QVector<QJsonObject> artifacts = artifactsOf(runDirs, &problems);
-    for (const QString& pr : problems)
-        cli::err() << "skipped: " << pr << Qt::endl;
-    if (artifacts.isEmpty())
+    if (digests.isEmpty())
         return 2;
-    const auto kpis = quality::KpiEvaluator::evaluate(artifacts);
+    const auto kpis = quality::KpiEvaluator::evaluateDigests(digests);
     if (p.isSet(QStringLiteral("json")))
         cli::out() << QJsonDocument(quality::KpiEvaluator::toJson(kpis)).toJson(QJsonDocument::Indented);
     else
-        cli::out() << "KPIs over " << artifacts.size() << " run(s):\n" << quality::KpiEvaluator::table(kpis);
+        cli::out() << "KPIs over " << digests.size() << " run(s):\n" << quality::KpiEvaluator::table(kpis);
     cli::out().flush();
     return quality::KpiEvaluator::anyFail(kpis) ? 1 : 0;
 }

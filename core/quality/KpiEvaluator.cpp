@@ -26,46 +26,48 @@ QString fmt(double v)
     return QString::number(v, 'g', 4);
 }
 
-// One artifact, with what the evaluator reads from it.
+using telemetry::RunDigest;
+using telemetry::SceneDigest;
+using RunNumber = std::optional<double> RunDigest::*;
+
+// One run, with what the evaluator reads from it.
 struct RunView
 {
     QString runId;
-    QJsonObject artifact;
-    QJsonObject q; // QualityMetrics
-    QVector<QJsonObject> scenes;
+    const RunDigest* digest = nullptr;
+    QVector<const SceneDigest*> scenes; // the Scenes[] entries that are objects
 };
 
 class Context
 {
 public:
-    explicit Context(const QVector<QJsonObject>& artifacts)
+    explicit Context(const QVector<RunDigest>& digests)
     {
-        for (const QJsonObject& a : artifacts) {
+        runs.reserve(digests.size());
+        for (const RunDigest& d : digests) {
             RunView r;
-            r.runId = a.value(QStringLiteral("RunId")).toString();
-            r.artifact = a;
-            r.q = a.value(QStringLiteral("QualityMetrics")).toObject();
-            for (const QJsonValue& s : a.value(QStringLiteral("Scenes")).toArray())
-                if (s.isObject())
-                    r.scenes.append(s.toObject());
+            r.runId = d.runId.toString();
+            r.digest = &d;
+            r.scenes.reserve(d.scenes.size());
+            for (const SceneDigest& s : d.scenes)
+                if (s.isObject)
+                    r.scenes.append(&s);
             runs.append(r);
         }
         multi = runs.size() > 1;
     }
 
-    QString label(const RunView& r, const QJsonObject& scene) const
+    QString label(const RunView& r, const SceneDigest& scene) const
     {
-        const QString id = scene.value(QStringLiteral("SceneId")).toString();
-        return multi ? r.runId + QLatin1Char('/') + id : id;
+        return multi ? r.runId + QLatin1Char('/') + scene.sceneId : scene.sceneId;
     }
 
     // The first Unmeasured[] reason of the runs for a metric family, or a generic one.
     QString reasonFor(const QString& prefix) const
     {
         for (const RunView& r : runs)
-            for (const QJsonValue& u : r.q.value(QStringLiteral("Unmeasured")).toArray())
-                if (u.toString().startsWith(prefix)) {
-                    const QString text = u.toString();
+            for (const QString& text : r.digest->unmeasured)
+                if (text.startsWith(prefix)) {
                     const qsizetype colon = text.indexOf(QStringLiteral(": "));
                     return (multi ? r.runId + QStringLiteral(": ") : QString()) +
                            (colon >= 0 ? text.mid(colon + 2) : text);
@@ -73,18 +75,16 @@ public:
         return runs.isEmpty() ? QStringLiteral("no runs") : QStringLiteral("not computed for this run");
     }
 
-    // Mean over runs of a numeric QualityMetrics key; runs without a value are left out.
-    std::optional<double> mean(const QString& key, QStringList* runIds = nullptr) const
+    // Mean over runs of a numeric QualityMetrics value; runs without a value are left out.
+    std::optional<double> mean(RunNumber key) const
     {
         double sum = 0;
         int n = 0;
         for (const RunView& r : runs) {
-            const QJsonValue v = r.q.value(key);
-            if (v.isDouble() && std::isfinite(v.toDouble())) {
-                sum += v.toDouble();
+            const std::optional<double>& v = r.digest->*key;
+            if (v && std::isfinite(*v)) {
+                sum += *v;
                 ++n;
-                if (runIds)
-                    runIds->append(r.runId);
             }
         }
         return n > 0 ? std::optional<double>(sum / n) : std::nullopt;
@@ -111,7 +111,7 @@ KpiResult unmeasured(KpiResult k, const QString& reason)
 }
 
 // A run-level score ≥ threshold, mean over runs; failing runs listed when several.
-KpiResult meanAtLeast(const Context& c, KpiResult k, const QString& key, const QString& family, double threshold,
+KpiResult meanAtLeast(const Context& c, KpiResult k, RunNumber key, const QString& family, double threshold,
                       double cap)
 {
     k.value = c.mean(key);
@@ -120,7 +120,7 @@ KpiResult meanAtLeast(const Context& c, KpiResult k, const QString& key, const Q
     k.status = KpiEvaluator::statusAtLeast(*k.value, threshold, cap);
     if (c.multi)
         for (const RunView& r : c.runs)
-            if (r.q.value(key).isDouble() && r.q.value(key).toDouble() < threshold)
+            if ((r.digest->*key) && *(r.digest->*key) < threshold)
                 k.failingScenes.append(r.runId);
     if (k.status == kWarn)
         k.reason = QStringLiteral("within 5 % of the threshold");
@@ -132,15 +132,13 @@ KpiResult meanAtLeast(const Context& c, KpiResult k, const QString& key, const Q
 KpiResult entityLinkage(const Context& c)
 {
     KpiResult k = meanAtLeast(c, row("entity-linkage", "Entity linkage", "≥ 0.85"),
-                              QStringLiteral("EntityLinkageScore"), QStringLiteral("EntityLinkage"), 0.85, 1.0);
+                              &RunDigest::entityLinkageScore, QStringLiteral("EntityLinkage"), 0.85, 1.0);
     if (k.status == kFail || k.status == kWarn) {
         k.failingScenes.clear();
         for (const RunView& r : c.runs)
-            for (const QJsonObject& s : r.scenes) {
-                const QJsonValue v = s.value(QStringLiteral("QualityMetrics")).toObject().value(QStringLiteral("EntityLinkageScore"));
-                if (v.isDouble() && v.toDouble() < 0.85)
-                    k.failingScenes.append(c.label(r, s));
-            }
+            for (const SceneDigest* s : r.scenes)
+                if (s->entityLinkageScore && *s->entityLinkageScore < 0.85)
+                    k.failingScenes.append(c.label(r, *s));
     }
     return k;
 }
@@ -149,10 +147,10 @@ KpiResult sceneDiversity(const Context& c)
 {
     KpiResult k = row("scene-diversity", "Scene diversity (entropy, bits)",
                       "H ≥ 2.0 (MaxPossible ≥ 2.0) else Normalized ≥ 0.85; MaxRepetitionRatio ≤ 0.4");
-    k.value = c.mean(QStringLiteral("SceneDiversityEntropy"));
-    const auto maxPossible = c.mean(QStringLiteral("SceneDiversityMaxPossible"));
-    const auto normalized = c.mean(QStringLiteral("SceneDiversityNormalized"));
-    const auto repetition = c.mean(QStringLiteral("SceneDiversityMaxRepetitionRatio"));
+    k.value = c.mean(&RunDigest::sceneDiversityEntropy);
+    const auto maxPossible = c.mean(&RunDigest::sceneDiversityMaxPossible);
+    const auto normalized = c.mean(&RunDigest::sceneDiversityNormalized);
+    const auto repetition = c.mean(&RunDigest::sceneDiversityMaxRepetitionRatio);
     if (!k.value || !maxPossible || !repetition)
         return unmeasured(k, c.reasonFor(QStringLiteral("SceneDiversity")));
     QString entropyStatus;
@@ -185,19 +183,18 @@ KpiResult promptLength(const Context& c)
     QString status = kPass;
     QStringList why;
     for (const RunView& r : c.runs) {
-        for (const QJsonObject& s : r.scenes) {
-            const QJsonValue v = s.value(QStringLiteral("QualityMetrics")).toObject().value(QStringLiteral("PromptTokenCount"));
-            if (!v.isDouble())
+        for (const SceneDigest* s : r.scenes) {
+            if (!s->promptTokenCount)
                 continue;
-            const double t = v.toDouble();
+            const double t = *s->promptTokenCount;
             sum += t;
             ++n;
             const QString st = KpiEvaluator::worse(KpiEvaluator::statusAtLeast(t, 150), KpiEvaluator::statusAtMost(t, 500));
             if (st == kFail)
-                k.failingScenes.append(c.label(r, s));
+                k.failingScenes.append(c.label(r, *s));
             status = KpiEvaluator::worse(status, st);
         }
-        if (r.q.value(QStringLiteral("PromptTruncated")).toBool()) {
+        if (r.digest->promptTruncated) {
             status = kFail;
             why.append((c.multi ? r.runId + QStringLiteral(": ") : QString()) + QStringLiteral("story truncated"));
         }
@@ -225,14 +222,13 @@ QVector<KpiResult> plannerReliability(const Context& c)
     };
     QMap<QString, Counts> perModel;
     for (const RunView& r : c.runs) {
-        const QJsonValue first = r.q.value(QStringLiteral("PlannerFirstTryValid"));
-        if (!first.isBool())
+        if (!r.digest->plannerFirstTryValid)
             continue;
-        Counts& m = perModel[r.q.value(QStringLiteral("LlmModel")).toString()];
+        Counts& m = perModel[r.digest->llmModel];
         ++m.runs;
-        if (first.toBool())
+        if (*r.digest->plannerFirstTryValid)
             ++m.firstTry;
-        if (r.q.value(QStringLiteral("PlannerValidAfterRetry")).toBool())
+        if (r.digest->plannerValidAfterRetry)
             ++m.afterRetry;
         else
             m.failedRuns.append(r.runId);
@@ -267,23 +263,18 @@ QVector<KpiResult> plannerReliability(const Context& c)
 KpiResult promptAlignment(const Context& c)
 {
     KpiResult k = meanAtLeast(c, row("prompt-alignment-judge", "Prompt alignment (judge)", "story mean ≥ 3.0, no scene < 2.0"),
-                              QStringLiteral("PromptAlignmentJudgeMean"), QStringLiteral("PromptAlignment"), 3.0, 4.0);
+                              &RunDigest::promptAlignmentJudgeMean, QStringLiteral("PromptAlignment"), 3.0, 4.0);
     if (k.status == kUnmeasured)
         return k;
     k.failingScenes.clear();
     QString sceneStatus = kPass;
     for (const RunView& r : c.runs)
-        for (const QJsonObject& s : r.scenes) {
-            const QJsonValue v = s.value(QStringLiteral("QualityMetrics"))
-                                     .toObject()
-                                     .value(QStringLiteral("PromptAlignmentJudge"))
-                                     .toObject()
-                                     .value(QStringLiteral("Mean"));
-            if (!v.isDouble())
+        for (const SceneDigest* s : r.scenes) {
+            if (!s->promptAlignmentJudgeMean)
                 continue;
-            const QString st = KpiEvaluator::statusAtLeast(v.toDouble(), 2.0, 4.0);
+            const QString st = KpiEvaluator::statusAtLeast(*s->promptAlignmentJudgeMean, 2.0, 4.0);
             if (st == kFail)
-                k.failingScenes.append(c.label(r, s));
+                k.failingScenes.append(c.label(r, *s));
             sceneStatus = KpiEvaluator::worse(sceneStatus, st);
         }
     k.status = KpiEvaluator::worse(k.status, sceneStatus);
@@ -297,9 +288,9 @@ KpiResult semanticAlignment(const Context& c)
 {
     KpiResult k = row("semantic-alignment", "Semantic alignment (caption margin)",
                       "Margin ≥ 0.10 and RetrievalTop1 ≥ 0.8; absolute < 0.75 WARN only");
-    k.value = c.mean(QStringLiteral("SemanticAlignmentMargin"));
-    const auto top1 = c.mean(QStringLiteral("SemanticAlignmentRetrievalTop1"));
-    const auto absolute = c.mean(QStringLiteral("SemanticAlignmentMean"));
+    k.value = c.mean(&RunDigest::semanticAlignmentMargin);
+    const auto top1 = c.mean(&RunDigest::semanticAlignmentRetrievalTop1);
+    const auto absolute = c.mean(&RunDigest::semanticAlignmentMean);
     if (!k.value || !top1)
         return unmeasured(k, c.reasonFor(QStringLiteral("SemanticAlignment")));
     const QString marginStatus = KpiEvaluator::statusAtLeast(*k.value, 0.10);
@@ -326,17 +317,16 @@ KpiResult blankFrames(const Context& c)
     int blank = 0;
     int scenesUnmeasured = 0;
     for (const RunView& r : c.runs)
-        for (const QJsonObject& s : r.scenes) {
-            const QJsonObject q = s.value(QStringLiteral("QualityMetrics")).toObject();
-            if (!q.value(QStringLiteral("BlankFrameRatio")).isDouble()) {
+        for (const SceneDigest* s : r.scenes) {
+            if (!s->blankFrameRatio) {
                 ++scenesUnmeasured;
                 continue;
             }
-            checked += q.value(QStringLiteral("FramesChecked")).toInt();
-            const int b = q.value(QStringLiteral("BlankFrames")).toInt();
+            checked += s->framesChecked;
+            const int b = s->blankFrames;
             blank += b;
             if (b > 0)
-                k.failingScenes.append(c.label(r, s));
+                k.failingScenes.append(c.label(r, *s));
         }
     if (checked == 0)
         return unmeasured(k, c.reasonFor(QStringLiteral("BlankFrameRatio")));
@@ -357,13 +347,11 @@ KpiResult framesPerScene(const Context& c)
     double sum = 0;
     int n = 0;
     for (const RunView& r : c.runs)
-        for (const QJsonObject& s : r.scenes) {
-            const int frames = s.value(QStringLiteral("FrameCount")).toInt();
-            const int floor = s.value(QStringLiteral("FrameFloor")).toInt(25);
-            sum += frames;
+        for (const SceneDigest* s : r.scenes) {
+            sum += s->frameCount;
             ++n;
-            if (frames < floor)
-                k.failingScenes.append(c.label(r, s));
+            if (s->frameCount < s->frameFloor)
+                k.failingScenes.append(c.label(r, *s));
         }
     if (n == 0)
         return unmeasured(k, QStringLiteral("no scenes"));
@@ -392,12 +380,12 @@ KpiResult rate(KpiResult k, const std::optional<double>& v, const QString& statu
 
 QVector<KpiResult> pipeline(const Context& c)
 {
-    QVector<QJsonObject> scenes;
+    QVector<SceneDigest> scenes;
     QStringList labels;
     for (const RunView& r : c.runs)
-        for (const QJsonObject& s : r.scenes) {
-            scenes.append(s);
-            labels.append(c.label(r, s));
+        for (const SceneDigest* s : r.scenes) {
+            scenes.append(*s);
+            labels.append(c.label(r, *s));
         }
     const PipelineFigures f = PipelineStats::compute(scenes, labels);
     const QString noScenes = QStringLiteral("no scene was rendered");
@@ -418,8 +406,8 @@ QVector<KpiResult> pipeline(const Context& c)
     auto slowScenes = [&](double limit) {
         QStringList ids;
         for (qsizetype i = 0; i < scenes.size(); ++i) {
-            const QJsonValue d = scenes.at(i).value(QStringLiteral("Telemetry")).toObject().value(QStringLiteral("DurationSeconds"));
-            if (scenes.at(i).value(QStringLiteral("AttemptsRun")).toInt() > 0 && d.isDouble() && d.toDouble() > limit)
+            const SceneDigest& s = scenes.at(i);
+            if (s.attemptsRun > 0 && s.durationSeconds && *s.durationSeconds > limit)
                 ids.append(labels.at(i));
         }
         return ids;
@@ -431,26 +419,21 @@ QVector<KpiResult> pipeline(const Context& c)
                     f.durationP95Seconds ? KpiEvaluator::statusAtMost(*f.durationP95Seconds, 120) : QString(),
                     slowScenes(120), noScenes));
 
-    auto vramScenes = [&](const char* key, bool absolute) {
+    auto vramScenes = [&](std::optional<double> SceneDigest::*key, bool absolute) {
         QStringList ids;
         for (qsizetype i = 0; i < scenes.size(); ++i) {
-            const QJsonValue v = scenes.at(i)
-                                     .value(QStringLiteral("Telemetry"))
-                                     .toObject()
-                                     .value(QStringLiteral("GPU"))
-                                     .toObject()
-                                     .value(str(key));
-            if (v.isDouble() && (absolute ? std::fabs(v.toDouble()) : v.toDouble()) > 18432)
+            const std::optional<double>& v = scenes.at(i).*key;
+            if (v && (absolute ? std::fabs(*v) : *v) > 18432)
                 ids.append(labels.at(i));
         }
         return ids;
     };
     out.append(rate(row("vram-delta", "VRAM taken per scene, max |VramDeltaMB|", "≤ 18432 MB"), f.vramDeltaAbsMaxMB,
                     f.vramDeltaAbsMaxMB ? KpiEvaluator::statusAtMost(*f.vramDeltaAbsMaxMB, 18432) : QString(),
-                    vramScenes("VramDeltaMB", true), QStringLiteral("no GPU memory reading in any scene")));
+                    vramScenes(&SceneDigest::vramDeltaMB, true), QStringLiteral("no GPU memory reading in any scene")));
     out.append(rate(row("vram-peak", "VRAM peak used (MB)", "≤ 18432 MB"), f.vramPeakUsedMaxMB,
                     f.vramPeakUsedMaxMB ? KpiEvaluator::statusAtMost(*f.vramPeakUsedMaxMB, 18432) : QString(),
-                    vramScenes("VramPeakUsedMB", false), QStringLiteral("no peak GPU memory sample in any scene")));
+                    vramScenes(&SceneDigest::vramPeakUsedMB, false), QStringLiteral("no peak GPU memory sample in any scene")));
     KpiResult completeness = rate(row("telemetry-completeness", "Telemetry completeness", "100 % of contract fields"),
                                   f.telemetryCompleteness,
                                   f.telemetryCompleteness ? KpiEvaluator::statusAtLeast(*f.telemetryCompleteness, 1.0, 1.0)
@@ -532,23 +515,32 @@ QString KpiEvaluator::worse(const QString& a, const QString& b)
 
 QVector<KpiResult> KpiEvaluator::evaluate(const QVector<QJsonObject>& artifacts)
 {
-    const Context c(artifacts);
+    QVector<RunDigest> digests;
+    digests.reserve(artifacts.size());
+    for (const QJsonObject& a : artifacts)
+        digests.append(RunDigest::fromArtifact(a));
+    return evaluateDigests(digests);
+}
+
+QVector<KpiResult> KpiEvaluator::evaluateDigests(const QVector<telemetry::RunDigest>& digests)
+{
+    const Context c(digests);
     QVector<KpiResult> out;
     // Story quality
     out.append(entityLinkage(c));
-    out.append(meanAtLeast(c, row("coherence-judge", "Coherence judge", "≥ 4.0"), QStringLiteral("CoherenceJudgeScore"),
+    out.append(meanAtLeast(c, row("coherence-judge", "Coherence judge", "≥ 4.0"), &RunDigest::coherenceJudgeScore,
                            QStringLiteral("CoherenceJudge"), 4.0, 5.0));
-    out.append(meanAtLeast(c, row("human-coherence", "Human coherence", "≥ 4.0"), QStringLiteral("HumanCoherenceScore"),
+    out.append(meanAtLeast(c, row("human-coherence", "Human coherence", "≥ 4.0"), &RunDigest::humanCoherenceScore,
                            QStringLiteral("HumanCoherence"), 4.0, 5.0));
     out.append(sceneDiversity(c));
     out.append(promptLength(c));
     KpiResult llm = row("llm-generation-time", "LLM generation time (s)", "≤ 90 s");
-    llm.value = c.mean(QStringLiteral("LlmGenerationSeconds"));
+    llm.value = c.mean(&RunDigest::llmGenerationSeconds);
     if (llm.value) {
         llm.status = statusAtMost(*llm.value, 90);
         if (c.multi && llm.status == kFail)
             for (const RunView& r : c.runs)
-                if (r.q.value(QStringLiteral("LlmGenerationSeconds")).toDouble() > 90)
+                if (r.digest->llmGenerationSeconds.value_or(0.0) > 90)
                     llm.failingScenes.append(r.runId);
         out.append(llm);
     } else {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "telemetry/RunDigest.h"
+
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QString>
@@ -27,7 +29,10 @@ struct KpiResult
 class KpiEvaluator
 {
 public:
+    // Each element is one run's artifact-metadata.json object (digested, then as below).
     static QVector<KpiResult> evaluate(const QVector<QJsonObject>& artifacts);
+    // The same verdicts from the runs' digests, as the history database stores them.
+    static QVector<KpiResult> evaluateDigests(const QVector<telemetry::RunDigest>& runs);
     // Aligned human table: KPI, value, threshold, status, failing scenes / reason.
     static QString table(const QVector<KpiResult>& results);
     static QJsonArray toJson(const QVector<KpiResult>& results);

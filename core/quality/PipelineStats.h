@@ -1,5 +1,7 @@
 #pragma once
 
+#include "telemetry/RunDigest.h"
+
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QStringList>
@@ -45,10 +47,12 @@ public:
     // then System.<key>. A field counts as present when its key exists and it is not null, or
     // when it is null and the contract allows null there (ExecutionSuccessAt, DoneMarkerPath,
     // ForcedCopyDebugPath, GPU numbers — "unavailable" — and System.Before/After).
-    static const QStringList& contractFields();
+    static const QStringList& contractFields(); // = telemetry::RunDigest::contractFields()
     // `labels`: an id per scene for the lists (e.g. "scene-002" or "<RunId>/scene-002"); when
     // shorter than scenes, the scene's SceneId is used.
     static PipelineFigures compute(const QVector<QJsonObject>& scenes, const QStringList& labels = {});
+    // The same from digested scenes (the field checks were made when the scene was digested).
+    static PipelineFigures compute(const QVector<telemetry::SceneDigest>& scenes, const QStringList& labels = {});
 };
 
 } // namespace gd::quality

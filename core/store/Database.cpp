@@ -171,6 +171,14 @@ const char* const kSchemaV1[] = {
     "CREATE INDEX idx_kpi_status ON kpi_results(kpi, status)",
 };
 
+// Schema v2: each run carries the digest the sweep report and the KPI pass read (telemetry::RunDigest
+// as compact JSON, with its format version), written when the run is recorded. Rows migrated from
+// v1 have none; RunStore rebuilds it from the run directory the first time a sweep needs it.
+const char* const kSchemaV2[] = {
+    "ALTER TABLE runs ADD COLUMN digest_version INTEGER",
+    "ALTER TABLE runs ADD COLUMN digest_json TEXT",
+};
+
 bool isBusy(const QSqlError& error)
 {
     // The Qt SQLite driver reports sqlite3_step's result code as the native code: 5 SQLITE_BUSY,
@@ -388,9 +396,12 @@ Error Database::migrate()
         QStringList v1;
         for (const char* sql : kSchemaV1)
             v1 << QString::fromLatin1(sql);
-        return QVector<QStringList>{v1};
+        QStringList v2;
+        for (const char* sql : kSchemaV2)
+            v2 << QString::fromLatin1(sql);
+        return QVector<QStringList>{v1, v2};
     }();
-    static_assert(kSchemaVersion == 1, "add the migration of the new schema version to Database::migrate");
+    static_assert(kSchemaVersion == 2, "add the migration of the new schema version to Database::migrate");
 
     while (m_schemaVersion < kSchemaVersion) {
         const int from = m_schemaVersion;

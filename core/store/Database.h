@@ -25,7 +25,8 @@ class Database
 {
 public:
     // The schema version this build writes and understands.
-    static constexpr int kSchemaVersion = 1;
+    // v1: runs, scenes, attempts, metrics, feedback, GPU samples, KPI results; v2: per-run sweep digest.
+    static constexpr int kSchemaVersion = 2;
     // <app data dir>/gemdirect.sqlite (QStandardPaths::AppDataLocation).
     static QString defaultPath();
 

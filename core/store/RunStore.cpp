@@ -171,6 +171,24 @@ QVariant toVariant(std::optional<double> v)
     return v ? QVariant(*v) : QVariant();
 }
 
+QString digestText(const telemetry::RunDigest& digest)
+{
+    return QString::fromUtf8(QJsonDocument(digest.toJson()).toJson(QJsonDocument::Compact));
+}
+
+// A stored digest, or std::nullopt when it is missing, of another version or damaged (then the
+// run directory rebuilds it).
+std::optional<telemetry::RunDigest> storedDigest(const QVariant& version, const QVariant& text)
+{
+    if (version.isNull() || version.toInt() != telemetry::RunDigest::kVersion || text.isNull())
+        return std::nullopt;
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(text.toString().toUtf8(), &parseError);
+    if (parseError.error != QJsonParseError::NoError || !doc.isObject())
+        return std::nullopt;
+    return telemetry::RunDigest::fromJson(doc.object());
+}
+
 } // namespace
 
 RunStore::RunStore(Database& db) : m_db(db) {}
@@ -276,8 +294,9 @@ Error RunStore::recordRunInTransaction(const QJsonObject& source, const QString&
         "requeues, "
         "forced_copies, done_markers_detected, duration_p50_seconds, duration_p95_seconds, "
         "queue_config_json, "
-        "llm_health_json, story_json, summary_json, warnings_json, extra_json, recorded_at_ms) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+        "llm_health_json, story_json, summary_json, warnings_json, extra_json, recorded_at_ms, digest_version, "
+        "digest_json) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     bindAll(run, {runId,
                   dir,
                   legacy ? QStringLiteral("legacy") : QStringLiteral("gemdirect"),
@@ -305,7 +324,9 @@ Error RunStore::recordRunInTransaction(const QJsonObject& source, const QString&
                   jJson(summary),
                   jJson(a.value(QLatin1String("Warnings"))),
                   jJson(rest),
-                  QDateTime::currentDateTimeUtc().toMSecsSinceEpoch()});
+                  QDateTime::currentDateTimeUtc().toMSecsSinceEpoch(),
+                  telemetry::RunDigest::kVersion,
+                  digestText(telemetry::RunDigest::fromArtifact(a))});
     if (Error e = m_db.exec(run); !e.isNull())
         return e;
     const qint64 runKey = run.lastInsertId().toLongLong();
@@ -651,6 +672,71 @@ Error RunStore::lastRuns(int n, QVector<RunRow>& out) const
     return {};
 }
 
+Error RunStore::runsMatching(const RunFilter& filter, QVector<RunRow>& out) const
+{
+    out.clear();
+    QStringList where;
+    QVariantList binds;
+    if (filter.from.isValid()) {
+        where << QStringLiteral("started_at_ms >= ?");
+        binds << filter.from.toMSecsSinceEpoch();
+    }
+    if (filter.to.isValid()) {
+        where << QStringLiteral("started_at_ms < ?");
+        binds << filter.to.toMSecsSinceEpoch();
+    }
+    if (!filter.genre.isEmpty()) {
+        where << QStringLiteral("genre = ?");
+        binds << filter.genre;
+    }
+    if (!filter.model.isEmpty()) {
+        where << QStringLiteral("model = ?");
+        binds << filter.model;
+    }
+    // A failed scene counts even when the summary counts are missing (legacy artifacts).
+    const QString failed = QStringLiteral(
+        "(COALESCE(scenes_succeeded, 0) < COALESCE(scenes_total, 0) OR EXISTS (SELECT 1 FROM scenes s "
+        "WHERE s.run_key = runs.id AND (s.success = 0 OR s.status IN ('failed', 'cancelled'))))");
+    if (filter.outcome == RunFilter::Outcome::HasFailures)
+        where << failed;
+    else if (filter.outcome == RunFilter::Outcome::NoFailures)
+        where << QStringLiteral("NOT ") + failed;
+    QSqlQuery q = m_db.query();
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT %1 FROM runs %2 ORDER BY started_at_ms IS NULL, started_at_ms DESC, id DESC "
+                             "LIMIT ?")
+                  .arg(kRunColumns,
+                       where.isEmpty() ? QString() : QStringLiteral("WHERE ") + where.join(QStringLiteral(" AND "))));
+    for (const QVariant& v : std::as_const(binds))
+        q.addBindValue(v);
+    q.addBindValue(qMax(0, filter.limit));
+    if (Error e = m_db.exec(q); !e.isNull())
+        return e;
+    while (q.next())
+        out.append(runRowFrom(q));
+    return {};
+}
+
+Error RunStore::filterChoices(QStringList& genres, QStringList& models) const
+{
+    genres.clear();
+    models.clear();
+    const auto distinct = [this](const QString& column, QStringList& into) -> Error {
+        QSqlQuery q = m_db.query();
+        q.setForwardOnly(true);
+        q.prepare(QStringLiteral("SELECT DISTINCT %1 FROM runs WHERE %1 IS NOT NULL AND %1 <> '' ORDER BY %1")
+                      .arg(column));
+        if (Error e = m_db.exec(q); !e.isNull())
+            return e;
+        while (q.next())
+            into << q.value(0).toString();
+        return {};
+    };
+    if (Error e = distinct(QStringLiteral("genre"), genres); !e.isNull())
+        return e;
+    return distinct(QStringLiteral("model"), models);
+}
+
 Error RunStore::findRun(const QString& runDir, RunRow& out, bool& found) const
 {
     QSqlQuery q = m_db.query();
@@ -731,6 +817,93 @@ Error RunStore::keptTelemetrySince(const QDateTime& since, QVector<SweepRow>& ou
         out.append(row);
     }
     return {};
+}
+
+Error RunStore::digestsOf(const QString& whereOrderLimit, const QVariantList& binds,
+                          QVector<telemetry::RunDigest>& out, QStringList* problems)
+{
+    out.clear();
+    struct Stale
+    {
+        qsizetype index;
+        qint64 key;
+        QString runDir;
+    };
+    QVector<Stale> stale;
+    QVector<bool> present;
+    {
+        QSqlQuery q = m_db.query();
+        q.setForwardOnly(true);
+        q.prepare(QStringLiteral("SELECT id, run_dir, digest_version, digest_json FROM runs ") + whereOrderLimit);
+        for (const QVariant& b : binds)
+            q.addBindValue(b);
+        if (Error e = m_db.exec(q); !e.isNull())
+            return e;
+        while (q.next()) {
+            std::optional<telemetry::RunDigest> d = storedDigest(q.value(2), q.value(3));
+            if (!d)
+                stale.append({out.size(), q.value(0).toLongLong(), q.value(1).toString()});
+            out.append(d ? std::move(*d) : telemetry::RunDigest());
+            present.append(d.has_value());
+        }
+    }
+    if (stale.isEmpty())
+        return {};
+
+    // Runs recorded before schema v2 (or by a build with another digest version): rebuilt from
+    // their run directories, the source of truth, and stored for the next sweep.
+    QVector<std::pair<qint64, QString>> rebuilt;
+    for (const Stale& s : stale) {
+        QJsonObject artifact;
+        if (Error e = readArtifact(s.runDir, artifact); !e.isNull()) {
+            if (problems)
+                problems->append(e.message);
+            continue;
+        }
+        if (LegacyArtifactMapper::isLegacy(artifact))
+            artifact = LegacyArtifactMapper::toCurrent(artifact);
+        out[s.index] = telemetry::RunDigest::fromArtifact(artifact);
+        present[s.index] = true;
+        rebuilt.append({s.key, digestText(out.at(s.index))});
+    }
+    if (!rebuilt.isEmpty()) {
+        const Error stored = m_db.writeTransaction([&]() -> Error {
+            QSqlQuery u = m_db.query();
+            u.prepare(QStringLiteral("UPDATE runs SET digest_version = ?, digest_json = ? WHERE id = ?"));
+            for (const auto& [key, text] : rebuilt) {
+                bindAll(u, {telemetry::RunDigest::kVersion, text, key});
+                if (Error e = m_db.exec(u); !e.isNull())
+                    return e;
+            }
+            return {};
+        });
+        // The digests are in hand; failing to keep them (read-only database, say) only costs the
+        // next sweep the same rebuild.
+        if (!stored.isNull())
+            gd::log::get("store")->warn("could not store rebuilt run digests: {}", stored.message.toStdString());
+    }
+    // Runs whose directory is gone drop out, as an unreadable artifact always did.
+    QVector<telemetry::RunDigest> kept;
+    kept.reserve(out.size());
+    for (qsizetype i = 0; i < out.size(); ++i)
+        if (present.at(i))
+            kept.append(std::move(out[i]));
+    out = std::move(kept);
+    return {};
+}
+
+Error RunStore::digestsSince(const QDateTime& since, QVector<telemetry::RunDigest>& out, QStringList* problems)
+{
+    // The selection and order of runsSince(): newest first.
+    return digestsOf(QStringLiteral("WHERE started_at_ms >= ? ORDER BY started_at_ms DESC"),
+                     {since.toMSecsSinceEpoch()}, out, problems);
+}
+
+Error RunStore::lastDigests(int n, QVector<telemetry::RunDigest>& out, QStringList* problems)
+{
+    // The selection and order of lastRuns().
+    return digestsOf(QStringLiteral("ORDER BY started_at_ms IS NULL, started_at_ms DESC, id DESC LIMIT ?"),
+                     {qMax(0, n)}, out, problems);
 }
 
 Error RunStore::kpiResultsOfRun(const QString& runDir, QVector<KpiResult>& out) const

@@ -4,11 +4,13 @@
 #include "gpu/GpuSnapshot.h"
 #include "store/Database.h"
 #include "store/StoreTypes.h"
+#include "telemetry/RunDigest.h"
 
 #include <QDateTime>
 #include <QJsonObject>
 #include <QString>
 #include <QStringList>
+#include <QVariantList>
 #include <QVector>
 #include <functional>
 
@@ -62,16 +64,30 @@ public:
     Error runsSince(const QDateTime& since, QVector<RunRow>& out) const;
     // The n most recent runs, newest first.
     Error lastRuns(int n, QVector<RunRow>& out) const;
+    // Runs matching the dashboard's filter, newest first (runs without a start time last). A date
+    // bound excludes runs without a start time.
+    Error runsMatching(const RunFilter& filter, QVector<RunRow>& out) const;
+    // The distinct non-empty genres and models of all recorded runs, sorted (filter choices).
+    Error filterChoices(QStringList& genres, QStringList& models) const;
     // The run recorded for this directory; found = false when there is none.
     Error findRun(const QString& runDir, RunRow& out, bool& found) const;
     // Scenes of every recorded run with this RunId, in scene order.
     Error scenesOfRun(const QString& runId, QVector<SceneRow>& out) const;
     // Every kept attempt's Telemetry of the runs that started at or after `since` (sweep input).
     Error keptTelemetrySince(const QDateTime& since, QVector<SweepRow>& out) const;
+    // The sweep digests (telemetry::RunDigest) of the runs that runsSince() selects, in its order:
+    // what `gemdirect sweep` computes its aggregates and KPIs from. A run recorded without a
+    // current digest (a database from before schema v2) gets it rebuilt from its run directory
+    // and stored; a run whose directory can no longer be read is left out and named in problems.
+    Error digestsSince(const QDateTime& since, QVector<telemetry::RunDigest>& out, QStringList* problems);
+    // The same for the runs of lastRuns(n) (`gemdirect kpi --last N`).
+    Error lastDigests(int n, QVector<telemetry::RunDigest>& out, QStringList* problems);
     Error kpiResultsOfRun(const QString& runDir, QVector<KpiResult>& out) const;
     Error runCount(int& count) const;
 
 private:
+    Error digestsOf(const QString& whereOrderLimit, const QVariantList& binds, QVector<telemetry::RunDigest>& out,
+                    QStringList* problems);
     Error runKeyOf(const QString& runId, const QString& runDir, qint64& key, bool& found) const;
 
     Database& m_db;

@@ -61,6 +61,24 @@ struct RunRow
     std::optional<double> durationP95Seconds;
 };
 
+// Which runs the dashboard's history list shows. Empty/invalid members do not filter.
+struct RunFilter
+{
+    enum class Outcome
+    {
+        Any,
+        HasFailures, // a scene that did not succeed (scenes_succeeded < scenes_total, or a failed scene)
+        NoFailures,
+    };
+
+    QDateTime from; // runs started at or after (UTC)
+    QDateTime to;   // runs started before
+    QString genre;
+    QString model;
+    Outcome outcome = Outcome::Any;
+    int limit = 1000; // newest first; bounds what a list shows
+};
+
 // One scene of a run with the key numbers of its kept attempt.
 struct SceneRow
 {

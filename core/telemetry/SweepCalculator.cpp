@@ -95,44 +95,56 @@ QJsonArray SweepCalculator::framesHistogram(const QVector<int>& frames)
 
 QJsonObject SweepCalculator::compute(const QVector<QJsonObject>& artifacts)
 {
+    QVector<RunDigest> runs;
+    runs.reserve(artifacts.size());
+    for (const QJsonObject& a : artifacts)
+        runs.append(RunDigest::fromArtifact(a));
+    return computeDigests(runs);
+}
+
+QJsonObject SweepCalculator::computeDigests(const QVector<RunDigest>& digests)
+{
     int scenes = 0, zeroFrame = 0, markers = 0, forced = 0, requeued = 0, execSuccess = 0;
+    qsizetype sceneTotal = 0;
+    for (const RunDigest& a : digests)
+        sceneTotal += a.scenes.size();
     QVector<int> frames;
     QVector<double> durations;
     QVector<double> vramDelta;
+    frames.reserve(sceneTotal);
+    durations.reserve(sceneTotal);
+    vramDelta.reserve(sceneTotal);
     QMap<QString, int> notes;
     QJsonArray runs;
     QDateTime first, last;
-    for (const QJsonObject& a : artifacts) {
-        const QDateTime ts = QDateTime::fromString(a.value(QStringLiteral("Timestamp")).toString(), Qt::ISODateWithMs);
+    for (const RunDigest& a : digests) {
+        const QDateTime ts = QDateTime::fromString(a.timestamp.toString(), Qt::ISODateWithMs);
         if (ts.isValid()) {
             first = !first.isValid() || ts < first ? ts : first;
             last = !last.isValid() || ts > last ? ts : last;
         }
         int runScenes = 0, runFrames = 0;
-        for (const QJsonValue sv : a.value(QStringLiteral("Scenes")).toArray()) {
-            const QJsonObject s = sv.toObject();
-            const QJsonObject t = s.value(QStringLiteral("Telemetry")).toObject();
+        for (const SceneDigest& s : a.scenes) {
             ++scenes;
             ++runScenes;
-            const int f = s.value(QStringLiteral("FrameCount")).toInt();
+            const int f = s.frameCount;
             frames << f;
             runFrames += f;
             zeroFrame += f == 0;
-            markers += t.value(QStringLiteral("DoneMarkerDetected")).toBool();
-            forced += t.value(QStringLiteral("ForcedCopyTriggered")).toBool();
-            requeued += s.value(QStringLiteral("Requeued")).toBool();
+            markers += s.doneMarkerDetected;
+            forced += s.forcedCopyTriggered;
+            requeued += s.requeued;
             // Execution success: the server reported success for the kept attempt.
-            execSuccess += t.value(QStringLiteral("ExecutionSuccessDetected")).toBool();
-            if (s.value(QStringLiteral("AttemptsRun")).toInt() > 0 && t.value(QStringLiteral("DurationSeconds")).isDouble())
-                durations << t.value(QStringLiteral("DurationSeconds")).toDouble();
-            const QJsonValue delta = t.value(QStringLiteral("GPU")).toObject().value(QStringLiteral("VramDeltaMB"));
-            if (delta.isDouble())
-                vramDelta << std::abs(delta.toDouble());
-            for (const QJsonValue n : t.value(QStringLiteral("System")).toObject().value(QStringLiteral("FallbackNotes")).toArray())
-                ++notes[n.toString()];
+            execSuccess += s.executionSuccessDetected;
+            if (s.attemptsRun > 0 && s.durationSeconds)
+                durations << *s.durationSeconds;
+            if (s.vramDeltaMB)
+                vramDelta << std::abs(*s.vramDeltaMB);
+            for (const QString& n : s.fallbackNotes)
+                ++notes[n];
         }
-        runs.append(QJsonObject{{QStringLiteral("RunId"), a.value(QStringLiteral("RunId"))},
-                                {QStringLiteral("Timestamp"), a.value(QStringLiteral("Timestamp"))},
+        runs.append(QJsonObject{{QStringLiteral("RunId"), a.runId},
+                                {QStringLiteral("Timestamp"), a.timestamp},
                                 {QStringLiteral("Scenes"), runScenes},
                                 {QStringLiteral("TotalFrames"), runFrames}});
     }
@@ -161,7 +173,7 @@ QJsonObject SweepCalculator::compute(const QVector<QJsonObject>& artifacts)
     for (double v : vramDelta)
         vramList.append(v);
     return QJsonObject{
-        {QStringLiteral("Runs"), int(artifacts.size())},
+        {QStringLiteral("Runs"), int(digests.size())},
         {QStringLiteral("From"), first.isValid() ? QJsonValue(first.toString(Qt::ISODateWithMs)) : QJsonValue()},
         {QStringLiteral("To"), last.isValid() ? QJsonValue(last.toString(Qt::ISODateWithMs)) : QJsonValue()},
         {QStringLiteral("Scenes"), scenes},
@@ -189,6 +201,39 @@ QJsonObject SweepCalculator::compute(const QVector<QJsonObject>& artifacts)
                                                {QStringLiteral("FrameCount"), frameList},
                                                {QStringLiteral("VramDeltaMBAbs"), vramList}}},
     };
+}
+
+QMap<QString, QMap<QString, double>> SweepCalculator::weeklyTrend(const QVector<RunDigest>& runs)
+{
+    QMap<QString, std::pair<int, int>> markerByWeek, successByWeek, floorByWeek;
+    for (const RunDigest& a : runs) {
+        const QDate day = QDateTime::fromString(a.timestamp.toString(), Qt::ISODateWithMs).date();
+        int isoYear = 0;
+        const int wk = day.weekNumber(&isoYear);
+        const QString key = QStringLiteral("%1-W%2").arg(isoYear).arg(wk, 2, 10, QLatin1Char('0'));
+        auto bump = [&](QMap<QString, std::pair<int, int>>& m, bool hit) {
+            m[key].first += hit;
+            m[key].second += 1;
+        };
+        for (const SceneDigest& s : a.scenes) {
+            if (s.attemptsRun <= 0)
+                continue;
+            bump(markerByWeek, s.doneMarkerDetected);
+            bump(successByWeek, s.executionSuccessDetected);
+            bump(floorByWeek, s.frameCount >= s.frameFloor);
+        }
+    }
+    auto rates = [](const QMap<QString, std::pair<int, int>>& m) {
+        QMap<QString, double> out;
+        for (auto it = m.cbegin(); it != m.cend(); ++it)
+            out.insert(it.key(), it.value().second ? double(it.value().first) / it.value().second : 0.0);
+        return out;
+    };
+    QMap<QString, QMap<QString, double>> trend;
+    trend.insert(QStringLiteral("done-marker detection rate"), rates(markerByWeek));
+    trend.insert(QStringLiteral("execution success rate"), rates(successByWeek));
+    trend.insert(QStringLiteral("scenes meeting the frame floor"), rates(floorByWeek));
+    return trend;
 }
 
 QString SweepCalculator::markdown(const QJsonObject& s, const QJsonArray& kpis)

@@ -1,7 +1,10 @@
 #pragma once
 
+#include "telemetry/RunDigest.h"
+
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QMap>
 #include <QString>
 #include <QVector>
 
@@ -13,8 +16,14 @@ namespace gd::telemetry {
 class SweepCalculator
 {
 public:
-    // Each element is one run's artifact-metadata.json object.
+    // Each element is one run's artifact-metadata.json object (digested, then as below).
     static QJsonObject compute(const QVector<QJsonObject>& artifacts);
+    // The same figures from the runs' digests, as the history database stores them.
+    static QJsonObject computeDigests(const QVector<RunDigest>& runs);
+    // Per ISO week ("2026-W48") of the runs' Timestamp, over the scenes that ran: done-marker
+    // detection rate, execution success rate and the share of scenes meeting their frame floor,
+    // keyed by those names (the KPI trend chart).
+    static QMap<QString, QMap<QString, double>> weeklyTrend(const QVector<RunDigest>& runs);
     // SWEEP_SUMMARY.md: the aggregates (and the KPI table when given: objects with Name, Value,
     // Threshold, Status, FailingScenes as KpiEvaluator::toJson writes them) for people.
     static QString markdown(const QJsonObject& sweep, const QJsonArray& kpis = {});

@@ -28,6 +28,27 @@ QImage noise()
     return img;
 }
 
+// Flat grey with the first `rows` rows alternating ±delta: the rows read first look busy, the frame
+// as a whole may still be blank.
+QImage busyTop(int rows, int delta)
+{
+    QImage img(64, 36, QImage::Format_RGB32);
+    img.fill(qRgb(100, 100, 100));
+    for (int y = 0; y < rows; ++y)
+        for (int x = 0; x < img.width(); ++x)
+            img.setPixel(x, y, x % 2 ? qRgb(100 + delta, 100 + delta, 100 + delta) : qRgb(100, 100, 100));
+    return img;
+}
+
+QImage flatWithNoisyLastRow()
+{
+    QImage img = twoLevels(80, 80);
+    QRandomGenerator rng(11);
+    for (int x = 0; x < img.width(); ++x)
+        img.setPixel(x, img.height() - 1, qRgb(rng.bounded(256), rng.bounded(256), rng.bounded(256)));
+    return img;
+}
+
 } // namespace
 
 class TstBlankFrameDetector : public QObject
@@ -61,6 +82,74 @@ private Q_SLOTS:
     {
         QVERIFY(*BlankFrameDetector::lumaStdDev(noise()) > 20);
         QVERIFY(!BlankFrameDetector::isBlank(noise()));
+    }
+
+    // Frames are judged from as few PNG rows as decide the verdict; it must be the verdict of the
+    // whole decoded image, for every kind of PNG (others take the full decode).
+    void fileVerdictIsTheDecodedImagesVerdict_data()
+    {
+        QTest::addColumn<QImage>("image");
+        QTest::newRow("rgb std 1.5") << twoLevels(100, 103);
+        QTest::newRow("rgb std exactly 2.0") << twoLevels(100, 104);
+        QTest::newRow("rgb noise") << noise();
+        QTest::newRow("busy first row, blank frame") << busyTop(1, 10);
+        QTest::newRow("busy first rows, not blank") << busyTop(12, 10);
+        QTest::newRow("flat until a noisy last row") << flatWithNoisyLastRow();
+        QTest::newRow("grey 8-bit, blank") << twoLevels(30, 32).convertToFormat(QImage::Format_Grayscale8);
+        QTest::newRow("grey 8-bit, noise") << noise().convertToFormat(QImage::Format_Grayscale8);
+        QTest::newRow("rgba") << noise().convertToFormat(QImage::Format_ARGB32);
+        QTest::newRow("rgba, blank") << twoLevels(7, 8).convertToFormat(QImage::Format_ARGB32);
+        QTest::newRow("16-bit") << noise().convertToFormat(QImage::Format_RGBA64);
+        QTest::newRow("indexed") << twoLevels(100, 110).convertToFormat(QImage::Format_Indexed8);
+    }
+
+    void fileVerdictIsTheDecodedImagesVerdict()
+    {
+        QFETCH(QImage, image);
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("frame.png"));
+        QVERIFY(image.save(path, "PNG"));
+        const QImage decoded(path);
+        QVERIFY(!decoded.isNull());
+        const auto verdicts = BlankFrameDetector::classify({path});
+        QCOMPARE(verdicts.size(), 1);
+        QVERIFY(verdicts.first().has_value());
+        QCOMPARE(*verdicts.first(), BlankFrameDetector::isBlank(decoded));
+    }
+
+    // A damaged file is unreadable, even when the rows that would decide its verdict are intact.
+    void damagedFilesAreUnreadable_data()
+    {
+        QTest::addColumn<int>("damage");
+        QTest::newRow("cut after the first rows") << 0;
+        QTest::newRow("a byte changed near the end") << 1;
+    }
+
+    void damagedFilesAreUnreadable()
+    {
+        QFETCH(int, damage);
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("frame.png"));
+        QImage big(640, 360, QImage::Format_RGB32);
+        QRandomGenerator rng(5);
+        for (int y = 0; y < big.height(); ++y)
+            for (int x = 0; x < big.width(); ++x)
+                big.setPixel(x, y, qRgb(rng.bounded(256), rng.bounded(256), rng.bounded(256)));
+        QVERIFY(big.save(path, "PNG"));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QByteArray bytes = f.readAll();
+        f.close();
+        if (damage == 0)
+            bytes.truncate(bytes.size() / 2);
+        else
+            bytes[bytes.size() - 40] = char(bytes.at(bytes.size() - 40) ^ 0x5a);
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write(bytes);
+        f.close();
+        const auto counts = BlankFrameDetector::check({path});
+        QCOMPARE(counts.checked, 0);
+        QCOMPARE(counts.unreadable, QStringList{QStringLiteral("frame.png")});
     }
 
     void checkFiles()
