@@ -1,6 +1,7 @@
 // gemdirect-studio — the desktop app's composition root: settings, logging, sandbox stand-ins, main window.
 
 #include "MainWindow.h"
+#include "Studio.h"
 
 #include "common/AppPaths.h"
 #include "common/Log.h"
@@ -69,8 +70,11 @@ int main(int argc, char** argv)
     sandbox::SandboxStandIns standIns;
     if (parser.isSet(sandboxOption)) {
         QString error;
-        if (!standIns.start(settings.string(pipeline::Settings::Key::RunsRoot), sandbox::SandboxConfig{},
-                            sandbox::SandboxLlmConfig{}, &error)) {
+        // The LLM stand-in answers as a vision model too, so the end-of-run judges have something to ask.
+        sandbox::SandboxLlmConfig llmConfig;
+        llmConfig.visionModel = true;
+        if (!standIns.start(settings.string(pipeline::Settings::Key::RunsRoot), sandbox::SandboxConfig{}, llmConfig,
+                            &error)) {
             appLog->error("sandbox: {}", error.toStdString());
             QMessageBox::critical(nullptr, QStringLiteral("gemDirect Studio"),
                                   QStringLiteral("The sandbox could not start: %1").arg(error));
@@ -88,11 +92,16 @@ int main(int argc, char** argv)
                      standIns.llmUrl().toString().toStdString());
     }
 
-    studio::MainWindow window(settings, sink);
-    if (standIns.isRunning())
-        window.setWindowTitle(QStringLiteral("gemDirect Studio — sandbox"));
-    window.show();
-    const int rc = QApplication::exec();
+    int rc = 0;
+    {
+        studio::Studio studio(settings, sink);
+        studio::MainWindow& window = *studio.window();
+        if (standIns.isRunning())
+            window.setWindowTitle(QStringLiteral("gemDirect Studio — sandbox"));
+        window.show();
+        studio.offerUnfinishedRuns();
+        rc = QApplication::exec();
+    }
     standIns.stop();
     log::removeSink(sink);
     return rc;

@@ -429,6 +429,13 @@ QueuePolicy Settings::queuePolicy() const
     return policyFor(m_stored, &m_overrides);
 }
 
+QueuePolicy Settings::queuePolicy(const QString& preset) const
+{
+    Values overrides = m_overrides;
+    overrides.insert(Key::QueuePreset, preset);
+    return policyFor(m_stored, &overrides);
+}
+
 QStringList Settings::profileSearchDirs()
 {
     return {AppPaths::userProfileDir()};

@@ -115,6 +115,8 @@ public:
     // The preset (queue/preset) with the explicitly set knobs applied. Environment variables are not
     // applied here: a caller that honours them calls applyEnvironment() on the result.
     QueuePolicy queuePolicy() const;
+    // The same for a named preset ("standard" | "fastIteration"), whatever the saved preset is.
+    QueuePolicy queuePolicy(const QString& preset) const;
     // LLM, ComfyUI, workflow and runs root as the health probe needs them.
     HealthOptions healthOptions() const;
     // Where workflow profile names are looked up before the built-ins.

@@ -223,7 +223,10 @@ void SceneWatcherPanel::buildUi()
     });
     connect(m_cancelAllButton, &QPushButton::clicked, this, &SceneWatcherPanel::confirmCancelAll);
     connect(m_presetCombo, &QComboBox::currentIndexChanged, this,
-            [this] { m_policyCard->setPolicy(selectedPolicy()); });
+            [this] {
+                m_policyCard->setPolicy(selectedPolicy());
+                Q_EMIT presetChanged(selectedPreset());
+            });
     connect(m_table, &QTableView::customContextMenuRequested, this, &SceneWatcherPanel::showContextMenu);
     m_policyCard->setPolicy(selectedPolicy());
 }
@@ -235,8 +238,28 @@ pipeline::RunController* SceneWatcherPanel::controller() const
 
 pipeline::QueuePolicy SceneWatcherPanel::selectedPolicy() const
 {
-    return m_presetCombo->currentIndex() == 1 ? pipeline::QueuePolicy::fastIteration()
-                                              : pipeline::QueuePolicy::standard();
+    const QString preset = selectedPreset();
+    if (m_policySource)
+        return m_policySource(preset);
+    return preset == QLatin1String("fastIteration") ? pipeline::QueuePolicy::fastIteration()
+                                                    : pipeline::QueuePolicy::standard();
+}
+
+QString SceneWatcherPanel::selectedPreset() const
+{
+    return m_presetCombo->currentIndex() == 1 ? QStringLiteral("fastIteration") : QStringLiteral("standard");
+}
+
+void SceneWatcherPanel::setSelectedPreset(const QString& preset)
+{
+    m_presetCombo->setCurrentIndex(preset == QLatin1String("fastIteration") ? 1 : 0);
+    m_policyCard->setPolicy(selectedPolicy());
+}
+
+void SceneWatcherPanel::setPolicySource(std::function<pipeline::QueuePolicy(const QString&)> source)
+{
+    m_policySource = std::move(source);
+    m_policyCard->setPolicy(selectedPolicy());
 }
 
 void SceneWatcherPanel::attach(pipeline::RunController* controller)

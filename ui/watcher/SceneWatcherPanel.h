@@ -2,6 +2,8 @@
 
 #include "pipeline/QueuePolicy.h"
 
+#include <functional>
+
 #include <QPointer>
 #include <QWidget>
 
@@ -39,8 +41,12 @@ public:
     // Follows this run (nullptr detaches; the rows of the last run stay until the next attach).
     void attach(pipeline::RunController* controller);
     pipeline::RunController* controller() const;
-    // Standard or FastIteration, as chosen in the preset switch.
+    // The policy of the preset chosen in the switch: from the policy source when one is set (the app's
+    // settings: preset plus the operator's knobs), else the bare preset.
     pipeline::QueuePolicy selectedPolicy() const;
+    QString selectedPreset() const; // "standard" | "fastIteration"
+    void setSelectedPreset(const QString& preset);
+    void setPolicySource(std::function<pipeline::QueuePolicy(const QString& preset)> source);
     pipeline::SceneTableModel* model() const { return m_model; }
     QString selectedSceneId() const;
     void selectScene(const QString& sceneId);
@@ -48,6 +54,7 @@ public:
 Q_SIGNALS:
     void startRequested();
     void sceneSelected(const QString& runDir, const QString& sceneId);
+    void presetChanged(const QString& preset);
 
 private:
     void buildUi();
@@ -73,6 +80,7 @@ private:
     FlipBookPlayer* m_flipBook;
     QueuePolicyCard* m_policyCard;
     QComboBox* m_presetCombo;
+    std::function<pipeline::QueuePolicy(const QString&)> m_policySource;
     QPushButton* m_startButton;
     QPushButton* m_pauseButton;
     QPushButton* m_cancelAllButton;

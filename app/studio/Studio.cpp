@@ -1,0 +1,274 @@
+#include "Studio.h"
+
+#include "MainWindow.h"
+
+#include "dashboard/DashboardPanel.h"
+#include "feedback/FeedbackPanel.h"
+#include "gpu/GpuMonitor.h"
+#include "llm/StoryService.h"
+#include "pipeline/RunController.h"
+#include "pipeline/RunSession.h"
+#include "pipeline/Settings.h"
+#include "pipeline/UnfinishedRunFinder.h"
+#include "story/StoryPanel.h"
+#include "watcher/SceneWatcherPanel.h"
+
+#include <QAction>
+#include <QDesktopServices>
+#include <QDir>
+#include <QFutureWatcher>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSettings>
+#include <QStatusBar>
+#include <QUrl>
+#include <QtConcurrent>
+
+namespace gd::studio {
+
+namespace {
+// Runs the operator dismissed from the resume offer are not offered again (kept with the layout).
+const char* const kDismissedKey = "resume/dismissed";
+} // namespace
+
+Studio::Studio(pipeline::Settings& settings, std::shared_ptr<log::LogSink> logSink,
+               std::unique_ptr<gpu::GpuMonitor> monitor, QObject* parent)
+    : QObject(parent), m_settings(settings), m_monitor(std::move(monitor))
+{
+    if (!m_monitor)
+        m_monitor = std::make_unique<gpu::GpuMonitor>();
+    m_window = std::make_unique<MainWindow>(settings, std::move(logSink));
+    m_session = new pipeline::RunSession(settings, m_monitor.get(), this);
+    buildPanels();
+    buildRunMenu();
+    m_window->setCloseGuard([this] { return confirmClose(); });
+    m_monitor->start();
+}
+
+Studio::~Studio()
+{
+    // Views hold QPointers to the controller; the window goes first, then the session's controller.
+    m_window.reset();
+    m_monitor->stop();
+}
+
+void Studio::buildPanels()
+{
+    using Key = pipeline::Settings::Key;
+    const QString historyDb = m_settings.string(Key::HistoryDb);
+
+    m_watcher = new ui::SceneWatcherPanel;
+    m_watcher->setObjectName(QStringLiteral("sceneWatcherPanel"));
+    m_watcher->setPolicySource([this](const QString& preset) { return m_settings.queuePolicy(preset); });
+    m_watcher->setSelectedPreset(m_settings.string(Key::QueuePreset));
+    m_window->setCentralWidget(m_watcher);
+
+    m_story = new ui::StoryPanel;
+    m_story->setObjectName(QStringLiteral("storyPanel"));
+    m_window->addPanel(QStringLiteral("storyDock"), QStringLiteral("Story"), m_story, Qt::LeftDockWidgetArea);
+
+    m_feedback = new ui::FeedbackPanel(historyDb);
+    m_feedback->setObjectName(QStringLiteral("feedbackPanel"));
+    m_window->addPanel(QStringLiteral("feedbackDock"), QStringLiteral("Feedback"), m_feedback, Qt::RightDockWidgetArea);
+
+    m_dashboard = new ui::DashboardPanel(historyDb);
+    m_dashboard->setObjectName(QStringLiteral("dashboardPanel"));
+    m_dashboard->setGpuMonitor(m_monitor.get());
+    m_window->addPanel(QStringLiteral("dashboardDock"), QStringLiteral("Dashboard"), m_dashboard,
+                       Qt::RightDockWidgetArea);
+
+    applyLlmSettings();
+    connect(&m_settings, &pipeline::Settings::changed, this, [this](Key key) {
+        if (key == Key::LlmUrl || key == Key::LlmModel || key == Key::LlmApiKey)
+            applyLlmSettings();
+        if (pipeline::Settings::isQueueKnob(key) || key == Key::QueuePreset)
+            m_watcher->setSelectedPreset(m_settings.string(Key::QueuePreset));
+    });
+    connect(m_watcher, &ui::SceneWatcherPanel::presetChanged, this, [this](const QString& preset) {
+        if (m_settings.string(Key::QueuePreset) != preset)
+            m_settings.set(Key::QueuePreset, preset);
+    });
+    connect(m_watcher, &ui::SceneWatcherPanel::startRequested, this, &Studio::startRun);
+    connect(m_watcher, &ui::SceneWatcherPanel::sceneSelected, m_feedback, &ui::FeedbackPanel::showScene);
+
+    connect(m_session, &pipeline::RunSession::runStarted, this, [this](pipeline::RunController* controller) {
+        m_watcher->attach(controller);
+        m_dashboard->attach(controller);
+        status(QStringLiteral("Run started: %1 scenes").arg(m_story->story().scenes.size()));
+    });
+    connect(m_session, &pipeline::RunSession::message, this, [this](const QString& text) { status(text, 10000); });
+    connect(m_session, &pipeline::RunSession::runFinished, this,
+            [this](int exitCode, const QString& text, const QString& runDir) {
+                QString line = QStringLiteral("Run finished (exit %1): %2").arg(exitCode).arg(text);
+                if (!runDir.isEmpty())
+                    line += QStringLiteral(" — ") + QDir::toNativeSeparators(runDir);
+                status(line);
+                if (m_quitAfterRun)
+                    m_window->close();
+            });
+    connect(m_session, &pipeline::RunSession::qualityFinished, this,
+            [this](const QString& runDir, const pipeline::RunQualityResult& result) {
+                if (!result.computation.error.isNull())
+                    status(QStringLiteral("Quality metrics not computed for %1: %2")
+                               .arg(QDir::toNativeSeparators(runDir), result.computation.error.message));
+                else
+                    status(QStringLiteral("Quality metrics written: %1 KPIs evaluated")
+                               .arg(result.kpis.size()), 15000);
+                for (const QString& w : result.warnings)
+                    m_window->statusBar()->showMessage(QStringLiteral("Warning: ") + w, 15000);
+                m_dashboard->refreshHistory();
+                m_feedback->refreshAggregates();
+            });
+}
+
+void Studio::buildRunMenu()
+{
+    QMenu* run = m_window->menuBar()->addMenu(QStringLiteral("&Run"));
+    QAction* start = run->addAction(QStringLiteral("&Start run"));
+    start->setObjectName(QStringLiteral("actionStartRun"));
+    start->setShortcut(QKeySequence(Qt::Key_F9));
+    connect(start, &QAction::triggered, this, &Studio::startRun);
+    QAction* cancel = run->addAction(QStringLiteral("&Cancel run"));
+    cancel->setObjectName(QStringLiteral("actionCancelRun"));
+    cancel->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F9));
+    connect(cancel, &QAction::triggered, this, [this] {
+        if (!m_session->isRunning())
+            return;
+        if (QMessageBox::question(m_window.get(), QStringLiteral("Cancel run"),
+                                  QStringLiteral("Cancel the whole run? Finished scenes are kept.")) == QMessageBox::Yes)
+            m_session->cancel();
+    });
+    run->addSeparator();
+    QAction* unfinished = run->addAction(QStringLiteral("Show &unfinished runs…"));
+    unfinished->setObjectName(QStringLiteral("actionUnfinishedRuns"));
+    connect(unfinished, &QAction::triggered, this, [this] {
+        QSettings(m_settings.filePath(), QSettings::IniFormat).remove(QLatin1String(kDismissedKey));
+        offerUnfinishedRuns();
+    });
+}
+
+void Studio::applyLlmSettings()
+{
+    using Key = pipeline::Settings::Key;
+    llm::StoryServiceOptions o;
+    o.llmUrl = m_settings.string(Key::LlmUrl);
+    o.model = m_settings.string(Key::LlmModel);
+    o.apiKey = m_settings.string(Key::LlmApiKey);
+    // Raw answers are kept for diagnosis; the leading dot keeps the folder out of run listings.
+    o.rawDir = QDir(m_settings.string(Key::RunsRoot)).filePath(QStringLiteral(".story-raw"));
+    m_story->setServiceOptions(o);
+}
+
+void Studio::startRun()
+{
+    if (m_story->isGenerating()) {
+        status(QStringLiteral("The story is still being generated: wait for it or cancel it first."), 10000);
+        return;
+    }
+    QString error;
+    if (!m_session->start(m_story->story(), m_story->storyPath(), m_watcher->selectedPolicy(), &error)) {
+        status(QStringLiteral("Cannot start the run: ") + error);
+        QMessageBox::warning(m_window.get(), QStringLiteral("Cannot start the run"), error);
+    }
+}
+
+bool Studio::confirmClose()
+{
+    if (m_quitAfterRun)
+        return !m_session->isRunning();
+    if (m_session->isRunning()) {
+        const auto answer = QMessageBox::question(
+            m_window.get(), QStringLiteral("A run is in progress"),
+            QStringLiteral("A run is still rendering. Cancel it and quit? Finished scenes and their telemetry are kept; "
+                           "the run can be found again under Run > Show unfinished runs."),
+            QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
+        if (answer != QMessageBox::Yes)
+            return false;
+        // Quit once the cancelled run has written its artifacts.
+        m_quitAfterRun = true;
+        status(QStringLiteral("Cancelling the run before quitting ..."));
+        m_session->cancel();
+        return false;
+    }
+    if (m_story->hasUnsavedChanges()) {
+        const auto answer = QMessageBox::question(
+            m_window.get(), QStringLiteral("Unsaved story"),
+            QStringLiteral("The story has unsaved changes. Save them before quitting?"),
+            QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
+        if (answer == QMessageBox::Cancel)
+            return false;
+        if (answer == QMessageBox::Save) {
+            if (m_story->storyPath().isEmpty()) {
+                status(QStringLiteral("Choose where to save the story (Story panel, Save As…), then quit again."));
+                return false;
+            }
+            m_story->saveStory();
+        }
+    }
+    return true;
+}
+
+void Studio::offerUnfinishedRuns()
+{
+    const QString runsRoot = m_settings.string(pipeline::Settings::Key::RunsRoot);
+    auto* watcher = new QFutureWatcher<QVector<pipeline::UnfinishedRun>>(this);
+    connect(watcher, &QFutureWatcher<QVector<pipeline::UnfinishedRun>>::finished, this, [this, watcher] {
+        watcher->deleteLater();
+        QSettings store(m_settings.filePath(), QSettings::IniFormat);
+        const QStringList dismissed = store.value(QLatin1String(kDismissedKey)).toStringList();
+        QVector<pipeline::UnfinishedRun> runs;
+        for (const auto& run : watcher->result())
+            if (!dismissed.contains(run.runDir))
+                runs.append(run);
+        QStringList dirs;
+        for (const auto& run : std::as_const(runs))
+            dirs << run.runDir;
+        Q_EMIT unfinishedRunsOffered(dirs);
+        if (runs.isEmpty())
+            return;
+
+        QString details;
+        for (const auto& run : std::as_const(runs))
+            details += QStringLiteral("%1 — %2 (last written %3)\n  %4\n\n")
+                           .arg(run.runId, run.storyTitle.isEmpty() ? QStringLiteral("untitled story") : run.storyTitle,
+                                run.lastWrite.toString(QStringLiteral("yyyy-MM-dd HH:mm")), run.summary());
+        auto* box = new QMessageBox(QMessageBox::Information, QStringLiteral("Unfinished runs"),
+                                    (runs.size() == 1 ? QStringLiteral("1 run stopped before its end")
+                                                      : QStringLiteral("%1 runs stopped before their end").arg(runs.size())) +
+                                        QStringLiteral(" (the app or the machine went down).\n\n") + details.trimmed(),
+                                    QMessageBox::NoButton, m_window.get());
+        box->setObjectName(QStringLiteral("resumeOffer"));
+        box->setInformativeText(QStringLiteral(
+            "Finished scenes, their frames and telemetry are kept in each run folder. Resuming a run in place "
+            "(re-attaching to ComfyUI, rendering only what is missing) is not available in this version: open the "
+            "folder to review what finished, or start the story again."));
+        QPushButton* open = box->addButton(QStringLiteral("Open newest run folder"), QMessageBox::ActionRole);
+        open->setObjectName(QStringLiteral("resumeOpenFolder"));
+        QPushButton* dismiss = box->addButton(QStringLiteral("Dismiss"), QMessageBox::RejectRole);
+        dismiss->setObjectName(QStringLiteral("resumeDismiss"));
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        const QString newest = runs.first().runDir;
+        connect(box, &QMessageBox::buttonClicked, this, [this, open, dirs, newest](QAbstractButton* button) {
+            if (button == open) {
+                QDesktopServices::openUrl(QUrl::fromLocalFile(newest));
+                return;
+            }
+            QSettings s(m_settings.filePath(), QSettings::IniFormat);
+            QStringList all = s.value(QLatin1String(kDismissedKey)).toStringList();
+            for (const QString& d : dirs)
+                if (!all.contains(d))
+                    all << d;
+            s.setValue(QLatin1String(kDismissedKey), all);
+        });
+        box->open();
+    });
+    watcher->setFuture(QtConcurrent::run([runsRoot] { return pipeline::UnfinishedRunFinder::find(runsRoot, 5); }));
+}
+
+void Studio::status(const QString& text, int timeoutMs)
+{
+    m_window->statusBar()->showMessage(text, timeoutMs);
+}
+
+} // namespace gd::studio

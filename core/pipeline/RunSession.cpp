@@ -1,0 +1,102 @@
+#include "pipeline/RunSession.h"
+
+#include "comfy/ComfyClient.h"
+#include "gpu/GpuMonitor.h"
+#include "pipeline/RunController.h"
+#include "pipeline/Settings.h"
+
+#include <QFileInfo>
+
+namespace gd::pipeline {
+
+RunSession::RunSession(Settings& settings, gpu::GpuMonitor* monitor, QObject* parent)
+    : QObject(parent), m_settings(settings), m_monitor(monitor)
+{
+}
+
+RunSession::~RunSession()
+{
+    // Only reached on quit, after the app asked and cancelled; the views hold QPointers.
+    delete m_controller;
+}
+
+bool RunSession::start(const story::Story& story, const QString& storyPath, const QueuePolicy& policy, QString* error)
+{
+    if (m_running) {
+        *error = QStringLiteral("a run is already in progress: cancel it or wait for it to finish");
+        return false;
+    }
+    if (story.scenes.isEmpty()) {
+        *error = QStringLiteral("the story has no scenes: generate or open a story first");
+        return false;
+    }
+    using Key = Settings::Key;
+    const QString comfyText = m_settings.string(Key::ComfyUrl);
+    const QUrl comfyUrl = comfy::ComfyClient::normaliseUrl(comfyText);
+    if (!comfyUrl.isValid() || comfyUrl.host().isEmpty()) {
+        *error = QStringLiteral("the ComfyUI URL \"%1\" is not usable: fix it in Settings").arg(comfyText);
+        return false;
+    }
+
+    RunOptions opt;
+    opt.story = story;
+    // Relative keyframe paths resolve against the story file; a generated story has none.
+    opt.storyDir = storyPath.isEmpty() ? m_settings.string(Key::RunsRoot) : QFileInfo(storyPath).absolutePath();
+    opt.storyGenerator = storyPath.isEmpty() ? QStringLiteral("local-llm") : QStringLiteral("file");
+    opt.runsRoot = m_settings.string(Key::RunsRoot);
+    opt.comfyUrl = comfyUrl;
+    opt.comfyOutputDir = m_settings.string(Key::ComfyOutputDir);
+    opt.bearerToken = m_settings.string(Key::ComfyToken);
+    opt.workflow = m_settings.string(Key::WorkflowProfile);
+    opt.profileSearchDirs = Settings::profileSearchDirs();
+    opt.policy = policy;
+    opt.historyDatabase = m_settings.string(Key::HistoryDb);
+
+    if (m_controller) {
+        m_controller->disconnect(this);
+        m_controller->deleteLater();
+    }
+    m_controller = new RunController(opt, m_monitor, this);
+    connect(m_controller, &RunController::finished, this, &RunSession::onControllerFinished);
+    connect(m_controller, &RunController::runDirectoryCreated, this, [this](const QString& dir) { m_lastRunDir = dir; });
+    connect(m_controller, &RunController::message, this, &RunSession::message);
+    m_running = true;
+    Q_EMIT runStarted(m_controller);
+    QMetaObject::invokeMethod(m_controller.data(), &RunController::start, Qt::QueuedConnection);
+    return true;
+}
+
+void RunSession::cancel()
+{
+    if (m_running && m_controller)
+        m_controller->cancel();
+}
+
+void RunSession::onControllerFinished(int exitCode, const QString& text)
+{
+    m_running = false;
+    const QString runDir = m_controller ? m_controller->runDir() : QString();
+    if (!runDir.isEmpty())
+        m_lastRunDir = runDir;
+    Q_EMIT runFinished(exitCode, text, runDir);
+
+    // Same rule as `gemdirect run`: a run that rendered ends with its QualityMetrics.
+    const bool rendered = exitCode == int(RunExit::Success) || exitCode == int(RunExit::SomeFailed);
+    if (!rendered || runDir.isEmpty())
+        return;
+    RunQualityOptions q;
+    q.runDir = runDir;
+    q.judgeUrl = m_settings.string(Settings::Key::LlmUrl);
+    q.historyDb = m_settings.string(Settings::Key::HistoryDb);
+    if (m_monitor)
+        q.gpuSamples = m_monitor->history();
+    if (m_quality)
+        m_quality->deleteLater();
+    m_quality = new RunQualityJob(q, this);
+    connect(m_quality, &RunQualityJob::progress, this, &RunSession::message);
+    connect(m_quality, &RunQualityJob::finished, this,
+            [this, runDir](const RunQualityResult& result) { Q_EMIT qualityFinished(runDir, result); });
+    m_quality->start();
+}
+
+} // namespace gd::pipeline

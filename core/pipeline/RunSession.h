@@ -1,0 +1,56 @@
+#pragma once
+
+#include "pipeline/QueuePolicy.h"
+#include "pipeline/RunQualityJob.h"
+#include "story/Story.h"
+
+#include <QObject>
+#include <QPointer>
+
+namespace gd::gpu {
+class GpuMonitor;
+}
+
+namespace gd::pipeline {
+
+class RunController;
+class Settings;
+
+// One render at a time for the desktop app: builds the RunOptions from the settings and the story,
+// owns the RunController while it runs (and keeps the last one for the views), then runs the
+// end-of-run quality step exactly as `gemdirect run` does. Panels only render its signals.
+class RunSession : public QObject
+{
+    Q_OBJECT
+public:
+    RunSession(Settings& settings, gpu::GpuMonitor* monitor, QObject* parent = nullptr);
+    ~RunSession() override;
+
+    // Starts a run of `story` (from `storyPath`, empty when it was generated and not saved) with
+    // `policy`. False with `error` set when a run is already going or the input is unusable.
+    bool start(const story::Story& story, const QString& storyPath, const QueuePolicy& policy, QString* error);
+    // Cancels the whole run (the controller's Cancel all); finished() follows.
+    void cancel();
+    bool isRunning() const { return m_running; }
+    bool isJudging() const { return m_quality && m_quality->isRunning(); }
+    RunController* controller() const { return m_controller; }
+    QString lastRunDir() const { return m_lastRunDir; }
+
+Q_SIGNALS:
+    void runStarted(gd::pipeline::RunController* controller);
+    void message(const QString& text);
+    void runFinished(int exitCode, const QString& message, const QString& runDir);
+    void qualityFinished(const QString& runDir, const gd::pipeline::RunQualityResult& result);
+
+private:
+    void onControllerFinished(int exitCode, const QString& text);
+
+    Settings& m_settings;
+    QPointer<gpu::GpuMonitor> m_monitor;
+    QPointer<RunController> m_controller;
+    QPointer<RunQualityJob> m_quality;
+    bool m_running = false;
+    QString m_lastRunDir;
+};
+
+} // namespace gd::pipeline
