@@ -2,6 +2,7 @@
 
 #include "CliCommon.h"
 #include "HistoryCommands.h"
+#include "ProgressPrinter.h"
 #include "QualityCommands.h"
 
 #include "quality/KpiEvaluator.h"
@@ -12,6 +13,7 @@
 #include "comfy/ComfyClient.h"
 #include "common/Log.h"
 #include "gpu/GpuMonitor.h"
+#include "pipeline/MetricsExporter.h"
 #include "pipeline/RunController.h"
 #include "sandbox/FaultRule.h"
 #include "sandbox/SandboxHost.h"
@@ -23,11 +25,13 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QHostAddress>
 #include <QHash>
 #include <QJsonArray>
 #include <QProcessEnvironment>
 #include <QTemporaryDir>
 #include <QThreadPool>
+#include <QTimer>
 #include <memory>
 #include <unistd.h>
 
@@ -94,58 +98,6 @@ bool applyKnob(const QString& name, const QString& value, pipeline::QueuePolicy&
     return true;
 }
 
-// Prints one line per scene event; sampler progress at most every 10 %.
-class ProgressPrinter : public QObject
-{
-public:
-    ProgressPrinter(pipeline::RunController* c, bool quiet) : QObject(c)
-    {
-        QTextStream& o = cli::out();
-        connect(c, &pipeline::RunController::message, this, [&o](const QString& m) { o << m << Qt::endl; });
-        connect(c, &pipeline::RunController::warning, this,
-                [](const QString& m) { cli::err() << "WARNING: " << m << Qt::endl; });
-        connect(c, &pipeline::RunController::runDirectoryCreated, this,
-                [&o](const QString& d) { o << "Run directory created: " << d << Qt::endl; });
-        connect(c, &pipeline::RunController::attemptStarted, this,
-                [this, &o](const QString& id, int a, int max) {
-                    m_lastDecile[id] = -1;
-                    o << "[" << id << "] attempt " << a << "/" << max << " started" << Qt::endl;
-                });
-        if (!quiet) {
-            connect(c, &pipeline::RunController::sceneState, this,
-                    [&o](const QString& id, const QString& s) { o << "[" << id << "] " << s << Qt::endl; });
-            connect(c, &pipeline::RunController::sceneProgress, this,
-                    [this, &o](const QString& id, double f, const QString& detail) {
-                        const int decile = int(f * 10);
-                        if (decile <= m_lastDecile.value(id, -1))
-                            return;
-                        m_lastDecile[id] = decile;
-                        o << "[" << id << "] progress " << int(f * 100) << "%"
-                          << (detail.isEmpty() ? QString() : QStringLiteral(" (") + detail + QLatin1Char(')'))
-                          << Qt::endl;
-                    });
-        }
-        connect(c, &pipeline::RunController::attemptFinished, this,
-                [&o](const QString& id, const telemetry::AttemptRecord& a) {
-                    o << "[" << id << "] attempt " << a.attempt << " " << a.status
-                      << ": frames=" << a.frameCount
-                      << " duration=" << QString::number(a.durationSeconds, 'f', 1) << "s"
-                      << " marker=" << (a.telemetry.doneMarkerDetected ? "yes" : "no")
-                      << (a.telemetry.forcedCopyTriggered ? " forced-copy" : "") << Qt::endl;
-                    for (const QString& e : a.errors)
-                        o << "[" << id << "]   error: " << e << Qt::endl;
-                });
-        connect(c, &pipeline::RunController::sceneFinished, this, [&o](const telemetry::SceneRecord& s) {
-            const auto* k = s.kept();
-            o << "[" << s.sceneId << "] " << s.status << ": " << (k ? k->frameCount : 0) << "/"
-              << s.frameFloor << " frames, " << s.attempts.size() << " attempt(s)" << Qt::endl;
-        });
-    }
-
-private:
-    QHash<QString, int> m_lastDecile;
-};
-
 } // namespace
 
 int runCommand(const QStringList& arguments)
@@ -164,12 +116,34 @@ int runCommand(const QStringList& arguments)
                       QStringLiteral("story.json to render (bundled examples: examples/lighthouse.json); or --idea to write one first."),
                       QStringLiteral("PATH")});
     parser.addOption({QStringLiteral("comfy-url"),
-                      QStringLiteral("ComfyUI server URL (LOCAL_COMFY_URL; default http://127.0.0.1:8188)."),
+                      QStringLiteral("ComfyUI server URL (LOCAL_COMFY_URL; default http://127.0.0.1:8188). Repeat it "
+                                     "for a backend pool of several servers; LABEL=URL names one (then --comfy-token "
+                                     "and --comfy-output-dir take LABEL=VALUE)."),
                       QStringLiteral("URL")});
+    parser.addOption({QStringLiteral("comfy-token-file"),
+                      QStringLiteral("File of LABEL=TOKEN or URL=TOKEN lines, one per ComfyUI server (keep it 0600)."),
+                      QStringLiteral("PATH")});
+    parser.addOption({QStringLiteral("queued-per-server"),
+                      QStringLiteral("Prompts queued on each server besides the running one (default: 1 with several "
+                                     "servers, 0 with one)."),
+                      QStringLiteral("N")});
+    parser.addOption({QStringLiteral("unload-llm"),
+                      QStringLiteral("Unload the LM Studio model (/api/v1/models/unload) before rendering to free "
+                                     "its VRAM; other servers get an instruction line.")});
+    parser.addOption({QStringLiteral("free-every"),
+                      QStringLiteral("POST /free (unload models, free memory) on a ComfyUI server after every N "
+                                     "scenes it rendered (default 0 = never)."),
+                      QStringLiteral("N")});
+    parser.addOption({QStringLiteral("no-vram-gate"),
+                      QStringLiteral("Submit without waiting for the workflow profile's minVramMB to be free.")});
     parser.addOption({QStringLiteral("comfy-output-dir"),
                       QStringLiteral("ComfyUI's output directory when it is on this machine: done markers "
                                      "are watched on disk and frames hard-linked (LOCAL_COMFY_OUTPUT_DIR)."),
                       QStringLiteral("DIR")});
+    parser.addOption({QStringLiteral("sentinel-markers"),
+                      QStringLiteral("A `gemdirect sentinel` marks this ComfyUI's outputs: when the workflow has no "
+                                     "GemDirectSaveFrames node, wait for its <prefix>.done instead of going "
+                                     "straight to the stability window.")});
     parser.addOption(
         {QStringLiteral("comfy-token"),
          QStringLiteral("Bearer token for a reverse proxy in front of ComfyUI (LOCAL_COMFY_TOKEN)."),
@@ -205,6 +179,14 @@ int runCommand(const QStringList& arguments)
     parser.addOption({QStringLiteral("no-history"), QStringLiteral("Do not record the run in the history database.")});
     parser.addOption({QStringLiteral("no-quality"), QStringLiteral("Do not compute quality metrics at the end of the run.")});
     parser.addOption({QStringLiteral("verbose"), QStringLiteral("Debug logging on stderr.")});
+    parser.addOption({QStringLiteral("metrics-port"),
+                      QStringLiteral("Serve OpenMetrics for Prometheus at http://127.0.0.1:PORT/metrics while the run "
+                                     "lasts (loopback only; 0 picks a free port)."),
+                      QStringLiteral("PORT")});
+    parser.addOption({QStringLiteral("metrics-linger"),
+                      QStringLiteral("With --metrics-port: keep serving this many seconds after the run and its "
+                                     "quality step, so the last scrape sees the final figures and KPIs (default 0)."),
+                      QStringLiteral("SECONDS")});
     for (const auto& k : kKnobs)
         parser.addOption({QLatin1String(k.name), QLatin1String(k.help), QStringLiteral("N")});
 
@@ -235,6 +217,26 @@ int runCommand(const QStringList& arguments)
         if (parser.isSet(QLatin1String(k.name)))
             applyKnob(QLatin1String(k.name), parser.value(QLatin1String(k.name)), policy, &errors);
     errors << policy.validate();
+    std::optional<quint16> metricsPort;
+    if (parser.isSet(QStringLiteral("metrics-port"))) {
+        bool ok = false;
+        const int port = parser.value(QStringLiteral("metrics-port")).toInt(&ok);
+        if (!ok || port < 0 || port > 65535)
+            errors << QStringLiteral("--metrics-port: '%1' is not a port number (0-65535)")
+                          .arg(parser.value(QStringLiteral("metrics-port")));
+        else
+            metricsPort = quint16(port);
+    }
+    double metricsLingerSeconds = 0;
+    if (parser.isSet(QStringLiteral("metrics-linger"))) {
+        bool ok = false;
+        metricsLingerSeconds = parser.value(QStringLiteral("metrics-linger")).toDouble(&ok);
+        if (!ok || metricsLingerSeconds < 0)
+            errors << QStringLiteral("--metrics-linger: '%1' is not a number of seconds")
+                          .arg(parser.value(QStringLiteral("metrics-linger")));
+        else if (!parser.isSet(QStringLiteral("metrics-port")))
+            errors << QStringLiteral("--metrics-linger needs --metrics-port");
+    }
 
     std::optional<story::Story> story;
     if (parser.isSet(QStringLiteral("story")) && !fromIdea) {
@@ -257,14 +259,49 @@ int runCommand(const QStringList& arguments)
     if (urlText.isEmpty())
         urlText = env.value(QStringLiteral("LOCAL_COMFY_URL"), QStringLiteral("http://127.0.0.1:8188"));
     QUrl comfyUrl = comfy::ComfyClient::normaliseUrl(urlText);
-    if (!useSandbox && !comfyUrl.isValid())
+    // Several --comfy-url values (or a LABEL=URL one) make a backend pool; one plain URL keeps the
+    // single-server options exactly as before.
+    QList<pipeline::BackendSpec> backends;
+    const QStringList urlValues = parser.values(QStringLiteral("comfy-url"));
+    const bool labelled = urlValues.size() == 1 && urlValues.first().section(QLatin1Char('='), 0, 0).indexOf(QLatin1Char(':')) < 0 &&
+                          urlValues.first().contains(QLatin1Char('='));
+    if (!useSandbox && (urlValues.size() > 1 || labelled || parser.isSet(QStringLiteral("comfy-token-file")))) {
+        QStringList urls = urlValues;
+        if (urls.isEmpty())
+            urls << urlText;
+        backends = pipeline::BackendSpec::fromOptions(urls, parser.values(QStringLiteral("comfy-token")),
+                                                      parser.values(QStringLiteral("comfy-output-dir")),
+                                                      parser.value(QStringLiteral("comfy-token-file")), &errors);
+        if (!backends.isEmpty())
+            comfyUrl = backends.first().url;
+    } else if (!useSandbox && !comfyUrl.isValid()) {
         errors << QStringLiteral("--comfy-url: '%1' is not a usable URL").arg(urlText);
+    }
+    int queuedPerServer = -1;
+    int freeEvery = 0;
+    for (auto [name, target] : {std::pair{"queued-per-server", &queuedPerServer}, std::pair{"free-every", &freeEvery}}) {
+        if (!parser.isSet(QLatin1String(name)))
+            continue;
+        bool ok = false;
+        *target = parser.value(QLatin1String(name)).toInt(&ok);
+        if (!ok || *target < 0)
+            errors << QStringLiteral("--%1 must be a whole number ≥ 0").arg(QLatin1String(name));
+    }
+    // Bound before anything else starts, so a port in use is a usage error with nothing queued.
+    pipeline::MetricsExporter metrics;
+    if (errors.isEmpty() && metricsPort) {
+        QString e;
+        if (!metrics.listen(QHostAddress(QHostAddress::LocalHost), *metricsPort, &e))
+            errors << QStringLiteral("--metrics-port: %1").arg(e);
+    }
     if (!errors.isEmpty()) {
         for (const QString& e : errors)
             cli::err() << "error: " << e << Qt::endl;
         cli::err() << "Nothing was queued." << Qt::endl;
         return 2;
     }
+    if (metrics.isListening())
+        cli::out() << "Metrics (OpenMetrics) at " << metrics.url().toString() << Qt::endl;
 
     pipeline::RunOptions opt;
     if (story) {
@@ -276,6 +313,7 @@ int runCommand(const QStringList& arguments)
     opt.comfyOutputDir = parser.isSet(QStringLiteral("comfy-output-dir"))
                              ? parser.value(QStringLiteral("comfy-output-dir"))
                              : env.value(QStringLiteral("LOCAL_COMFY_OUTPUT_DIR"));
+    opt.sentinelMarkers = parser.isSet(QStringLiteral("sentinel-markers"));
     opt.bearerToken = parser.isSet(QStringLiteral("comfy-token"))
                           ? parser.value(QStringLiteral("comfy-token"))
                           : env.value(QStringLiteral("LOCAL_COMFY_TOKEN"));
@@ -357,11 +395,21 @@ int runCommand(const QStringList& arguments)
         cli::out() << "Sandbox ComfyUI running at " << comfyUrl.toString() << Qt::endl;
     }
     opt.comfyUrl = comfyUrl;
+    opt.backends = backends;
+    opt.queuedPerServer = queuedPerServer;
+    opt.freeEveryScenes = freeEvery;
+    opt.vramGate = !parser.isSet(QStringLiteral("no-vram-gate"));
+    if (parser.isSet(QStringLiteral("unload-llm"))) {
+        opt.unloadLlmBeforeRender = true;
+        opt.llmUrl = QUrl(llm::StoryService::resolveProviderUrl(parser.value(QStringLiteral("llm-url")), env));
+    }
 
     gpu::GpuMonitor monitor;
     monitor.start();
     auto* controller = new pipeline::RunController(opt, &monitor);
-    new ProgressPrinter(controller, parser.isSet(QStringLiteral("quiet")));
+    metrics.setGpuMonitor(&monitor);
+    metrics.attach(controller);
+    new cli::ProgressPrinter(controller, parser.isSet(QStringLiteral("quiet")));
     SignalWatcher signals;
     QObject::connect(&signals, &SignalWatcher::interrupted, controller, [controller](int count) {
         if (count > 1) {
@@ -415,18 +463,27 @@ int runCommand(const QStringList& arguments)
         else
             cli::out() << "Quality metrics written (" << q.qualityMetrics.value(QStringLiteral("Unmeasured")).toArray().size()
                        << " unmeasured); `gemdirect kpi " << runDir << "` shows the KPI table" << Qt::endl;
+        QJsonObject artifact;
+        QVector<quality::KpiResult> kpis;
+        Error artifactError;
+        if (q.error.isNull()) {
+            artifactError = quality::QualityCalculator::readArtifact(runDir, &artifact);
+            if (artifactError.isNull()) {
+                kpis = quality::KpiEvaluator::evaluate({artifact});
+                metrics.setKpiResults(kpis);
+            }
+        }
         if (q.error.isNull() && !opt.historyDatabase.isEmpty()) {
             // KPI verdicts and the GPU samples of the night go into the history database too.
-            QJsonObject artifact;
             store::Database db;
-            Error e = quality::QualityCalculator::readArtifact(runDir, &artifact);
+            Error e = artifactError;
             if (e.isNull())
                 e = db.open(opt.historyDatabase);
             if (e.isNull()) {
                 store::RunStore runs(db);
                 const QString runId = artifact.value(QStringLiteral("RunId")).toString();
                 QVector<store::KpiResult> rows;
-                for (const auto& k : quality::KpiEvaluator::evaluate({artifact}))
+                for (const auto& k : kpis)
                     rows.push_back({k.id, k.value, k.threshold, k.status,
                                     QJsonObject{{QStringLiteral("Name"), k.name},
                                                 {QStringLiteral("Reason"), k.reason},
@@ -439,6 +496,13 @@ int runCommand(const QStringList& arguments)
                 cli::err() << "WARNING: KPI results / GPU samples not recorded: " << e.message << Qt::endl;
         }
     }
+    if (metrics.isListening() && metricsLingerSeconds > 0) {
+        cli::out() << "Serving the final metrics for " << metricsLingerSeconds << " s more ..." << Qt::endl;
+        QObject::connect(&signals, &SignalWatcher::interrupted, qApp, [] { QCoreApplication::exit(0); });
+        QTimer::singleShot(int(metricsLingerSeconds * 1000), qApp, [] { QCoreApplication::exit(0); });
+        QCoreApplication::exec();
+    }
+    metrics.stopListening();
     // The last stdout line, whatever happened after the render (contract with operators' scripts).
     if (!runDir.isEmpty())
         cli::out() << "Run directory: " << QDir(runDir).absolutePath() << Qt::endl;

@@ -5,7 +5,9 @@
 #include "HealthCommand.h"
 #include "HistoryCommands.h"
 #include "QualityCommands.h"
+#include "ResumeCommand.h"
 #include "RunCommand.h"
+#include "SentinelCommand.h"
 #include "StoryCommand.h"
 #include "SignalWatcher.h"
 
@@ -34,6 +36,7 @@ const char* kUsage =
     "\n"
     "Commands:\n"
     "  run        Render a story (--story FILE, or --idea TEXT to write it first) through ComfyUI (or --sandbox)\n"
+    "  resume     Continue a run that stopped before its end (crash, kill): `resume RUN_DIR`\n"
     "  story      Write a story.json with a local LLM (LM Studio, Ollama, llama.cpp)\n"
     "  templates  List the story prompt templates and their versions\n"
     "  validate   Check a run directory against the telemetry contract (exit 0 valid, 1 violations, 2 "
@@ -42,6 +45,7 @@ const char* kUsage =
     "             `gemdirect sandbox llm --port 1234`\n"
     "  profile    Workflow profiles: `profile list`, `profile import FILE [-o DIR]`\n"
     "  comfy      `comfy install-node --comfy-dir PATH`: install the done-marker node into ComfyUI\n"
+    "  sentinel   Write <prefix>.done markers for workflows without the node: `sentinel --output-dir DIR`\n"
     "  health     Check LLM, ComfyUI, GPU and disk (exit 0 healthy, 1 degraded, 2 down; --json)\n"
     "  import     Add run directories (ours or the earlier pipeline's) to the history database\n"
     "  rate       Rate a scene: `rate RUN_DIR SCENE_ID --stars 1-5 [--coherence 1-5] [--comment TEXT]`\n"
@@ -289,6 +293,8 @@ int main(int argc, char** argv)
     QStringList sub = args;
     if (cmd == QLatin1String("run"))
         return runCommand(sub);
+    if (cmd == QLatin1String("resume"))
+        return resumeCommand(sub);
     if (cmd == QLatin1String("validate"))
         return validateCommand(sub);
     if (cmd == QLatin1String("sandbox"))
@@ -297,6 +303,8 @@ int main(int argc, char** argv)
         return profileCommand(sub);
     if (cmd == QLatin1String("comfy"))
         return comfyCommand(sub);
+    if (cmd == QLatin1String("sentinel"))
+        return sentinelCommand(sub);
     if (cmd == QLatin1String("health"))
         return healthCommand(sub);
     if (cmd == QLatin1String("import"))

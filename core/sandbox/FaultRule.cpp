@@ -6,9 +6,9 @@
 namespace gd::sandbox {
 
 namespace {
-const std::array<std::pair<FaultKind, const char*>, 15>& kindTable()
+const std::array<std::pair<FaultKind, const char*>, 18>& kindTable()
 {
-    static const std::array<std::pair<FaultKind, const char*>, 15> table{{
+    static const std::array<std::pair<FaultKind, const char*>, 18> table{{
         {FaultKind::ExecutionError, "execution-error"},
         {FaultKind::Oom, "oom"},
         {FaultKind::Interrupt, "interrupt"},
@@ -24,6 +24,9 @@ const std::array<std::pair<FaultKind, const char*>, 15>& kindTable()
         {FaultKind::TruncatedFrame, "truncated-frame"},
         {FaultKind::Restart, "restart"},
         {FaultKind::Die, "die"},
+        {FaultKind::MalformedJson, "malformed-json"},
+        {FaultKind::OversizedResponse, "oversized-response"},
+        {FaultKind::SlowLoris, "slow-loris"},
     }};
     return table;
 }

@@ -25,6 +25,12 @@ enum class FaultKind
     Restart, // mid-run: drop all connections, stop listening, forget queue/history, listen again after param
              // ms
     Die,     // mid-run: stop listening for good and drop all connections
+    // HTTP answers about a matching prompt, as a broken proxy or an overloaded box in front of ComfyUI
+    // delivers them (ComfyUI itself never does this; the client must survive it anyway):
+    MalformedJson,     // GET /history/{id} answers 200 with the JSON body cut in half (a truncating proxy)
+    OversizedResponse, // the history entry carries a param-KB extra_pnginfo workflow (what ComfyUI stores
+                       // verbatim from extra_data), so every /history answer about it is that large
+    SlowLoris,         // GET /history/{id} answers trickle out 8 bytes every param ms (default 200)
 };
 
 // One fault-injection rule: which prompts it hits (match = substring of a filename_prefix of the prompt,

@@ -1,6 +1,6 @@
 #include "sandbox/LlmStreamConnection.h"
 
-#include "sandbox/HttpResponse.h"
+#include "net/HttpResponse.h"
 #include "sandbox/SandboxLlmServer.h"
 
 #include <QDateTime>
@@ -32,7 +32,7 @@ QByteArray reason(int status)
     case 204:
         return "No Content";
     default:
-        return HttpResponse::reasonPhrase(status);
+        return net::HttpResponse::reasonPhrase(status);
     }
 }
 } // namespace
@@ -90,7 +90,7 @@ void LlmStreamConnection::onReadyRead()
             }
             m_socket->read(end + 4);
             QString error;
-            auto request = HttpRequest::parseHead(peeked.left(end), &error);
+            auto request = net::HttpRequest::parseHead(peeked.left(end), &error);
             if (!request) {
                 m_keepAlive = false;
                 m_busy = true;
@@ -122,8 +122,8 @@ void LlmStreamConnection::onReadyRead()
         m_haveHead = false;
         m_busy = true;
         m_keepAlive = m_request.wantsKeepAlive();
-        const HttpRequest request = std::move(m_request);
-        m_request = HttpRequest();
+        const net::HttpRequest request = std::move(m_request);
+        m_request = net::HttpRequest();
         m_server->handle(this, request);
     }
 }

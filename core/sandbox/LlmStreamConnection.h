@@ -1,6 +1,6 @@
 #pragma once
 
-#include "sandbox/HttpRequest.h"
+#include "net/HttpRequest.h"
 
 #include <QByteArray>
 #include <QList>
@@ -68,7 +68,7 @@ private:
     QPointer<QTcpSocket> m_socket;
     SandboxLlmServer* m_server;
     QTimer* m_timer;
-    HttpRequest m_request;
+    net::HttpRequest m_request;
     bool m_haveHead = false;
     qint64 m_expectedBody = 0;
     bool m_busy = false;     // a request is being answered; further pipelined requests wait

@@ -1,6 +1,6 @@
 #include "sandbox/SandboxComfyServer.h"
 
-#include "sandbox/MiniHttpServer.h"
+#include "net/MiniHttpServer.h"
 #include "sandbox/MultipartFormData.h"
 #include "sandbox/PromptValidator.h"
 #include "sandbox/PyJson.h"
@@ -27,9 +27,9 @@ const QStringList kOwnerOnlyEvents{QStringLiteral("execution_start"),   QStringL
                                    QStringLiteral("execution_success"), QStringLiteral("execution_error")};
 
 // aiohttp answers an unhandled exception in a handler with this page.
-HttpResponse internalError()
+net::HttpResponse internalError()
 {
-    return HttpResponse::text(500, "500 Internal Server Error\n\nServer got itself in trouble");
+    return net::HttpResponse::text(500, "500 Internal Server Error\n\nServer got itself in trouble");
 }
 
 std::optional<QJsonValue> parseJsonBody(const QByteArray& body)
@@ -77,6 +77,12 @@ bool isInside(const QString& root, const QString& path)
     return p == r || p.startsWith(r + QLatin1Char('/'));
 }
 
+bool isHttpFault(FaultKind kind)
+{
+    return kind == FaultKind::MalformedJson || kind == FaultKind::OversizedResponse ||
+           kind == FaultKind::SlowLoris;
+}
+
 QString wsMessage(const QString& type, const QJsonObject& data)
 {
     return QString::fromLatin1("{\"type\": " + PyJson::quote(type) + ", \"data\": " + PyJson::dumps(data) +
@@ -87,7 +93,7 @@ QString wsMessage(const QString& type, const QJsonObject& data)
 
 SandboxComfyServer::SandboxComfyServer(const SandboxConfig& config, QObject* parent)
     : QObject(parent), m_config(config.resolved()), m_catalog(NodeCatalog::builtin()),
-      m_http(new MiniHttpServer(this))
+      m_http(new net::MiniHttpServer(this))
 {
     qRegisterMetaType<gd::sandbox::ExecutionOutcome>();
     if (!m_config.markerNodeInstalled)
@@ -97,8 +103,8 @@ SandboxComfyServer::SandboxComfyServer(const SandboxConfig& config, QObject* par
     for (const QString& dir : {m_config.outputDir, m_config.inputDir, m_config.tempDir})
         QDir().mkpath(dir);
     m_http->setMaxBodyBytes(m_config.maxUploadBytes);
-    m_http->setHandler([this](const HttpRequest& request) { return handle(request); });
-    connect(m_http, &MiniHttpServer::webSocketConnected, this, &SandboxComfyServer::onWebSocket);
+    m_http->setHandler([this](const net::HttpRequest& request) { return handle(request); });
+    connect(m_http, &net::MiniHttpServer::webSocketConnected, this, &SandboxComfyServer::onWebSocket);
 }
 
 SandboxComfyServer::~SandboxComfyServer()
@@ -196,7 +202,7 @@ int SandboxComfyServer::webSocketCount() const
 // ---- HTTP routing
 // -------------------------------------------------------------------------------------------------
 
-HttpResponse SandboxComfyServer::handle(const HttpRequest& request)
+net::HttpResponse SandboxComfyServer::handle(const net::HttpRequest& request)
 {
     QString path = request.path;
     if (path.startsWith(QLatin1String("/api/")))
@@ -211,7 +217,7 @@ HttpResponse SandboxComfyServer::handle(const HttpRequest& request)
     if (path == QLatin1String("/prompt")) {
         if (route({"GET", "POST"})) {
             if (method == "GET")
-                return HttpResponse::json(PyJson::dumps(queueInfo()));
+                return net::HttpResponse::json(PyJson::dumps(queueInfo()));
             return postPrompt(request);
         }
     } else if (path == QLatin1String("/queue")) {
@@ -223,7 +229,7 @@ HttpResponse SandboxComfyServer::handle(const HttpRequest& request)
     } else if (path.startsWith(QLatin1String("/history/")) && path.size() > 9 &&
                !path.mid(9).contains(QLatin1Char('/'))) {
         if (route({"GET"}))
-            return HttpResponse::json(m_queue.historyJson(path.mid(9), QDateTime::currentMSecsSinceEpoch()));
+            return historyOf(path.mid(9));
     } else if (path == QLatin1String("/interrupt")) {
         if (route({"POST"}))
             return postInterrupt(request);
@@ -235,15 +241,15 @@ HttpResponse SandboxComfyServer::handle(const HttpRequest& request)
             return systemStats();
     } else if (path == QLatin1String("/features")) {
         if (route({"GET"}))
-            return HttpResponse::json("{\"supports_preview_metadata\": true, \"max_upload_size\": " +
+            return net::HttpResponse::json("{\"supports_preview_metadata\": true, \"max_upload_size\": " +
                                       PyJson::formatFloat(double(m_config.maxUploadBytes)) + '}');
     } else if (path == QLatin1String("/object_info")) {
         if (route({"GET"}))
-            return HttpResponse::json(PyJson::dumps(m_catalog.objectInfoAll()));
+            return net::HttpResponse::json(PyJson::dumps(m_catalog.objectInfoAll()));
     } else if (path.startsWith(QLatin1String("/object_info/")) && path.size() > 13 &&
                !path.mid(13).contains(QLatin1Char('/'))) {
         if (route({"GET"}))
-            return HttpResponse::json(PyJson::dumps(m_catalog.objectInfo(path.mid(13))));
+            return net::HttpResponse::json(PyJson::dumps(m_catalog.objectInfo(path.mid(13))));
     } else if (path == QLatin1String("/view")) {
         if (route({"GET"}))
             return view(request);
@@ -253,22 +259,22 @@ HttpResponse SandboxComfyServer::handle(const HttpRequest& request)
     } else if (path == QLatin1String("/ws")) {
         // Reached only without an Upgrade header: aiohttp's WebSocketResponse.prepare() refuses it.
         if (route({"GET"}))
-            return HttpResponse::text(400, "400: Bad Request\n\nNo WebSocket UPGRADE hdr: None\n Can "
+            return net::HttpResponse::text(400, "400: Bad Request\n\nNo WebSocket UPGRADE hdr: None\n Can "
                                            "\"Upgrade\" only to \"WebSocket\".");
     } else if (path == QLatin1String("/embeddings")) {
         if (route({"GET"}))
-            return HttpResponse::json("[]");
+            return net::HttpResponse::json("[]");
     } else if (path == QLatin1String("/models")) {
         if (route({"GET"}))
-            return HttpResponse::json(PyJson::dumps(
+            return net::HttpResponse::json(PyJson::dumps(
                 QJsonArray{QStringLiteral("checkpoints"), QStringLiteral("loras"), QStringLiteral("vae"),
                            QStringLiteral("text_encoders"), QStringLiteral("diffusion_models"),
                            QStringLiteral("clip_vision"), QStringLiteral("controlnet"),
                            QStringLiteral("upscale_models"), QStringLiteral("embeddings")}));
     } else {
-        return HttpResponse::text(404, "404: Not Found");
+        return net::HttpResponse::text(404, "404: Not Found");
     }
-    HttpResponse r = HttpResponse::text(405, "405: Method Not Allowed");
+    net::HttpResponse r = net::HttpResponse::text(405, "405: Method Not Allowed");
     QByteArrayList allowList = allowed;
     if (allowList.contains("GET"))
         allowList.append("HEAD");
@@ -282,7 +288,7 @@ QJsonObject SandboxComfyServer::queueInfo() const
         {QStringLiteral("exec_info"), QJsonObject{{QStringLiteral("queue_remaining"), m_queue.remaining()}}}};
 }
 
-HttpResponse SandboxComfyServer::postPrompt(const HttpRequest& request)
+net::HttpResponse SandboxComfyServer::postPrompt(const net::HttpRequest& request)
 {
     {
         QMutexLocker lock(&m_mutex);
@@ -317,7 +323,7 @@ HttpResponse SandboxComfyServer::postPrompt(const HttpRequest& request)
                                 {QStringLiteral("message"), QStringLiteral("No prompt provided")},
                                 {QStringLiteral("details"), QStringLiteral("No prompt provided")},
                                 {QStringLiteral("extra_info"), QJsonObject()}};
-        return HttpResponse::json(
+        return net::HttpResponse::json(
             PyJson::dumpsOrdered({{QStringLiteral("error"), PyJson::dumps(error)},
                                   {QStringLiteral("node_errors"), QByteArrayLiteral("{}")}}),
             400);
@@ -348,7 +354,7 @@ HttpResponse SandboxComfyServer::postPrompt(const HttpRequest& request)
         extraData.insert(QStringLiteral("client_id"), json.value(QStringLiteral("client_id")));
 
     if (!result.ok) {
-        return HttpResponse::json(
+        return net::HttpResponse::json(
             PyJson::dumpsOrdered({{QStringLiteral("error"), PyJson::dumps(result.error)},
                                   {QStringLiteral("node_errors"), PyJson::dumps(result.nodeErrors)}}),
             400);
@@ -360,6 +366,7 @@ HttpResponse SandboxComfyServer::postPrompt(const HttpRequest& request)
     item.prompt = result.prompt;
     item.extraData = extraData;
     item.outputs = result.goodOutputs;
+    takeHttpFaults(item);
     {
         QMutexLocker lock(&m_mutex);
         m_lastGraphs.insert(promptId, promptValue.toObject());
@@ -368,13 +375,13 @@ HttpResponse SandboxComfyServer::postPrompt(const HttpRequest& request)
     broadcastStatus();
     Q_EMIT promptQueued(promptId);
     scheduleWorker();
-    return HttpResponse::json(
+    return net::HttpResponse::json(
         PyJson::dumpsOrdered({{QStringLiteral("prompt_id"), PyJson::quote(promptId)},
                               {QStringLiteral("number"), item.numberText()},
                               {QStringLiteral("node_errors"), PyJson::dumps(result.nodeErrors)}}));
 }
 
-HttpResponse SandboxComfyServer::getQueue()
+net::HttpResponse SandboxComfyServer::getQueue()
 {
     QByteArray running = "[";
     if (m_queue.running())
@@ -383,12 +390,12 @@ HttpResponse SandboxComfyServer::getQueue()
     QByteArrayList pending;
     for (const QueueItem& item : m_queue.pending())
         pending << item.toPyJson();
-    return HttpResponse::json(
+    return net::HttpResponse::json(
         PyJson::dumpsOrdered({{QStringLiteral("queue_running"), running},
                               {QStringLiteral("queue_pending"), '[' + pending.join(", ") + ']'}}));
 }
 
-HttpResponse SandboxComfyServer::postQueue(const HttpRequest& request)
+net::HttpResponse SandboxComfyServer::postQueue(const net::HttpRequest& request)
 {
     const auto parsed = parseJsonBody(request.body);
     if (!parsed || !parsed->isObject())
@@ -412,10 +419,10 @@ HttpResponse SandboxComfyServer::postQueue(const HttpRequest& request)
                 broadcastStatus();
         }
     }
-    return HttpResponse::empty(200);
+    return net::HttpResponse::empty(200);
 }
 
-HttpResponse SandboxComfyServer::getHistory(const HttpRequest& request)
+net::HttpResponse SandboxComfyServer::getHistory(const net::HttpRequest& request)
 {
     std::optional<int> maxItems;
     int offset = -1;
@@ -430,10 +437,10 @@ HttpResponse SandboxComfyServer::getHistory(const HttpRequest& request)
         if (!ok)
             return internalError();
     }
-    return HttpResponse::json(m_queue.historyJson(maxItems, offset, QDateTime::currentMSecsSinceEpoch()));
+    return net::HttpResponse::json(m_queue.historyJson(maxItems, offset, QDateTime::currentMSecsSinceEpoch()));
 }
 
-HttpResponse SandboxComfyServer::postHistory(const HttpRequest& request)
+net::HttpResponse SandboxComfyServer::postHistory(const net::HttpRequest& request)
 {
     const auto parsed = parseJsonBody(request.body);
     if (!parsed || !parsed->isObject())
@@ -444,10 +451,10 @@ HttpResponse SandboxComfyServer::postHistory(const HttpRequest& request)
         m_queue.clearHistory();
     for (const QJsonValue& v : json.value(QStringLiteral("delete")).toArray())
         m_queue.deleteHistory(PyJson::pyStr(v));
-    return HttpResponse::empty(200);
+    return net::HttpResponse::empty(200);
 }
 
-HttpResponse SandboxComfyServer::postInterrupt(const HttpRequest& request)
+net::HttpResponse SandboxComfyServer::postInterrupt(const net::HttpRequest& request)
 {
     // The only handler that tolerates a missing or invalid body: it then interrupts globally.
     const auto parsed = parseJsonBody(request.body);
@@ -466,10 +473,10 @@ HttpResponse SandboxComfyServer::postInterrupt(const HttpRequest& request)
     } else if (m_execution) {
         m_execution->interrupt();
     }
-    return HttpResponse::empty(200);
+    return net::HttpResponse::empty(200);
 }
 
-HttpResponse SandboxComfyServer::postFree(const HttpRequest& request)
+net::HttpResponse SandboxComfyServer::postFree(const net::HttpRequest& request)
 {
     const auto parsed = parseJsonBody(request.body);
     if (!parsed || !parsed->isObject())
@@ -481,7 +488,7 @@ HttpResponse SandboxComfyServer::postFree(const HttpRequest& request)
         m_pendingFreeMemory = true;
     if (!m_execution)
         applyFreeFlags();
-    return HttpResponse::empty(200);
+    return net::HttpResponse::empty(200);
 }
 
 void SandboxComfyServer::applyFreeFlags()
@@ -495,7 +502,7 @@ void SandboxComfyServer::applyFreeFlags()
     m_pendingFreeMemory = false;
 }
 
-HttpResponse SandboxComfyServer::systemStats()
+net::HttpResponse SandboxComfyServer::systemStats()
 {
     const bool running = !m_execution.isNull();
     const qint64 used = m_config.vramIdleUsedBytes + (running ? m_config.vramRunUsedBytes : 0);
@@ -529,7 +536,7 @@ HttpResponse SandboxComfyServer::systemStats()
                              {QStringLiteral("vram_free"), vramFree},
                              {QStringLiteral("torch_vram_total"), torchTotal},
                              {QStringLiteral("torch_vram_free"), running ? torchTotal / 8 : 0}};
-    return HttpResponse::json(
+    return net::HttpResponse::json(
         PyJson::dumpsOrdered({{QStringLiteral("system"), PyJson::dumps(system)},
                               {QStringLiteral("devices"), PyJson::dumps(QJsonArray{device})}}));
 }
@@ -545,10 +552,10 @@ QString SandboxComfyServer::directoryForType(const QString& type) const
     return {};
 }
 
-HttpResponse SandboxComfyServer::view(const HttpRequest& request)
+net::HttpResponse SandboxComfyServer::view(const net::HttpRequest& request)
 {
     if (!request.hasQuery(QStringLiteral("filename")))
-        return HttpResponse::empty(404);
+        return net::HttpResponse::empty(404);
     QString filename = request.queryValue(QStringLiteral("filename"));
     QString dir;
     // folder_paths.annotated_filepath: "name.png [output]" overrides type
@@ -563,29 +570,29 @@ HttpResponse SandboxComfyServer::view(const HttpRequest& request)
         filename.chop(7);
     }
     if (filename.isEmpty())
-        return HttpResponse::empty(400);
+        return net::HttpResponse::empty(400);
     if (filename.startsWith(QLatin1Char('/')) || filename.contains(QLatin1String("..")))
-        return HttpResponse::empty(400);
+        return net::HttpResponse::empty(400);
     if (dir.isEmpty()) {
         dir = directoryForType(request.queryValue(QStringLiteral("type"), QStringLiteral("output")));
         if (dir.isEmpty())
-            return HttpResponse::empty(400);
+            return net::HttpResponse::empty(400);
     }
     if (request.hasQuery(QStringLiteral("subfolder"))) {
         const QString sub = request.queryValue(QStringLiteral("subfolder"));
         // os.path.join: an absolute subfolder replaces the base entirely
         const QString full = QDir::cleanPath(QDir::isAbsolutePath(sub) ? sub : dir + QLatin1Char('/') + sub);
         if (!isInside(dir, full))
-            return HttpResponse::empty(403);
+            return net::HttpResponse::empty(403);
         dir = full;
     }
     filename = filename.mid(filename.lastIndexOf(QLatin1Char('/')) + 1);
     const QString path = QDir(dir).filePath(filename);
     QFile file(path);
     if (!QFileInfo(path).isFile() || !file.open(QIODevice::ReadOnly))
-        return HttpResponse::empty(404);
+        return net::HttpResponse::empty(404);
     const QByteArray data = file.readAll();
-    HttpResponse r;
+    net::HttpResponse r;
     r.setHeader("Content-Type", mimeTypeFor(filename));
     r.setHeader("Content-Disposition", "filename=\"" + filename.toUtf8() + '"');
     r.setHeader("Accept-Ranges", "bytes");
@@ -614,7 +621,7 @@ HttpResponse SandboxComfyServer::view(const HttpRequest& request)
                 end = qMin(size - 1, spec.mid(dash + 1).toLongLong(&okEnd));
         }
         if (!okStart || !okEnd || start >= size || start > end) {
-            HttpResponse bad = HttpResponse::empty(416);
+            net::HttpResponse bad = net::HttpResponse::empty(416);
             bad.setHeader("Content-Range", "bytes */" + QByteArray::number(size));
             return bad;
         }
@@ -628,12 +635,12 @@ HttpResponse SandboxComfyServer::view(const HttpRequest& request)
     return r;
 }
 
-HttpResponse SandboxComfyServer::uploadImage(const HttpRequest& request)
+net::HttpResponse SandboxComfyServer::uploadImage(const net::HttpRequest& request)
 {
     QString error;
     const auto parts = MultipartFormData::parse(request.header("Content-Type"), request.body, &error);
     if (!parts)
-        return HttpResponse::empty(400);
+        return net::HttpResponse::empty(400);
     const MultipartPart* image = nullptr;
     QHash<QString, QString> fields;
     for (const MultipartPart& p : *parts) {
@@ -647,16 +654,16 @@ HttpResponse SandboxComfyServer::uploadImage(const HttpRequest& request)
     if (uploadDir.isEmpty())
         return internalError(); // get_dir_by_type leaves type_dir unbound for an unknown type
     if (!image || !image->hasFileName)
-        return HttpResponse::empty(400);
+        return net::HttpResponse::empty(400);
     QString filename = image->fileName;
     if (filename.isEmpty())
-        return HttpResponse::empty(400);
+        return net::HttpResponse::empty(400);
     const QString subfolder = fields.value(QStringLiteral("subfolder"));
     const QString fullFolder = QDir::cleanPath(
         QDir::isAbsolutePath(subfolder) ? subfolder : uploadDir + QLatin1Char('/') + subfolder);
     QString filePath = QDir::cleanPath(fullFolder + QLatin1Char('/') + filename);
     if (!isInside(uploadDir, filePath) || filePath == QDir::cleanPath(uploadDir))
-        return HttpResponse::empty(400);
+        return net::HttpResponse::empty(400);
     QDir().mkpath(fullFolder);
     const QString overwrite = fields.value(QStringLiteral("overwrite"));
     bool duplicate = false;
@@ -687,7 +694,7 @@ HttpResponse SandboxComfyServer::uploadImage(const HttpRequest& request)
             out.write(image->data) != image->data.size())
             return internalError();
     }
-    return HttpResponse::json(PyJson::dumpsOrdered({{QStringLiteral("name"), PyJson::quote(filename)},
+    return net::HttpResponse::json(PyJson::dumpsOrdered({{QStringLiteral("name"), PyJson::quote(filename)},
                                                     {QStringLiteral("subfolder"), PyJson::quote(subfolder)},
                                                     {QStringLiteral("type"), PyJson::quote(type)}}));
 }
@@ -786,7 +793,7 @@ ExecutionFaults SandboxComfyServer::takeFaults(const QueueItem& item)
     const QStringList prefixes = GraphInspector(item.prompt, m_catalog).filenamePrefixes();
     for (auto& entry : m_faults) {
         const FaultRule& rule = entry.first;
-        if (entry.second == 0)
+        if (entry.second == 0 || isHttpFault(rule.kind))
             continue;
         bool matches = rule.match.isEmpty();
         for (const QString& p : prefixes)
@@ -841,9 +848,56 @@ ExecutionFaults SandboxComfyServer::takeFaults(const QueueItem& item)
         case FaultKind::Die:
             m_faultDie = true;
             break;
+        case FaultKind::MalformedJson:
+        case FaultKind::OversizedResponse:
+        case FaultKind::SlowLoris:
+            break; // bound at queue time (takeHttpFaults)
         }
     }
     return f;
+}
+
+void SandboxComfyServer::takeHttpFaults(QueueItem& item)
+{
+    const QStringList prefixes = GraphInspector(item.prompt, m_catalog).filenamePrefixes();
+    for (auto& entry : m_faults) {
+        const FaultRule& rule = entry.first;
+        if (entry.second == 0 || !isHttpFault(rule.kind))
+            continue;
+        bool matches = rule.match.isEmpty();
+        for (const QString& p : prefixes)
+            matches = matches || p.contains(rule.match);
+        if (!matches)
+            continue;
+        if (entry.second > 0)
+            --entry.second;
+        m_httpFaults[item.promptId].append(rule);
+        if (rule.kind == FaultKind::OversizedResponse) {
+            // The web UI sends its whole graph as extra_pnginfo.workflow and ComfyUI keeps extra_data
+            // verbatim in the queue item and the history entry's prompt tuple: a big workflow makes every
+            // /queue and /history answer about this prompt that big.
+            QJsonObject pnginfo = item.extraData.value(QStringLiteral("extra_pnginfo")).toObject();
+            pnginfo.insert(QStringLiteral("workflow"),
+                           QJsonObject{{QStringLiteral("notes"),
+                                        QString(qMax(1, rule.param) * 1024, QLatin1Char('w'))}});
+            item.extraData.insert(QStringLiteral("extra_pnginfo"), pnginfo);
+        }
+    }
+}
+
+net::HttpResponse SandboxComfyServer::historyOf(const QString& promptId)
+{
+    net::HttpResponse r =
+        net::HttpResponse::json(m_queue.historyJson(promptId, QDateTime::currentMSecsSinceEpoch()));
+    for (const FaultRule& rule : m_httpFaults.value(promptId)) {
+        if (rule.kind == FaultKind::MalformedJson) {
+            r.body.truncate(r.body.size() / 2);
+        } else if (rule.kind == FaultKind::SlowLoris) {
+            r.trickleIntervalMs = rule.param > 0 ? rule.param : 200;
+            r.trickleChunkBytes = 8;
+        }
+    }
+    return r;
 }
 
 void SandboxComfyServer::startNext()

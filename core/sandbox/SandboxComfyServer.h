@@ -1,8 +1,8 @@
 #pragma once
 
 #include "sandbox/FaultRule.h"
-#include "sandbox/HttpRequest.h"
-#include "sandbox/HttpResponse.h"
+#include "net/HttpRequest.h"
+#include "net/HttpResponse.h"
 #include "sandbox/NodeCatalog.h"
 #include "sandbox/PromptExecution.h"
 #include "sandbox/PromptQueue.h"
@@ -18,9 +18,11 @@
 
 class QWebSocket;
 
-namespace gd::sandbox {
-
+namespace gd::net {
 class MiniHttpServer;
+}
+
+namespace gd::sandbox {
 
 // A protocol-faithful stand-in for ComfyUI 0.3.64 (spec/comfyui-api.md): every route at /x and /api/x,
 // validation with the real error shapes, the heap queue, history ({} until written, written after
@@ -58,17 +60,17 @@ Q_SIGNALS:
     void promptFinished(const QString& promptId, const QString& status);
 
 private:
-    HttpResponse handle(const HttpRequest& request);
-    HttpResponse postPrompt(const HttpRequest& request);
-    HttpResponse getQueue();
-    HttpResponse postQueue(const HttpRequest& request);
-    HttpResponse getHistory(const HttpRequest& request);
-    HttpResponse postHistory(const HttpRequest& request);
-    HttpResponse postInterrupt(const HttpRequest& request);
-    HttpResponse postFree(const HttpRequest& request);
-    HttpResponse systemStats();
-    HttpResponse view(const HttpRequest& request);
-    HttpResponse uploadImage(const HttpRequest& request);
+    net::HttpResponse handle(const net::HttpRequest& request);
+    net::HttpResponse postPrompt(const net::HttpRequest& request);
+    net::HttpResponse getQueue();
+    net::HttpResponse postQueue(const net::HttpRequest& request);
+    net::HttpResponse getHistory(const net::HttpRequest& request);
+    net::HttpResponse postHistory(const net::HttpRequest& request);
+    net::HttpResponse postInterrupt(const net::HttpRequest& request);
+    net::HttpResponse postFree(const net::HttpRequest& request);
+    net::HttpResponse systemStats();
+    net::HttpResponse view(const net::HttpRequest& request);
+    net::HttpResponse uploadImage(const net::HttpRequest& request);
 
     void onWebSocket(QWebSocket* socket);
     void send(const QString& type, const QJsonObject& data, const QString& sid);
@@ -80,13 +82,17 @@ private:
     void onExecutionFinished(const ExecutionOutcome& outcome);
     void onMidRun();
     ExecutionFaults takeFaults(const QueueItem& item);
+    // HTTP-answer faults (malformed-json, oversized-response, slow-loris) are bound to a prompt when it is
+    // queued; later answers about that prompt carry them.
+    void takeHttpFaults(QueueItem& item);
+    net::HttpResponse historyOf(const QString& promptId);
     void simulateOutage(bool comeBack, int downMs);
     void applyFreeFlags();
     QString directoryForType(const QString& type) const;
 
     SandboxConfig m_config;
     NodeCatalog m_catalog;
-    MiniHttpServer* m_http;
+    net::MiniHttpServer* m_http;
     PromptQueue m_queue;
     ExecutionCache m_cache;
     QPointer<PromptExecution> m_execution;
@@ -102,6 +108,7 @@ private:
     int m_faultRestartMs = -1;
     bool m_faultDie = false;
     QString m_silencedSid;
+    QHash<QString, QList<FaultRule>> m_httpFaults; // prompt id -> HTTP-answer faults bound to it
 
     bool m_pendingUnload = false;
     bool m_pendingFreeMemory = false;

@@ -1,6 +1,6 @@
 #include "sandbox/SandboxLlmServer.h"
 
-#include "sandbox/HttpRequest.h"
+#include "net/HttpRequest.h"
 #include "sandbox/SandboxVision.h"
 #include "sandbox/StoryCorpus.h"
 
@@ -364,7 +364,7 @@ SandboxLlmServer::Plan SandboxLlmServer::error(int status, const QString& messag
     return json(status, QJsonObject{{QStringLiteral("error"), object}});
 }
 
-void SandboxLlmServer::handle(LlmStreamConnection* connection, const HttpRequest& request)
+void SandboxLlmServer::handle(LlmStreamConnection* connection, const net::HttpRequest& request)
 {
     Plan plan;
     if (!m_config.apiKey.isEmpty() && request.path != QLatin1String("/health") &&
@@ -447,7 +447,7 @@ QJsonObject SandboxLlmServer::lmStudioV1Model(bool llm) const
         {QStringLiteral("selected_variant"), QString(key + QStringLiteral("@q4_k_m"))}};
 }
 
-SandboxLlmServer::Plan SandboxLlmServer::routeLmStudio(const HttpRequest& request)
+SandboxLlmServer::Plan SandboxLlmServer::routeLmStudio(const net::HttpRequest& request)
 {
     const QString path = request.path;
     const bool get = request.method == "GET" || request.method == "HEAD";
@@ -531,7 +531,7 @@ SandboxLlmServer::Plan SandboxLlmServer::routeLmStudio(const HttpRequest& reques
     return error(404, what);
 }
 
-SandboxLlmServer::Plan SandboxLlmServer::loadModel(const HttpRequest& request, bool load)
+SandboxLlmServer::Plan SandboxLlmServer::loadModel(const net::HttpRequest& request, bool load)
 {
     const QJsonObject body = QJsonDocument::fromJson(request.body).object();
     const QString id = body.value(load ? QStringLiteral("model") : QStringLiteral("instance_id")).toString();
@@ -556,7 +556,7 @@ SandboxLlmServer::Plan SandboxLlmServer::loadModel(const HttpRequest& request, b
     return plan;
 }
 
-SandboxLlmServer::Plan SandboxLlmServer::routeOllama(const HttpRequest& request)
+SandboxLlmServer::Plan SandboxLlmServer::routeOllama(const net::HttpRequest& request)
 {
     const QString path = request.path;
     const bool get = request.method == "GET" || request.method == "HEAD";
@@ -644,7 +644,7 @@ SandboxLlmServer::Plan SandboxLlmServer::routeOllama(const HttpRequest& request)
     return plan;
 }
 
-SandboxLlmServer::Plan SandboxLlmServer::routeLlamaCpp(const HttpRequest& request)
+SandboxLlmServer::Plan SandboxLlmServer::routeLlamaCpp(const net::HttpRequest& request)
 {
     const QString path = request.path;
     const bool get = request.method == "GET" || request.method == "HEAD";
@@ -696,7 +696,7 @@ SandboxLlmServer::Plan SandboxLlmServer::routeLlamaCpp(const HttpRequest& reques
     return error(404, QStringLiteral("File Not Found"), QStringLiteral("not_found_error"));
 }
 
-SandboxLlmServer::Plan SandboxLlmServer::chat(const HttpRequest& request, bool nativeV0)
+SandboxLlmServer::Plan SandboxLlmServer::chat(const net::HttpRequest& request, bool nativeV0)
 {
     const bool lmstudio = isFlavour(m_config, "lmstudio");
     const bool ollama = isFlavour(m_config, "ollama");
@@ -1147,7 +1147,7 @@ SandboxLlmServer::Plan SandboxLlmServer::chat(const HttpRequest& request, bool n
     return plan;
 }
 
-SandboxLlmServer::Plan SandboxLlmServer::embeddings(const HttpRequest& request)
+SandboxLlmServer::Plan SandboxLlmServer::embeddings(const net::HttpRequest& request)
 {
     const bool lmstudio = isFlavour(m_config, "lmstudio");
     {

@@ -55,15 +55,15 @@ private:
     struct ModelState; // listing view of the models for the next request (faults applied)
 
     void onNewConnection();
-    void handle(LlmStreamConnection* connection, const HttpRequest& request);
+    void handle(LlmStreamConnection* connection, const net::HttpRequest& request);
     void noteAbortedStream();
 
-    Plan routeLmStudio(const HttpRequest& request);
-    Plan routeOllama(const HttpRequest& request);
-    Plan routeLlamaCpp(const HttpRequest& request);
-    Plan chat(const HttpRequest& request, bool nativeV0);
-    Plan embeddings(const HttpRequest& request);
-    Plan loadModel(const HttpRequest& request, bool load);
+    Plan routeLmStudio(const net::HttpRequest& request);
+    Plan routeOllama(const net::HttpRequest& request);
+    Plan routeLlamaCpp(const net::HttpRequest& request);
+    Plan chat(const net::HttpRequest& request, bool nativeV0);
+    Plan embeddings(const net::HttpRequest& request);
+    Plan loadModel(const net::HttpRequest& request, bool load);
     Plan json(int status, const QJsonValue& body) const;
     Plan error(int status, const QString& message, const QString& type = {}, const QString& code = {},
                const QString& param = {}) const;

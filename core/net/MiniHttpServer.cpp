@@ -1,6 +1,6 @@
-#include "sandbox/MiniHttpServer.h"
+#include "net/MiniHttpServer.h"
 
-#include "sandbox/HttpServerConnection.h"
+#include "net/HttpServerConnection.h"
 
 #include <QHostAddress>
 #include <QTcpServer>
@@ -9,11 +9,11 @@
 #include <QWebSocket>
 #include <QWebSocketServer>
 
-namespace gd::sandbox {
+namespace gd::net {
 
 MiniHttpServer::MiniHttpServer(QObject* parent)
     : QObject(parent), m_tcp(new QTcpServer(this)),
-      m_ws(new QWebSocketServer(QStringLiteral("ComfyUI sandbox"), QWebSocketServer::NonSecureMode, this))
+      m_ws(new QWebSocketServer(QStringLiteral("gemdirect"), QWebSocketServer::NonSecureMode, this))
 {
     connect(m_tcp, &QTcpServer::newConnection, this, &MiniHttpServer::onNewConnection);
     connect(m_ws, &QWebSocketServer::newConnection, this, [this]() {
@@ -39,11 +39,26 @@ void MiniHttpServer::setMaxBodyBytes(qint64 bytes)
 
 bool MiniHttpServer::listen(quint16 port, QString* error)
 {
+    return listen(QHostAddress(QHostAddress::LocalHost), port, error);
+}
+
+bool MiniHttpServer::listen(const QHostAddress& address, quint16 port, QString* error)
+{
     if (m_tcp->isListening())
         return true;
-    if (!m_tcp->listen(QHostAddress::LocalHost, port)) {
+    if (!address.isLoopback()) {
         if (error)
-            *error = QStringLiteral("cannot listen on 127.0.0.1:%1: %2").arg(port).arg(m_tcp->errorString());
+            *error = QStringLiteral("refusing to listen on %1: only loopback addresses (127.0.0.1, ::1) are allowed")
+                         .arg(address.toString());
+        return false;
+    }
+    if (!m_tcp->listen(address, port)) {
+        if (error) {
+            const QString host = address.protocol() == QAbstractSocket::IPv6Protocol
+                                     ? QLatin1Char('[') + address.toString() + QLatin1Char(']')
+                                     : address.toString();
+            *error = QStringLiteral("cannot listen on %1:%2: %3").arg(host).arg(port).arg(m_tcp->errorString());
+        }
         return false;
     }
     m_port = m_tcp->serverPort();
@@ -130,4 +145,4 @@ void MiniHttpServer::onNewConnection()
     }
 }
 
-} // namespace gd::sandbox
+} // namespace gd::net

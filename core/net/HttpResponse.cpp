@@ -1,9 +1,9 @@
-#include "sandbox/HttpResponse.h"
+#include "net/HttpResponse.h"
 
 #include <QDateTime>
 #include <QLocale>
 
-namespace gd::sandbox {
+namespace gd::net {
 
 void HttpResponse::setHeader(const QByteArray& name, const QByteArray& value)
 {
@@ -93,7 +93,9 @@ QByteArray HttpResponse::serialize(bool headOnly, bool keepAlive) const
                .toString(QDateTime::currentDateTimeUtc(), QStringLiteral("ddd, dd MMM yyyy hh:mm:ss"))
                .toLatin1() +
            " GMT\r\n";
-    out += "Server: Python/3.12 aiohttp/3.11.18\r\n";
+    // The sandbox answers like ComfyUI's aiohttp unless a handler names itself.
+    if (header("Server").isEmpty())
+        out += "Server: Python/3.12 aiohttp/3.11.18\r\n";
     out += keepAlive && !closeConnection ? QByteArrayLiteral("Connection: keep-alive\r\n")
                                          : QByteArrayLiteral("Connection: close\r\n");
     out += "\r\n";
@@ -102,4 +104,4 @@ QByteArray HttpResponse::serialize(bool headOnly, bool keepAlive) const
     return out;
 }
 
-} // namespace gd::sandbox
+} // namespace gd::net

@@ -4,7 +4,7 @@
 #include <QList>
 #include <QPair>
 
-namespace gd::sandbox {
+namespace gd::net {
 
 // One HTTP response as aiohttp would send it (status, headers, body); serialised by HttpServerConnection.
 struct HttpResponse
@@ -13,6 +13,11 @@ struct HttpResponse
     QList<QPair<QByteArray, QByteArray>> headers;
     QByteArray body;
     bool closeConnection = false;
+    // Slow-loris answers (sandbox fault): the head goes out at once, then the body trickles out
+    // `trickleChunkBytes` at a time every `trickleIntervalMs`, so a client's idle timer never fires and
+    // only a whole-request bound ends the wait. 0 = the whole response in one write.
+    int trickleIntervalMs = 0;
+    int trickleChunkBytes = 0;
 
     void setHeader(const QByteArray& name, const QByteArray& value);
     QByteArray header(const QByteArray& name) const;
@@ -26,8 +31,9 @@ struct HttpResponse
     static HttpResponse text(int status, const QByteArray& body);
     static QByteArray reasonPhrase(int status);
 
-    // Status line + headers (+ body unless headOnly). Content-Length always describes the full body.
+    // Status line + headers (+ body unless headOnly). Content-Length always describes the full body; Date
+    // is added, and aiohttp's Server header unless the response sets its own.
     QByteArray serialize(bool headOnly, bool keepAlive) const;
 };
 
-} // namespace gd::sandbox
+} // namespace gd::net

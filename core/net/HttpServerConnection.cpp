@@ -1,11 +1,12 @@
-#include "sandbox/HttpServerConnection.h"
+#include "net/HttpServerConnection.h"
 
-#include "sandbox/HttpResponse.h"
-#include "sandbox/MiniHttpServer.h"
+#include "net/HttpResponse.h"
+#include "net/MiniHttpServer.h"
 
 #include <QTcpSocket>
+#include <QTimer>
 
-namespace gd::sandbox {
+namespace gd::net {
 
 namespace {
 constexpr qint64 kMaxHeadBytes = 64 * 1024;
@@ -36,7 +37,7 @@ void HttpServerConnection::abort()
 
 void HttpServerConnection::onReadyRead()
 {
-    while (m_socket && m_state != State::Closed) {
+    while (m_socket && m_state != State::Closed && !m_trickling) {
         if (m_state == State::ReadingHead) {
             if (m_socket->bytesAvailable() <= 0)
                 return;
@@ -57,7 +58,8 @@ void HttpServerConnection::onReadyRead()
                 writeResponseAndMaybeClose(HttpResponse::text(400, "400: " + error.toUtf8()), false, false);
                 return;
             }
-            if (request->isWebSocketUpgrade() && MiniHttpServer::isWebSocketPath(request->path)) {
+            if (m_server->webSocketsEnabled() && request->isWebSocketUpgrade() &&
+                MiniHttpServer::isWebSocketPath(request->path)) {
                 if (!MiniHttpServer::originAllowed(*request)) {
                     m_socket->read(end + 4);
                     writeResponseAndMaybeClose(HttpResponse::empty(403), false, false);
@@ -126,6 +128,17 @@ void HttpServerConnection::writeResponseAndMaybeClose(const HttpResponse& respon
     if (!m_socket)
         return;
     const bool close = !keepAlive || response.closeConnection;
+    if (!headOnly && response.trickleIntervalMs > 0 && response.trickleChunkBytes > 0 &&
+        !response.body.isEmpty()) {
+        m_socket->write(response.serialize(true, !close));
+        m_trickleRest = response.body;
+        m_trickleIntervalMs = response.trickleIntervalMs;
+        m_trickleChunkBytes = response.trickleChunkBytes;
+        m_trickleClose = close;
+        m_trickling = true;
+        QTimer::singleShot(m_trickleIntervalMs, this, &HttpServerConnection::trickleNext);
+        return;
+    }
     m_socket->write(response.serialize(headOnly, !close));
     if (close) {
         m_state = State::Closed;
@@ -133,4 +146,26 @@ void HttpServerConnection::writeResponseAndMaybeClose(const HttpResponse& respon
     }
 }
 
-} // namespace gd::sandbox
+void HttpServerConnection::trickleNext()
+{
+    if (!m_socket || m_state == State::Closed) {
+        m_trickling = false;
+        return;
+    }
+    m_socket->write(m_trickleRest.left(m_trickleChunkBytes));
+    m_trickleRest.remove(0, m_trickleChunkBytes);
+    if (!m_trickleRest.isEmpty()) {
+        QTimer::singleShot(m_trickleIntervalMs, this, &HttpServerConnection::trickleNext);
+        return;
+    }
+    m_trickling = false;
+    if (m_trickleClose) {
+        m_state = State::Closed;
+        m_socket->disconnectFromHost();
+        return;
+    }
+    if (m_socket->bytesAvailable() > 0)
+        QMetaObject::invokeMethod(this, &HttpServerConnection::onReadyRead, Qt::QueuedConnection);
+}
+
+} // namespace gd::net

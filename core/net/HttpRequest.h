@@ -6,9 +6,9 @@
 #include <QString>
 #include <optional>
 
-namespace gd::sandbox {
+namespace gd::net {
 
-// One parsed HTTP/1.1 request as the sandbox's route handlers see it (path and query already
+// One parsed HTTP/1.1 request as MiniHttpServer's handlers see it (path and query already
 // percent-decoded).
 struct HttpRequest
 {
@@ -35,4 +35,4 @@ struct HttpRequest
     static QList<QPair<QString, QString>> parseQuery(const QByteArray& rawQuery);
 };
 
-} // namespace gd::sandbox
+} // namespace gd::net

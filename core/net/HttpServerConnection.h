@@ -1,13 +1,13 @@
 #pragma once
 
-#include "sandbox/HttpRequest.h"
+#include "net/HttpRequest.h"
 
 #include <QObject>
 #include <QPointer>
 
 class QTcpSocket;
 
-namespace gd::sandbox {
+namespace gd::net {
 
 class MiniHttpServer;
 struct HttpResponse;
@@ -29,6 +29,7 @@ private:
     void onReadyRead();
     void finishRequest();
     void writeResponseAndMaybeClose(const HttpResponse& response, bool headOnly, bool keepAlive);
+    void trickleNext();
 
     enum class State
     {
@@ -42,6 +43,12 @@ private:
     State m_state = State::ReadingHead;
     HttpRequest m_request;
     qint64 m_expectedBody = 0;
+    // A trickled response still being written: later pipelined requests wait until it is done.
+    QByteArray m_trickleRest;
+    int m_trickleIntervalMs = 0;
+    int m_trickleChunkBytes = 0;
+    bool m_trickleClose = false;
+    bool m_trickling = false;
 };
 
-} // namespace gd::sandbox
+} // namespace gd::net

@@ -1,8 +1,8 @@
-#include "sandbox/HttpRequest.h"
+#include "net/HttpRequest.h"
 
 #include <QUrl>
 
-namespace gd::sandbox {
+namespace gd::net {
 
 QByteArray HttpRequest::header(const QByteArray& name) const
 {
@@ -103,4 +103,4 @@ std::optional<HttpRequest> HttpRequest::parseHead(const QByteArray& head, QStrin
     return req;
 }
 
-} // namespace gd::sandbox
+} // namespace gd::net
