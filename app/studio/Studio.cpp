@@ -10,13 +10,16 @@
 #include "pipeline/RunSession.h"
 #include "pipeline/Settings.h"
 #include "pipeline/UnfinishedRunFinder.h"
+#include "sandbox/SandboxStandIns.h"
 #include "story/StoryPanel.h"
 #include "watcher/SceneWatcherPanel.h"
 
 #include <QAction>
 #include <QDesktopServices>
 #include <QDir>
+#include <QFileInfo>
 #include <QFutureWatcher>
+#include <QHash>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
@@ -51,6 +54,17 @@ Studio::~Studio()
     // Views hold QPointers to the controller; the window goes first, then the session's controller.
     m_window.reset();
     m_monitor->stop();
+}
+
+void Studio::useStandIns(pipeline::Settings& settings, const sandbox::SandboxStandIns& standIns)
+{
+    using Key = pipeline::Settings::Key;
+    settings.setSessionOverride(Key::LlmUrl, standIns.llmUrl().toString());
+    settings.setSessionOverride(Key::LlmApiKey, QString());
+    settings.setSessionOverride(Key::ComfyUrl, standIns.comfyUrl().toString());
+    settings.setSessionOverride(Key::ComfyToken, QString());
+    settings.setSessionOverride(Key::ComfyOutputDir, standIns.comfyOutputDir());
+    settings.setSessionOverride(Key::WorkflowProfile, QStringLiteral("sandbox"));
 }
 
 void Studio::buildPanels()
@@ -240,18 +254,36 @@ void Studio::offerUnfinishedRuns()
                                     QMessageBox::NoButton, m_window.get());
         box->setObjectName(QStringLiteral("resumeOffer"));
         box->setInformativeText(QStringLiteral(
-            "Finished scenes, their frames and telemetry are kept in each run folder. Resuming a run in place "
-            "(re-attaching to ComfyUI, rendering only what is missing) is not available in this version: open the "
-            "folder to review what finished, or start the story again."));
+            "Finished scenes, their frames and telemetry are kept in each run folder. Resume continues a run in "
+            "place: prompts still on ComfyUI are re-attached, those that finished meanwhile are collected, and only "
+            "what is missing is rendered — a finished scene is never rendered twice."));
+        // One Resume button per run: the operator chooses which one continues (one run at a time).
+        QHash<QAbstractButton*, QString> resumeButtons;
+        for (const auto& run : std::as_const(runs)) {
+            QPushButton* resume = box->addButton(QStringLiteral("Resume %1").arg(run.runId), QMessageBox::AcceptRole);
+            resume->setObjectName(QStringLiteral("resumeRun-") + run.runId);
+            resumeButtons.insert(resume, run.runDir);
+        }
         QPushButton* open = box->addButton(QStringLiteral("Open newest run folder"), QMessageBox::ActionRole);
         open->setObjectName(QStringLiteral("resumeOpenFolder"));
         QPushButton* dismiss = box->addButton(QStringLiteral("Dismiss"), QMessageBox::RejectRole);
         dismiss->setObjectName(QStringLiteral("resumeDismiss"));
         box->setAttribute(Qt::WA_DeleteOnClose);
         const QString newest = runs.first().runDir;
-        connect(box, &QMessageBox::buttonClicked, this, [this, open, dirs, newest](QAbstractButton* button) {
+        connect(box, &QMessageBox::buttonClicked, this, [this, open, dirs, newest, resumeButtons](QAbstractButton* button) {
             if (button == open) {
                 QDesktopServices::openUrl(QUrl::fromLocalFile(newest));
+                return;
+            }
+            if (resumeButtons.contains(button)) {
+                const QString runDir = resumeButtons.value(button);
+                QString error;
+                if (!m_session->resume(runDir, &error)) {
+                    status(QStringLiteral("Cannot resume the run: ") + error);
+                    QMessageBox::warning(m_window.get(), QStringLiteral("Cannot resume the run"), error);
+                    return;
+                }
+                status(QStringLiteral("Resuming %1 ...").arg(QFileInfo(runDir).fileName()));
                 return;
             }
             QSettings s(m_settings.filePath(), QSettings::IniFormat);

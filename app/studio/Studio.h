@@ -9,6 +9,9 @@
 namespace gd::log {
 class LogSink;
 }
+namespace gd::sandbox {
+class SandboxStandIns;
+}
 namespace gd::pipeline {
 class RunSession;
 class Settings;
@@ -44,6 +47,9 @@ public:
     ui::DashboardPanel* dashboardPanel() const { return m_dashboard; }
     pipeline::RunSession* session() const { return m_session; }
     gpu::GpuMonitor* gpuMonitor() const { return m_monitor.get(); }
+
+    // Points this session at running stand-ins (session overrides only: the operator's saved URLs stay).
+    static void useStandIns(pipeline::Settings& settings, const sandbox::SandboxStandIns& standIns);
 
     // Starts a run of the story panel's story with the watcher's preset (the Start button and F9).
     void startRun();
