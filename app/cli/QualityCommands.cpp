@@ -4,10 +4,8 @@
 #include "HistoryCommands.h"
 
 #include "common/Log.h"
-#include "llm/LlmClient.h"
+#include "pipeline/RunQualityJob.h"
 #include "quality/KpiEvaluator.h"
-#include "quality/ModelJudges.h"
-#include "quality/QualityWriter.h"
 #include "store/Database.h"
 #include "store/RunStore.h"
 
@@ -21,47 +19,24 @@ using namespace gd;
 
 namespace cli {
 
-quality::QualityComputation computeQuality(const QString& runDir, const QString& llmUrl, const QString& historyDb, bool quiet)
+pipeline::RunQualityResult computeQuality(const pipeline::RunQualityOptions& options, bool quiet)
 {
-    quality::JudgeResults judged;
-    if (llmUrl.isEmpty()) {
-        const QString why = QStringLiteral("no LLM server to judge with (give --llm-url or LOCAL_STORY_PROVIDER_URL)");
-        judged.unmeasured << QStringLiteral("CoherenceJudgeScore: ") + why << QStringLiteral("PromptAlignmentJudgeMean: ") + why
-                          << QStringLiteral("SemanticAlignmentMean: ") + why;
-    } else {
+    pipeline::RunQualityJob job(options);
+    pipeline::RunQualityResult result;
+    QEventLoop loop;
+    QObject::connect(&job, &pipeline::RunQualityJob::progress, &job, [quiet](const QString& text) {
         if (!quiet)
-            cli::out() << "Judging with the LLM at " << llmUrl << " ..." << Qt::endl;
-        llm::LlmClient client(llm::LlmClient::normaliseUrl(llmUrl));
-        client.setRetryPolicy(2, 500, 2000);
-        quality::ModelJudges judges;
-        QEventLoop loop;
-        QObject::connect(&judges, &quality::ModelJudges::finished, &loop, [&](const quality::JudgeResults& r) {
-            judged = r;
-            loop.quit();
-        });
-        QMetaObject::invokeMethod(&judges, [&] { judges.run(runDir, &client, quality::JudgeOptions{}); }, Qt::QueuedConnection);
-        loop.exec();
-    }
-    quality::QualityComputation c = quality::QualityCalculator::compute(runDir, judged);
-    if (!c.error.isNull())
-        return c;
-    const Error w = quality::QualityWriter::write(runDir, c);
-    if (!w.isNull()) {
-        c.error = w;
-        return c;
-    }
-    if (!historyDb.isEmpty()) {
-        store::Database db;
-        Error e = db.open(historyDb);
-        QJsonObject artifact;
-        if (e.isNull())
-            e = quality::QualityCalculator::readArtifact(runDir, &artifact);
-        if (e.isNull())
-            e = store::RunStore(db).recordRun(artifact, runDir);
-        if (!e.isNull())
-            cli::err() << "WARNING: quality metrics not recorded in the history database: " << e.message << Qt::endl;
-    }
-    return c;
+            cli::out() << text << Qt::endl;
+    });
+    QObject::connect(&job, &pipeline::RunQualityJob::finished, &loop, [&](const pipeline::RunQualityResult& r) {
+        result = r;
+        loop.quit();
+    });
+    QMetaObject::invokeMethod(&job, &pipeline::RunQualityJob::start, Qt::QueuedConnection);
+    loop.exec();
+    for (const QString& w : std::as_const(result.warnings))
+        cli::err() << "WARNING: " << w << Qt::endl;
+    return result;
 }
 
 } // namespace cli
@@ -117,7 +92,12 @@ int qualityCommand(const QStringList& args)
         llmUrl = qEnvironmentVariable("LOCAL_STORY_PROVIDER_URL");
     if (p.isSet(QStringLiteral("no-judges")))
         llmUrl.clear();
-    const auto c = cli::computeQuality(runDir, llmUrl, historyDatabasePath(p.value(QStringLiteral("history-db"))), false);
+    pipeline::RunQualityOptions options;
+    options.runDir = runDir;
+    options.judgeUrl = llmUrl;
+    options.historyDb = historyDatabasePath(p.value(QStringLiteral("history-db")));
+    options.recordKpis = false;
+    const auto c = cli::computeQuality(options, false).computation;
     if (!c.error.isNull()) {
         cli::err() << "error: " << c.error.message << Qt::endl;
         return 2;

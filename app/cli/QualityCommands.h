@@ -1,16 +1,15 @@
 #pragma once
 
-#include "quality/QualityCalculator.h"
+#include "pipeline/RunQualityJob.h"
 
 #include <QStringList>
 
 namespace cli {
 
-// Computes QualityMetrics for a finished run — model judges through the LLM at `llmUrl` when one is
-// given (else they are UNMEASURED with that reason) — writes them into artifact-metadata.json and
-// re-records the run in the history database (when `historyDb` is set).
-gd::quality::QualityComputation computeQuality(const QString& runDir, const QString& llmUrl, const QString& historyDb,
-                                               bool quiet);
+// Runs the end-of-run quality step (pipeline::RunQualityJob: model judges, QualityMetrics into
+// artifact-metadata.json, the history database) to completion, printing its progress unless `quiet`
+// and its database warnings on stderr.
+gd::pipeline::RunQualityResult computeQuality(const gd::pipeline::RunQualityOptions& options, bool quiet);
 
 } // namespace cli
 

@@ -455,45 +455,22 @@ int runCommand(const QStringList& arguments)
         }
         // Let the frame statistics the pipeline computed in the background land first.
         QThreadPool::globalInstance()->waitForDone();
-        const auto q = cli::computeQuality(runDir, judgeUrl, opt.historyDatabase, parser.isSet(QStringLiteral("quiet")));
+        pipeline::RunQualityOptions qualityOptions;
+        qualityOptions.runDir = runDir;
+        qualityOptions.judgeUrl = judgeUrl;
+        qualityOptions.historyDb = opt.historyDatabase;
+        // KPI verdicts and the GPU samples of the night go into the history database too.
+        qualityOptions.gpuSamples = monitor.history();
+        const auto result = cli::computeQuality(qualityOptions, parser.isSet(QStringLiteral("quiet")));
+        const auto& q = result.computation;
         if (judgeHost)
             judgeHost->stop();
-        if (!q.error.isNull())
+        if (!q.error.isNull()) {
             cli::err() << "WARNING: quality metrics not computed: " << q.error.message << Qt::endl;
-        else
+        } else {
             cli::out() << "Quality metrics written (" << q.qualityMetrics.value(QStringLiteral("Unmeasured")).toArray().size()
                        << " unmeasured); `gemdirect kpi " << runDir << "` shows the KPI table" << Qt::endl;
-        QJsonObject artifact;
-        QVector<quality::KpiResult> kpis;
-        Error artifactError;
-        if (q.error.isNull()) {
-            artifactError = quality::QualityCalculator::readArtifact(runDir, &artifact);
-            if (artifactError.isNull()) {
-                kpis = quality::KpiEvaluator::evaluate({artifact});
-                metrics.setKpiResults(kpis);
-            }
-        }
-        if (q.error.isNull() && !opt.historyDatabase.isEmpty()) {
-            // KPI verdicts and the GPU samples of the night go into the history database too.
-            store::Database db;
-            Error e = artifactError;
-            if (e.isNull())
-                e = db.open(opt.historyDatabase);
-            if (e.isNull()) {
-                store::RunStore runs(db);
-                const QString runId = artifact.value(QStringLiteral("RunId")).toString();
-                QVector<store::KpiResult> rows;
-                for (const auto& k : kpis)
-                    rows.push_back({k.id, k.value, k.threshold, k.status,
-                                    QJsonObject{{QStringLiteral("Name"), k.name},
-                                                {QStringLiteral("Reason"), k.reason},
-                                                {QStringLiteral("FailingScenes"), QJsonArray::fromStringList(k.failingScenes)}}});
-                e = runs.recordKpiResults(runId, runDir, rows);
-                if (e.isNull())
-                    e = runs.recordGpuSamples(runId, runDir, monitor.history());
-            }
-            if (!e.isNull())
-                cli::err() << "WARNING: KPI results / GPU samples not recorded: " << e.message << Qt::endl;
+            metrics.setKpiResults(result.kpis);
         }
     }
     if (metrics.isListening() && metricsLingerSeconds > 0) {
