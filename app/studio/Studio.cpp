@@ -78,19 +78,24 @@ void Studio::buildPanels()
     m_watcher->setSelectedPreset(m_settings.string(Key::QueuePreset));
     m_window->setCentralWidget(m_watcher);
 
+    // Default arrangement (a saved layout wins): story | watcher on top, feedback | dashboard along the whole
+    // bottom, the log as a tab behind the dashboard. Story, watcher, feedback and dashboard side by side would
+    // need a window over 1,900 px wide (the sum of their minimum widths); this one fits 1600×900.
+    m_window->setCorner(Qt::BottomLeftCorner, Qt::BottomDockWidgetArea);
+    m_window->setCorner(Qt::BottomRightCorner, Qt::BottomDockWidgetArea);
     m_story = new ui::StoryPanel;
     m_story->setObjectName(QStringLiteral("storyPanel"));
     m_window->addPanel(QStringLiteral("storyDock"), QStringLiteral("Story"), m_story, Qt::LeftDockWidgetArea);
 
     m_feedback = new ui::FeedbackPanel(historyDb);
     m_feedback->setObjectName(QStringLiteral("feedbackPanel"));
-    m_window->addPanel(QStringLiteral("feedbackDock"), QStringLiteral("Feedback"), m_feedback, Qt::RightDockWidgetArea);
+    m_window->addPanel(QStringLiteral("feedbackDock"), QStringLiteral("Feedback"), m_feedback, Qt::BottomDockWidgetArea);
 
     m_dashboard = new ui::DashboardPanel(historyDb);
     m_dashboard->setObjectName(QStringLiteral("dashboardPanel"));
     m_dashboard->setGpuMonitor(m_monitor.get());
     m_window->addPanel(QStringLiteral("dashboardDock"), QStringLiteral("Dashboard"), m_dashboard,
-                       Qt::RightDockWidgetArea);
+                       Qt::BottomDockWidgetArea, m_window->dock(QStringLiteral("logDock")));
 
     applyLlmSettings();
     connect(&m_settings, &pipeline::Settings::changed, this, [this](Key key) {

@@ -237,13 +237,13 @@ void ComfyClient::rehandshake(const QString& reason)
 void ComfyClient::onTextMessage(const QString& text)
 {
     m_lastTrafficMs = nowMs();
-    QJsonParseError pe{};
-    const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8(), &pe);
-    if (pe.error != QJsonParseError::NoError || !doc.isObject()) {
-        gd::log::get("comfy")->warn("Ignoring malformed WebSocket message ({} bytes)", text.size());
+    const QByteArray utf8 = text.toUtf8();
+    const std::optional<ComfyEvent> ev = ComfyEvent::fromMessage(utf8);
+    if (!ev) {
+        gd::log::get("comfy")->warn("Ignoring malformed WebSocket message ({} bytes)", utf8.size());
         return;
     }
-    Q_EMIT event(ComfyEvent::fromJson(doc.object()));
+    Q_EMIT event(*ev);
 }
 
 // --- HTTP ------------------------------------------------------------------------------------
@@ -373,19 +373,26 @@ void ComfyClient::history(const QString& promptId, QObject* ctx, Callback<Histor
 {
     const QString path = QStringLiteral("/history/") + QString::fromLatin1(QUrl::toPercentEncoding(promptId));
     whenDone(m_http->get(path, {}, m_limits), ctx, [done, promptId](net::HttpJob* job, const Error& e) {
-        HistoryResult r;
         if (!e.isNull()) {
+            HistoryResult r;
             r.error = e;
             return done(r);
         }
-        const QJsonObject o = parseObject(job->body(), &r.error, job->description());
-        const QJsonValue entry = o.value(promptId);
-        if (r.error.isNull() && entry.isObject()) {
-            r.found = true;
-            r.entry = entry.toObject();
-        }
-        done(r);
+        done(parseHistoryResponse(job->body(), promptId, job->description()));
     });
+}
+
+HistoryResult ComfyClient::parseHistoryResponse(const QByteArray& body, const QString& promptId,
+                                                const QString& what)
+{
+    HistoryResult r;
+    const QJsonObject o = parseObject(body, &r.error, what);
+    const QJsonValue entry = o.value(promptId);
+    if (r.error.isNull() && entry.isObject()) {
+        r.found = true;
+        r.entry = entry.toObject();
+    }
+    return r;
 }
 
 void ComfyClient::recentHistory(int maxItems, QObject* ctx, Callback<std::pair<QJsonObject, Error>> done)

@@ -86,6 +86,13 @@ public:
 
     QUrl url() const { return m_url; }
     QString clientId() const { return m_clientId; }
+    // A resumed run takes over the clientId its prompts were queued with, so the server routes
+    // their WebSocket events to the new socket (comfyui-api.md §5.1). Call before openSocket().
+    void setClientId(const QString& clientId)
+    {
+        if (!clientId.isEmpty())
+            m_clientId = clientId;
+    }
     void setBearerToken(const QString& token);
     void setRequestTimeoutMs(int ms)
     {
@@ -126,6 +133,10 @@ public:
 
     // --- pure helpers (tested without a server) -------------------------------------------
     static SubmitResult parseSubmitResponse(int httpStatus, const QByteArray& body, const QString& sentId);
+    // GET /history/{id} body → that prompt's entry; `{}` (not written yet) is found=false, not an error.
+    // `what` names the request in the error message.
+    static HistoryResult parseHistoryResponse(const QByteArray& body, const QString& promptId,
+                                              const QString& what);
     // "Prompt outputs failed validation: node 4 (CheckpointLoaderSimple) input ckpt_name: Value not in list:
     // ..."
     static QString describeNodeErrors(const QJsonObject& error, const QJsonObject& nodeErrors);

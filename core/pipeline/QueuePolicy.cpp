@@ -113,4 +113,39 @@ telemetry::QueueConfig QueuePolicy::queueConfig() const
     return c;
 }
 
+QJsonObject QueuePolicy::toJson() const
+{
+    return QJsonObject{{QStringLiteral("MaxWaitSeconds"), maxWaitSeconds},
+                       {QStringLiteral("HistoryMaxAttempts"), historyMaxAttempts},
+                       {QStringLiteral("PollIntervalSeconds"), pollIntervalSeconds},
+                       {QStringLiteral("PostExecutionTimeoutSeconds"), postExecutionTimeoutSeconds},
+                       {QStringLiteral("SceneRetryBudget"), sceneRetryBudget},
+                       {QStringLiteral("FrameFloor"), frameFloor},
+                       {QStringLiteral("DoneMarkerTimeoutSeconds"), doneMarkerTimeoutSeconds},
+                       {QStringLiteral("StabilityWindowSeconds"), stabilityWindowSeconds},
+                       {QStringLiteral("StabilityRetries"), stabilityRetries},
+                       {QStringLiteral("SocketSilenceSeconds"), socketSilenceSeconds},
+                       {QStringLiteral("RequeuePauseSeconds"), requeuePauseSeconds},
+                       {QStringLiteral("Preset"), presetName}};
+}
+
+QueuePolicy QueuePolicy::fromJson(const QJsonObject& o)
+{
+    QueuePolicy p;
+    p.maxWaitSeconds = o.value(QStringLiteral("MaxWaitSeconds")).toDouble(p.maxWaitSeconds);
+    p.historyMaxAttempts = o.value(QStringLiteral("HistoryMaxAttempts")).toInt(p.historyMaxAttempts);
+    p.pollIntervalSeconds = o.value(QStringLiteral("PollIntervalSeconds")).toDouble(p.pollIntervalSeconds);
+    p.postExecutionTimeoutSeconds =
+        o.value(QStringLiteral("PostExecutionTimeoutSeconds")).toDouble(p.postExecutionTimeoutSeconds);
+    p.sceneRetryBudget = o.value(QStringLiteral("SceneRetryBudget")).toInt(p.sceneRetryBudget);
+    p.frameFloor = o.value(QStringLiteral("FrameFloor")).toInt(p.frameFloor);
+    p.doneMarkerTimeoutSeconds = o.value(QStringLiteral("DoneMarkerTimeoutSeconds")).toDouble(p.doneMarkerTimeoutSeconds);
+    p.stabilityWindowSeconds = o.value(QStringLiteral("StabilityWindowSeconds")).toDouble(p.stabilityWindowSeconds);
+    p.stabilityRetries = o.value(QStringLiteral("StabilityRetries")).toInt(p.stabilityRetries);
+    p.socketSilenceSeconds = o.value(QStringLiteral("SocketSilenceSeconds")).toDouble(p.socketSilenceSeconds);
+    p.requeuePauseSeconds = o.value(QStringLiteral("RequeuePauseSeconds")).toDouble(p.requeuePauseSeconds);
+    p.presetName = o.value(QStringLiteral("Preset")).toString(p.presetName);
+    return p;
+}
+
 } // namespace gd::pipeline

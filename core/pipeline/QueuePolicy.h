@@ -3,6 +3,7 @@
 #include "telemetry/RunModel.h"
 
 #include <QHash>
+#include <QJsonObject>
 #include <QProcessEnvironment>
 #include <QString>
 #include <QStringList>
@@ -38,6 +39,9 @@ struct QueuePolicy
     QStringList validate() const;
     int frameFloorFor(int expectedFrames) const;
     telemetry::QueueConfig queueConfig() const;
+    // Every knob, for the run journal (a resumed run keeps the policy it started with).
+    QJsonObject toJson() const;
+    static QueuePolicy fromJson(const QJsonObject& json);
 };
 
 } // namespace gd::pipeline

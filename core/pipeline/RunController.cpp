@@ -7,13 +7,17 @@
 #include "common/Log.h"
 #include "gpu/GpuMonitor.h"
 #include "gpu/SystemStatsParser.h"
+#include "llm/LlmModelUnloader.h"
+#include "net/PlainHttpCheck.h"
 #include "story/StoryLoader.h"
 #include "quality/BlankFrameDetector.h"
 #include "store/Database.h"
 #include "store/RunStore.h"
 #include "telemetry/ArtifactWriter.h"
+#include "telemetry/RecordCodec.h"
 #include "telemetry/SummaryCalculator.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -35,9 +39,35 @@ QString installHint()
 RunController::RunController(RunOptions options, gpu::GpuMonitor* monitor, QObject* parent)
     : QObject(parent), m_opt(std::move(options)), m_monitor(monitor)
 {
-    m_client = new comfy::ComfyClient(m_opt.comfyUrl, this);
-    if (!m_opt.bearerToken.isEmpty())
-        m_client->setBearerToken(m_opt.bearerToken);
+    QList<BackendSpec> specs = m_opt.backends;
+    if (specs.isEmpty())
+        specs << BackendSpec{m_opt.comfyUrl, QString(), m_opt.comfyOutputDir, m_opt.bearerToken};
+    PoolOptions pool = m_opt.pool;
+    if (m_opt.queuedPerServer >= 0)
+        pool.queuedPerServer = m_opt.queuedPerServer;
+    else if (specs.size() == 1)
+        pool.queuedPerServer = 0;
+    m_pool = new BackendPool(specs, pool, this);
+    for (ComfyBackend* b : m_pool->backends())
+        b->setLocalMonitor(monitor);
+    m_client = m_pool->backend(0)->client();
+    if (m_opt.resume) {
+        // The prompts in flight were queued with these clientIds: reusing them routes their
+        // WebSocket events to our new sockets (comfyui-api.md §5.1).
+        const QJsonArray clients = m_opt.resume->options.value(QStringLiteral("Clients")).toArray();
+        for (ComfyBackend* b : m_pool->backends())
+            for (const QJsonValue c : clients)
+                if (c.toObject().value(QStringLiteral("Url")).toString() == b->client()->url().toString())
+                    b->client()->setClientId(c.toObject().value(QStringLiteral("ClientId")).toString());
+        if (m_pool->size() == 1 && clients.size() == 1) // same server under an overriding --comfy-url
+            m_client->setClientId(clients.first().toObject().value(QStringLiteral("ClientId")).toString());
+    }
+    connect(m_pool, &BackendPool::backendLost, this, &RunController::onBackendLost);
+    // Queued: capacity changes come from inside attempt bookkeeping and must not re-enter it.
+    connect(m_pool, &BackendPool::capacityChanged, this, &RunController::onCapacityChanged, Qt::QueuedConnection);
+    m_holdTimer = new QTimer(this);
+    m_holdTimer->setInterval(1000);
+    connect(m_holdTimer, &QTimer::timeout, this, &RunController::onCapacityChanged);
 }
 
 RunController::~RunController() = default;
@@ -81,29 +111,70 @@ void RunController::preflightProfile()
 
 void RunController::preflightServer()
 {
-    Q_EMIT message(QStringLiteral("Connecting to ComfyUI at %1 ...").arg(m_client->url().toString()));
-    m_client->systemStats(this, [this](const std::pair<QJsonObject, Error>& r) {
-        if (!r.second.isNull()) {
+    if (m_pool->size() == 1)
+        Q_EMIT message(QStringLiteral("Connecting to ComfyUI at %1 ...").arg(m_client->url().toString()));
+    else
+        Q_EMIT message(QStringLiteral("Connecting to %1 ComfyUI servers ...").arg(m_pool->size()));
+    m_pool->probeAll([this] {
+        ComfyBackend* first = m_pool->backend(0);
+        if (m_pool->size() == 1 && !first->isHealthy()) {
             fail(
                 RunExit::Unreachable,
                 QStringLiteral(
                     "ComfyUI is not reachable at %1: %2\nStart ComfyUI (for example `python main.py --listen "
                     "127.0.0.1 --port 8188`), or point --comfy-url / LOCAL_COMFY_URL at it.")
-                    .arg(m_client->url().toString(), r.second.message));
+                    .arg(m_client->url().toString(), first->healthDetail()));
             return;
         }
-        const QJsonObject system = r.first.value(QStringLiteral("system")).toObject();
-        QString err;
-        const auto gpu = gpu::SystemStatsParser::parse(r.first, &err);
-        m_systemSummary = QStringLiteral("ComfyUI %1 at %2%3")
-                              .arg(system.value(QStringLiteral("comfyui_version"))
-                                       .toString(QStringLiteral("(version unknown)")),
-                                   m_client->url().toString(),
-                                   gpu ? QStringLiteral(", device %1").arg(gpu->name) : QString());
+        if (m_pool->healthyCount() == 0) {
+            QStringList why;
+            for (ComfyBackend* b : m_pool->backends())
+                why << QStringLiteral("%1 (%2): %3").arg(b->label(), b->urlText(), b->healthDetail());
+            fail(RunExit::Unreachable,
+                 QStringLiteral("None of the %1 ComfyUI servers is reachable:\n  %2\nStart them, or fix the --comfy-url "
+                                "values.")
+                     .arg(m_pool->size())
+                     .arg(why.join(QStringLiteral("\n  "))));
+            return;
+        }
+        QStringList summaries;
+        for (ComfyBackend* b : m_pool->backends()) {
+            if (b->isHealthy()) {
+                summaries << (m_pool->size() == 1 ? b->systemSummary() : b->label() + QLatin1Char('=') + b->systemSummary());
+                continue;
+            }
+            const QString w = QStringLiteral("ComfyUI server %1 (%2) is not reachable (%3): the run starts without it "
+                                             "and uses it once it answers")
+                                  .arg(b->label(), b->urlText(), b->healthDetail());
+            m_run.warnings << w;
+            Q_EMIT warning(w);
+        }
+        m_systemSummary = summaries.join(QStringLiteral("; "));
         Q_EMIT message(QStringLiteral("Connected: ") + m_systemSummary);
+        // Issue 6 §6: a server on another machine over plain http is a run-level warning (run-summary
+        // WARNING line, artifact Warnings[], the warning signal the CLI prints on stderr). The story's
+        // LLM server was reached before the run; its own warning came from StoryService.
+        for (ComfyBackend* b : m_pool->backends()) {
+            const QString comfyWarning = net::PlainHttpCheck::warningFor(b->client()->url(), QStringLiteral("ComfyUI"));
+            if (!comfyWarning.isEmpty()) {
+                m_run.warnings << comfyWarning;
+                Q_EMIT warning(comfyWarning);
+            }
+        }
+        if (m_opt.llmHealth.status != QLatin1String("skipped") && !m_opt.llmHealth.url.isEmpty()) {
+            const QString llmWarning = net::PlainHttpCheck::warningFor(QUrl(m_opt.llmHealth.url),
+                                                                       QStringLiteral("The LLM server"));
+            if (!llmWarning.isEmpty())
+                m_run.warnings << llmWarning;
+        }
         // Open the socket before the first POST so no event of ours is routed to nobody.
         if (m_opt.useWebSocket)
-            m_client->openSocket();
+            for (ComfyBackend* b : m_pool->backends())
+                b->client()->openSocket();
+        // Several servers: health and VRAM are watched so a dead server's scenes can move and a
+        // recovered one gets work again. One server keeps exactly the traffic it had before.
+        if (m_pool->size() > 1)
+            m_pool->startProbing();
         checkClasses();
     });
 }
@@ -111,64 +182,102 @@ void RunController::preflightServer()
 void RunController::checkClasses()
 {
     const QStringList classes = m_profile.classTypes();
-    auto pending = std::make_shared<int>(int(classes.size()));
-    auto missing = std::make_shared<QStringList>();
+    QVector<ComfyBackend*> servers;
+    for (ComfyBackend* b : m_pool->backends())
+        if (b->isHealthy())
+            servers << b;
+    auto pending = std::make_shared<int>(int(classes.size() * servers.size()));
+    auto missing = std::make_shared<QMap<QString, QStringList>>(); // class → urls of servers lacking it
     auto errors = std::make_shared<QStringList>();
-    for (const QString& cls : classes) {
-        m_client->objectInfo(
-            cls, this, [this, cls, pending, missing, errors](const std::pair<bool, Error>& r) {
-                if (!r.second.isNull())
-                    errors->append(QStringLiteral("%1: %2").arg(cls, r.second.message));
-                else if (!r.first)
-                    missing->append(cls);
-                if (--*pending > 0)
-                    return;
-                if (!errors->isEmpty()) {
-                    fail(RunExit::Unreachable,
-                         QStringLiteral("ComfyUI at %1 did not answer the node checks: %2")
-                             .arg(m_client->url().toString(), errors->join(QStringLiteral("; "))));
-                    return;
-                }
-                missing->sort();
-                const QString marker = comfy::WorkflowProfile::markerClass();
-                m_markerExpected = !m_profile.markerNodeId().isEmpty();
-                if (missing->contains(marker)) {
-                    missing->removeAll(marker);
-                    QString markerNode;
-                    m_profile.graph = comfy::WorkflowBuilder::replaceMarkerNode(m_profile.graph, &markerNode);
-                    m_markerExpected = false;
-                    m_run.warnings
-                        << QStringLiteral(
-                               "ComfyUI at %1 does not have the %2 node: frames are saved with a core "
-                               "SaveImage and collected after the stability window instead of on a done "
-                               "marker. To get done markers, %3.")
-                               .arg(m_client->url().toString(), marker, installHint());
-                    Q_EMIT warning(m_run.warnings.last());
-                }
-                if (!missing->isEmpty()) {
-                    fail(RunExit::BadInput,
-                         QStringLiteral("Workflow '%1' uses node classes that ComfyUI at %2 does not have: "
-                                        "%3. Install the custom "
-                                        "node packages that provide them (ComfyUI Manager → Install Missing "
-                                        "Custom Nodes) and "
-                                        "restart ComfyUI, or choose another --workflow. Nothing was queued.")
-                             .arg(m_profile.name, m_client->url().toString(),
-                                  missing->join(QStringLiteral(", "))));
-                    return;
-                }
-                if (!m_markerExpected && m_opt.sentinelMarkers) {
-                    m_markerExpected = true;
-                    m_markerFromSentinel = true;
-                }
-                if (!m_opt.useDoneMarkers)
-                    m_markerExpected = false;
-                if (!prepareRunDirectory())
-                    return;
-                beginScenes();
-            });
+    auto errorUrls = std::make_shared<QStringList>();
+    for (ComfyBackend* server : servers) {
+        const QString url = server->client()->url().toString();
+        for (const QString& cls : classes) {
+            server->client()->objectInfo(
+                cls, this, [this, cls, url, pending, missing, errors, errorUrls](const std::pair<bool, Error>& r) {
+                    if (!r.second.isNull()) {
+                        errors->append(QStringLiteral("%1: %2").arg(cls, r.second.message));
+                        if (!errorUrls->contains(url))
+                            errorUrls->append(url);
+                    } else if (!r.first) {
+                        (*missing)[cls].append(url);
+                    }
+                    if (--*pending > 0)
+                        return;
+                    if (!errors->isEmpty()) {
+                        fail(RunExit::Unreachable,
+                             QStringLiteral("ComfyUI at %1 did not answer the node checks: %2")
+                                 .arg(errorUrls->join(QStringLiteral(", ")), errors->join(QStringLiteral("; "))));
+                        return;
+                    }
+                    const QString marker = comfy::WorkflowProfile::markerClass();
+                    m_markerExpected = !m_profile.markerNodeId().isEmpty();
+                    if (missing->contains(marker)) {
+                        // One graph for every server: when one lacks the node, all save with SaveImage.
+                        const QStringList lacking = missing->take(marker);
+                        QString markerNode;
+                        m_profile.graph = comfy::WorkflowBuilder::replaceMarkerNode(m_profile.graph, &markerNode);
+                        m_markerExpected = false;
+                        m_run.warnings
+                            << QStringLiteral(
+                                   "ComfyUI at %1 does not have the %2 node: frames are saved with a core "
+                                   "SaveImage and collected after the stability window instead of on a done "
+                                   "marker. To get done markers, %3.")
+                                   .arg(lacking.join(QStringLiteral(", ")), marker, installHint());
+                        Q_EMIT warning(m_run.warnings.last());
+                    }
+                    if (!missing->isEmpty()) {
+                        QStringList urls;
+                        for (const QStringList& l : *missing)
+                            for (const QString& u : l)
+                                if (!urls.contains(u))
+                                    urls << u;
+                        fail(RunExit::BadInput,
+                             QStringLiteral("Workflow '%1' uses node classes that ComfyUI at %2 does not have: "
+                                            "%3. Install the custom "
+                                            "node packages that provide them (ComfyUI Manager → Install Missing "
+                                            "Custom Nodes) and "
+                                            "restart ComfyUI, or choose another --workflow. Nothing was queued.")
+                                 .arg(m_profile.name, urls.join(QStringLiteral(", ")),
+                                      missing->keys().join(QStringLiteral(", "))));
+                        return;
+                    }
+                    if (!m_markerExpected && m_opt.sentinelMarkers) {
+                        m_markerExpected = true;
+                        m_markerFromSentinel = true;
+                    }
+                    if (!m_opt.useDoneMarkers)
+                        m_markerExpected = false;
+                    if (!prepareRunDirectory())
+                        return;
+                    hygieneThenBegin();
+                });
+        }
     }
     if (classes.isEmpty())
         fail(RunExit::BadInput, QStringLiteral("Workflow '%1' has no nodes").arg(m_profile.name));
+}
+
+void RunController::hygieneThenBegin()
+{
+    if (!m_opt.unloadLlmBeforeRender || !m_opt.llmUrl.isValid() || m_opt.llmUrl.isEmpty()) {
+        beginScenes();
+        return;
+    }
+    Q_EMIT message(QStringLiteral("Unloading the story LLM to free VRAM for ComfyUI ..."));
+    auto* unloader = new llm::LlmModelUnloader(m_opt.llmUrl, m_opt.llmApiKey, this);
+    unloader->unloadAll([this, unloader](const llm::UnloadOutcome& outcome) {
+        unloader->deleteLater();
+        m_llmUnload = outcome.toJson();
+        if (outcome.status == QLatin1String("instructed") || outcome.status == QLatin1String("failed")) {
+            m_run.warnings << outcome.message;
+            Q_EMIT warning(outcome.message);
+        } else {
+            Q_EMIT message(outcome.message);
+        }
+        if (!m_finished)
+            beginScenes();
+    });
 }
 
 QString RunController::createRunDirectory(const QString& runsRoot, QString* error)
@@ -211,7 +320,8 @@ bool RunController::prepareRunDirectory()
     m_run.queueConfig = m_opt.policy.queueConfig();
     m_run.llmHealth = m_opt.llmHealth;
     m_run.workflow = m_profile.name;
-    m_run.backends = {m_client->url().toString()};
+    for (ComfyBackend* b : m_pool->backends())
+        m_run.backends << b->client()->url().toString();
 
     const story::Story& s = m_opt.story;
     m_run.story.id = s.storyId;
@@ -237,9 +347,30 @@ bool RunController::prepareRunDirectory()
         m_run.scenes.push_back(r);
     }
 
+    if (m_opt.resume) {
+        // A resumed run continues the record it started: its start time, version, story and LLM
+        // details and run-level notes come from the journal's header.
+        const telemetry::RunRecord& h = m_opt.resume->header;
+        if (h.timestamp.isValid())
+            m_run.timestamp = h.timestamp;
+        if (!h.appVersion.isEmpty())
+            m_run.appVersion = h.appVersion;
+        m_run.story = h.story;
+        m_run.story.sceneCount = int(s.scenes.size());
+        for (const QString& w : h.warnings)
+            if (!m_run.warnings.contains(w))
+                m_run.warnings.prepend(w);
+        for (auto it = h.extra.begin(); it != h.extra.end(); ++it)
+            if (!m_run.extra.contains(it.key()))
+                m_run.extra.insert(it.key(), it.value());
+        for (const QString& b : h.backends)
+            if (!m_run.backends.contains(b))
+                m_run.backends.prepend(b);
+    }
     const Error storyErr =
-        AtomicFile::write(QDir(m_run.runDir).filePath(m_run.story.file),
-                          QJsonDocument(story::StoryLoader::toJson(s)).toJson(QJsonDocument::Indented));
+        m_opt.resume ? Error()
+                     : AtomicFile::write(QDir(m_run.runDir).filePath(m_run.story.file),
+                                         QJsonDocument(story::StoryLoader::toJson(s)).toJson(QJsonDocument::Indented));
     const Error logErr = m_log.open(m_run.runDir, m_run.runId);
     if (!storyErr.isNull() || !logErr.isNull()) {
         fail(RunExit::BadInput, (storyErr.isNull() ? logErr : storyErr).message);
@@ -258,6 +389,10 @@ void RunController::log(const QString& line)
 
 void RunController::beginScenes()
 {
+    if (m_opt.resume) {
+        beginResumed();
+        return;
+    }
     using L = telemetry::RunSummaryLog;
     log(L::storyReady(m_run.story.id, m_run.story.sceneCount));
     log(L::storyLogline(m_run.story.logline));
@@ -270,20 +405,158 @@ void RunController::beginScenes()
     else
         log(L::llmHealthSkipped());
     log(L::queuePolicy(m_run.queueConfig));
+    QStringList clientIds;
+    for (ComfyBackend* b : m_pool->backends())
+        clientIds << b->client()->clientId();
     log(QStringLiteral("ComfyUI: %1 | workflow=%2 | doneMarkers=%3 | clientId=%4")
             .arg(m_systemSummary, m_profile.name,
                  !m_markerExpected     ? QStringLiteral("off")
                  : m_markerFromSentinel ? QStringLiteral("sentinel")
                                         : QStringLiteral("producer"),
-                 m_client->clientId()));
+                 clientIds.join(QLatin1Char(','))));
+    if (m_pool->size() > 1) {
+        QStringList servers;
+        QJsonArray pool;
+        for (ComfyBackend* b : m_pool->backends()) {
+            servers << QStringLiteral("%1=%2").arg(b->label(), b->urlText());
+            pool.append(QJsonObject{{QStringLiteral("Label"), b->label()}, {QStringLiteral("Url"), b->urlText()}});
+        }
+        log(QStringLiteral("Backend pool: %1 servers (%2) | slots=1 running + %3 queued per server | infraRetryLimit=%4")
+                .arg(m_pool->size())
+                .arg(servers.join(QStringLiteral(", ")))
+                .arg(m_pool->options().queuedPerServer)
+                .arg(m_pool->options().infraRetryLimit));
+        m_run.extra.insert(QStringLiteral("BackendPool"), pool);
+    }
+    const bool hygiene = m_opt.unloadLlmBeforeRender || m_opt.freeEveryScenes > 0;
+    if (hygiene || (m_opt.vramGate && m_profile.minVramMB > 0 && m_pool->size() > 1)) {
+        log(QStringLiteral("VRAM hygiene: llmUnload=%1 | freeEveryScenes=%2 | vramGate=%3")
+                .arg(m_llmUnload.isEmpty() ? QStringLiteral("off") : m_llmUnload.value(QStringLiteral("Status")).toString(),
+                     m_opt.freeEveryScenes > 0 ? QString::number(m_opt.freeEveryScenes) : QStringLiteral("off"),
+                     m_opt.vramGate && m_profile.minVramMB > 0 ? QStringLiteral("%1MB").arg(m_profile.minVramMB)
+                                                                : QStringLiteral("off")));
+        if (!m_llmUnload.isEmpty())
+            log(QStringLiteral("[LLM] VRAM: %1").arg(m_llmUnload.value(QStringLiteral("Message")).toString()));
+    }
+    if (hygiene)
+        m_run.extra.insert(QStringLiteral("VramHygiene"),
+                           QJsonObject{{QStringLiteral("LlmUnload"), m_llmUnload.isEmpty() ? QJsonValue() : QJsonValue(m_llmUnload)},
+                                       {QStringLiteral("FreeEveryScenes"), m_opt.freeEveryScenes},
+                                       {QStringLiteral("VramGateMB"), m_opt.vramGate ? m_profile.minVramMB : 0},
+                                       {QStringLiteral("FreeCalls"), m_freeCalls}});
+    m_begun = true;
     for (const QString& w : m_run.warnings)
         log(QStringLiteral("WARNING: ") + w);
     for (const auto& sc : m_run.scenes)
         writeSceneJson(sc);
     writeArtifacts();
+    // The journal's header: with it (and the run's story/story.json) the run can be resumed from
+    // its directory alone. Every scene is queued from here on.
+    const Error je = m_journal.open(m_run.runDir);
+    if (!je.isNull())
+        Q_EMIT warning(je.message + QStringLiteral(": this run cannot be resumed after a crash"));
+    QJsonObject header = telemetry::ArtifactWriter::toJson(m_run);
+    header.remove(QStringLiteral("Scenes"));
+    header.remove(QStringLiteral("Summary"));
+    QJsonArray sceneIds;
+    for (const auto& sc : m_run.scenes)
+        sceneIds.append(sc.sceneId);
+    QJsonArray clients;
+    for (ComfyBackend* b : m_pool->backends())
+        clients.append(QJsonObject{{QStringLiteral("Url"), b->client()->url().toString()},
+                                   {QStringLiteral("Label"), b->label()},
+                                   {QStringLiteral("OutputDir"), b->spec().outputDir},
+                                   {QStringLiteral("ClientId"), b->client()->clientId()}});
+    journal(RunJournal::run(), QString(),
+            {{QStringLiteral("Run"), header},
+             {QStringLiteral("Scenes"), sceneIds},
+             {QStringLiteral("Clients"), clients},
+             {QStringLiteral("ComfyUrl"), m_client->url().toString()},
+             {QStringLiteral("ComfyOutputDir"), m_opt.comfyOutputDir},
+             {QStringLiteral("Workflow"), m_opt.workflow},
+             {QStringLiteral("StoryDir"), m_opt.storyDir},
+             {QStringLiteral("Policy"), m_opt.policy.toJson()},
+             {QStringLiteral("UseWebSocket"), m_opt.useWebSocket},
+             {QStringLiteral("UseDoneMarkers"), m_opt.useDoneMarkers},
+             {QStringLiteral("SentinelMarkers"), m_opt.sentinelMarkers},
+             {QStringLiteral("ReconnectWaitSeconds"), m_opt.reconnectWaitSeconds}},
+            true);
     m_pending.clear();
     for (int i = 0; i < m_run.scenes.size(); ++i)
         m_pending.append(i);
+    nextScene();
+}
+
+void RunController::journal(const QString& type, const QString& sceneId, const QJsonObject& fields, bool sync)
+{
+    if (!m_journal.isOpen())
+        return;
+    const Error e = m_journal.append(type, sceneId, fields, sync);
+    if (!e.isNull())
+        gd::log::get("pipeline")->error("{}", e.message.toStdString());
+}
+
+void RunController::beginResumed()
+{
+    const ResumePlan& plan = *m_opt.resume;
+    m_begun = true;
+    const Error je = m_journal.open(m_run.runDir);
+    if (!je.isNull())
+        Q_EMIT warning(je.message + QStringLiteral(": a further crash could not be resumed"));
+    QStringList clientIds;
+    for (ComfyBackend* b : m_pool->backends())
+        clientIds << b->client()->clientId();
+    journal(RunJournal::resumed(), QString(),
+            {{QStringLiteral("Plan"), plan.describe()}, {QStringLiteral("ClientIds"), QJsonArray::fromStringList(clientIds)}});
+    log(QStringLiteral("Resumed after an interruption: %1 | ComfyUI: %2 | clientId=%3")
+            .arg(plan.describe(), m_systemSummary, clientIds.join(QLatin1Char(','))));
+    for (const QString& p : plan.problems)
+        log(QStringLiteral("WARNING: ") + p);
+    using P = ResumeScene::Phase;
+    QList<int> inFlight;
+    QList<int> queued;
+    QList<int> operatorLast;
+    for (int i = 0; i < plan.scenes.size() && i < m_run.scenes.size(); ++i) {
+        const ResumeScene& rs = plan.scenes[i];
+        telemetry::SceneRecord& scene = m_run.scenes[i];
+        scene.attempts = rs.attempts;
+        scene.requeued = rs.requeued;
+        if (rs.attemptBase > 0)
+            m_attemptBase.insert(i, rs.attemptBase);
+        if (rs.infraAttempts > 0)
+            m_infraAttempts.insert(i, rs.infraAttempts);
+        switch (rs.phase) {
+        case P::Done:
+            // Never rendered again; only the lines a crash cut off are written.
+            scene.status = rs.status;
+            scene.keptAttempt = rs.keptAttempt;
+            scene.warnings = rs.warnings;
+            scene.errors = rs.errors;
+            scene.historyPath = rs.historyPath;
+            if (rs.finalLinesMissing)
+                logSceneOutcome(scene);
+            break;
+        case P::Decide:
+            scene.status = QStringLiteral("running");
+            if (rs.attemptLineMissing && !rs.attempts.isEmpty())
+                log(telemetry::RunSummaryLog::attemptLine(scene.sceneId, rs.attempts.last()));
+            m_resumeDecide.insert(i, rs);
+            inFlight << i;
+            break;
+        case P::Reattach:
+            scene.status = QStringLiteral("running");
+            m_reattach.insert(i, rs.attach);
+            inFlight << i;
+            break;
+        case P::Pending:
+            scene.status = rs.requeued ? QStringLiteral("requeued") : QStringLiteral("queued");
+            (rs.operatorRequeuePending ? operatorLast : queued) << i;
+            break;
+        }
+    }
+    Q_EMIT message(QStringLiteral("Resuming %1: %2").arg(m_run.runId, plan.describe()));
+    writeArtifacts();
+    m_pending = inFlight + queued + operatorLast;
     nextScene();
 }
 
@@ -326,74 +599,203 @@ int RunController::indexOf(const QString& sceneId) const
 
 int RunController::maxAttemptsOf(int index) const
 {
-    return m_attemptBase.value(index, 0) + m_opt.policy.sceneRetryBudget + 1;
+    // Attempts ended by a dead server do not count against the retry budget.
+    return m_attemptBase.value(index, 0) + m_opt.policy.sceneRetryBudget + 1 + m_infraAttempts.value(index, 0);
+}
+
+int RunController::dispatchCapacity() const
+{
+    // One server: one scene at a time, whatever its health (the attempt's own bounded waits decide).
+    if (m_pool->size() == 1)
+        return m_pool->slotsPerServer();
+    int healthy = 0;
+    for (const ComfyBackend* b : m_pool->backends())
+        healthy += b->isHealthy() ? 1 : 0;
+    return qMax(1, healthy) * m_pool->slotsPerServer();
 }
 
 void RunController::nextScene()
 {
-    if (m_finished)
+    if (m_finished || !m_begun)
         return;
-    ++m_startToken;
-    m_cancelCurrent = false;
-    m_held = false;
     if (m_pending.isEmpty() || m_cancelling) {
-        m_sceneIndex = -1;
-        finishRun(m_cancelling ? RunExit::Interrupted : RunExit::Success, QString());
+        if (m_active.isEmpty())
+            finishRun(m_cancelling ? RunExit::Interrupted : RunExit::Success, QString());
         return;
     }
-    m_sceneIndex = m_pending.takeFirst();
-    if (m_opt.useWebSocket && !m_client->isSocketOpen() && m_opt.reconnectWaitSeconds > 0) {
-        // The server went away during an earlier scene: give it a bounded chance to come back
-        // before this scene is tried (and most likely fails at once).
-        Q_EMIT message(QStringLiteral("Waiting up to %1 s for ComfyUI to come back ...")
-                           .arg(m_opt.reconnectWaitSeconds));
-        auto* timer = new QTimer(this);
-        timer->setSingleShot(true);
-        auto go = std::make_shared<bool>(false);
-        auto proceed = [this, timer, go, token = m_startToken] {
-            if (*go)
-                return;
-            *go = true;
-            timer->deleteLater();
-            if (token == m_startToken)
-                startAttempt();
-        };
-        connect(timer, &QTimer::timeout, this, proceed);
-        connect(m_client, &comfy::ComfyClient::socketConnected, timer, proceed);
-        timer->start(int(m_opt.reconnectWaitSeconds * 1000));
-        return;
+    while (!m_pending.isEmpty() && !m_cancelling && !m_finished && m_active.size() < dispatchCapacity()) {
+        // A paused queue holds one scene (with its message) rather than all of them.
+        bool someoneHeld = false;
+        for (const Active& a : m_active)
+            someoneHeld = someoneHeld || a.held;
+        if (m_queuePaused && someoneHeld)
+            return;
+        const int index = m_pending.takeFirst();
+        Active& a = m_active[index];
+        a.token = ++m_startToken;
+        if (m_pool->size() == 1 && m_opt.useWebSocket && !m_client->isSocketOpen() && m_opt.reconnectWaitSeconds > 0) {
+            // The server went away during an earlier scene: give it a bounded chance to come back
+            // before this scene is tried (and most likely fails at once).
+            Q_EMIT message(QStringLiteral("Waiting up to %1 s for ComfyUI to come back ...")
+                               .arg(m_opt.reconnectWaitSeconds));
+            auto* timer = new QTimer(this);
+            timer->setSingleShot(true);
+            auto go = std::make_shared<bool>(false);
+            auto proceed = [this, timer, go, index, token = a.token] {
+                if (*go)
+                    return;
+                *go = true;
+                timer->deleteLater();
+                auto it = m_active.find(index);
+                if (it != m_active.end() && it->token == token)
+                    startAttempt(index);
+            };
+            connect(timer, &QTimer::timeout, this, proceed);
+            connect(m_client, &comfy::ComfyClient::socketConnected, timer, proceed);
+            timer->start(int(m_opt.reconnectWaitSeconds * 1000));
+            return;
+        }
+        startAttempt(index);
     }
-    startAttempt();
 }
 
-void RunController::startAttempt()
+void RunController::hold(int index, const QString& reason)
+{
+    Active& a = m_active[index];
+    if (a.holdSinceMs == 0)
+        a.holdSinceMs = QDateTime::currentMSecsSinceEpoch();
+    if (a.holdReason != reason) {
+        a.holdReason = reason;
+        const QString id = m_run.scenes[index].sceneId;
+        log(QStringLiteral("[Scene %1] Held: %2").arg(id, reason));
+        Q_EMIT message(QStringLiteral("%1 held: %2").arg(id, reason));
+        Q_EMIT sceneState(id, QStringLiteral("held: ") + reason);
+    }
+    if (!m_holdTimer->isActive())
+        m_holdTimer->start();
+}
+
+void RunController::onCapacityChanged()
+{
+    if (m_finished || !m_begun)
+        return;
+    const QList<int> waiting = m_active.keys();
+    for (int index : waiting) {
+        auto it = m_active.find(index);
+        if (it != m_active.end() && !it->attempt && it->holdSinceMs > 0 && !it->held)
+            startAttempt(index);
+    }
+    bool anyHeld = false;
+    for (const Active& a : m_active)
+        anyHeld = anyHeld || (a.holdSinceMs > 0 && !a.attempt);
+    if (!anyHeld)
+        m_holdTimer->stop();
+    nextScene();
+}
+
+void RunController::startAttempt(int index)
 {
     if (m_finished)
         return;
-    if (m_sceneIndex < 0)
+    auto it = m_active.find(index);
+    if (it == m_active.end())
         return;
+    Active& a = *it;
+    if (m_resumeDecide.contains(index)) {
+        // Resumed: the attempt was collected before the crash; only its requeue decision is left.
+        const ResumeScene d = m_resumeDecide.take(index);
+        if (d.infraMove) {
+            startAttempt(index);
+            return;
+        }
+        decideAfterAttempt(index, d.validationFailure, d.executionFailed, d.cancelled || m_cancelling, d.operatorCancelled);
+        return;
+    }
     if (m_cancelling) {
-        finalizeScene(m_sceneIndex, false);
+        finalizeScene(index, false);
         afterScene();
         return;
     }
     if (m_queuePaused) {
         // Resumed by setQueuePaused(false); cancel() and cancelScene() release the hold too.
-        if (!m_held) {
-            m_held = true;
+        if (!a.held) {
+            a.held = true;
             Q_EMIT message(QStringLiteral("Queue paused: %1 waits until the queue is resumed")
-                               .arg(m_run.scenes[m_sceneIndex].sceneId));
+                               .arg(m_run.scenes[index].sceneId));
         }
         return;
     }
-    m_held = false;
-    telemetry::SceneRecord& scene = m_run.scenes[m_sceneIndex];
-    const story::StoryScene& src = m_opt.story.scenes.at(m_sceneIndex);
+    a.held = false;
+    // Back-pressure: the pool picks the least-loaded healthy server with a free slot and enough
+    // free VRAM; when none qualifies the scene waits with the reason shown. Both waits are bounded:
+    // past the gate's bound the VRAM figure is ignored, past the reconnect wait the health is.
+    const double heldSeconds = a.holdSinceMs > 0 ? (QDateTime::currentMSecsSinceEpoch() - a.holdSinceMs) / 1000.0 : 0;
+    const int minVram = m_opt.vramGate ? m_profile.minVramMB : 0;
+    const bool gateExpired = heldSeconds >= m_pool->options().vramGateMaxWaitSeconds;
+    BackendPool::Choice choice = m_pool->choose(minVram, a.lostOn, gateExpired);
+    if (m_reattach.contains(index)) {
+        // A journaled prompt lives on the server it was queued on: no choice to make.
+        const QString url = m_reattach.value(index).backend;
+        choice.backend = m_pool->backend(0);
+        for (ComfyBackend* b : m_pool->backends())
+            if (b->client()->url().toString() == url)
+                choice.backend = b;
+        choice.freeMB = choice.backend->vramFreeMB();
+    }
+    QString gateNote;
+    if (!choice.backend && m_pool->size() == 1 && !choice.vramOnly) {
+        // One server that is down: try it anyway, as before the pool (the attempt fails or waits on its own).
+        choice.backend = m_pool->backend(0);
+        choice.freeMB = choice.backend->vramFreeMB();
+    }
+    if (!choice.backend && !choice.vramOnly && m_pool->healthyCount() == 0 &&
+        heldSeconds >= qMax(1.0, m_opt.reconnectWaitSeconds)) {
+        // No server answered for the whole reconnect wait: send it to the least-loaded one so the
+        // attempt's own bounded waits decide, instead of holding forever.
+        for (ComfyBackend* b : m_pool->backends())
+            if (b->inFlight() < m_pool->slotsPerServer() && (!choice.backend || b->inFlight() < choice.backend->inFlight()))
+                choice.backend = b;
+        if (choice.backend)
+            gateNote = QStringLiteral("no ComfyUI server answered for %1 s; sent to %2 anyway")
+                           .arg(qRound(heldSeconds))
+                           .arg(choice.backend->label());
+    }
+    if (!choice.backend) {
+        hold(index, choice.holdReason);
+        return;
+    }
+    if (gateExpired && heldSeconds > 0 && minVram > 0)
+        gateNote = QStringLiteral("VRAM gate bound (%1 s) reached: submitted to %2 with %3 MB free for a %4 MB profile")
+                       .arg(m_pool->options().vramGateMaxWaitSeconds)
+                       .arg(choice.backend->label())
+                       .arg(choice.freeMB ? QString::number(qRound(*choice.freeMB)) : QStringLiteral("unknown"))
+                       .arg(minVram);
+    ComfyBackend* backend = choice.backend;
+    a.gate = QJsonObject{
+        {QStringLiteral("RequiredMB"), minVram},
+        {QStringLiteral("FreeMB"), choice.freeMB ? QJsonValue(qRound(*choice.freeMB * 10) / 10.0) : QJsonValue()},
+        {QStringLiteral("Source"), choice.freeMB ? backend->vramSource() : QStringLiteral("missing")},
+        {QStringLiteral("HeldSeconds"), qRound(heldSeconds * 10) / 10.0},
+        {QStringLiteral("HoldReason"), a.holdReason.isEmpty() ? QJsonValue() : QJsonValue(a.holdReason)},
+        {QStringLiteral("Passed"), minVram <= 0 || !choice.freeMB || *choice.freeMB >= minVram},
+        {QStringLiteral("Note"), gateNote.isEmpty() ? QJsonValue() : QJsonValue(gateNote)},
+    };
+    if (!gateNote.isEmpty())
+        Q_EMIT warning(QStringLiteral("%1: %2").arg(m_run.scenes[index].sceneId, gateNote));
+    a.holdSinceMs = 0;
+    a.holdReason.clear();
+    a.backend = backend;
+    m_pool->acquire(backend);
+
+    telemetry::SceneRecord& scene = m_run.scenes[index];
+    const story::StoryScene& src = m_opt.story.scenes.at(index);
     AttemptSpec spec;
     spec.runId = m_run.runId;
     spec.runDir = m_run.runDir;
     spec.sceneId = scene.sceneId;
     spec.attempt = int(scene.attempts.size()) + 1;
+    if (m_reattach.contains(index))
+        spec.attempt = m_reattach.value(index).attempt;
     spec.frameFloor = scene.frameFloor;
     spec.profile = m_profile;
     spec.params.prompt = src.prompt;
@@ -401,14 +803,29 @@ void RunController::startAttempt()
     spec.params.frameCount = src.expectedFrames > 0 ? src.expectedFrames : scene.frameFloor;
     spec.markerExpected = m_markerExpected;
     spec.policy = m_opt.policy;
-    spec.comfyOutputDir = m_opt.comfyOutputDir;
+    spec.comfyOutputDir = backend->spec().outputDir;
+    spec.journal = m_journal.isOpen() ? &m_journal : nullptr;
     if (!src.keyframe.isEmpty())
         spec.keyframePath = QDir(m_opt.storyDir.isEmpty() ? QDir::currentPath() : m_opt.storyDir)
                                 .absoluteFilePath(src.keyframe);
     scene.status = QStringLiteral("running");
+    // A scene moved off a dead server: the change record learns where it went.
+    QJsonArray changes = scene.extra.value(QStringLiteral("BackendChanges")).toArray();
+    if (!changes.isEmpty() && changes.last().toObject().value(QStringLiteral("To")).isNull()) {
+        QJsonObject last = changes.last().toObject();
+        last.insert(QStringLiteral("To"), backend->client()->url().toString());
+        last.insert(QStringLiteral("ToLabel"), backend->label());
+        last.insert(QStringLiteral("NextAttempt"), spec.attempt);
+        changes.replace(changes.size() - 1, last);
+        scene.extra.insert(QStringLiteral("BackendChanges"), changes);
+        log(QStringLiteral("[Scene %1] Backend change: attempt %2 goes to %3 (%4)")
+                .arg(scene.sceneId)
+                .arg(spec.attempt)
+                .arg(backend->label(), backend->urlText()));
+    }
 
-    auto* attempt = new SceneAttempt(m_client, m_monitor, spec, this);
-    m_attempt = attempt;
+    auto* attempt = new SceneAttempt(backend->client(), m_monitor, spec, this);
+    a.attempt = attempt;
     const QString id = scene.sceneId;
     connect(attempt, &SceneAttempt::stateChanged, this,
             [this, id](SceneAttempt::State state, const QString& text) {
@@ -417,27 +834,206 @@ void RunController::startAttempt()
             });
     connect(attempt, &SceneAttempt::progress, this,
             [this, id](double f, const QString& detail) { Q_EMIT sceneProgress(id, f, detail); });
-    connect(attempt, &SceneAttempt::finished, this, &RunController::onAttemptFinished);
-    Q_EMIT attemptStarted(id, spec.attempt, maxAttemptsOf(m_sceneIndex));
+    connect(attempt, &SceneAttempt::finished, this, [this, index] { onAttemptFinished(index); });
+    if (m_reattach.contains(index)) {
+        const ResumeAttach reattach = m_reattach.take(index);
+        m_attached.insert(index);
+        // The attempt number is the journaled one (it equals attempts + 1 unless the journal was cut).
+        Q_EMIT attemptStarted(id, reattach.attempt, maxAttemptsOf(index));
+        attempt->attach(reattach);
+        return;
+    }
+    Q_EMIT attemptStarted(id, spec.attempt, maxAttemptsOf(index));
     attempt->start();
 }
 
-void RunController::onAttemptFinished()
+void RunController::onBackendLost(ComfyBackend* backend, const QString& reason)
 {
-    SceneAttempt* attempt = m_attempt;
+    // Before the scenes begin, preflight reports unreachable servers itself.
+    if (m_finished || m_cancelling || !m_begun || m_pool->size() < 2)
+        return;
+    bool elsewhere = false;
+    for (const ComfyBackend* b : m_pool->backends())
+        elsewhere = elsewhere || (b != backend && b->isHealthy());
+    log(QStringLiteral("Backend %1 (%2) is down: %3").arg(backend->label(), backend->urlText(), reason));
+    Q_EMIT warning(QStringLiteral("ComfyUI server %1 (%2) is down: %3").arg(backend->label(), backend->urlText(), reason));
+    if (!elsewhere)
+        return; // nowhere to go: the attempts' own bounded waits (reconnect, history) decide
+    for (auto it = m_active.begin(); it != m_active.end(); ++it) {
+        Active& a = *it;
+        if (a.backend != backend || !a.attempt || !a.moveReason.isEmpty())
+            continue;
+        // Frames already being collected stay where they are; only work the server still owed moves.
+        const SceneAttempt::State st = a.attempt->state();
+        if (st != SceneAttempt::State::Preparing && st != SceneAttempt::State::Submitting &&
+            st != SceneAttempt::State::Queued && st != SceneAttempt::State::Running &&
+            st != SceneAttempt::State::AwaitingHistory)
+            continue;
+        a.moveReason = QStringLiteral("ComfyUI server %1 (%2) went down: %3").arg(backend->label(), backend->urlText(), reason);
+        a.lostOn.insert(backend);
+        backend->countFailover();
+        a.attempt->cancel(); // ends at once: the dead server refuses the interrupt
+    }
+}
+
+void RunController::maybeFreeVram(ComfyBackend* backend)
+{
+    if (m_opt.freeEveryScenes <= 0 || !backend)
+        return;
+    const int n = ++m_scenesOn[backend];
+    if (n % m_opt.freeEveryScenes != 0)
+        return;
+    // ComfyUI applies /free between prompts (or at once when idle): a queued prompt is not disturbed.
+    backend->client()->freeMemory(true, true, this, [this, backend, n](const Error& e) {
+        const QString at = QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
+        m_freeCalls.append(QJsonObject{{QStringLiteral("Backend"), backend->client()->url().toString()},
+                                       {QStringLiteral("AfterScenes"), n},
+                                       {QStringLiteral("At"), at},
+                                       {QStringLiteral("Error"), e.isNull() ? QJsonValue() : QJsonValue(e.message)}});
+        QJsonObject hygiene = m_run.extra.value(QStringLiteral("VramHygiene")).toObject();
+        hygiene.insert(QStringLiteral("FreeCalls"), m_freeCalls);
+        m_run.extra.insert(QStringLiteral("VramHygiene"), hygiene);
+        if (!m_finished)
+            log(QStringLiteral("[VRAM] POST /free on %1 after %2 scenes: %3")
+                    .arg(backend->label())
+                    .arg(n)
+                    .arg(e.isNull() ? QStringLiteral("ok") : e.message));
+    });
+}
+
+void RunController::onAttemptFinished(int index)
+{
+    auto it = m_active.find(index);
+    if (it == m_active.end())
+        return;
+    Active& active = *it;
+    SceneAttempt* attempt = active.attempt;
     if (!attempt)
         return;
-    telemetry::SceneRecord& scene = m_run.scenes[m_sceneIndex];
+    if (active.moveReason.isEmpty() && !active.failureProbed && active.backend && m_pool->size() > 1 &&
+        !m_cancelling && !active.cancelCurrent && !attempt->cancelled() && !attempt->validationFailure() &&
+        attempt->record().frameCount == 0) {
+        // An attempt that failed with nothing to show may have lost its server (the refused POST
+        // can arrive before the health probe notices): ask the server before spending the retry
+        // budget. A dead server moves the scene; a live one means a real failure.
+        active.failureProbed = true;
+        ComfyBackend* suspect = active.backend;
+        suspect->probe([this, index, suspect] {
+            auto found = m_active.find(index);
+            if (found == m_active.end())
+                return;
+            bool elsewhere = false;
+            for (const ComfyBackend* b : m_pool->backends())
+                elsewhere = elsewhere || (b != suspect && b->isHealthy());
+            if (!suspect->isHealthy() && elsewhere && found->moveReason.isEmpty()) {
+                found->moveReason = QStringLiteral("ComfyUI server %1 (%2) went down: %3")
+                                        .arg(suspect->label(), suspect->urlText(), suspect->healthDetail());
+                found->lostOn.insert(suspect);
+                suspect->countFailover();
+            }
+            onAttemptFinished(index);
+        });
+        return;
+    }
+    active.failureProbed = false;
+    ComfyBackend* backend = active.backend;
+    active.backend = nullptr;
+    telemetry::SceneRecord& scene = m_run.scenes[index];
     telemetry::AttemptRecord rec = attempt->record();
     const bool validation = attempt->validationFailure();
     const bool execFailed = attempt->executionFailed();
-    const bool operatorCancelled = m_cancelCurrent;
-    const bool cancelled = attempt->cancelled() || m_cancelling || operatorCancelled;
+    const bool operatorCancelled = active.cancelCurrent;
+    const QString moveReason = m_cancelling || operatorCancelled ? QString() : active.moveReason;
+    active.moveReason.clear();
+    const bool cancelled = (attempt->cancelled() || m_cancelling || operatorCancelled) && moveReason.isEmpty();
     if (auto s = attempt->serverExecutionSeconds())
         m_serverExec << *s;
     attempt->deleteLater();
-    m_attempt = nullptr;
+    active.attempt = nullptr;
+    if (backend) {
+        // The attempt's "VRAM after" reading is the freshest view of that server, at no cost (a
+        // local NVML reading only describes a server on this machine).
+        if (backend->spec().isLoopback() || rec.telemetry.gpu.source == QLatin1String("system_stats"))
+            backend->noteReading(rec.telemetry.gpu.vramFreeAfterBytes, rec.telemetry.gpu.vramTotalBytes,
+                                 rec.telemetry.gpu.source);
+        m_pool->release(backend);
+        if (!cancelled && moveReason.isEmpty())
+            maybeFreeVram(backend);
+    }
+    if (!active.gate.isEmpty())
+        rec.telemetry.extra.insert(QStringLiteral("VramGate"), active.gate);
+    if (backend && m_pool->size() > 1)
+        rec.telemetry.extra.insert(QStringLiteral("BackendLabel"), backend->label());
+    if (m_attached.remove(index) && attempt->promptLost()) {
+        // The journaled prompt never reached the server (the app died right after journaling it)
+        // or the server restarted meanwhile: lost work, not the scene's fault — it is submitted
+        // again without spending the retry budget.
+        ++m_infraAttempts[index];
+        rec.errors << QStringLiteral("Submitted again after the resume (the retry budget is not spent)");
+    }
 
+    if (!moveReason.isEmpty()) {
+        // Infrastructure failure: the attempt is kept for the audit trail but does not spend the
+        // scene's retry budget; the scene goes to another server at once.
+        const int moves = ++m_infraAttempts[index];
+        const int limit = m_pool->options().infraRetryLimit;
+        rec.status = QStringLiteral("failed");
+        rec.errors.removeAll(QStringLiteral("Cancelled by the operator"));
+        rec.errors << QStringLiteral("%1; the scene moves to another server (infrastructure retry %2/%3, the retry "
+                                     "budget is not spent)")
+                          .arg(moveReason)
+                          .arg(moves)
+                          .arg(limit);
+        journal(RunJournal::collected(), scene.sceneId,
+                {{QStringLiteral("Attempt"), rec.attempt},
+                 {QStringLiteral("Record"), telemetry::RecordCodec::attemptToJson(m_run.runDir, rec)},
+                 {QStringLiteral("InfraMove"), true},
+                 {QStringLiteral("InfraAttempts"), moves}});
+        scene.attempts.push_back(rec);
+        log(telemetry::RunSummaryLog::attemptLine(scene.sceneId, rec));
+        log(QStringLiteral("[Scene %1][Attempt %2] Backend=%3 (%4)")
+                .arg(scene.sceneId)
+                .arg(rec.attempt)
+                .arg(backend ? backend->label() : QString(), rec.backend));
+        writeSceneJson(scene);
+        Q_EMIT attemptFinished(scene.sceneId, rec);
+        QJsonArray changes = scene.extra.value(QStringLiteral("BackendChanges")).toArray();
+        changes.append(QJsonObject{{QStringLiteral("Attempt"), rec.attempt},
+                                   {QStringLiteral("From"), rec.backend},
+                                   {QStringLiteral("FromLabel"), backend ? backend->label() : QString()},
+                                   {QStringLiteral("To"), QJsonValue()},
+                                   {QStringLiteral("Reason"), moveReason},
+                                   {QStringLiteral("At"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)}});
+        scene.extra.insert(QStringLiteral("BackendChanges"), changes);
+        scene.extra.insert(QStringLiteral("InfrastructureRetries"), moves);
+        if (moves <= limit) {
+            log(QStringLiteral("[Scene %1] Backend change requested (infrastructure retry %2/%3) reason: %4")
+                    .arg(scene.sceneId)
+                    .arg(moves)
+                    .arg(limit)
+                    .arg(moveReason));
+            scene.status = QStringLiteral("requeued");
+            Q_EMIT sceneState(scene.sceneId, QStringLiteral("moving to another server"));
+            writeArtifacts();
+            startAttempt(index);
+            return;
+        }
+        scene.errors << QStringLiteral("ComfyUI servers failed under this scene %1 times (infrastructure retry limit %2)")
+                            .arg(moves)
+                            .arg(limit);
+        finalizeScene(index, false);
+        afterScene();
+        return;
+    }
+
+    journal(RunJournal::collected(), scene.sceneId,
+            {{QStringLiteral("Attempt"), rec.attempt},
+             {QStringLiteral("Record"), telemetry::RecordCodec::attemptToJson(m_run.runDir, rec)},
+             {QStringLiteral("ValidationFailure"), validation},
+             {QStringLiteral("ExecutionFailed"), execFailed},
+             {QStringLiteral("Cancelled"), cancelled},
+             {QStringLiteral("OperatorCancelled"), operatorCancelled},
+             {QStringLiteral("InfraAttempts"), m_infraAttempts.value(index)}});
     scene.attempts.push_back(rec);
     if (!rec.frames.isEmpty()) {
         // Frame statistics for the blank-frame metric, computed now in the background while the
@@ -447,8 +1043,22 @@ void RunController::onAttemptFinished()
         (void)QtConcurrent::run([dir, frames] { quality::BlankFrameDetector::writeCache(dir, frames); });
     }
     log(telemetry::RunSummaryLog::attemptLine(scene.sceneId, rec));
+    if (m_pool->size() > 1)
+        log(QStringLiteral("[Scene %1][Attempt %2] Backend=%3 (%4)")
+                .arg(scene.sceneId)
+                .arg(rec.attempt)
+                .arg(backend ? backend->label() : QString(), rec.backend));
     writeSceneJson(scene);
     Q_EMIT attemptFinished(scene.sceneId, rec);
+    decideAfterAttempt(index, validation, execFailed, cancelled, operatorCancelled);
+}
+
+void RunController::decideAfterAttempt(int index, bool validation, bool execFailed, bool cancelled,
+                                       bool operatorCancelled)
+{
+    telemetry::SceneRecord& scene = m_run.scenes[index];
+    const telemetry::AttemptRecord& rec = scene.attempts.last();
+    const quint64 token = m_active.value(index).token;
 
     // Contract §2.2 step 8: requeue only for no frames, too few frames, or a non-validation
     // execution error, within the retry budget; a missing history entry alone never requeues.
@@ -462,21 +1072,26 @@ void RunController::onAttemptFinished()
         reason =
             QStringLiteral("execution error: %1").arg(rec.errors.isEmpty() ? QString() : rec.errors.last());
     // An operator requeue gives the scene a fresh retry budget counted from its attempts then.
-    const int maxAttempts = maxAttemptsOf(m_sceneIndex);
+    const int maxAttempts = maxAttemptsOf(index);
     const int next = int(scene.attempts.size()) + 1;
     if (!reason.isEmpty() && !validation && !cancelled && next <= maxAttempts) {
         scene.requeued = true;
         scene.status = QStringLiteral("requeued");
+        journal(RunJournal::requeued(), scene.sceneId,
+                {{QStringLiteral("NextAttempt"), next},
+                 {QStringLiteral("Reason"), reason},
+                 {QStringLiteral("AttemptBase"), m_attemptBase.value(index)},
+                 {QStringLiteral("InfraAttempts"), m_infraAttempts.value(index)}});
         log(telemetry::RunSummaryLog::requeue(scene.sceneId, next, maxAttempts, reason));
         Q_EMIT sceneState(scene.sceneId, QStringLiteral("requeued"));
         writeArtifacts();
-        QTimer::singleShot(int(m_opt.policy.requeuePauseSeconds * 1000), this, [this, token = m_startToken] {
-            if (token == m_startToken)
-                startAttempt();
+        QTimer::singleShot(int(m_opt.policy.requeuePauseSeconds * 1000), this, [this, index, token] {
+            auto found = m_active.find(index);
+            if (found != m_active.end() && found->token == token)
+                startAttempt(index);
         });
         return;
     }
-    const int index = m_sceneIndex;
     finalizeScene(index, operatorCancelled);
     if (operatorCancelled && m_run.scenes[index].status == QLatin1String("cancelled"))
         Q_EMIT sceneCancelled(m_run.scenes[index].sceneId);
@@ -527,6 +1142,26 @@ void RunController::finalizeScene(int index, bool operatorCancelled)
     if (frames == 0 && (!kept || kept->errors.isEmpty()) && scene.errors.isEmpty())
         scene.errors << QStringLiteral("No frames were collected");
 
+    // Journaled (and synced) before its lines: after a crash the scene is done, never run again.
+    journal(RunJournal::finalState(), scene.sceneId,
+            {{QStringLiteral("Status"), scene.status},
+             {QStringLiteral("KeptAttempt"), scene.keptAttempt},
+             {QStringLiteral("Warnings"), QJsonArray::fromStringList(scene.warnings)},
+             {QStringLiteral("Errors"), QJsonArray::fromStringList(scene.errors)},
+             {QStringLiteral("HistoryPath"), scene.historyPath},
+             {QStringLiteral("OperatorCancelled"), operatorCancelled}},
+            true);
+    logSceneOutcome(scene);
+    writeArtifacts();
+    // The scene is no longer active for listeners of sceneFinished (they may requeue it).
+    m_active.remove(index);
+    Q_EMIT sceneFinished(scene);
+}
+
+void RunController::logSceneOutcome(const telemetry::SceneRecord& scene)
+{
+    using L = telemetry::RunSummaryLog;
+    const telemetry::AttemptRecord* kept = scene.kept();
     telemetry::AttemptTelemetry t = kept ? kept->telemetry : telemetry::AttemptTelemetry{};
     if (!kept) {
         t.maxWaitSeconds = m_opt.policy.maxWaitSeconds;
@@ -550,20 +1185,16 @@ void RunController::finalizeScene(int index, bool operatorCancelled)
                                 : kept->historyErrors.last();
         log(L::historyWarning(scene.sceneId, why));
     }
-    writeArtifacts();
-    // The scene is no longer the current one for listeners of sceneFinished (they may requeue it).
-    if (index == m_sceneIndex)
-        m_sceneIndex = -1;
-    Q_EMIT sceneFinished(scene);
 }
 
 void RunController::afterScene()
 {
-    m_sceneIndex = -1;
-    if (m_cancelling)
-        windDown();
-    else
-        nextScene();
+    if (m_cancelling) {
+        if (m_active.isEmpty())
+            windDown();
+        return;
+    }
+    nextScene();
 }
 
 void RunController::windDown()
@@ -583,17 +1214,27 @@ void RunController::setQueuePaused(bool paused)
     m_queuePaused = paused;
     Q_EMIT queuePausedChanged(paused);
     if (paused) {
-        Q_EMIT message(m_attempt ? QStringLiteral("Queue paused: the running scene continues; no new scene or "
+        bool running = false;
+        for (const Active& a : m_active)
+            running = running || a.attempt;
+        Q_EMIT message(running ? QStringLiteral("Queue paused: the running scene continues; no new scene or "
                                                   "attempt is submitted until the queue is resumed")
                                  : QStringLiteral("Queue paused: no new scene or attempt is submitted until "
                                                   "the queue is resumed"));
         return;
     }
     Q_EMIT message(QStringLiteral("Queue resumed"));
-    if (m_held && !m_finished) {
-        m_held = false;
-        startAttempt();
+    if (m_finished)
+        return;
+    const QList<int> held = m_active.keys();
+    for (int index : held) {
+        auto it = m_active.find(index);
+        if (it != m_active.end() && it->held) {
+            it->held = false;
+            startAttempt(index);
+        }
     }
+    nextScene();
 }
 
 bool RunController::canCancelScene(const QString& sceneId) const
@@ -601,7 +1242,7 @@ bool RunController::canCancelScene(const QString& sceneId) const
     if (m_finished || m_cancelling || m_run.runDir.isEmpty())
         return false;
     const int index = indexOf(sceneId);
-    return index >= 0 && (index == m_sceneIndex || m_pending.contains(index));
+    return index >= 0 && (m_active.contains(index) || m_pending.contains(index));
 }
 
 bool RunController::canRequeueScene(const QString& sceneId) const
@@ -609,7 +1250,7 @@ bool RunController::canRequeueScene(const QString& sceneId) const
     if (m_finished || m_cancelling || m_run.runDir.isEmpty())
         return false;
     const int index = indexOf(sceneId);
-    if (index < 0 || index == m_sceneIndex || m_pending.contains(index))
+    if (index < 0 || m_active.contains(index) || m_pending.contains(index))
         return false;
     const QString& status = m_run.scenes[index].status;
     return status == QLatin1String("failed") || status == QLatin1String("cancelled");
@@ -620,17 +1261,17 @@ bool RunController::cancelScene(const QString& sceneId)
     if (!canCancelScene(sceneId))
         return false;
     const int index = indexOf(sceneId);
-    if (index == m_sceneIndex && m_attempt) {
+    auto active = m_active.find(index);
+    if (active != m_active.end() && active->attempt) {
         Q_EMIT message(QStringLiteral("Cancelling %1: interrupting its prompt ...").arg(sceneId));
-        m_cancelCurrent = true;
-        m_attempt->cancel(); // onAttemptFinished() records it and goes on with the next scene
+        active->cancelCurrent = true;
+        active->attempt->cancel(); // onAttemptFinished() records it and goes on with the next scene
         return true;
     }
-    if (index == m_sceneIndex) {
-        // Between two attempts (requeue pause, reconnect wait, paused queue): nothing runs on the
-        // server, so the scene is recorded at once and the scheduled start is abandoned.
-        ++m_startToken;
-        m_held = false;
+    if (active != m_active.end()) {
+        // Between two attempts (requeue pause, reconnect wait, paused queue, back-pressure): nothing
+        // runs on the server, so the scene is recorded at once and the scheduled start is abandoned
+        // (finalizeScene removes it from the active scenes, which the scheduled start checks).
         finalizeScene(index, true);
         Q_EMIT sceneCancelled(sceneId);
         afterScene();
@@ -657,6 +1298,11 @@ bool RunController::requeueScene(const QString& sceneId)
     scene.errors.clear();
     scene.warnings.clear();
     m_pending.append(index);
+    journal(RunJournal::requeued(), sceneId,
+            {{QStringLiteral("NextAttempt"), next},
+             {QStringLiteral("Operator"), true},
+             {QStringLiteral("AttemptBase"), attempts},
+             {QStringLiteral("InfraAttempts"), m_infraAttempts.value(index)}});
     log(telemetry::RunSummaryLog::requeue(sceneId, next, maxAttemptsOf(index),
                                           QStringLiteral("operator requeue")));
     writeArtifacts();
@@ -717,13 +1363,19 @@ void RunController::cancel()
         finishRun(RunExit::Interrupted, QStringLiteral("Cancelled before anything was queued"));
         return;
     }
-    if (m_attempt) {
-        m_attempt->cancel();
-    } else if (m_held) {
-        m_held = false;
-        startAttempt(); // sees m_cancelling and winds down
+    const QList<int> active = m_active.keys();
+    for (int index : active) {
+        auto it = m_active.find(index);
+        if (it == m_active.end())
+            continue;
+        if (it->attempt)
+            it->attempt->cancel();
+        else
+            finalizeScene(index, false); // held or between attempts: nothing runs on a server
     }
-    // Otherwise nextScene()/startAttempt() see m_cancelling and wind down.
+    if (m_active.isEmpty())
+        afterScene(); // winds down; otherwise the last attempt to finish does
+
 }
 
 void RunController::finishRun(RunExit code, const QString& msg)
@@ -739,6 +1391,8 @@ void RunController::finishRun(RunExit code, const QString& msg)
             allSucceeded = allSucceeded && sc.status == QLatin1String("succeeded");
         if (code == RunExit::Success && !allSucceeded)
             code = RunExit::SomeFailed;
+        journal(RunJournal::finished(), QString(), {{QStringLiteral("ExitCode"), int(code)}}, true);
+        m_journal.close();
         log(telemetry::RunSummaryLog::sceneSummary(stats.scenesSucceeded, stats.scenesTotal,
                                                    stats.totalFrames, stats.requeues));
         int captured = 0;
@@ -757,7 +1411,10 @@ void RunController::finishRun(RunExit code, const QString& msg)
                        .arg(stats.totalFrames)
                        .arg(stats.requeues);
     }
-    m_client->closeSocket();
+    m_pool->stopProbing();
+    m_holdTimer->stop();
+    for (ComfyBackend* b : m_pool->backends())
+        b->client()->closeSocket();
     Q_EMIT finished(static_cast<int>(code), text);
 }
 

@@ -1,13 +1,20 @@
 #pragma once
 
 #include "comfy/WorkflowProfile.h"
+#include "pipeline/BackendPool.h"
 #include "pipeline/QueuePolicy.h"
+#include "pipeline/ResumePlanner.h"
+#include "pipeline/RunJournal.h"
 #include "pipeline/SceneAttempt.h"
 #include "story/Story.h"
 #include "telemetry/RunModel.h"
 #include "telemetry/RunSummaryLog.h"
 
 #include <QHash>
+#include <QJsonArray>
+#include <QMap>
+#include <QSet>
+#include <QTimer>
 #include <QList>
 #include <QObject>
 #include <QPointer>
@@ -62,6 +69,24 @@ struct RunOptions
     // GemDirectSaveFrames node (or the server lacks it), wait for the sentinel's <prefix>.done
     // like a producer marker instead of going straight to the stability window.
     bool sentinelMarkers = false;
+    // Resume a run that stopped before its end (ResumePlanner::applyTo fills this and the options
+    // above from the run directory): finished scenes stay as they are, prompts in flight are
+    // re-attached by id, only lost or missing work is submitted. Null = a new run.
+    std::shared_ptr<const ResumePlan> resume;
+    // The backend pool: every ComfyUI server of the run. Empty = one server made of comfyUrl,
+    // comfyOutputDir and bearerToken above.
+    QList<BackendSpec> backends;
+    PoolOptions pool;
+    // Prompts queued per server besides the running one; -1 = automatic: none with one server (a
+    // single-server run submits one prompt at a time exactly as before the pool), pool.queuedPerServer
+    // with several.
+    int queuedPerServer = -1;
+    // VRAM hygiene between the story stage and rendering (issue 6 §2).
+    bool unloadLlmBeforeRender = false; // LM Studio /api/v1 unload, else an instruction line
+    QUrl llmUrl;                        // the story LLM's server, for the unload
+    QString llmApiKey;
+    int freeEveryScenes = 0; // POST /free {unload_models, free_memory} on a server after every N scenes it ran; 0 = never
+    bool vramGate = true;    // hold a submission until its server has the profile's minVramMB free
 };
 
 // Drives one run: preflight (profile, server reachable, node classes), run directory, then each
@@ -100,7 +125,8 @@ public:
 
     const telemetry::RunRecord& record() const { return m_run; }
     QString runDir() const { return m_run.runDir; }
-    comfy::ComfyClient* client() const { return m_client; }
+    comfy::ComfyClient* client() const { return m_client; } // the first server's client
+    BackendPool* pool() const { return m_pool; }
     // Server execution seconds per finished attempt (for the orchestration-overhead benchmark).
     const QVector<double>& serverExecutionSeconds() const { return m_serverExec; }
     static QString makeRunId(const QDateTime& localTime);
@@ -127,14 +153,41 @@ Q_SIGNALS:
     void sceneRequeued(const QString& sceneId, int nextAttempt);
 
 private:
+    // A scene being worked on: an attempt in flight, a requeue pause, or held (paused queue,
+    // back-pressure). The pool may run several at once, one per free server slot.
+    struct Active
+    {
+        QPointer<SceneAttempt> attempt;
+        ComfyBackend* backend = nullptr;
+        quint64 token = 0;         // scheduled starts compare this and give up when it changed
+        bool held = false;         // waits for the queue to resume
+        bool cancelCurrent = false; // the operator cancelled this scene
+        QString holdReason;        // back-pressure: why no server takes it now
+        qint64 holdSinceMs = 0;
+        QString moveReason;        // its server died: the attempt ends and the scene moves
+        bool failureProbed = false; // a failed attempt's server was asked whether it still lives
+        QSet<const ComfyBackend*> lostOn;
+        QJsonObject gate;          // the VRAM gate decision of the attempt in flight
+    };
+
     void preflightProfile();
     void preflightServer();
     void checkClasses();
     bool prepareRunDirectory();
     void beginScenes();
+    void beginResumed();
+    void journal(const QString& type, const QString& sceneId, const QJsonObject& fields = {}, bool sync = false);
+    void decideAfterAttempt(int index, bool validation, bool execFailed, bool cancelled, bool operatorCancelled);
+    void logSceneOutcome(const telemetry::SceneRecord& scene);
     void nextScene();
-    void startAttempt();
-    void onAttemptFinished();
+    void startAttempt(int index);
+    void onAttemptFinished(int index);
+    void onBackendLost(ComfyBackend* backend, const QString& reason);
+    void onCapacityChanged();
+    int dispatchCapacity() const;
+    void hold(int index, const QString& reason);
+    void maybeFreeVram(ComfyBackend* backend);
+    void hygieneThenBegin();
     void finalizeScene(int index, bool operatorCancelled);
     void afterScene();
     void windDown();
@@ -149,21 +202,29 @@ private:
 
     RunOptions m_opt;
     QPointer<gpu::GpuMonitor> m_monitor;
-    comfy::ComfyClient* m_client = nullptr;
+    BackendPool* m_pool = nullptr;
+    comfy::ComfyClient* m_client = nullptr; // the first server's (single-server texts name it)
     comfy::WorkflowProfile m_profile;
     bool m_markerExpected = false;
     bool m_markerFromSentinel = false; // the awaited marker is the sentinel's, not the node's
     telemetry::RunRecord m_run;
     telemetry::RunSummaryLog m_log;
-    int m_sceneIndex = -1;   // the scene being worked on, -1 between scenes
+    QMap<int, Active> m_active; // scenes being worked on, by index (node-based: references stay valid)
     QList<int> m_pending;    // scene indices still to run, in order; operator requeues go last
     QHash<int, int> m_attemptBase; // attempts a scene had when the operator requeued it
+    RunJournal m_journal;                 // run-journal.jsonl: every scene transition, before it is acted on
+    QHash<int, ResumeAttach> m_reattach;  // resumed scenes whose journaled prompt is taken over
+    QHash<int, ResumeScene> m_resumeDecide; // resumed scenes whose collected attempt awaits its decision
+    QSet<int> m_attached;                 // scenes whose attempt in flight was re-attached
+    QHash<int, int> m_infraAttempts; // attempts ended by a dead server: never spend the retry budget
     bool m_queuePaused = false;
-    bool m_held = false;          // the current scene's next attempt waits for the queue to resume
-    bool m_cancelCurrent = false; // the operator cancelled the current scene
-    quint64 m_startToken = 0;     // scheduled starts of an abandoned scene compare this and give up
+    bool m_begun = false;          // scenes are being dispatched
+    quint64 m_startToken = 0;      // source of Active::token
+    QTimer* m_holdTimer = nullptr; // re-evaluates held scenes (gate and health bounds)
+    QHash<const ComfyBackend*, int> m_scenesOn; // attempts finished per server, for /free every N
+    QJsonArray m_freeCalls;
+    QJsonObject m_llmUnload;
     QDateTime m_artifactWrittenAt; // mtime of our last artifact write (ratings may land in between)
-    QPointer<SceneAttempt> m_attempt;
     bool m_cancelling = false;
     bool m_finished = false;
     bool m_started = false;

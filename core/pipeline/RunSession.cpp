@@ -2,6 +2,7 @@
 
 #include "comfy/ComfyClient.h"
 #include "gpu/GpuMonitor.h"
+#include "pipeline/ResumePlanner.h"
 #include "pipeline/RunController.h"
 #include "pipeline/Settings.h"
 
@@ -47,11 +48,45 @@ bool RunSession::start(const story::Story& story, const QString& storyPath, cons
     opt.comfyUrl = comfyUrl;
     opt.comfyOutputDir = m_settings.string(Key::ComfyOutputDir);
     opt.bearerToken = m_settings.string(Key::ComfyToken);
+    if (!Settings::listEntries(m_settings.string(Key::ComfyServers)).isEmpty())
+        opt.backends = m_settings.backends();
     opt.workflow = m_settings.string(Key::WorkflowProfile);
     opt.profileSearchDirs = Settings::profileSearchDirs();
     opt.policy = policy;
     opt.historyDatabase = m_settings.string(Key::HistoryDb);
+    launch(opt);
+    return true;
+}
 
+bool RunSession::resume(const QString& runDir, QString* error)
+{
+    if (m_running) {
+        *error = QStringLiteral("a run is already in progress: cancel it or wait for it to finish");
+        return false;
+    }
+    const auto plan = ResumePlanner::plan(runDir, error);
+    if (!plan)
+        return false;
+    RunOptions opt;
+    if (!ResumePlanner::applyTo(*plan, &opt, error))
+        return false;
+    using Key = Settings::Key;
+    // The journal never keeps secrets: the token is today's setting for that server.
+    const QUrl configured = comfy::ComfyClient::normaliseUrl(m_settings.string(Key::ComfyUrl));
+    if (configured == opt.comfyUrl)
+        opt.bearerToken = m_settings.string(Key::ComfyToken);
+    for (BackendSpec& b : opt.backends)
+        for (const BackendSpec& s : m_settings.backends())
+            if (s.url == b.url)
+                b.bearerToken = s.bearerToken;
+    opt.profileSearchDirs = Settings::profileSearchDirs();
+    opt.historyDatabase = m_settings.string(Key::HistoryDb);
+    launch(opt);
+    return true;
+}
+
+void RunSession::launch(const RunOptions& opt)
+{
     if (m_controller) {
         m_controller->disconnect(this);
         m_controller->deleteLater();
@@ -63,7 +98,6 @@ bool RunSession::start(const story::Story& story, const QString& storyPath, cons
     m_running = true;
     Q_EMIT runStarted(m_controller);
     QMetaObject::invokeMethod(m_controller.data(), &RunController::start, Qt::QueuedConnection);
-    return true;
 }
 
 void RunSession::cancel()

@@ -15,6 +15,7 @@ namespace gd::pipeline {
 
 class RunController;
 class Settings;
+struct RunOptions;
 
 // One render at a time for the desktop app: builds the RunOptions from the settings and the story,
 // owns the RunController while it runs (and keeps the last one for the views), then runs the
@@ -29,6 +30,11 @@ public:
     // Starts a run of `story` (from `storyPath`, empty when it was generated and not saved) with
     // `policy`. False with `error` set when a run is already going or the input is unusable.
     bool start(const story::Story& story, const QString& storyPath, const QueuePolicy& policy, QString* error);
+    // Resumes the unfinished run in `runDir` from its journal (ResumePlanner): prompts still on
+    // ComfyUI are re-attached, finished scenes are never rendered again. The token, profile folders
+    // and history database come from the settings; the server, workflow and policy from the run.
+    // False with `error` set when a run is going or the directory cannot be resumed.
+    bool resume(const QString& runDir, QString* error);
     // Cancels the whole run (the controller's Cancel all); finished() follows.
     void cancel();
     bool isRunning() const { return m_running; }
@@ -43,6 +49,7 @@ Q_SIGNALS:
     void qualityFinished(const QString& runDir, const gd::pipeline::RunQualityResult& result);
 
 private:
+    void launch(const RunOptions& options);
     void onControllerFinished(int exitCode, const QString& text);
 
     Settings& m_settings;

@@ -7,6 +7,7 @@
 #include "pipeline/FrameCollector.h"
 #include "pipeline/FrameDownloader.h"
 #include "pipeline/FrameVerifier.h"
+#include "pipeline/RunJournal.h"
 
 #include <QDir>
 #include <QDirIterator>
@@ -77,16 +78,16 @@ void SceneAttempt::addNote(const QString& note)
         m_rec.telemetry.fallbackNotes << note;
 }
 
-void SceneAttempt::start()
+bool SceneAttempt::prepareRecord(qint64 seed, const QString& framePrefix)
 {
     const QueuePolicy& p = m_spec.policy;
     m_rec.attempt = m_spec.attempt;
     m_rec.timestamp = QDateTime::currentDateTimeUtc();
     m_rec.status = QStringLiteral("running");
-    m_rec.framePrefix = filenamePrefix(m_spec.runId, m_spec.sceneId, m_spec.attempt);
+    m_rec.framePrefix = framePrefix;
     m_rec.framesDir = m_spec.sceneId + QStringLiteral("/attempt-") + QString::number(m_spec.attempt);
     m_rec.backend = m_client->url().toString();
-    m_rec.seed = comfy::WorkflowBuilder::randomSeed();
+    m_rec.seed = seed;
     m_subfolder = m_rec.framePrefix.section(QLatin1Char('/'), 0, -2);
     m_basename = m_rec.framePrefix.section(QLatin1Char('/'), -1);
     m_attemptDirAbs = QDir(m_spec.runDir).filePath(m_rec.framesDir);
@@ -102,15 +103,75 @@ void SceneAttempt::start()
         m_rec.errors << QStringLiteral("Cannot create %1").arg(m_attemptDirAbs);
         t.queueStart = t.queueEnd = QDateTime::currentDateTimeUtc();
         finishAttempt();
-        return;
+        return false;
     }
     if (m_monitor)
         m_peakWindow = m_monitor->beginPeakWindow();
+    return true;
+}
+
+void SceneAttempt::start()
+{
+    if (!prepareRecord(comfy::WorkflowBuilder::randomSeed(),
+                       filenamePrefix(m_spec.runId, m_spec.sceneId, m_spec.attempt)))
+        return;
     setState(State::Preparing, QStringLiteral("reading GPU state"));
     readGpu([this](const GpuReading& r) {
         m_before = r;
         submit();
     });
+}
+
+void SceneAttempt::attach(const ResumeAttach& prompt)
+{
+    if (!prepareRecord(prompt.seed, prompt.framePrefix.isEmpty()
+                                        ? filenamePrefix(m_spec.runId, m_spec.sceneId, m_spec.attempt)
+                                        : prompt.framePrefix))
+        return;
+    if (prompt.submittedAt.isValid())
+        m_rec.timestamp = prompt.submittedAt;
+    m_promptId = prompt.promptId;
+    m_rec.promptId = prompt.promptId;
+    // QueueStart stays the journaled POST time: the duration covers the time the app was down.
+    m_rec.telemetry.queueStart = prompt.submittedAt.isValid() ? prompt.submittedAt : QDateTime::currentDateTimeUtc();
+    addNote(QStringLiteral("Re-attached to prompt %1 after gemDirect restarted; GPU state before was read at re-attach")
+                .arg(m_promptId));
+    setState(State::Preparing, QStringLiteral("re-attaching"));
+    readGpu([this](const GpuReading& r) {
+        m_before = r;
+        if (m_cancelled) {
+            finishAttempt();
+            return;
+        }
+        connect(m_client, &comfy::ComfyClient::event, this, &SceneAttempt::onEvent);
+        connect(m_client, &comfy::ComfyClient::socketConnected, this, &SceneAttempt::onSocketConnected);
+        m_submitMs = nowMs();
+        m_lastEventMs = m_submitMs;
+        setState(State::Queued, QStringLiteral("re-attached"));
+        startWatching();
+        // Events sent while nobody listened are gone: the server says where the prompt stands.
+        reconcile(QStringLiteral("re-attached after a restart of gemDirect"));
+    });
+}
+
+void SceneAttempt::startWatching()
+{
+    m_submitted = true;
+    m_maxWaitTimer.start(toMs(m_spec.policy.maxWaitSeconds));
+    // The poll timer runs always; each tick decides whether polling is needed (socket down or
+    // silent). Sub-second ticks are allowed when push events are live.
+    m_pollTimer.start(std::max(100, toMs(m_spec.policy.pollIntervalSeconds)));
+}
+
+void SceneAttempt::journal(const QString& type, QJsonObject fields, bool sync)
+{
+    if (!m_spec.journal)
+        return;
+    fields.insert(QStringLiteral("Attempt"), m_spec.attempt);
+    fields.insert(QStringLiteral("PromptId"), m_promptId);
+    const Error e = m_spec.journal->append(type, m_spec.sceneId, fields, sync);
+    if (!e.isNull())
+        gd::log::get("pipeline")->error("{}", e.message.toStdString());
 }
 
 void SceneAttempt::readGpu(std::function<void(const GpuReading&)> then)
@@ -201,6 +262,13 @@ void SceneAttempt::post()
     connect(m_client, &comfy::ComfyClient::event, this, &SceneAttempt::onEvent);
     connect(m_client, &comfy::ComfyClient::socketConnected, this, &SceneAttempt::onSocketConnected);
     setState(State::Submitting, QStringLiteral("submitting"));
+    // Journaled (and synced) before the POST: a resumed run finds this prompt by its id instead
+    // of submitting the scene a second time.
+    journal(RunJournal::submitted(), {{QStringLiteral("ClientId"), m_client->clientId()},
+                                      {QStringLiteral("Backend"), m_rec.backend},
+                                      {QStringLiteral("Seed"), double(m_rec.seed)},
+                                      {QStringLiteral("FramePrefix"), m_rec.framePrefix}},
+            true);
     m_submitMs = nowMs();
     m_lastEventMs = m_submitMs;
     m_rec.telemetry.queueStart = QDateTime::currentDateTimeUtc();
@@ -246,13 +314,9 @@ void SceneAttempt::post()
             m_promptId = r.promptId;
             m_rec.promptId = r.promptId;
         }
-        m_submitted = true;
         if (m_state == State::Submitting)
             setState(State::Queued, QStringLiteral("queued"));
-        m_maxWaitTimer.start(toMs(m_spec.policy.maxWaitSeconds));
-        // The poll timer runs always; each tick decides whether polling is needed (socket down or
-        // silent). Sub-second ticks are allowed when push events are live.
-        m_pollTimer.start(std::max(100, toMs(m_spec.policy.pollIntervalSeconds)));
+        startWatching();
         if (m_cancelled)
             cancel();
     });
@@ -274,6 +338,7 @@ void SceneAttempt::onEvent(const comfy::ComfyEvent& ev)
     switch (ev.type) {
     case T::ExecutionStart:
         m_execStartServerMs = static_cast<qint64>(ev.data.value(QStringLiteral("timestamp")).toDouble());
+        journal(RunJournal::running());
         setState(State::Running, QStringLiteral("running"));
         break;
     case T::ExecutionCached:
@@ -421,6 +486,7 @@ void SceneAttempt::reconcile(const QString& why)
                     return;
                 }
                 if (h.error.isNull()) {
+                    m_promptLost = true;
                     m_rec.errors
                         << QStringLiteral(
                                "Prompt %1 was lost by the server: neither queued nor in history (%2; "
@@ -487,6 +553,7 @@ void SceneAttempt::onCompletion(const QString& signal)
     m_completed = true;
     m_completedMs = nowMs();
     m_rec.telemetry.completionSignal = signal;
+    journal(RunJournal::executed(), {{QStringLiteral("Outcome"), m_outcome}});
     m_maxWaitTimer.stop();
     m_pollTimer.stop();
     if (m_outcome == QLatin1String("error") || m_outcome == QLatin1String("interrupted")) {
@@ -495,6 +562,16 @@ void SceneAttempt::onCompletion(const QString& signal)
     }
     if (m_historyEntry.isEmpty()) {
         setState(State::AwaitingHistory, QStringLiteral("reading history"));
+        // The post-execution window ends the wait even while a history request is still being
+        // answered: a proxy that trickles the body (slow-loris) would otherwise hold the attempt for
+        // the whole request timeout. A late answer is ignored (state moved on).
+        QTimer::singleShot(toMs(m_spec.policy.postExecutionTimeoutSeconds) + 1000000, this, [this] {
+            if (m_finished || m_state != State::AwaitingHistory || !m_historyEntry.isEmpty())
+                return;
+            m_rec.telemetry.historyPostExecutionTimeoutReached = true;
+            m_rec.telemetry.historyExitReason = QStringLiteral("postExecution");
+            afterHistory();
+        });
         fetchHistoryAfterCompletion();
     } else {
         afterHistory();
@@ -503,7 +580,7 @@ void SceneAttempt::onCompletion(const QString& signal)
 
 void SceneAttempt::fetchHistoryAfterCompletion()
 {
-    if (m_finished || !m_historyEntry.isEmpty())
+    if (m_finished || !m_historyEntry.isEmpty() || m_state != State::AwaitingHistory)
         return;
     const int limit = m_spec.policy.historyMaxAttempts;
     if (limit > 0 && m_rec.telemetry.historyAttempts >= limit) {
@@ -519,7 +596,7 @@ void SceneAttempt::fetchHistoryAfterCompletion()
     }
     ++m_rec.telemetry.historyAttempts;
     m_client->history(m_promptId, this, [this](const comfy::HistoryResult& r) {
-        if (m_finished)
+        if (m_finished || m_state != State::AwaitingHistory)
             return;
         if (r.found) {
             onHistoryEntry(r.entry, false);
@@ -798,6 +875,7 @@ void SceneAttempt::collect()
 {
     if (m_finished || m_state == State::Collecting)
         return;
+    journal(RunJournal::collecting());
     setState(State::Collecting, QStringLiteral("collecting"));
     // Confine every server-supplied name before touching the disk.
     QVector<comfy::OutputFile> files;

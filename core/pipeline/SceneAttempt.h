@@ -6,6 +6,7 @@
 #include "gpu/GpuSnapshot.h"
 #include "pipeline/FrameCollector.h"
 #include "pipeline/QueuePolicy.h"
+#include "pipeline/ResumePlanner.h"
 #include "telemetry/RunModel.h"
 
 #include <QElapsedTimer>
@@ -20,6 +21,8 @@ class GpuMonitor;
 }
 
 namespace gd::pipeline {
+
+class RunJournal;
 
 // What one attempt needs to know; filled by the RunController.
 struct AttemptSpec
@@ -36,6 +39,9 @@ struct AttemptSpec
     QueuePolicy policy;
     QString comfyOutputDir; // local ComfyUI output directory, when the operator gave one
     QString keyframePath;   // local image for profiles with a keyframe_image role
+    // The run's journal: the attempt records its submission (before the POST) and its progress
+    // there; null = not journaled.
+    RunJournal* journal = nullptr;
 };
 
 // Runs one attempt of one scene through the contract §2.2 steps: GPU before → build graph with a
@@ -65,6 +71,12 @@ public:
     ~SceneAttempt() override;
 
     void start();
+    // Instead of start(), after a restart of the app: takes over the journaled prompt `prompt`
+    // (same attempt number, seed, prefix and prompt id) and asks the server where it stands —
+    // still queued or running: watched to completion (the client reuses the journaled clientId,
+    // so the WebSocket events reach us); finished meanwhile: collected from /history and the
+    // outputs; neither: the attempt ends with promptLost() set and nothing collected.
+    void attach(const ResumeAttach& prompt);
     // Interrupts the prompt on the server (by prompt id) or deletes it from the queue, then finishes
     // with status "cancelled".
     void cancel();
@@ -74,6 +86,9 @@ public:
     bool validationFailure() const { return m_validationFailure; }
     bool executionFailed() const { return m_executionFailed; }
     bool cancelled() const { return m_cancelled; }
+    // The server had the prompt neither queued, running nor in its history (it restarted, or the
+    // app died before the POST reached it).
+    bool promptLost() const { return m_promptLost; }
     // Server-side execution time (execution_start → execution_success timestamps), when known.
     std::optional<double> serverExecutionSeconds() const { return m_serverExecSeconds; }
     static QString filenamePrefix(const QString& runId, const QString& sceneId, int attempt);
@@ -92,6 +107,9 @@ private:
     };
 
     void setState(State s, const QString& text = {});
+    bool prepareRecord(qint64 seed, const QString& framePrefix);
+    void startWatching();
+    void journal(const QString& type, QJsonObject fields = {}, bool sync = false);
     void readGpu(std::function<void(const GpuReading&)> then);
     void submit();
     void uploadKeyframeThenPost();
@@ -142,6 +160,7 @@ private:
     bool m_successSeen = false;
     bool m_collectionFailed = false;
     bool m_markerDone = false; // found or given up: later checks must not act
+    bool m_promptLost = false;
     QString m_outcome;         // success | error | interrupted | unknown
     qint64 m_submitMs = 0;
     qint64 m_completedMs = 0;

@@ -11,6 +11,7 @@
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QSaveFile>
 #include <QUrl>
 #include <array>
@@ -37,7 +38,7 @@ using Kind = Settings::Kind;
 
 // The one key table. Defaults are computed in Settings::defaultValue() because several depend on the
 // environment, the application's data directory or the queue preset.
-const std::array<Entry, 20> kTable{{
+const std::array<Entry, 22> kTable{{
     {K::LlmUrl, "llm/url", Kind::Url, "LLM server URL", "LM Studio, Ollama or llama.cpp server that writes stories."},
     {K::LlmModel, "llm/model", Kind::Text, "LLM model", "Model id to use; empty uses the model the server has loaded."},
     {K::LlmApiKey, "llm/apiKey", Kind::Secret, "LLM API key", "Sent as a bearer token; stored in the secrets file, never logged."},
@@ -71,6 +72,12 @@ const std::array<Entry, 20> kTable{{
     {K::RunsRoot, "runs/root", Kind::Path, "Runs folder", "Where run directories are created."},
     {K::HistoryDb, "history/db", Kind::Path, "History database", "SQLite file that records runs, ratings and GPU samples."},
     {K::Theme, "ui/theme", Kind::Choice, "Theme", "System follows the desktop's palette."},
+    {K::ComfyServers, "comfy/servers", Kind::UrlList, "ComfyUI servers (pool)",
+     "Several ComfyUI servers to render on in parallel, as LABEL=URL entries separated by spaces; empty uses the "
+     "one ComfyUI URL above."},
+    {K::ComfyServerTokens, "comfy/serverTokens", Kind::Secret, "ComfyUI pool tokens",
+     "Bearer tokens of the pool's servers as LABEL=TOKEN entries separated by spaces; stored in the secrets file, "
+     "never logged."},
 }};
 
 const Entry& entry(Settings::Key key)
@@ -308,7 +315,7 @@ Error Settings::set(Key key, const QVariant& v)
     const Values before = effectiveAll();
     const bool blank = isBlank(v);
     QVariant stored = v;
-    if (!blank && (kind(key) == Kind::Text || kind(key) == Kind::Url || kind(key) == Kind::Directory ||
+    if (!blank && (kind(key) == Kind::Text || kind(key) == Kind::Url || kind(key) == Kind::UrlList || kind(key) == Kind::Directory ||
                    kind(key) == Kind::Path || kind(key) == Kind::Profile || isQueueKnob(key)))
         stored = v.toString().trimmed();
     if (blank)
@@ -556,10 +563,54 @@ std::optional<Settings::Problem> Settings::checkKey(Key key, const Values& store
             return problem(QStringLiteral("%1 %2 cannot be used: %3").arg(what, quoted(text), errors.join(QStringLiteral("; "))));
         return std::nullopt;
     }
+    case Kind::UrlList: {
+        QStringList bad;
+        for (const QString& entry : listEntries(text)) {
+            QString e;
+            if (!BackendSpec::parse(entry, &e))
+                bad << e;
+        }
+        if (!bad.isEmpty())
+            return problem(QStringLiteral("%1: %2.").arg(what, bad.join(QStringLiteral("; "))));
+        return std::nullopt;
+    }
     case Kind::Text:
         return std::nullopt;
     }
     return std::nullopt;
+}
+
+QStringList Settings::listEntries(const QString& text)
+{
+    QStringList out;
+    for (const QString& part : text.split(QRegularExpression(QStringLiteral("[\\s,]+")), Qt::SkipEmptyParts))
+        out << part;
+    return out;
+}
+
+QList<BackendSpec> Settings::backends() const
+{
+    const QStringList entries = listEntries(string(Key::ComfyServers));
+    if (entries.isEmpty())
+        return {BackendSpec{comfy::ComfyClient::normaliseUrl(string(Key::ComfyUrl)), QString(),
+                            string(Key::ComfyOutputDir), string(Key::ComfyToken)}};
+    QList<BackendSpec> specs;
+    for (const QString& entry : entries) {
+        QString e;
+        if (auto spec = BackendSpec::parse(entry, &e))
+            specs << *spec;
+    }
+    BackendSpec::assignLabels(specs);
+    // Tokens are "LABEL=TOKEN": the label is what precedes the first '=' (a token may contain '=').
+    for (const QString& t : listEntries(string(Key::ComfyServerTokens))) {
+        const int eq = t.indexOf(QLatin1Char('='));
+        if (eq <= 0)
+            continue;
+        for (BackendSpec& spec : specs)
+            if (spec.label == t.left(eq))
+                spec.bearerToken = t.mid(eq + 1);
+    }
+    return specs;
 }
 
 } // namespace gd::pipeline

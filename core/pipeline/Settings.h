@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/Error.h"
+#include "pipeline/BackendSpec.h"
 #include "pipeline/HealthProbe.h"
 #include "pipeline/QueuePolicy.h"
 
@@ -45,6 +46,8 @@ public:
         RunsRoot,
         HistoryDb,
         Theme,
+        ComfyServers,      // the backend pool: LABEL=URL entries; empty = the one ComfyUrl server
+        ComfyServerTokens, // LABEL=TOKEN entries for the pool's servers (secret)
     };
     Q_ENUM(Key)
 
@@ -60,6 +63,7 @@ public:
         Integer,   // a queue knob: empty means "the preset's value"
         Real,      // a queue knob: empty means "the preset's value"
         Profile,   // a workflow profile name or path
+        UrlList,   // entries "LABEL=URL" or "URL", separated by spaces, commas or new lines
     };
 
     struct Problem
@@ -117,6 +121,11 @@ public:
     QueuePolicy queuePolicy() const;
     // The same for a named preset ("standard" | "fastIteration"), whatever the saved preset is.
     QueuePolicy queuePolicy(const QString& preset) const;
+    // The backend pool's servers: comfy/servers with the comfy/serverTokens tokens, or, when the
+    // list is empty, the one server of comfy/url, comfy/outputDir and comfy/token. Entries that do
+    // not parse are left out (validate() names them).
+    QList<BackendSpec> backends() const;
+    static QStringList listEntries(const QString& text);
     // LLM, ComfyUI, workflow and runs root as the health probe needs them.
     HealthOptions healthOptions() const;
     // Where workflow profile names are looked up before the built-ins.

@@ -191,7 +191,8 @@ QJsonValue doneMarkerSource(const AttemptTelemetry& t)
 
 QJsonObject ArtifactWriter::telemetryToJson(const QString& runDir, const AttemptTelemetry& t)
 {
-    return QJsonObject{
+    QJsonObject o = t.extra;
+    const QJsonObject fields{
         {QStringLiteral("DurationSeconds"), TelemetryFormat::round1(t.durationSeconds)},
         // Never null (§3.3): an attempt that has not started yet writes an empty string.
         {QStringLiteral("QueueStart"), TelemetryFormat::isoUtc(t.queueStart)},
@@ -223,6 +224,9 @@ QJsonObject ArtifactWriter::telemetryToJson(const QString& runDir, const Attempt
              {QStringLiteral("FallbackNotes"), strings(t.fallbackNotes)},
          }},
     };
+    for (auto it = fields.begin(); it != fields.end(); ++it)
+        o.insert(it.key(), it.value());
+    return o;
 }
 
 QJsonObject ArtifactWriter::sceneToJson(const RunRecord& run, const SceneRecord& scene)
@@ -287,7 +291,8 @@ QJsonObject ArtifactWriter::toJson(const RunRecord& run)
     for (const SceneRecord& scene : run.scenes)
         scenes.append(sceneToJson(run, scene));
 
-    return QJsonObject{
+    QJsonObject o = run.extra;
+    const QJsonObject fields{
         {QStringLiteral("RunId"), run.runId},
         {QStringLiteral("Timestamp"), isoOrNull(run.timestamp)},
         {QStringLiteral("RunDir"), QDir::fromNativeSeparators(run.runDir)},
@@ -303,6 +308,9 @@ QJsonObject ArtifactWriter::toJson(const RunRecord& run)
         {QStringLiteral("Workflow"), run.workflow},
         {QStringLiteral("Backends"), strings(run.backends)},
     };
+    for (auto it = fields.begin(); it != fields.end(); ++it)
+        o.insert(it.key(), it.value());
+    return o;
 }
 
 Error ArtifactWriter::write(const RunRecord& run)

@@ -68,6 +68,8 @@ struct AttemptTelemetry
     QJsonValue systemBefore = QJsonValue::Null; // the `system` block of /system_stats, or null
     QJsonValue systemAfter = QJsonValue::Null;
     QStringList fallbackNotes;
+    // Additional fields merged into the Telemetry object (e.g. VramGate from the backend pool).
+    QJsonObject extra;
 };
 
 // One attempt of one scene (AttemptSummaries[] entry plus what the scene needs when it is kept).
@@ -164,6 +166,8 @@ struct RunRecord
     QStringList warnings; // run-level warnings (e.g. marker node not installed)
     QString workflow;
     QStringList backends;
+    // Additional top-level fields (e.g. BackendPool, VramHygiene).
+    QJsonObject extra;
 };
 
 // Contract §3.1 Summary block.

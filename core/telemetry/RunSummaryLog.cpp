@@ -70,6 +70,7 @@ Error RunSummaryLog::open(const QString& runDir, const QString& runId)
                      {}});
     }
     m_lastError = {};
+    m_writeFailed = false;
     if (fresh)
         return writeLine(headerLine(runId));
     return {};
@@ -77,24 +78,37 @@ Error RunSummaryLog::open(const QString& runDir, const QString& runId)
 
 void RunSummaryLog::close()
 {
+    m_writeFailed = false;
     if (m_file.isOpen())
         m_file.close();
 }
 
 Error RunSummaryLog::writeLine(const QString& line)
 {
+    QByteArray lead;
+    if (!m_file.isOpen() && m_writeFailed) {
+        // The disk may have space again. A failed write can leave part of a line behind: end it, so
+        // the next line starts on its own.
+        QFile tail(m_file.fileName());
+        if (tail.open(QIODevice::ReadOnly) && tail.size() > 0 && tail.seek(tail.size() - 1) &&
+            tail.read(1) != "\n")
+            lead = "\n";
+        if (m_file.open(QIODevice::WriteOnly | QIODevice::Append))
+            m_writeFailed = false;
+    }
     if (!m_file.isOpen())
         return fail({QStringLiteral("io"), QStringLiteral("run-summary.txt is not open"), {}});
     // Server errors can span lines; one log entry must stay one line or the validators lose it.
     QString oneLine = line;
     oneLine.replace(QLatin1Char('\r'), QLatin1Char(' ')).replace(QLatin1Char('\n'), QLatin1Char(' '));
-    const QByteArray bytes = oneLine.toUtf8() + '\n';
+    const QByteArray bytes = lead + oneLine.toUtf8() + '\n';
     if (m_file.write(bytes) != bytes.size() || !m_file.flush()) {
         const Error e{QStringLiteral("io"),
                       QStringLiteral("Cannot write %1: %2").arg(m_file.fileName(), m_file.errorString()),
                       {}};
         // Drop whatever is still buffered: retrying a half line on the next append would garble it.
         m_file.close();
+        m_writeFailed = true;
         return fail(e);
     }
     m_lastError = {};

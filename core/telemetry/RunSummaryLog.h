@@ -27,7 +27,8 @@ public:
     // Opens <runDir>/run-summary.txt. A new (or empty) file gets the first line
     // "E2E Story-to-Video Run: <runId>"; an existing one (a resumed run) is appended to.
     Error open(const QString& runDir, const QString& runId);
-    // "[HH:mm:ss] <message>" in local time, flushed at once so a crash loses at most this line.
+    // "[HH:mm:ss] <message>" in local time, flushed at once so a crash loses at most this line. After a
+    // failed write (full disk) the next call reopens the file and goes on after the last whole line.
     Error append(const QString& message);
     // A line without the time prefix (the artifact index block).
     Error appendRaw(const QString& line);
@@ -65,6 +66,9 @@ private:
 
     QFile m_file;
     Error m_lastError;
+    // A write failed (e.g. full disk) and closed the file: the next line reopens it, so a run whose
+    // disk gets space back keeps its summary going.
+    bool m_writeFailed = false;
     std::function<QDateTime()> m_clock;
 };
 

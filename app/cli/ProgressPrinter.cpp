@@ -1,0 +1,51 @@
+#include "ProgressPrinter.h"
+
+#include "CliCommon.h"
+
+using namespace gd;
+
+namespace cli {
+
+ProgressPrinter::ProgressPrinter(pipeline::RunController* c, bool quiet) : QObject(c)
+{
+    QTextStream& o = cli::out();
+    connect(c, &pipeline::RunController::message, this, [&o](const QString& m) { o << m << Qt::endl; });
+    connect(c, &pipeline::RunController::warning, this,
+            [](const QString& m) { cli::err() << "WARNING: " << m << Qt::endl; });
+    connect(c, &pipeline::RunController::runDirectoryCreated, this,
+            [&o](const QString& d) { o << "Run directory created: " << d << Qt::endl; });
+    connect(c, &pipeline::RunController::attemptStarted, this, [this, &o](const QString& id, int a, int max) {
+        m_lastDecile[id] = -1;
+        o << "[" << id << "] attempt " << a << "/" << max << " started" << Qt::endl;
+    });
+    if (!quiet) {
+        connect(c, &pipeline::RunController::sceneState, this,
+                [&o](const QString& id, const QString& s) { o << "[" << id << "] " << s << Qt::endl; });
+        connect(c, &pipeline::RunController::sceneProgress, this,
+                [this, &o](const QString& id, double f, const QString& detail) {
+                    const int decile = int(f * 10);
+                    if (decile <= m_lastDecile.value(id, -1))
+                        return;
+                    m_lastDecile[id] = decile;
+                    o << "[" << id << "] progress " << int(f * 100) << "%"
+                      << (detail.isEmpty() ? QString() : QStringLiteral(" (") + detail + QLatin1Char(')'))
+                      << Qt::endl;
+                });
+    }
+    connect(c, &pipeline::RunController::attemptFinished, this,
+            [&o](const QString& id, const telemetry::AttemptRecord& a) {
+                o << "[" << id << "] attempt " << a.attempt << " " << a.status << ": frames=" << a.frameCount
+                  << " duration=" << QString::number(a.durationSeconds, 'f', 1) << "s"
+                  << " marker=" << (a.telemetry.doneMarkerDetected ? "yes" : "no")
+                  << (a.telemetry.forcedCopyTriggered ? " forced-copy" : "") << Qt::endl;
+                for (const QString& e : a.errors)
+                    o << "[" << id << "]   error: " << e << Qt::endl;
+            });
+    connect(c, &pipeline::RunController::sceneFinished, this, [&o](const telemetry::SceneRecord& s) {
+        const auto* k = s.kept();
+        o << "[" << s.sceneId << "] " << s.status << ": " << (k ? k->frameCount : 0) << "/" << s.frameFloor
+          << " frames, " << s.attempts.size() << " attempt(s)" << Qt::endl;
+    });
+}
+
+} // namespace cli
