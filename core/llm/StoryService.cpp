@@ -2,6 +2,7 @@
 
 #include "llm/LlmClient.h"
 #include "llm/LlmHealthCheck.h"
+#include "net/PlainHttpCheck.h"
 
 #include <QTimer>
 
@@ -76,12 +77,17 @@ void StoryService::connectToServer()
     }
     const QString url = resolveProviderUrl(m_opt.llmUrl, m_opt.env);
     m_client = new LlmClient(LlmClient::normaliseUrl(url), this);
+    const QString plain = net::PlainHttpCheck::warningFor(m_client->root(), QStringLiteral("The LLM server"));
+    if (!plain.isEmpty())
+        Q_EMIT warning(plain);
     if (!m_opt.apiKey.isEmpty())
         m_client->setApiKey(m_opt.apiKey);
     m_client->setFirstTokenTimeoutMs(m_opt.firstTokenTimeoutMs);
     m_client->setInactivityTimeoutMs(m_opt.inactivityTimeoutMs);
 
     m_health = new LlmHealthCheck(url, m_opt.env, this);
+    // A server with authentication on answers the health probe 401 without the key, too.
+    m_health->setApiKey(m_opt.apiKey);
     connect(m_health, &LlmHealthCheck::finished, this,
             [this](const telemetry::LlmHealthInfo& info, const QString& line) {
                 m_healthInfo = info;

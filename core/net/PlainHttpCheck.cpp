@@ -33,10 +33,11 @@ QString PlainHttpCheck::warningFor(const QUrl& url, const QString& what)
 {
     if (!isPlainRemote(url))
         return {};
-    return QStringLiteral("%1 at %2 is reached over plain http from another machine: prompts, frames and any "
-                          "bearer token cross the network unencrypted. Put it behind a TLS reverse proxy and use "
-                          "https:// (the WebSocket then uses wss://), or reach it through an SSH tunnel to "
-                          "127.0.0.1.")
+    return QStringLiteral(
+               "%1 at %2 is reached over plain http from another machine: prompts, frames and any "
+               "bearer token cross the network unencrypted. Put it behind a TLS reverse proxy and use "
+               "https:// (the WebSocket then uses wss://), or reach it through an SSH tunnel to "
+               "127.0.0.1.")
         .arg(what, url.adjusted(QUrl::RemoveUserInfo).toString());
 }
 

@@ -565,7 +565,7 @@ void SceneAttempt::onCompletion(const QString& signal)
         // The post-execution window ends the wait even while a history request is still being
         // answered: a proxy that trickles the body (slow-loris) would otherwise hold the attempt for
         // the whole request timeout. A late answer is ignored (state moved on).
-        QTimer::singleShot(toMs(m_spec.policy.postExecutionTimeoutSeconds) + 1000000, this, [this] {
+        QTimer::singleShot(toMs(m_spec.policy.postExecutionTimeoutSeconds), this, [this] {
             if (m_finished || m_state != State::AwaitingHistory || !m_historyEntry.isEmpty())
                 return;
             m_rec.telemetry.historyPostExecutionTimeoutReached = true;

@@ -3,6 +3,7 @@
 #include "SandboxTestSupport.h"
 #include "sandbox/FaultRule.h"
 
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QImage>
 #include <QSignalSpy>
@@ -107,7 +108,7 @@ void TestSandboxFaults::parseRejectsBadSpecs()
 void TestSandboxFaults::kindNamesListEveryKind()
 {
     const QStringList names = FaultRule::kindNames();
-    QCOMPARE(names.size(), 15);
+    QCOMPARE(names.size(), 18);
     for (const QString& name : names) {
         const auto kind = FaultRule::kindFromName(name);
         QVERIFY(kind);
@@ -158,7 +159,8 @@ void TestSandboxFaults::faultIsObservable_data()
           QStringLiteral("zero-frames"), QStringLiteral("few-frames::1:2"),
           QStringLiteral("hostile-filename"), QStringLiteral("hostile-subfolder"),
           QStringLiteral("hostile-subfolder::1:1"), QStringLiteral("truncated-frame"),
-          QStringLiteral("restart::1:1200"), QStringLiteral("die")})
+          QStringLiteral("restart::1:1200"), QStringLiteral("die"), QStringLiteral("malformed-json"),
+          QStringLiteral("oversized-response::1:2048"), QStringLiteral("slow-loris::1:2")})
         QTest::newRow(qPrintable(spec)) << spec;
 }
 
@@ -343,6 +345,51 @@ void TestSandboxFaults::faultIsObservable()
         QVERIFY(connectionRefused(http));
         QTest::qWait(300);
         QVERIFY(connectionRefused(http));
+        break;
+    }
+    case FaultKind::MalformedJson: {
+        QVERIFY(ws.waitForDone(QStringLiteral("P")) >= 0);
+        const Reply r = http.get(QStringLiteral("/history/P"));
+        QCOMPARE(r.status, 200);
+        QJsonParseError pe{};
+        QJsonDocument::fromJson(r.body, &pe);
+        QVERIFY(pe.error != QJsonParseError::NoError);
+        QVERIFY(r.body.startsWith("{\"P\": {"));
+        // WebSocket events and the files are untouched; only the HTTP answer is broken.
+        QVERIFY(QFile::exists(marker));
+        break;
+    }
+    case FaultKind::OversizedResponse: {
+        QVERIFY(ws.waitForDone(QStringLiteral("P")) >= 0);
+        const Reply r = http.get(QStringLiteral("/history/P"));
+        QVERIFY(r.body.size() > 2048 * 1024);
+        const QJsonArray tuple =
+            r.json().value(QStringLiteral("P")).toObject().value(QStringLiteral("prompt")).toArray();
+        QCOMPARE(tuple.at(3)
+                     .toObject()
+                     .value(QStringLiteral("extra_pnginfo"))
+                     .toObject()
+                     .value(QStringLiteral("workflow"))
+                     .toObject()
+                     .value(QStringLiteral("notes"))
+                     .toString()
+                     .size(),
+                 2048 * 1024);
+        break;
+    }
+    case FaultKind::SlowLoris: {
+        QVERIFY(ws.waitForDone(QStringLiteral("P")) >= 0);
+        QElapsedTimer t;
+        t.start();
+        const Reply r = http.get(QStringLiteral("/history/P"));
+        QVERIFY(r.json().contains(QStringLiteral("P"))); // complete, just slow
+        // 8 bytes per 2 ms tick: at least (size / 8) ticks.
+        QVERIFY2(t.elapsed() >= (r.body.size() / 8) * 2 * 3 / 4, qPrintable(QString::number(t.elapsed())));
+        // Other prompts' answers are not slowed down.
+        QElapsedTimer u;
+        u.start();
+        QCOMPARE(http.get(QStringLiteral("/history/other")).body, QByteArray("{}"));
+        QVERIFY(u.elapsed() < t.elapsed());
         break;
     }
     }
