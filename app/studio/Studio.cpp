@@ -9,6 +9,8 @@
 #include "pipeline/RunController.h"
 #include "pipeline/RunSession.h"
 #include "pipeline/Settings.h"
+#include "pipeline/SystemStatsGpuFeed.h"
+#include "comfy/ComfyClient.h"
 #include "pipeline/UnfinishedRunFinder.h"
 #include "sandbox/SandboxStandIns.h"
 #include "story/StoryPanel.h"
@@ -94,6 +96,19 @@ void Studio::buildPanels()
     m_dashboard = new ui::DashboardPanel(historyDb);
     m_dashboard->setObjectName(QStringLiteral("dashboardPanel"));
     m_dashboard->setGpuMonitor(m_monitor.get());
+    // Without a local GPU reading (remote ComfyUI, the sandbox), ComfyUI's /system_stats feeds the chart.
+    m_systemStatsFeed = new pipeline::SystemStatsGpuFeed(m_monitor.get(), this);
+    const auto pointFeedAtServer = [this] {
+        m_systemStatsFeed->setServer(comfy::ComfyClient::normaliseUrl(m_settings.string(Key::ComfyUrl)),
+                                     m_settings.string(Key::ComfyToken));
+    };
+    pointFeedAtServer();
+    connect(m_systemStatsFeed, &pipeline::SystemStatsGpuFeed::sampled, m_dashboard, &ui::DashboardPanel::addGpuSample);
+    connect(&m_settings, &pipeline::Settings::changed, this, [pointFeedAtServer](Key key) {
+        if (key == Key::ComfyUrl || key == Key::ComfyToken)
+            pointFeedAtServer();
+    });
+    m_systemStatsFeed->start();
     m_window->addPanel(QStringLiteral("dashboardDock"), QStringLiteral("Dashboard"), m_dashboard,
                        Qt::BottomDockWidgetArea, m_window->dock(QStringLiteral("logDock")));
 

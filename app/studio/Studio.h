@@ -14,6 +14,7 @@ class SandboxStandIns;
 }
 namespace gd::pipeline {
 class RunSession;
+class SystemStatsGpuFeed;
 class Settings;
 } // namespace gd::pipeline
 namespace gd::ui {
@@ -75,6 +76,7 @@ private:
     ui::SceneWatcherPanel* m_watcher = nullptr;
     ui::FeedbackPanel* m_feedback = nullptr;
     ui::DashboardPanel* m_dashboard = nullptr;
+    pipeline::SystemStatsGpuFeed* m_systemStatsFeed = nullptr;
     bool m_quitAfterRun = false;
 };
 

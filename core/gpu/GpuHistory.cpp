@@ -112,6 +112,11 @@ void GpuHistory::add(const GpuSnapshot& snapshot, qint64 takenAtMs)
     }
     m_newestMs = std::max(m_newestMs.value_or(takenAtMs), takenAtMs);
     ++m_samplesAdded;
+    const bool missing = snapshot.source == QLatin1String("missing");
+    if (missing && m_lastRealMs && takenAtMs - *m_lastRealMs < kRealReadingHoldMs)
+        return;
+    if (!missing)
+        m_lastRealMs = takenAtMs;
     m_latestSource = snapshot.source;
     for (Tier& tier : m_tiers) {
         const qint64 start = floorTo(takenAtMs, tier.bucketMs);
@@ -136,6 +141,7 @@ void GpuHistory::clear()
         tier.open.reset();
     }
     m_latestSource.clear();
+    m_lastRealMs.reset();
     m_newestMs.reset();
     m_samplesAdded = 0;
 }

@@ -55,6 +55,8 @@ public:
 
     // How far a reading may lie before the newest one and still count as clock jitter.
     static constexpr qint64 ClockJitterMs = 10'000;
+    // A "missing" reading within this long after a real one is counted but otherwise ignored.
+    static constexpr qint64 kRealReadingHoldMs = 10'000;
 
     // Merges one reading into every tier at snapshot.takenAt (a snapshot without a time is
     // ignored and false is returned). A reading up to ClockJitterMs earlier than the newest one is
@@ -87,6 +89,10 @@ private:
     mutable std::mutex m_mutex;
     std::array<Tier, 3> m_tiers;
     QString m_latestSource;
+    // When a real reading (any source but "missing") last arrived: two feeds can share one history
+    // (the local monitor that finds no GPU, and ComfyUI's /system_stats), and the empty readings of
+    // the first must not hide the second.
+    std::optional<qint64> m_lastRealMs;
     std::optional<qint64> m_newestMs;
     qint64 m_samplesAdded = 0;
 };

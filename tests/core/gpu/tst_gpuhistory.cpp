@@ -41,6 +41,21 @@ private Q_SLOTS:
         QVERIFY(h.latestSource().isEmpty());
     }
 
+    void emptyReadingsDoNotHideASecondFeed()
+    {
+        // The local monitor finds no GPU (source "missing") while ComfyUI's /system_stats reports one.
+        GpuHistory h;
+        h.add(reading(std::nullopt, std::nullopt, QStringLiteral("missing")), kT0);
+        QCOMPARE(h.latestSource(), QStringLiteral("missing"));
+        h.add(reading(4000, std::nullopt, QStringLiteral("system_stats")), kT0 + 1000);
+        h.add(reading(std::nullopt, std::nullopt, QStringLiteral("missing")), kT0 + 1500);
+        QCOMPARE(h.latestSource(), QStringLiteral("system_stats"));
+        QCOMPARE(h.samplesAdded(), qint64(3));
+        // Once the real feed has been silent for longer than the hold, "missing" is the truth again.
+        h.add(reading(std::nullopt, std::nullopt, QStringLiteral("missing")), kT0 + 1000 + GpuHistory::kRealReadingHoldMs);
+        QCOMPARE(h.latestSource(), QStringLiteral("missing"));
+    }
+
     void bucketKeepsPeakVramAndMeanUtilisation()
     {
         GpuHistory h;

@@ -25,6 +25,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -154,6 +155,37 @@ private Q_SLOTS:
         again.offerUnfinishedRuns();
         QTRY_COMPARE(offeredAgain.count(), 1);
         QVERIFY(offeredAgain.at(0).at(0).toStringList().isEmpty());
+    }
+
+    void gpuChartFallsBackToComfyUiSystemStats()
+    {
+        // No NVML, no nvidia-smi here: the chart takes ComfyUI's /system_stats readings instead of
+        // showing "unavailable" (DESIGN.md §5 order of sources).
+        class NoGpu : public gd::gpu::GpuSource
+        {
+        public:
+            gd::gpu::GpuSnapshot sample(int) override
+            {
+                gd::gpu::GpuSnapshot s;
+                s.notes << QStringLiteral("NVML: not found") << QStringLiteral("nvidia-smi: not found");
+                s.takenAt = QDateTime::currentDateTimeUtc();
+                return s;
+            }
+        };
+        Settings settings(m_dir.filePath(QStringLiteral("nogpu.ini")));
+        fillSettings(settings);
+        auto monitor = std::make_unique<gd::gpu::GpuMonitor>(std::make_unique<NoGpu>());
+        monitor->setIntervalMs(200);
+        gd::studio::Studio studio(settings, nullptr, std::move(monitor));
+        studio.window()->show();
+        auto* label = child<QLabel>(studio.dashboardPanel(), "gpuSourceLabel");
+        QTRY_COMPARE_WITH_TIMEOUT(studio.dashboardPanel()->gpuHistory().latestSource(), QStringLiteral("system_stats"), 10000);
+        // The monitor's empty readings keep coming; they must not flip the chart back to "unavailable".
+        QTest::qWait(1000);
+        studio.dashboardPanel()->redrawNow();
+        QCOMPARE(studio.dashboardPanel()->gpuHistory().latestSource(), QStringLiteral("system_stats"));
+        QVERIFY2(label->text().startsWith(QStringLiteral("Source: ")), qPrintable(label->text()));
+        QVERIFY(!studio.dashboardPanel()->gpuHistory().points(gd::gpu::GpuWindow::FiveMinutes).isEmpty());
     }
 
     void generateRunCancelRateInSandbox()
