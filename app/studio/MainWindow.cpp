@@ -108,7 +108,8 @@ void MainWindow::buildMenus()
     connect(check, &QAction::triggered, m_monitor, &pipeline::ConnectionMonitor::checkNow);
 }
 
-QDockWidget* MainWindow::addPanel(const QString& objectName, const QString& title, QWidget* panel, Qt::DockWidgetArea area)
+QDockWidget* MainWindow::addPanel(const QString& objectName, const QString& title, QWidget* panel, Qt::DockWidgetArea area,
+                                  QDockWidget* tabifyWith)
 {
     auto* dockWidget = new QDockWidget(title, this);
     dockWidget->setObjectName(objectName);
@@ -116,8 +117,13 @@ QDockWidget* MainWindow::addPanel(const QString& objectName, const QString& titl
     dockWidget->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable |
                             QDockWidget::DockWidgetFloatable);
     // Panels added after the layout was restored take their saved place when it knows them.
-    if (!restoreDockWidget(dockWidget))
+    if (!restoreDockWidget(dockWidget)) {
         addDockWidget(area, dockWidget);
+        if (tabifyWith) {
+            tabifyDockWidget(tabifyWith, dockWidget);
+            dockWidget->raise();
+        }
+    }
     QAction* toggle = dockWidget->toggleViewAction();
     toggle->setObjectName(QStringLiteral("actionShow_") + objectName);
     m_panelsMenu->addAction(toggle);

@@ -44,8 +44,10 @@ public:
     ui::LogPanel* logPanel() const { return m_logPanel; }
 
     // Wraps `panel` in a QDockWidget named `objectName` (unique: it keys the saved layout), titled `title`,
-    // listed in the View menu. Where the saved layout knows the dock it goes back there, else into `area`.
-    QDockWidget* addPanel(const QString& objectName, const QString& title, QWidget* panel, Qt::DockWidgetArea area);
+    // listed in the View menu. Where the saved layout knows the dock it goes back there, else into `area`
+    // (as a tab beside `tabifyWith` when given).
+    QDockWidget* addPanel(const QString& objectName, const QString& title, QWidget* panel, Qt::DockWidgetArea area,
+                          QDockWidget* tabifyWith = nullptr);
     QDockWidget* dock(const QString& objectName) const { return m_docks.value(objectName); }
     QMenu* viewMenu() const { return m_viewMenu; }
 

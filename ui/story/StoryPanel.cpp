@@ -281,6 +281,8 @@ QWidget* StoryPanel::buildStoryPane()
     m_pathLabel = new QLabel(pane);
     m_pathLabel->setObjectName(QStringLiteral("pathLabel"));
     m_pathLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // Wraps rather than setting the panel's minimum width to the file name's length.
+    m_pathLabel->setWordWrap(true);
     fileRow->addWidget(m_open);
     fileRow->addWidget(m_save);
     fileRow->addWidget(m_saveAs);

@@ -19,6 +19,8 @@ QueuePolicyCard::QueuePolicyCard(QWidget* parent) : QGroupBox(parent)
     setObjectName(QStringLiteral("queuePolicyCard"));
     m_form = new QFormLayout(this);
     m_form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+    // In a narrow watcher a value goes under its knob instead of widening the whole main window.
+    m_form->setRowWrapPolicy(QFormLayout::WrapLongRows);
     setPolicy(pipeline::QueuePolicy::standard());
 }
 
