@@ -152,6 +152,7 @@ void Studio::buildPanels()
                 for (const QString& w : result.warnings)
                     m_window->statusBar()->showMessage(QStringLiteral("Warning: ") + w, 15000);
                 m_dashboard->refreshHistory();
+                m_dashboard->refreshLiveRunFigures(runDir);
                 m_feedback->refreshAggregates();
             });
 }

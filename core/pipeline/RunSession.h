@@ -1,6 +1,7 @@
 #pragma once
 
 #include "pipeline/QueuePolicy.h"
+#include "pipeline/RunController.h"
 #include "pipeline/RunQualityJob.h"
 #include "story/Story.h"
 
@@ -13,7 +14,6 @@ class GpuMonitor;
 
 namespace gd::pipeline {
 
-class RunController;
 class Settings;
 struct RunOptions;
 

@@ -452,6 +452,13 @@ void DashboardPanel::attach(pipeline::RunController* controller)
         showLiveRun();
 }
 
+void DashboardPanel::refreshLiveRunFigures(const QString& runDir)
+{
+    if (!m_followLive->isChecked() || !m_run || m_run->runDir() != runDir)
+        return;
+    m_figuresController->showRunDir(runDir);
+}
+
 void DashboardPanel::showLiveRun()
 {
     if (m_run)

@@ -68,6 +68,9 @@ public:
 
     // Reloads the run history list with the current filters.
     void refreshHistory();
+    // Re-reads the figures of the live run from its artifact (e.g. once its QualityMetrics are written),
+    // unless the operator is looking at another run.
+    void refreshLiveRunFigures(const QString& runDir);
     // Redraws every dirty chart now instead of at the next coalescing tick.
     void redrawNow();
 

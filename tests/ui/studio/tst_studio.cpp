@@ -254,6 +254,14 @@ private Q_SLOTS:
             artifact = QJsonDocument::fromJson(f.readAll()).object();
         }
         QVERIFY(artifact.value(QStringLiteral("QualityMetrics")).isObject());
+        // ... and the dashboard following the run picks them up (the judge's KPI tile is no longer grey).
+        const auto judgeStatus = [&studio] {
+            for (const auto& k : studio.dashboardPanel()->figures().kpis)
+                if (k.id == QLatin1String("coherence-judge"))
+                    return k.status;
+            return QString();
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(!judgeStatus().isEmpty() && judgeStatus() != QLatin1String("UNMEASURED"), 20000);
 
         // 7. Rate the first scene in the feedback panel: 4 stars and a comment, saved.
         auto* feedback = studio.feedbackPanel();
