@@ -23,6 +23,33 @@ QColor StatusColor::color(Status status, const QPalette& palette)
     return dark ? QColor(0x9e, 0x9e, 0x9e) : QColor(0x75, 0x75, 0x75);
 }
 
+QColor StatusColor::fill(Status status)
+{
+    switch (status) {
+    case Status::Ok:
+        return QColor(0x2e, 0x7d, 0x32);
+    case Status::Warning:
+        return QColor(0xf9, 0xa8, 0x25);
+    case Status::Bad:
+        return QColor(0xc6, 0x28, 0x28);
+    case Status::Unknown:
+        break;
+    }
+    return QColor(0x75, 0x75, 0x75);
+}
+
+QColor StatusColor::textOn(const QColor& background)
+{
+    // Relative luminance (sRGB weights); 0.55 keeps white on the green/red/grey fills and black on amber.
+    const double l = 0.2126 * background.redF() + 0.7152 * background.greenF() + 0.0722 * background.blueF();
+    return l > 0.55 ? QColor(Qt::black) : QColor(Qt::white);
+}
+
+QColor StatusColor::warningTint()
+{
+    return QColor(0xff, 0xc1, 0x07, 70);
+}
+
 StatusColor::Status StatusColor::fromText(const QString& status)
 {
     const QString s = status.toLower();

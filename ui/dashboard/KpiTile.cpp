@@ -1,5 +1,7 @@
 #include "dashboard/KpiTile.h"
 
+#include "common/StatusColor.h"
+
 #include <QLabel>
 #include <QVBoxLayout>
 
@@ -52,19 +54,13 @@ KpiTile::KpiTile(QWidget* parent) : QFrame(parent)
 
 QColor KpiTile::statusColor(const QString& status)
 {
-    if (status == QLatin1String("PASS"))
-        return QColor(0x2e, 0x7d, 0x32); // green
-    if (status == QLatin1String("WARN"))
-        return QColor(0xf9, 0xa8, 0x25); // amber
-    if (status == QLatin1String("FAIL"))
-        return QColor(0xc6, 0x28, 0x28); // red
-    return QColor(0x75, 0x75, 0x75); // grey: UNMEASURED
+    // PASS / WARN / FAIL map onto the shared fills; UNMEASURED (anything else) is grey.
+    return StatusColor::fill(StatusColor::fromText(status));
 }
 
 QColor KpiTile::textColorOn(const QString& status)
 {
-    // Amber is light; white text on it would fail contrast. The others are dark enough for white.
-    return status == QLatin1String("WARN") ? QColor(Qt::black) : QColor(Qt::white);
+    return StatusColor::textOn(statusColor(status));
 }
 
 void KpiTile::setResult(const quality::KpiResult& result)

@@ -1,7 +1,7 @@
 #include "watcher/BadgeDelegate.h"
 
 #include "pipeline/SceneTableModel.h"
-#include "watcher/StatusColors.h"
+#include "common/StatusColor.h"
 
 #include <QPainter>
 #include <QPainterPath>
@@ -18,7 +18,10 @@ void BadgeDelegate::paint(QPainter* painter, const QStyleOptionViewItem& option,
         return;
     }
     paintBackground(painter, option, index);
-    const QColor fill = StatusColors::fill(level);
+    const QColor fill = StatusColor::fill(level == L::Good     ? StatusColor::Status::Ok
+                                          : level == L::Notice ? StatusColor::Status::Warning
+                                          : level == L::Bad    ? StatusColor::Status::Bad
+                                                               : StatusColor::Status::Unknown);
     const QFontMetrics fm(option.font);
     const int w = std::min(option.rect.width() - 6, fm.horizontalAdvance(text) + 14);
     const int h = std::min(option.rect.height() - 4, fm.height() + 6);
@@ -28,7 +31,7 @@ void BadgeDelegate::paint(QPainter* painter, const QStyleOptionViewItem& option,
     QPainterPath path;
     path.addRoundedRect(badge, h / 2.0, h / 2.0);
     painter->fillPath(path, fill);
-    painter->setPen(StatusColors::textOn(fill));
+    painter->setPen(StatusColor::textOn(fill));
     painter->setFont(option.font);
     painter->drawText(badge, Qt::AlignCenter, fm.elidedText(text, Qt::ElideRight, badge.width() - 8));
     painter->restore();

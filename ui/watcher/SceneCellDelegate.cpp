@@ -1,7 +1,7 @@
 #include "watcher/SceneCellDelegate.h"
 
 #include "pipeline/SceneTableModel.h"
-#include "watcher/StatusColors.h"
+#include "common/StatusColor.h"
 
 #include <QApplication>
 #include <QPainter>
@@ -20,14 +20,14 @@ void SceneCellDelegate::paintBackground(QPainter* painter, const QStyleOptionVie
     style->drawPrimitive(QStyle::PE_PanelItemViewItem, &opt, painter, widget);
     if (index.data(pipeline::SceneTableModel::HasWarningRole).toBool() &&
         !(option.state & QStyle::State_Selected))
-        painter->fillRect(option.rect, StatusColors::warningTint());
+        painter->fillRect(option.rect, StatusColor::warningTint());
 }
 
 void SceneCellDelegate::paint(QPainter* painter, const QStyleOptionViewItem& option, const QModelIndex& index) const
 {
     if (index.data(pipeline::SceneTableModel::HasWarningRole).toBool() &&
         !(option.state & QStyle::State_Selected))
-        painter->fillRect(option.rect, StatusColors::warningTint());
+        painter->fillRect(option.rect, StatusColor::warningTint());
     QStyledItemDelegate::paint(painter, option, index);
 }
 
