@@ -202,6 +202,8 @@ void Studio::startRun()
         return;
     }
     QString error;
+    if (const auto generation = m_story->lastGeneration(); generation.valid)
+        m_session->setStoryGeneration(generation.llm, generation.prompts, generation.health);
     if (!m_session->start(m_story->story(), m_story->storyPath(), m_watcher->selectedPolicy(), &error)) {
         status(QStringLiteral("Cannot start the run: ") + error);
         QMessageBox::warning(m_window.get(), QStringLiteral("Cannot start the run"), error);

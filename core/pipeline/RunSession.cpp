@@ -43,7 +43,11 @@ bool RunSession::start(const story::Story& story, const QString& storyPath, cons
     opt.story = story;
     // Relative keyframe paths resolve against the story file; a generated story has none.
     opt.storyDir = storyPath.isEmpty() ? m_settings.string(Key::RunsRoot) : QFileInfo(storyPath).absolutePath();
-    opt.storyGenerator = storyPath.isEmpty() ? QStringLiteral("local-llm") : QStringLiteral("file");
+    opt.storyGenerator = storyPath.isEmpty() || m_generation ? QStringLiteral("local-llm") : QStringLiteral("file");
+    if (m_generation) {
+        std::tie(opt.storyLlm, opt.storyPrompts, opt.llmHealth) = *m_generation;
+        m_generation.reset();
+    }
     opt.runsRoot = m_settings.string(Key::RunsRoot);
     opt.comfyUrl = comfyUrl;
     opt.comfyOutputDir = m_settings.string(Key::ComfyOutputDir);
@@ -98,6 +102,12 @@ void RunSession::launch(const RunOptions& opt)
     m_running = true;
     Q_EMIT runStarted(m_controller);
     QMetaObject::invokeMethod(m_controller.data(), &RunController::start, Qt::QueuedConnection);
+}
+
+void RunSession::setStoryGeneration(const QJsonObject& llm, const QJsonArray& prompts,
+                                    const telemetry::LlmHealthInfo& health)
+{
+    m_generation = std::make_tuple(llm, prompts, health);
 }
 
 void RunSession::cancel()

@@ -6,7 +6,12 @@
 #include "story/Story.h"
 
 #include <QObject>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QPointer>
+
+#include <optional>
+#include <tuple>
 
 namespace gd::gpu {
 class GpuMonitor;
@@ -30,6 +35,9 @@ public:
     // Starts a run of `story` (from `storyPath`, empty when it was generated and not saved) with
     // `policy`. False with `error` set when a run is already going or the input is unusable.
     bool start(const story::Story& story, const QString& storyPath, const QueuePolicy& policy, QString* error);
+    // The story's generation, recorded in the run's telemetry as `gemdirect run --idea` does (model,
+    // prompts, LLM health); call before start() for a story the LLM wrote in this session.
+    void setStoryGeneration(const QJsonObject& llm, const QJsonArray& prompts, const telemetry::LlmHealthInfo& health);
     // Resumes the unfinished run in `runDir` from its journal (ResumePlanner): prompts still on
     // ComfyUI are re-attached, finished scenes are never rendered again. The token, profile folders
     // and history database come from the settings; the server, workflow and policy from the run.
@@ -57,6 +65,7 @@ private:
     QPointer<RunController> m_controller;
     QPointer<RunQualityJob> m_quality;
     bool m_running = false;
+    std::optional<std::tuple<QJsonObject, QJsonArray, telemetry::LlmHealthInfo>> m_generation;
     QString m_lastRunDir;
 };
 

@@ -112,7 +112,9 @@ SettingsDialog::SettingsDialog(pipeline::Settings& settings, QWidget* parent)
     };
     const QList<Group> groups{
         {"LLM (story writing)", {Key::LlmUrl, Key::LlmModel, Key::LlmApiKey}},
-        {"ComfyUI (rendering)", {Key::ComfyUrl, Key::ComfyOutputDir, Key::ComfyToken, Key::WorkflowProfile}},
+        {"ComfyUI (rendering)",
+         {Key::ComfyUrl, Key::ComfyOutputDir, Key::ComfyToken, Key::WorkflowProfile, Key::ComfyServers,
+          Key::ComfyServerTokens}},
         {"Queue policy",
          {Key::QueuePreset, Key::SceneMaxWaitSeconds, Key::SceneHistoryMaxAttempts, Key::SceneHistoryPollIntervalSeconds,
           Key::ScenePostExecutionTimeoutSeconds, Key::SceneRetryBudget, Key::SceneFrameFloor,

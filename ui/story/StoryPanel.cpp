@@ -120,6 +120,7 @@ StoryPanel::StoryPanel(QWidget* parent)
     connect(m_doc, &story::StoryDocument::opened, this,
             [this](bool ok, const QString& path, const QStringList& problems) {
                 if (ok) {
+                    m_generation = Generation{}; // a story from a file: no generation to report
                     showMessage(Tone::Good, QStringLiteral("Opened %1 (%2 scenes).")
                                                 .arg(QDir::toNativeSeparators(path))
                                                 .arg(m_doc->sceneModel()->rowCount()));
@@ -583,9 +584,12 @@ void StoryPanel::startService(Mode mode)
         showMessage(Tone::Warning, text);
     });
     connect(m_service, &llm::StoryService::finished, this,
-            [this](Outcome outcome, const story::Story& story, const QJsonObject&, const QJsonArray&,
-                   const telemetry::LlmHealthInfo&,
-                   const QString& error) { onFinished(outcome, story, error); });
+            [this](Outcome outcome, const story::Story& story, const QJsonObject& llm, const QJsonArray& prompts,
+                   const telemetry::LlmHealthInfo& health, const QString& error) {
+                if (outcome == Outcome::Ok && m_mode == Mode::Generating)
+                    m_generation = Generation{llm, prompts, health, true};
+                onFinished(outcome, story, error);
+            });
 
     m_message->setVisible(false);
     m_progress->setRange(0, 0); // busy until the first stage says how far it is

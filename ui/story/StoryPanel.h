@@ -4,6 +4,8 @@
 #include "story/Story.h"
 
 #include <QHash>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QPointer>
 #include <QWidget>
 
@@ -41,6 +43,16 @@ public:
     gd::story::Story story() const;
     QString storyPath() const;
     bool hasUnsavedChanges() const;
+    // What the last generation recorded (LLM model and settings, the prompts sent, the health check),
+    // for the run's telemetry; empty after a story was opened from a file.
+    struct Generation
+    {
+        QJsonObject llm;
+        QJsonArray prompts;
+        gd::telemetry::LlmHealthInfo health;
+        bool valid = false;
+    };
+    Generation lastGeneration() const { return m_generation; }
     // A generation or regeneration is running (open/save of the file do not count).
     bool isGenerating() const;
     gd::story::StoryDocument* document() const { return m_doc; }
@@ -148,6 +160,7 @@ private:
         QString key, genre, tone, author, created;
     };
     QVector<Template> m_templates;
+    Generation m_generation;
 };
 
 } // namespace gd::ui
