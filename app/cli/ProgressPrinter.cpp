@@ -2,6 +2,9 @@
 
 #include "CliCommon.h"
 
+#include <QCoreApplication>
+#include <unistd.h>
+
 using namespace gd;
 
 namespace cli {
@@ -46,6 +49,33 @@ ProgressPrinter::ProgressPrinter(pipeline::RunController* c, bool quiet) : QObje
         o << "[" << s.sceneId << "] " << s.status << ": " << (k ? k->frameCount : 0) << "/" << s.frameFloor
           << " frames, " << s.attempts.size() << " attempt(s)" << Qt::endl;
     });
+}
+
+int runToCompletion(gd::pipeline::RunController* controller, SignalWatcher& signals, bool quiet)
+{
+    using gd::pipeline::RunController;
+    using gd::pipeline::RunExit;
+    new ProgressPrinter(controller, quiet);
+    QObject::connect(&signals, &SignalWatcher::interrupted, controller, [controller](int count) {
+        if (count > 1) {
+            cli::err() << "Interrupted twice: exiting without waiting." << Qt::endl;
+            ::_exit(130);
+        }
+        cli::err() << "Interrupt received: cancelling the run (Ctrl-C again to exit at once) ..." << Qt::endl;
+        controller->cancel();
+    });
+    int exitCode = 0;
+    QObject::connect(controller, &RunController::finished, controller, [&exitCode](int code, const QString& msg) {
+        exitCode = code;
+        if (code == int(RunExit::BadInput) || code == int(RunExit::Unreachable))
+            cli::err() << "error: " << msg << Qt::endl;
+        else
+            cli::out() << "Run finished: " << msg << Qt::endl;
+        QCoreApplication::exit(code);
+    });
+    QMetaObject::invokeMethod(controller, &RunController::start, Qt::QueuedConnection);
+    QCoreApplication::exec();
+    return exitCode;
 }
 
 } // namespace cli

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "SignalWatcher.h"
+
 #include "pipeline/RunController.h"
 
 #include <QHash>
@@ -17,5 +19,10 @@ public:
 private:
     QHash<QString, int> m_lastDecile;
 };
+
+// Runs `controller` to its end on this thread's event loop with a ProgressPrinter: Ctrl-C cancels the
+// run (twice exits at once), the finished line goes to stdout (stderr for bad input / unreachable).
+// Returns the run's exit code. `signals` is the caller's watcher (it may need it afterwards).
+int runToCompletion(gd::pipeline::RunController* controller, SignalWatcher& signals, bool quiet);
 
 } // namespace cli

@@ -14,6 +14,7 @@
 #include <QEventLoop>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QThreadPool>
 
 using namespace gd;
 
@@ -36,6 +37,20 @@ pipeline::RunQualityResult computeQuality(const pipeline::RunQualityOptions& opt
     loop.exec();
     for (const QString& w : std::as_const(result.warnings))
         cli::err() << "WARNING: " << w << Qt::endl;
+    return result;
+}
+
+pipeline::RunQualityResult finishRunQuality(const pipeline::RunQualityOptions& options, bool quiet)
+{
+    // Let the frame statistics the pipeline computed in the background land first.
+    QThreadPool::globalInstance()->waitForDone();
+    const pipeline::RunQualityResult result = computeQuality(options, quiet);
+    const auto& q = result.computation;
+    if (!q.error.isNull())
+        cli::err() << "WARNING: quality metrics not computed: " << q.error.message << Qt::endl;
+    else
+        cli::out() << "Quality metrics written (" << q.qualityMetrics.value(QStringLiteral("Unmeasured")).toArray().size()
+                   << " unmeasured); `gemdirect kpi " << options.runDir << "` shows the KPI table" << Qt::endl;
     return result;
 }
 

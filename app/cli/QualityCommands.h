@@ -11,6 +11,10 @@ namespace cli {
 // and its database warnings on stderr.
 gd::pipeline::RunQualityResult computeQuality(const gd::pipeline::RunQualityOptions& options, bool quiet);
 
+// The end of `run` and `resume`: waits for the frame statistics computed in the background, runs
+// computeQuality() and prints "Quality metrics written (N unmeasured); ..." or the warning.
+gd::pipeline::RunQualityResult finishRunQuality(const gd::pipeline::RunQualityOptions& options, bool quiet);
+
 } // namespace cli
 
 int qualityCommand(const QStringList& arguments);

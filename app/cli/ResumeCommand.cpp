@@ -131,28 +131,8 @@ int resumeCommand(const QStringList& arguments)
     gpu::GpuMonitor monitor;
     monitor.start();
     auto* controller = new pipeline::RunController(opt, &monitor);
-    new cli::ProgressPrinter(controller, parser.isSet(QStringLiteral("quiet")));
     SignalWatcher signals;
-    QObject::connect(&signals, &SignalWatcher::interrupted, controller, [controller](int count) {
-        if (count > 1) {
-            cli::err() << "Interrupted twice: exiting without waiting." << Qt::endl;
-            ::_exit(130);
-        }
-        cli::err() << "Interrupt received: cancelling the run (Ctrl-C again to exit at once) ..." << Qt::endl;
-        controller->cancel();
-    });
-    int exitCode = 0;
-    QObject::connect(
-        controller, &pipeline::RunController::finished, controller, [&](int code, const QString& msg) {
-            exitCode = code;
-            if (code == int(pipeline::RunExit::BadInput) || code == int(pipeline::RunExit::Unreachable))
-                cli::err() << "error: " << msg << Qt::endl;
-            else
-                cli::out() << "Run finished: " << msg << Qt::endl;
-            QCoreApplication::exit(code);
-        });
-    QMetaObject::invokeMethod(controller, &pipeline::RunController::start, Qt::QueuedConnection);
-    QCoreApplication::exec();
+    const int exitCode = cli::runToCompletion(controller, signals, parser.isSet(QStringLiteral("quiet")));
     const QString runDir = controller->runDir().isEmpty() ? plan->runDir : controller->runDir();
     delete controller;
     monitor.stop();
@@ -160,19 +140,11 @@ int resumeCommand(const QStringList& arguments)
     const bool finishedRun =
         exitCode == int(pipeline::RunExit::Success) || exitCode == int(pipeline::RunExit::SomeFailed);
     if (finishedRun && !parser.isSet(QStringLiteral("no-quality"))) {
-        QThreadPool::globalInstance()->waitForDone();
-        const QString judgeUrl = parser.value(QStringLiteral("llm-url"));
         pipeline::RunQualityOptions qualityOptions;
         qualityOptions.runDir = runDir;
-        qualityOptions.judgeUrl = judgeUrl;
+        qualityOptions.judgeUrl = parser.value(QStringLiteral("llm-url"));
         qualityOptions.historyDb = opt.historyDatabase;
-        const auto q = cli::computeQuality(qualityOptions, parser.isSet(QStringLiteral("quiet"))).computation;
-        if (!q.error.isNull())
-            cli::err() << "WARNING: quality metrics not computed: " << q.error.message << Qt::endl;
-        else
-            cli::out() << "Quality metrics written ("
-                       << q.qualityMetrics.value(QStringLiteral("Unmeasured")).toArray().size()
-                       << " unmeasured)" << Qt::endl;
+        cli::finishRunQuality(qualityOptions, parser.isSet(QStringLiteral("quiet")));
     }
     cli::out() << "Run directory: " << runDir << Qt::endl;
     return exitCode;

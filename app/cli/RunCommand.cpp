@@ -409,28 +409,8 @@ int runCommand(const QStringList& arguments)
     auto* controller = new pipeline::RunController(opt, &monitor);
     metrics.setGpuMonitor(&monitor);
     metrics.attach(controller);
-    new cli::ProgressPrinter(controller, parser.isSet(QStringLiteral("quiet")));
     SignalWatcher signals;
-    QObject::connect(&signals, &SignalWatcher::interrupted, controller, [controller](int count) {
-        if (count > 1) {
-            cli::err() << "Interrupted twice: exiting without waiting." << Qt::endl;
-            ::_exit(130);
-        }
-        cli::err() << "Interrupt received: cancelling the run (Ctrl-C again to exit at once) ..." << Qt::endl;
-        controller->cancel();
-    });
-    int exitCode = 0;
-    QObject::connect(
-        controller, &pipeline::RunController::finished, controller, [&](int code, const QString& msg) {
-            exitCode = code;
-            if (code == int(pipeline::RunExit::BadInput) || code == int(pipeline::RunExit::Unreachable))
-                cli::err() << "error: " << msg << Qt::endl;
-            else
-                cli::out() << "Run finished: " << msg << Qt::endl;
-            QCoreApplication::exit(code);
-        });
-    QMetaObject::invokeMethod(controller, &pipeline::RunController::start, Qt::QueuedConnection);
-    QCoreApplication::exec();
+    const int exitCode = cli::runToCompletion(controller, signals, parser.isSet(QStringLiteral("quiet")));
     const QString runDir = controller->runDir();
     delete controller;
     monitor.stop();
@@ -453,30 +433,24 @@ int runCommand(const QStringList& arguments)
         } else if (fromIdea || parser.isSet(QStringLiteral("llm-url")) || env.contains(QStringLiteral("LOCAL_STORY_PROVIDER_URL"))) {
             judgeUrl = llm::StoryService::resolveProviderUrl(parser.value(QStringLiteral("llm-url")), env);
         }
-        // Let the frame statistics the pipeline computed in the background land first.
-        QThreadPool::globalInstance()->waitForDone();
         pipeline::RunQualityOptions qualityOptions;
         qualityOptions.runDir = runDir;
         qualityOptions.judgeUrl = judgeUrl;
         qualityOptions.historyDb = opt.historyDatabase;
         // KPI verdicts and the GPU samples of the night go into the history database too.
         qualityOptions.gpuSamples = monitor.history();
-        const auto result = cli::computeQuality(qualityOptions, parser.isSet(QStringLiteral("quiet")));
-        const auto& q = result.computation;
+        const auto result = cli::finishRunQuality(qualityOptions, parser.isSet(QStringLiteral("quiet")));
         if (judgeHost)
             judgeHost->stop();
-        if (!q.error.isNull()) {
-            cli::err() << "WARNING: quality metrics not computed: " << q.error.message << Qt::endl;
-        } else {
-            cli::out() << "Quality metrics written (" << q.qualityMetrics.value(QStringLiteral("Unmeasured")).toArray().size()
-                       << " unmeasured); `gemdirect kpi " << runDir << "` shows the KPI table" << Qt::endl;
+        if (result.computation.error.isNull())
             metrics.setKpiResults(result.kpis);
-        }
     }
     if (metrics.isListening() && metricsLingerSeconds > 0) {
         cli::out() << "Serving the final metrics for " << metricsLingerSeconds << " s more ..." << Qt::endl;
-        QObject::connect(&signals, &SignalWatcher::interrupted, qApp, [] { QCoreApplication::exit(0); });
-        QTimer::singleShot(int(metricsLingerSeconds * 1000), qApp, [] { QCoreApplication::exit(0); });
+        QObject::connect(&signals, &SignalWatcher::interrupted, QCoreApplication::instance(),
+                         [] { QCoreApplication::exit(0); });
+        QTimer::singleShot(int(metricsLingerSeconds * 1000), QCoreApplication::instance(),
+                           [] { QCoreApplication::exit(0); });
         QCoreApplication::exec();
     }
     metrics.stopListening();
