@@ -15,9 +15,21 @@ target_compile_definitions(gd_options INTERFACE
   GD_APP_VERSION="${PROJECT_VERSION}")
 set(CMAKE_CXX_EXTENSIONS OFF)
 
-if(GD_SANITIZE)
-  target_compile_options(gd_options INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer)
-  target_link_options(gd_options INTERFACE -fsanitize=address,undefined)
+option(GD_SANITIZE "Build every project target with AddressSanitizer + UndefinedBehaviorSanitizer" OFF)
+option(GD_BUILD_FUZZ "Build the libFuzzer targets in tests/fuzz (clang only; implies GD_SANITIZE)" OFF)
+if(GD_BUILD_FUZZ AND NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  message(FATAL_ERROR "GD_BUILD_FUZZ needs clang (libFuzzer): configure with -DCMAKE_CXX_COMPILER=clang++")
+endif()
+if(GD_SANITIZE OR GD_BUILD_FUZZ)
+  # No recovery: the first UB report aborts the process, so a sanitizer finding fails its test
+  # instead of scrolling past in the log.
+  target_compile_options(gd_options INTERFACE -fsanitize=address,undefined -fno-sanitize-recover=all
+                                              -fno-omit-frame-pointer)
+  target_link_options(gd_options INTERFACE -fsanitize=address,undefined -fno-sanitize-recover=all)
+endif()
+if(GD_BUILD_FUZZ)
+  # Coverage instrumentation for the code under test; only the fuzz executables link libFuzzer's main.
+  target_compile_options(gd_options INTERFACE -fsanitize=fuzzer-no-link)
 endif()
 
 # gd_add_core_library(NAME SOURCES... [DEPS ...]): one static library per core area.

@@ -143,7 +143,8 @@ int sentinelCommand(const QStringList& args)
                                           : QStringLiteral(", history of ") + opt.comfyUrl.toString())
                << "); Ctrl-C stops" << Qt::endl;
     SignalWatcher signals;
-    QObject::connect(&signals, &SignalWatcher::interrupted, qApp, [] { QCoreApplication::exit(0); });
+    QObject::connect(&signals, &SignalWatcher::interrupted, QCoreApplication::instance(),
+                     [] { QCoreApplication::exit(0); });
     const int rc = QCoreApplication::exec();
     sentinel.stop();
     cli::out() << stamp() << " stopped" << Qt::endl;

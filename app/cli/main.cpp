@@ -101,7 +101,8 @@ int serveUntilInterrupted(Host& host)
 {
     cli::out() << "Press Ctrl-C to stop." << Qt::endl;
     SignalWatcher signals;
-    QObject::connect(&signals, &SignalWatcher::interrupted, qApp, [] { QCoreApplication::exit(0); });
+    QObject::connect(&signals, &SignalWatcher::interrupted, QCoreApplication::instance(),
+                     [] { QCoreApplication::exit(0); });
     const int rc = QCoreApplication::exec();
     host.stop();
     return rc;

@@ -1,6 +1,8 @@
 #include "comfy/ComfyEvent.h"
 
 #include <QHash>
+#include <QJsonDocument>
+#include <QJsonParseError>
 
 namespace gd::comfy {
 
@@ -49,6 +51,15 @@ ComfyEvent ComfyEvent::fromJson(const QJsonObject& message)
                                 .value(QStringLiteral("queue_remaining"))
                                 .toInt(-1);
     return ev;
+}
+
+std::optional<ComfyEvent> ComfyEvent::fromMessage(const QByteArray& utf8)
+{
+    QJsonParseError pe{};
+    const QJsonDocument doc = QJsonDocument::fromJson(utf8, &pe);
+    if (pe.error != QJsonParseError::NoError || !doc.isObject())
+        return std::nullopt;
+    return fromJson(doc.object());
 }
 
 } // namespace gd::comfy

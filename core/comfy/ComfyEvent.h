@@ -1,9 +1,11 @@
 #pragma once
 
+#include <QByteArray>
 #include <QDateTime>
 #include <QJsonObject>
 #include <QMetaType>
 #include <QString>
+#include <optional>
 
 namespace gd::comfy {
 
@@ -39,6 +41,8 @@ struct ComfyEvent
     QDateTime receivedAt;
 
     static ComfyEvent fromJson(const QJsonObject& message);
+    // One WebSocket text frame as the server sent it (UTF-8); nullopt when it is not a JSON object.
+    static std::optional<ComfyEvent> fromMessage(const QByteArray& utf8);
     // Done-signal for a given prompt: executing with node null and that prompt id.
     bool isCompletionOf(const QString& id) const
     {

@@ -2,6 +2,7 @@
 
 #include <QJsonArray>
 #include <algorithm>
+#include <limits>
 
 namespace gd::comfy {
 
@@ -90,7 +91,8 @@ QVector<MappedInput> WorkflowProfile::inputsFor(Role role) const
 
 int WorkflowProfile::totalSamplerSteps() const
 {
-    int total = 0;
+    // Summed wide and saturated: an untrusted graph may give several samplers INT_MAX steps.
+    qint64 total = 0;
     for (auto it = graph.constBegin(); it != graph.constEnd(); ++it) {
         const QJsonObject node = it.value().toObject();
         const QString type = node.value(QLatin1String("class_type")).toString();
@@ -103,7 +105,7 @@ int WorkflowProfile::totalSamplerSteps() const
         if (steps.isDouble() && steps.toDouble() > 0)
             total += steps.toInt();
     }
-    return total;
+    return static_cast<int>(std::min<qint64>(total, std::numeric_limits<int>::max()));
 }
 
 QJsonObject WorkflowProfile::profileJson() const

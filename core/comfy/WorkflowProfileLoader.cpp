@@ -27,7 +27,7 @@ QString profilePathFor(const QString& graphPath)
     return graphPath + QStringLiteral(".profile.json");
 }
 
-std::optional<QJsonDocument> readJsonFile(const QString& path, QStringList* errors)
+std::optional<QByteArray> readFileBytes(const QString& path, QStringList* errors)
 {
     QFile file(path);
     if (!file.exists()) {
@@ -45,12 +45,16 @@ std::optional<QJsonDocument> readJsonFile(const QString& path, QStringList* erro
                            .arg(kMaxFileBytes / (1024 * 1024)));
         return std::nullopt;
     }
-    const QByteArray bytes = file.readAll();
+    return file.readAll();
+}
+
+std::optional<QJsonDocument> parseJson(const QByteArray& bytes, const QString& label, QStringList* errors)
+{
     QJsonParseError parseError;
     const QJsonDocument doc = QJsonDocument::fromJson(bytes, &parseError);
     if (parseError.error != QJsonParseError::NoError) {
         errors->append(QStringLiteral("%1: not valid JSON at offset %2: %3")
-                           .arg(path)
+                           .arg(label)
                            .arg(parseError.offset)
                            .arg(parseError.errorString()));
         return std::nullopt;
@@ -700,8 +704,28 @@ std::optional<WorkflowProfile> WorkflowProfileLoader::load(const QString& graphP
                                                            const QString& profilePath, QStringList* errors)
 {
     QStringList problems;
-    const auto graphDoc = readJsonFile(graphPath, &problems);
-    const auto profileDoc = readJsonFile(profilePath, &problems);
+    const auto graphBytes = readFileBytes(graphPath, &problems);
+    const auto profileBytes = readFileBytes(profilePath, &problems);
+    if (!graphBytes || !profileBytes) {
+        // Still report what is wrong with the file that could be read, so one attempt shows every problem.
+        if (graphBytes)
+            parseJson(*graphBytes, graphPath, &problems);
+        if (profileBytes)
+            parseJson(*profileBytes, profilePath, &problems);
+        if (errors)
+            *errors += problems;
+        return std::nullopt;
+    }
+    return fromJson(*graphBytes, *profileBytes, graphPath, profilePath, errors);
+}
+
+std::optional<WorkflowProfile>
+WorkflowProfileLoader::fromJson(const QByteArray& graphJson, const QByteArray& profileJson,
+                                const QString& graphPath, const QString& profilePath, QStringList* errors)
+{
+    QStringList problems;
+    const auto graphDoc = parseJson(graphJson, graphPath, &problems);
+    const auto profileDoc = parseJson(profileJson, profilePath, &problems);
     if (graphDoc && !graphDoc->isObject())
         problems.append(QStringLiteral("%1: the graph is not a JSON object").arg(graphPath));
     if (profileDoc && !profileDoc->isObject())

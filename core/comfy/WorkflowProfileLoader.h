@@ -2,6 +2,7 @@
 
 #include "comfy/WorkflowProfile.h"
 
+#include <QByteArray>
 #include <QJsonObject>
 #include <QString>
 #include <QStringList>
@@ -19,6 +20,10 @@ public:
     // its file. Qt resource paths (":/workflows/...") work too.
     static std::optional<WorkflowProfile> load(const QString& graphPath, const QString& profilePath,
                                                QStringList* errors);
+    // load() on content already in memory; the paths only name the files in messages and in the result.
+    static std::optional<WorkflowProfile> fromJson(const QByteArray& graphJson, const QByteArray& profileJson,
+                                                   const QString& graphPath, const QString& profilePath,
+                                                   QStringList* errors);
     // "<dir>/x.json" or "<dir>/x.profile.json" → that pair; a bare name → the first searchDirs entry that
     // holds both files, then the built-ins ":/workflows/<name>.json" + ".profile.json".
     static std::optional<WorkflowProfile> resolve(const QString& nameOrPath, const QStringList& searchDirs,

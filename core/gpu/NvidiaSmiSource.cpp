@@ -1,6 +1,7 @@
 #include "gpu/NvidiaSmiSource.h"
 
 #include <QProcess>
+#include <cmath>
 
 namespace gd::gpu {
 
@@ -40,9 +41,10 @@ bool isUnavailable(const QString& v)
            v.compare(QLatin1String("[Unknown Error]"), Qt::CaseInsensitive) == 0;
 }
 
-// A numeric cell: empty optional when unavailable; false when it is neither a number nor a known
-// "unavailable" marker.
-bool readNumber(const QString& cell, std::optional<double>* out)
+// A numeric cell: empty optional when unavailable; false when it is neither a number in
+// [0, maxValue] nor a known "unavailable" marker. The bound keeps the later integer conversions
+// defined ("1e300", "inf" and "nan" parse as doubles) and rejects rows whose columns are shifted.
+bool readNumber(const QString& cell, double maxValue, std::optional<double>* out)
 {
     const QString v = cell.trimmed();
     if (isUnavailable(v)) {
@@ -51,7 +53,7 @@ bool readNumber(const QString& cell, std::optional<double>* out)
     }
     bool ok = false;
     const double d = v.toDouble(&ok);
-    if (!ok || d < 0)
+    if (!ok || !std::isfinite(d) || d < 0 || d > maxValue)
         return false;
     *out = d;
     return true;
@@ -80,6 +82,8 @@ QVector<GpuSnapshot> NvidiaSmiSource::parse(const QString& stdoutText, QString* 
 {
     static const char* const columnNames[TrailingColumns] = {"memory.total", "memory.used", "memory.free",
                                                              "utilization.gpu", "temperature.gpu"};
+    // Memory in MiB (a petabyte is far beyond any GPU), utilisation in percent, temperature in °C.
+    static const double columnMax[TrailingColumns] = {1.0e9, 1.0e9, 1.0e9, 100.0, 1000.0};
     QString text = stdoutText;
     text.remove(QLatin1Char('\r'));
     const QStringList lines = text.split(QLatin1Char('\n'));
@@ -112,7 +116,7 @@ QVector<GpuSnapshot> NvidiaSmiSource::parse(const QString& stdoutText, QString* 
 
         std::optional<double> values[TrailingColumns];
         for (int i = 0; i < TrailingColumns; ++i) {
-            if (!readNumber(cols.at(firstTrailing + i), &values[i]))
+            if (!readNumber(cols.at(firstTrailing + i), columnMax[i], &values[i]))
                 return notCsv(QStringLiteral("bad ") + QLatin1String(columnNames[i]));
         }
 

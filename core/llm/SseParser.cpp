@@ -11,6 +11,12 @@ namespace {
 
 constexpr qsizetype kMalformedEchoChars = 200;
 
+// The message of an error event whose server said nothing about the error.
+QString noDetails()
+{
+    return QStringLiteral("server reported an error without details");
+}
+
 QByteArrayView trimmedView(QByteArrayView v)
 {
     qsizetype b = 0;
@@ -163,7 +169,7 @@ void SseParser::processSseLine(QByteArrayView line, QVector<SseEvent>& out)
             ev.message = QString::fromUtf8(trimmedView(value));
         }
         if (ev.message.isEmpty())
-            ev.message = QStringLiteral("server reported an error without details");
+            ev.message = noDetails();
         out.append(ev);
     }
     // Other fields (`id:`, `retry:`, unknown names) carry nothing an LLM client needs (SSE rules: ignore).
@@ -196,10 +202,7 @@ void SseParser::dataLine(QByteArrayView payload, QVector<SseEvent>& out)
     }
     if (m_eventName == QLatin1String("error")) {
         const QString text = QString::fromUtf8(trimmedView(payload));
-        out.append({SseEvent::Kind::Error,
-                    m_eventName,
-                    {},
-                    text.isEmpty() ? QStringLiteral("server reported an error without details") : text});
+        out.append({SseEvent::Kind::Error, m_eventName, {}, text.isEmpty() ? noDetails() : text});
         return;
     }
     const QByteArrayView t = trimmedView(payload);
@@ -262,6 +265,9 @@ void SseParser::emitObject(const QJsonObject& object, QVector<SseEvent>& out)
         message = errorText(object.value(QStringLiteral("message")));
     if (message.isEmpty())
         message = errorText(QJsonValue(object));
+    // `{"error":""}` or `{"error":{}}` still reports an error; it just says nothing about it.
+    if (message.isEmpty())
+        message = noDetails();
     out.append({SseEvent::Kind::Error, m_eventName, object, message});
 }
 

@@ -16,10 +16,14 @@ HttpServerConnection::HttpServerConnection(QTcpSocket* socket, MiniHttpServer* s
     : QObject(server), m_socket(socket), m_server(server)
 {
     connect(socket, &QTcpSocket::readyRead, this, &HttpServerConnection::onReadyRead);
-    connect(socket, &QTcpSocket::disconnected, this, [this]() {
+    // `disconnected` is also emitted from the socket's own destructor (~QAbstractSocket disconnects
+    // from the host when the server and its children go away), when the object is no longer a
+    // QTcpSocket: reach it only as the QObject taken here, never through m_socket (UBSan: invalid
+    // downcast in QPointer<QTcpSocket>).
+    QObject* const socketObject = socket;
+    connect(socket, &QTcpSocket::disconnected, this, [this, socketObject]() {
         m_state = State::Closed;
-        if (m_socket)
-            m_socket->deleteLater();
+        socketObject->deleteLater();
         deleteLater();
     });
     if (socket->bytesAvailable() > 0)

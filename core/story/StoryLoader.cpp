@@ -5,6 +5,7 @@
 #include <QJsonDocument>
 #include <QRegularExpression>
 #include <QSet>
+#include <cmath>
 
 namespace gd::story {
 
@@ -163,7 +164,8 @@ std::optional<Story> StoryLoader::fromObject(const QJsonObject& o, QStringList* 
             const QJsonValue ef = so.value(QStringLiteral("expectedFrames"));
             if (!ef.isUndefined() && !ef.isNull()) {
                 const double d = ef.toDouble(-1);
-                if (!ef.isDouble() || d < 0 || d != static_cast<double>(static_cast<int>(d)) || d > 100000)
+                // Range before integrality: converting 1e308 to int to test wholeness is undefined.
+                if (!ef.isDouble() || d < 0 || d > 100000 || d != std::floor(d))
                     problems->append(
                         QStringLiteral("%1expectedFrames: must be a whole number from 0 to 100000")
                             .arg(path));

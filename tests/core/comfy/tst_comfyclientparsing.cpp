@@ -123,6 +123,66 @@ private Q_SLOTS:
         QCOMPARE(ev.type, ComfyEvent::Type::Other);
     }
 
+    void socketFramesThatAreNotObjectsAreDropped_data()
+    {
+        QTest::addColumn<QByteArray>("frame");
+        QTest::newRow("truncated") << QByteArray("{\"type\":\"executing\",\"data\":{\"node\"");
+        QTest::newRow("array") << QByteArray(R"J([{"type":"executing"}])J");
+        QTest::newRow("empty") << QByteArray();
+        QTest::newRow("binary junk") << QByteArray("\xff\xfe\x00{", 4);
+    }
+    void socketFramesThatAreNotObjectsAreDropped()
+    {
+        QFETCH(QByteArray, frame);
+        QVERIFY(!ComfyEvent::fromMessage(frame).has_value());
+    }
+
+    void socketFrameBecomesAnEvent()
+    {
+        const auto ev =
+            ComfyEvent::fromMessage(R"J({"type":"executing","data":{"node":null,"prompt_id":"p1"}})J");
+        QVERIFY(ev.has_value());
+        QVERIFY(ev->isCompletionOf(QStringLiteral("p1")));
+    }
+
+    void historyResponses_data()
+    {
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<bool>("found");
+        QTest::addColumn<QString>("errorKind");
+        // §3.1: `{}` means queued, running, unknown or not yet written: not found, and not an error.
+        QTest::newRow("not written yet") << QByteArray("{}") << false << QString();
+        QTest::newRow("finished")
+            << QByteArray(R"J({"p1":{"outputs":{},"status":{"status_str":"success","completed":true}}})J")
+            << true << QString();
+        QTest::newRow("another prompt only")
+            << QByteArray(R"J({"p2":{"outputs":{}}})J") << false << QString();
+        QTest::newRow("entry not an object") << QByteArray(R"J({"p1":[1,2]})J") << false << QString();
+        QTest::newRow("truncated body")
+            << QByteArray("{\"p1\":{\"outp") << false << QStringLiteral("protocol");
+        QTest::newRow("html error page")
+            << QByteArray("<html>502</html>") << false << QStringLiteral("protocol");
+    }
+    void historyResponses()
+    {
+        QFETCH(QByteArray, body);
+        QFETCH(bool, found);
+        QFETCH(QString, errorKind);
+        const auto r =
+            ComfyClient::parseHistoryResponse(body, QStringLiteral("p1"), QStringLiteral("GET /history/p1"));
+        QCOMPARE(r.found, found);
+        QCOMPARE(r.error.kind, errorKind);
+        if (!errorKind.isEmpty())
+            QVERIFY2(r.error.message.startsWith(QStringLiteral("GET /history/p1: ")),
+                     qPrintable(r.error.message));
+        if (found)
+            QCOMPARE(r.entry.value(QStringLiteral("status"))
+                         .toObject()
+                         .value(QStringLiteral("status_str"))
+                         .toString(),
+                     QStringLiteral("success"));
+    }
+
     void executionErrorText()
     {
         const QJsonObject data =

@@ -6,6 +6,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 #include <functional>
+#include <limits>
 
 using namespace gd::comfy;
 
@@ -85,6 +86,7 @@ private Q_SLOTS:
     void resolvePrefersSearchDirsThenBuiltins();
     void resolveAcceptsEitherFileOfAPair();
     void resolveUnknownNameSaysWhere();
+    void fromJsonInMemory();
     void validationErrors_data();
     void validationErrors();
     void profileJsonRoundTrips();
@@ -252,6 +254,29 @@ void TestWorkflowProfileLoader::resolveUnknownNameSaysWhere()
 using Mutator = std::function<void(QByteArray& graph, QJsonObject& profile)>;
 Q_DECLARE_METATYPE(Mutator)
 
+void TestWorkflowProfileLoader::fromJsonInMemory()
+{
+    const QByteArray graph = QJsonDocument(minimalGraph()).toJson();
+    const QByteArray profile = QJsonDocument(minimalProfile()).toJson();
+    QStringList errors;
+    const auto loaded = WorkflowProfileLoader::fromJson(graph, profile, QStringLiteral("/w/mini.json"),
+                                                        QStringLiteral("/w/mini.profile.json"), &errors);
+    QVERIFY2(loaded.has_value(), qPrintable(errors.join(QLatin1Char('\n'))));
+    QCOMPARE(loaded->name, QStringLiteral("mini"));
+    QCOMPARE(loaded->sourcePath, QStringLiteral("/w/mini.json"));
+    QCOMPARE(loaded->graph, minimalGraph());
+
+    // Every problem names the file it belongs to, and both files are checked in one go.
+    errors.clear();
+    QVERIFY(!WorkflowProfileLoader::fromJson(graph.left(graph.size() / 2), "[]",
+                                             QStringLiteral("/w/mini.json"),
+                                             QStringLiteral("/w/mini.profile.json"), &errors));
+    QCOMPARE(errors.size(), 2);
+    QVERIFY2(errors.at(0).startsWith(QStringLiteral("/w/mini.json: not valid JSON at offset")),
+             qPrintable(errors.at(0)));
+    QCOMPARE(errors.at(1), QStringLiteral("/w/mini.profile.json: the profile is not a JSON object"));
+}
+
 void TestWorkflowProfileLoader::validationErrors_data()
 {
     QTest::addColumn<Mutator>("mutate");
@@ -391,6 +416,12 @@ void TestWorkflowProfileLoader::graphHelpers()
     QCOMPARE(p.outputNodeIds(), QStringList{QStringLiteral("58")});
     QVERIFY(p.markerNodeId().isEmpty());
     QCOMPARE(p.totalSamplerSteps(), 12);
+    // Fuzzing regression (docs/RELIABILITY.md, Fuzzing): absurd step counts saturate instead of overflowing.
+    WorkflowProfile huge;
+    huge.graph = QJsonDocument::fromJson(R"({"1":{"class_type":"KSampler","inputs":{"steps":2147483647}},
+        "2":{"class_type":"KSamplerAdvanced","inputs":{"steps":2147483647}}})")
+                     .object();
+    QCOMPARE(huge.totalSamplerSteps(), std::numeric_limits<int>::max());
     const QStringList types = p.classTypes();
     QCOMPARE(types.count(QStringLiteral("CLIPTextEncode")), 1);
     QVERIFY(std::is_sorted(types.cbegin(), types.cend()));

@@ -84,6 +84,20 @@ private Q_SLOTS:
                    "0, NVIDIA GeForce RTX 3090, 24576, 1024, 23201, 37, 61\nFailed to initialize NVML\n")
             << 0 << QStringLiteral("Failed to initialize NVML") << 0 << QString() << 0LL << 0LL << 0LL << 0
             << 0;
+        // Fuzzing regressions (docs/RELIABILITY.md, Fuzzing): a shifted or corrupt row must be refused,
+        // not turned into 2000 % utilisation or an undefined float-to-integer conversion.
+        QTest::newRow("utilisation above 100 %")
+            << QStringLiteral("0, NVIDIA GeForce RTX 3090, 24576, 1024, 23201, 2000, 40\n") << 0
+            << QStringLiteral("bad utilization.gpu") << 0 << QString() << 0LL << 0LL << 0LL << 0 << 0;
+        QTest::newRow("memory beyond any GPU")
+            << QStringLiteral("0, NVIDIA GeForce RTX 3090, 1e300, 1024, 23201, 37, 61\n") << 0
+            << QStringLiteral("bad memory.total") << 0 << QString() << 0LL << 0LL << 0LL << 0 << 0;
+        QTest::newRow("infinite temperature")
+            << QStringLiteral("0, NVIDIA GeForce RTX 3090, 24576, 1024, 23201, 37, inf\n") << 0
+            << QStringLiteral("bad temperature.gpu") << 0 << QString() << 0LL << 0LL << 0LL << 0 << 0;
+        QTest::newRow("not-a-number memory")
+            << QStringLiteral("0, NVIDIA GeForce RTX 3090, 24576, nan, 23201, 37, 61\n") << 0
+            << QStringLiteral("bad memory.used") << 0 << QString() << 0LL << 0LL << 0LL << 0 << 0;
         QTest::newRow("empty") << QStringLiteral("\r\n") << 0 << QStringLiteral("no GPUs") << 0 << QString()
                                << 0LL << 0LL << 0LL << 0 << 0;
     }

@@ -130,6 +130,13 @@ private Q_SLOTS:
         QTest::newRow("unframed json error body") << sse << QByteArray("{\"error\":\"No models loaded.\"}\n")
                                                   << QStringList{QStringLiteral("E:No models loaded.")};
         QTest::newRow("empty stream") << sse << QByteArray() << QStringList{};
+        // Fuzzing regressions (docs/RELIABILITY.md, Fuzzing): an error that says nothing still reads as one.
+        QTest::newRow("unframed empty error string")
+            << sse << QByteArray("{\"error\":\"\"}\n")
+            << QStringList{QStringLiteral("E:server reported an error without details")};
+        QTest::newRow("framed empty error string")
+            << sse << QByteArray("data: {\"error\":\"\",\"message\":\"\"}\n\n")
+            << QStringList{QStringLiteral("E:server reported an error without details")};
 
         QTest::newRow("ndjson stream")
             << nd

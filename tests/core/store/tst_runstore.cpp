@@ -164,7 +164,7 @@ private Q_SLOTS:
         const QByteArray good =
             storetest::readFile(storetest::fixtureDir() + QStringLiteral("/artifact-metadata.json"));
         QTest::newRow("half-written") << good.left(good.size() / 2) << QStringLiteral("not valid JSON");
-        QTest::newRow("garbage") << QByteArray("\x00\x01\x02 not json", 14)
+        QTest::newRow("garbage") << QByteArray("\x00\x01\x02 not json", sizeof("\x00\x01\x02 not json") - 1)
                                  << QStringLiteral("not valid JSON");
         QTest::newRow("empty") << QByteArray() << QStringLiteral("not valid JSON");
         QTest::newRow("array") << QByteArray("[1, 2, 3]") << QStringLiteral("not an object");

@@ -49,6 +49,13 @@ private Q_SLOTS:
                            QStringLiteral("scenes[2].expectedFrames: must be a whole number"),
                            QStringLiteral("scenes[2].themes: must be a list of strings"),
                            QStringLiteral("scenes[3]: must be an object")};
+        // Fuzzing regression (docs/RELIABILITY.md, Fuzzing): a huge count is refused, not converted to int.
+        QTest::newRow("expectedFrames beyond int")
+            << QByteArray(
+                   R"({"storyId":"s","logline":"l","scenes":[{"id":"scene-001","prompt":"p","expectedFrames":1e308},{"id":"scene-002","prompt":"q","expectedFrames":2.5}]})")
+            << QStringList{
+                   QStringLiteral("scenes[0].expectedFrames: must be a whole number from 0 to 100000"),
+                   QStringLiteral("scenes[1].expectedFrames: must be a whole number from 0 to 100000")};
         QTest::newRow("wrong types")
             << QByteArray(
                    R"({"storyId":5,"logline":"l","title":[],"scenes":[{"id":"scene-001","prompt":"p"}]})")
