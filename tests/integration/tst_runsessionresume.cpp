@@ -31,12 +31,24 @@ private Q_SLOTS:
         auto* first = new pipeline::RunController(opt, nullptr);
         QEventLoop loop;
         int done = 0;
-        QObject::connect(first, &pipeline::RunController::sceneFinished,
-                         [&](const telemetry::SceneRecord&) { ++done; });
+        bool secondOnServer = false;
+        // Scene-002 can reach the server's queue just before or just after scene-001's record is
+        // final (the next submission may race the finishing signal): stop once both have happened.
+        const auto crashWhenReady = [&] {
+            if (done >= 1 && secondOnServer)
+                QTimer::singleShot(0, &loop, &QEventLoop::quit);
+        };
+        QObject::connect(first, &pipeline::RunController::sceneFinished, [&](const telemetry::SceneRecord&) {
+            ++done;
+            crashWhenReady();
+        });
         QObject::connect(first, &pipeline::RunController::attemptState,
-                         [&](const QString&, pipeline::SceneAttempt::State s) {
-                             if (done >= 1 && s == pipeline::SceneAttempt::State::Queued)
-                                 QTimer::singleShot(0, &loop, &QEventLoop::quit);
+                         [&](const QString& sceneId, pipeline::SceneAttempt::State s) {
+                             // Queued, or straight to Running when the server starts it at once.
+                             if (sceneId != opt.story.scenes.first().id &&
+                                 (s == pipeline::SceneAttempt::State::Queued || s == pipeline::SceneAttempt::State::Running))
+                                 secondOnServer = true;
+                             crashWhenReady();
                          });
         QTimer::singleShot(0, first, &pipeline::RunController::start);
         QTimer::singleShot(60000, &loop, &QEventLoop::quit);
