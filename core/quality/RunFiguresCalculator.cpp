@@ -46,7 +46,26 @@ RunFigures RunFiguresCalculator::fromRecord(const telemetry::RunRecord& run)
 {
     // Serialised exactly as the artifact is written, so a live run and the same run reopened from
     // the history list show the same figures.
-    return fromArtifact(telemetry::ArtifactWriter::toJson(run));
+    const QJsonObject artifact = telemetry::ArtifactWriter::toJson(run);
+    RunFigures f = fromArtifact(artifact);
+    // Mid-run, the scenes still waiting carry zero placeholders: the KPIs judge the scenes that have
+    // an outcome (or are under way), not "0 frames" for work that has not started.
+    QJsonArray started;
+    const QJsonArray scenes = artifact.value(QStringLiteral("Scenes")).toArray();
+    for (const QJsonValue& v : scenes) {
+        const QJsonObject s = v.toObject();
+        const QString status = s.value(QStringLiteral("Status")).toString();
+        const bool final = status == QLatin1String("succeeded") || status == QLatin1String("failed") ||
+                           status == QLatin1String("cancelled");
+        if (final || s.value(QStringLiteral("AttemptsRun")).toInt() > 0)
+            started.append(s);
+    }
+    if (started.size() != scenes.size()) {
+        QJsonObject partial = artifact;
+        partial.insert(QStringLiteral("Scenes"), started);
+        f.kpis = KpiEvaluator::evaluate(QVector<QJsonObject>{partial});
+    }
+    return f;
 }
 
 RunFigures RunFiguresCalculator::unavailable(const QString& runDir, const QString& problem)

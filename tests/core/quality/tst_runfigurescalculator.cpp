@@ -62,6 +62,28 @@ private Q_SLOTS:
         QVERIFY(sawP95);
     }
 
+    void scenesNotYetRenderedDoNotCountInTheKpis()
+    {
+        // Two of five scenes done with full frames: mid-run, "frames per scene" must not read the three
+        // waiting scenes as 0 frames (which made the live tile FAIL until the run ended).
+        gd::telemetry::RunRecord run;
+        run.runId = QStringLiteral("20260101-130000");
+        run.scenes << scene(QStringLiteral("scene-001"), 25, 40.0) << scene(QStringLiteral("scene-002"), 25, 50.0)
+                   << scene(QStringLiteral("scene-003"), 0, std::nullopt) << scene(QStringLiteral("scene-004"), 0, std::nullopt)
+                   << scene(QStringLiteral("scene-005"), 0, std::nullopt);
+        const RunFigures f = RunFiguresCalculator::fromRecord(run);
+        QCOMPARE(f.scenesTotal, 5);
+        bool saw = false;
+        for (const gd::quality::KpiResult& k : f.kpis)
+            if (k.id == QLatin1String("frames-per-scene")) {
+                saw = true;
+                QVERIFY2(k.status != QLatin1String("FAIL"), qPrintable(k.reason));
+                QCOMPARE(k.value, std::optional<double>(25.0));
+                QVERIFY(k.failingScenes.isEmpty());
+            }
+        QVERIFY(saw);
+    }
+
     void recordedArtifactGivesEveryKpi()
     {
         QFile file(QStringLiteral(GD_TEST_DATA_DIR "/store/run-lighthouse/artifact-metadata.json"));
