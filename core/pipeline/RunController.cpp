@@ -636,7 +636,11 @@ void RunController::nextScene()
         if (m_pool->size() == 1 && m_opt.useWebSocket && !m_client->isSocketOpen() && m_opt.reconnectWaitSeconds > 0) {
             // The server went away during an earlier scene: give it a bounded chance to come back
             // before this scene is tried (and most likely fails at once).
-            Q_EMIT message(QStringLiteral("Waiting up to %1 s for ComfyUI to come back ...")
+            // Still connecting for the first time is not "gone away": say which, so the status
+            // line does not suggest an outage at the start of every run.
+            const bool firstConnect = m_client->socketState() == comfy::ComfyClient::SocketState::Connecting;
+            Q_EMIT message((firstConnect ? QStringLiteral("Waiting up to %1 s for the WebSocket to ComfyUI to connect ...")
+                                         : QStringLiteral("Waiting up to %1 s for ComfyUI to come back ..."))
                                .arg(m_opt.reconnectWaitSeconds));
             auto* timer = new QTimer(this);
             timer->setSingleShot(true);
