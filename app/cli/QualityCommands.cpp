@@ -2,6 +2,7 @@
 
 #include "CliCommon.h"
 #include "HistoryCommands.h"
+#include "SignalWatcher.h"
 
 #include "common/Log.h"
 #include "pipeline/RunQualityJob.h"
@@ -15,16 +16,35 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QThreadPool>
+#include <unistd.h>
 
 using namespace gd;
 
 namespace cli {
 
-pipeline::RunQualityResult computeQuality(const pipeline::RunQualityOptions& options, bool quiet)
+pipeline::RunQualityResult computeQuality(const pipeline::RunQualityOptions& options, bool quiet,
+                                          SignalWatcher* signals)
 {
     pipeline::RunQualityJob job(options);
     pipeline::RunQualityResult result;
     QEventLoop loop;
+    if (signals)
+        QObject::connect(signals, &SignalWatcher::interrupted, &job, [&job](int count) {
+            if (count > 1) {
+                cli::err() << "Interrupted twice: exiting without waiting for the quality step." << Qt::endl;
+                ::_exit(130);
+            }
+            if (!job.isCancellable()) {
+                cli::err() << "Interrupt received: the local metrics finish in seconds (Ctrl-C again to exit at "
+                              "once) ..."
+                           << Qt::endl;
+                return;
+            }
+            cli::err() << "Interrupt received: cancelling the model judges, then writing the other metrics "
+                          "(Ctrl-C again to exit at once) ..."
+                       << Qt::endl;
+            job.cancel();
+        });
     QObject::connect(&job, &pipeline::RunQualityJob::progress, &job, [quiet](const QString& text) {
         if (!quiet)
             cli::out() << text << Qt::endl;
@@ -40,12 +60,16 @@ pipeline::RunQualityResult computeQuality(const pipeline::RunQualityOptions& opt
     return result;
 }
 
-pipeline::RunQualityResult finishRunQuality(const pipeline::RunQualityOptions& options, bool quiet)
+pipeline::RunQualityResult finishRunQuality(const pipeline::RunQualityOptions& options, bool quiet,
+                                            SignalWatcher* signals)
 {
     // Let the frame statistics the pipeline computed in the background land first.
     QThreadPool::globalInstance()->waitForDone();
-    const pipeline::RunQualityResult result = computeQuality(options, quiet);
+    const pipeline::RunQualityResult result = computeQuality(options, quiet, signals);
     const auto& q = result.computation;
+    if (result.cancelled)
+        cli::err() << "Quality step cancelled by the operator: the judge metrics not measured yet are UNMEASURED"
+                   << Qt::endl;
     if (!q.error.isNull())
         cli::err() << "WARNING: quality metrics not computed: " << q.error.message << Qt::endl;
     else
@@ -80,7 +104,8 @@ int qualityCommand(const QStringList& args)
     p.setApplicationDescription(QStringLiteral(
         "Compute or refresh QualityMetrics for a run (quality-kpis.md) and print its KPI table. The model judges "
         "(coherence, prompt alignment, caption-embedding alignment) use the LLM server; without one they are reported "
-        "UNMEASURED with the reason."));
+        "UNMEASURED with the reason. Ctrl-C stops the judges: the metrics they had not measured are written UNMEASURED "
+        "(\"cancelled by the operator\"), the others as usual, and the exit code is 130."));
     p.addHelpOption();
     p.addPositionalArgument(QStringLiteral("quality"), QString());
     p.addPositionalArgument(QStringLiteral("RUN_DIR"), QString());
@@ -112,16 +137,23 @@ int qualityCommand(const QStringList& args)
     options.judgeUrl = llmUrl;
     options.historyDb = historyDatabasePath(p.value(QStringLiteral("history-db")));
     options.recordKpis = false;
-    const auto c = cli::computeQuality(options, false).computation;
+    SignalWatcher signals;
+    const auto result = cli::computeQuality(options, false, &signals);
+    const auto& c = result.computation;
     if (!c.error.isNull()) {
         cli::err() << "error: " << c.error.message << Qt::endl;
-        return 2;
+        return result.cancelled ? 130 : 2;
     }
     QStringList problems;
     const auto kpis = quality::KpiEvaluator::evaluate(artifactsOf({runDir}, &problems));
     cli::out() << quality::KpiEvaluator::table(kpis);
     for (const QJsonValue u : c.qualityMetrics.value(QStringLiteral("Unmeasured")).toArray())
         cli::out() << "unmeasured: " << u.toString() << Qt::endl;
+    if (result.cancelled) {
+        cli::err() << "Quality step cancelled by the operator (Ctrl-C): the judge metrics above marked \""
+                   << pipeline::RunQualityJob::cancelledReason() << "\" were not measured." << Qt::endl;
+        return 130;
+    }
     return 0;
 }
 

@@ -67,6 +67,7 @@ int resumeCommand(const QStringList& arguments)
     parser.addOption({QStringLiteral("llm-url"),
                       QStringLiteral("LLM server that judges quality at the end (as for `run`)."),
                       QStringLiteral("URL")});
+    cli::addDiskFullHoldOption(parser);
     parser.addOption({QStringLiteral("quiet"), QStringLiteral("Print scene results only.")});
     parser.addOption({QStringLiteral("verbose"), QStringLiteral("Debug logging on stderr.")});
     if (!parser.parse(arguments)) {
@@ -123,6 +124,12 @@ int resumeCommand(const QStringList& arguments)
                           ? parser.value(QStringLiteral("comfy-token"))
                           : env.value(QStringLiteral("LOCAL_COMFY_TOKEN"));
     opt.profileSearchDirs = {cli::userProfileDir()};
+    QStringList holdErrors;
+    opt.diskFullHoldSeconds = cli::diskFullHoldSeconds(parser, opt.diskFullHoldSeconds, &holdErrors);
+    if (!holdErrors.isEmpty()) {
+        cli::err() << "error: " << holdErrors.first() << Qt::endl;
+        return 2;
+    }
     if (!parser.isSet(QStringLiteral("no-history")))
         opt.historyDatabase = historyDatabasePath(parser.value(QStringLiteral("history-db")));
     cli::out() << "Resuming " << plan->runDir << ": " << plan->describe() << " (journal read in "
@@ -132,7 +139,7 @@ int resumeCommand(const QStringList& arguments)
     monitor.start();
     auto* controller = new pipeline::RunController(opt, &monitor);
     SignalWatcher signals;
-    const int exitCode = cli::runToCompletion(controller, signals, parser.isSet(QStringLiteral("quiet")));
+    int exitCode = cli::runToCompletion(controller, signals, parser.isSet(QStringLiteral("quiet")));
     const QString runDir = controller->runDir().isEmpty() ? plan->runDir : controller->runDir();
     delete controller;
     monitor.stop();
@@ -144,7 +151,8 @@ int resumeCommand(const QStringList& arguments)
         qualityOptions.runDir = runDir;
         qualityOptions.judgeUrl = parser.value(QStringLiteral("llm-url"));
         qualityOptions.historyDb = opt.historyDatabase;
-        cli::finishRunQuality(qualityOptions, parser.isSet(QStringLiteral("quiet")));
+        if (cli::finishRunQuality(qualityOptions, parser.isSet(QStringLiteral("quiet")), &signals).cancelled)
+            exitCode = 130; // Ctrl-C during the quality step
     }
     cli::out() << "Run directory: " << runDir << Qt::endl;
     return exitCode;

@@ -10,6 +10,7 @@
 #include "store/RunStore.h"
 #include "SignalWatcher.h"
 #include "StoryCommand.h"
+#include "StoryboardVideoRun.h"
 #include "comfy/ComfyClient.h"
 #include "common/Log.h"
 #include "gpu/GpuMonitor.h"
@@ -115,6 +116,18 @@ int runCommand(const QStringList& arguments)
     parser.addOption({QStringLiteral("story"),
                       QStringLiteral("story.json to render (bundled examples: examples/lighthouse.json); or --idea to write one first."),
                       QStringLiteral("PATH")});
+    parser.addOption({QStringLiteral("storyboard"),
+                      QStringLiteral("Render the clips of a storyboard directory (story.json + storyboard.json): one "
+                                     "per approved shot whose keyframe is fresh and whose clip is missing or stale; "
+                                     "chained shots render after the shot they continue from. Clips are stored under "
+                                     "DIR/clips, runs under DIR/runs."),
+                      QStringLiteral("DIR")});
+    parser.addOption({QStringLiteral("shots"),
+                      QStringLiteral("With --storyboard: only these shots (comma-separated keys, e.g. "
+                                     "scene-001/shot-01,scene-002/shot-01)."),
+                      QStringLiteral("KEY,...")});
+    parser.addOption({QStringLiteral("all"),
+                      QStringLiteral("With --storyboard: render approved shots whose clip is fresh again too.")});
     parser.addOption({QStringLiteral("comfy-url"),
                       QStringLiteral("ComfyUI server URL (LOCAL_COMFY_URL; default http://127.0.0.1:8188). Repeat it "
                                      "for a backend pool of several servers; LABEL=URL names one (then --comfy-token "
@@ -136,6 +149,7 @@ int runCommand(const QStringList& arguments)
                       QStringLiteral("N")});
     parser.addOption({QStringLiteral("no-vram-gate"),
                       QStringLiteral("Submit without waiting for the workflow profile's minVramMB to be free.")});
+    cli::addDiskFullHoldOption(parser);
     parser.addOption({QStringLiteral("comfy-output-dir"),
                       QStringLiteral("ComfyUI's output directory when it is on this machine: done markers "
                                      "are watched on disk and frames hard-linked (LOCAL_COMFY_OUTPUT_DIR)."),
@@ -204,10 +218,15 @@ int runCommand(const QStringList& arguments)
     const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     QStringList errors;
     const bool fromIdea = parser.isSet(QStringLiteral("idea"));
-    if (!parser.isSet(QStringLiteral("story")) && !fromIdea)
-        errors << QStringLiteral("--story PATH or --idea TEXT is required");
-    if (parser.isSet(QStringLiteral("story")) && fromIdea)
-        errors << QStringLiteral("--story and --idea exclude each other");
+    const bool fromStoryboard = parser.isSet(QStringLiteral("storyboard"));
+    if (!parser.isSet(QStringLiteral("story")) && !fromIdea && !fromStoryboard)
+        errors << QStringLiteral("--story PATH, --idea TEXT or --storyboard DIR is required");
+    if (int(parser.isSet(QStringLiteral("story"))) + int(fromIdea) + int(fromStoryboard) > 1)
+        errors << QStringLiteral("--story, --idea and --storyboard exclude each other");
+    if (!fromStoryboard && (parser.isSet(QStringLiteral("shots")) || parser.isSet(QStringLiteral("all"))))
+        errors << QStringLiteral("--shots and --all need --storyboard DIR");
+    if (fromStoryboard && !QFileInfo(cli::resolveInputPath(parser.value(QStringLiteral("storyboard")))).isDir())
+        errors << QStringLiteral("--storyboard: '%1' is not a directory").arg(parser.value(QStringLiteral("storyboard")));
     const llm::StoryRequest storyRequest = cli::storyRequestFrom(parser, &errors);
     pipeline::QueuePolicy policy = parser.isSet(QStringLiteral("fast"))
                                        ? pipeline::QueuePolicy::fastIteration()
@@ -277,6 +296,7 @@ int runCommand(const QStringList& arguments)
     } else if (!useSandbox && !comfyUrl.isValid()) {
         errors << QStringLiteral("--comfy-url: '%1' is not a usable URL").arg(urlText);
     }
+    const double diskFullHold = cli::diskFullHoldSeconds(parser, pipeline::RunOptions().diskFullHoldSeconds, &errors);
     int queuedPerServer = -1;
     int freeEvery = 0;
     for (auto [name, target] : {std::pair{"queued-per-server", &queuedPerServer}, std::pair{"free-every", &freeEvery}}) {
@@ -310,6 +330,12 @@ int runCommand(const QStringList& arguments)
     }
     opt.runsRoot = parser.isSet(QStringLiteral("runs-root")) ? parser.value(QStringLiteral("runs-root"))
                                                              : cli::defaultRunsRoot();
+    // A storyboard keeps its runs with it (the sandbox's output folder then shares their filesystem).
+    const QString storyboardDir =
+        fromStoryboard ? QFileInfo(cli::resolveInputPath(parser.value(QStringLiteral("storyboard")))).absoluteFilePath()
+                       : QString();
+    if (fromStoryboard)
+        opt.runsRoot = QDir(storyboardDir).filePath(QStringLiteral("runs"));
     opt.comfyOutputDir = parser.isSet(QStringLiteral("comfy-output-dir"))
                              ? parser.value(QStringLiteral("comfy-output-dir"))
                              : env.value(QStringLiteral("LOCAL_COMFY_OUTPUT_DIR"));
@@ -319,7 +345,8 @@ int runCommand(const QStringList& arguments)
                           : env.value(QStringLiteral("LOCAL_COMFY_TOKEN"));
     opt.workflow = parser.isSet(QStringLiteral("workflow"))
                        ? parser.value(QStringLiteral("workflow"))
-                       : (useSandbox ? QStringLiteral("sandbox") : QStringLiteral("default"));
+                       : fromStoryboard ? (useSandbox ? QStringLiteral("sandbox-i2v") : QStringLiteral("wan22-flf2v"))
+                                        : (useSandbox ? QStringLiteral("sandbox") : QStringLiteral("default"));
     opt.profileSearchDirs = {cli::userProfileDir()};
     opt.policy = policy;
     if (!parser.isSet(QStringLiteral("no-history")))
@@ -329,6 +356,8 @@ int runCommand(const QStringList& arguments)
     opt.llmHealth.skipReason = QStringLiteral("story supplied from a file (--story)");
     opt.llmHealth.timestamp = QDateTime::currentDateTimeUtc();
 
+    // The sandbox LLM that wrote the story; with --unload-llm it lives until the unload before rendering.
+    std::unique_ptr<sandbox::SandboxLlmHost> llmHost;
     if (fromIdea) {
         // Story first, in a run directory of its own so the LLM's raw answers are kept with the run.
         QString dirError;
@@ -339,7 +368,6 @@ int runCommand(const QStringList& arguments)
         }
         llm::StoryServiceOptions storyOptions = cli::storyServiceOptionsFrom(parser);
         storyOptions.rawDir = QDir(runDir).filePath(QStringLiteral("story/raw"));
-        std::unique_ptr<sandbox::SandboxLlmHost> llmHost;
         if (useSandbox) {
             llmHost = std::make_unique<sandbox::SandboxLlmHost>();
             QString e;
@@ -351,8 +379,8 @@ int runCommand(const QStringList& arguments)
             cli::out() << "Sandbox LLM running at " << storyOptions.llmUrl << Qt::endl;
         }
         const cli::StoryOutcome r = cli::generateStory(storyRequest, storyOptions, parser.isSet(QStringLiteral("quiet")));
-        if (llmHost)
-            llmHost->stop();
+        if (llmHost && (!parser.isSet(QStringLiteral("unload-llm")) || r.outcome != llm::StoryService::Outcome::Ok))
+            llmHost.reset();
         if (r.outcome != llm::StoryService::Outcome::Ok) {
             cli::err() << "error: " << r.error << Qt::endl;
             if (QDir(storyOptions.rawDir).exists()) {
@@ -398,10 +426,34 @@ int runCommand(const QStringList& arguments)
     opt.backends = backends;
     opt.queuedPerServer = queuedPerServer;
     opt.freeEveryScenes = freeEvery;
+    opt.diskFullHoldSeconds = diskFullHold;
     opt.vramGate = !parser.isSet(QStringLiteral("no-vram-gate"));
     if (parser.isSet(QStringLiteral("unload-llm"))) {
         opt.unloadLlmBeforeRender = true;
-        opt.llmUrl = QUrl(llm::StoryService::resolveProviderUrl(parser.value(QStringLiteral("llm-url")), env));
+        opt.llmUrl = llmHost ? llmHost->url()
+                             : QUrl(llm::StoryService::resolveProviderUrl(parser.value(QStringLiteral("llm-url")), env));
+        // The story's key (--llm-token / LOCAL_LLM_API_KEY): an LM Studio that requires
+        // authentication refuses the unload without it.
+        opt.llmApiKey = cli::storyServiceOptionsFrom(parser).apiKey;
+    }
+
+    if (fromStoryboard) {
+        cli::StoryboardVideoArgs sb;
+        sb.dir = storyboardDir;
+        sb.videoProfile = opt.workflow;
+        for (const QString& key : parser.value(QStringLiteral("shots")).split(QLatin1Char(','), Qt::SkipEmptyParts))
+            sb.shots << key.trimmed();
+        sb.all = parser.isSet(QStringLiteral("all"));
+        sb.quiet = parser.isSet(QStringLiteral("quiet"));
+        gpu::GpuMonitor monitor;
+        monitor.start();
+        SignalWatcher signals;
+        const int code = cli::runStoryboardVideo(sb, opt, &monitor, signals);
+        monitor.stop();
+        if (host)
+            host->stop();
+        metrics.stopListening();
+        return code;
     }
 
     gpu::GpuMonitor monitor;
@@ -410,7 +462,7 @@ int runCommand(const QStringList& arguments)
     metrics.setGpuMonitor(&monitor);
     metrics.attach(controller);
     SignalWatcher signals;
-    const int exitCode = cli::runToCompletion(controller, signals, parser.isSet(QStringLiteral("quiet")));
+    int exitCode = cli::runToCompletion(controller, signals, parser.isSet(QStringLiteral("quiet")));
     const QString runDir = controller->runDir();
     delete controller;
     monitor.stop();
@@ -439,9 +491,11 @@ int runCommand(const QStringList& arguments)
         qualityOptions.historyDb = opt.historyDatabase;
         // KPI verdicts and the GPU samples of the night go into the history database too.
         qualityOptions.gpuSamples = monitor.history();
-        const auto result = cli::finishRunQuality(qualityOptions, parser.isSet(QStringLiteral("quiet")));
+        const auto result = cli::finishRunQuality(qualityOptions, parser.isSet(QStringLiteral("quiet")), &signals);
         if (judgeHost)
             judgeHost->stop();
+        if (result.cancelled)
+            exitCode = 130; // Ctrl-C during the quality step: interrupted, as during the render
         if (result.computation.error.isNull())
             metrics.setKpiResults(result.kpis);
     }

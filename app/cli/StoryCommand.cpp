@@ -38,6 +38,8 @@ void addStoryOptions(QCommandLineParser& p)
     p.addOption({QStringLiteral("template"), QStringLiteral("Prompt template, e.g. story-sci-fi@1.0 (see `gemdirect templates`)."), QStringLiteral("ID[@VERSION]")});
     p.addOption({QStringLiteral("seed"), QStringLiteral("Sampling seed for reproducible stories."), QStringLiteral("N")});
     p.addOption({QStringLiteral("llm-token"), QStringLiteral("API key / bearer token for the LLM server (LOCAL_LLM_API_KEY)."), QStringLiteral("TOKEN")});
+    p.addOption({QStringLiteral("no-shots"), QStringLiteral("Skip the shots stage: no shot lists, reference-sheet prompts or locations; "
+                                                            "every scene renders as one implicit shot.")});
 }
 
 llm::StoryRequest storyRequestFrom(const QCommandLineParser& p, QStringList* errors)
@@ -47,6 +49,7 @@ llm::StoryRequest storyRequestFrom(const QCommandLineParser& p, QStringList* err
     r.genre = p.isSet(QStringLiteral("genre")) ? p.value(QStringLiteral("genre")) : QStringLiteral("sci-fi");
     r.templateKey = p.value(QStringLiteral("template"));
     r.model = p.value(QStringLiteral("model"));
+    r.shots = !p.isSet(QStringLiteral("no-shots"));
     if (p.isSet(QStringLiteral("scenes"))) {
         bool ok = false;
         r.sceneCount = p.value(QStringLiteral("scenes")).toInt(&ok);

@@ -9,15 +9,25 @@ namespace {
 
 const QLatin1String kInputs("inputs");
 
-std::optional<QJsonValue> valueFor(Role role, const WorkflowBuilder::SceneParams& p)
+std::optional<QJsonValue> text(const QString& value)
 {
-    switch (role) {
+    return value.isEmpty() ? std::nullopt : std::optional<QJsonValue>(value);
+}
+
+QString startOf(const WorkflowBuilder::SceneParams& p)
+{
+    return p.startImage.isEmpty() ? p.keyframeImage : p.startImage;
+}
+
+std::optional<QJsonValue> valueFor(const MappedInput& m, const WorkflowBuilder::SceneParams& p)
+{
+    switch (m.role) {
     case Role::Prompt:
         return QJsonValue(p.prompt);
     case Role::FilenamePrefix:
-        return p.filenamePrefix.isEmpty() ? std::nullopt : std::optional<QJsonValue>(p.filenamePrefix);
+        return text(p.filenamePrefix);
     case Role::NegativePrompt:
-        return p.negativePrompt.isEmpty() ? std::nullopt : std::optional<QJsonValue>(p.negativePrompt);
+        return text(p.negativePrompt);
     case Role::Seed:
         return p.seed < 0 ? std::nullopt : std::optional<QJsonValue>(QJsonValue(p.seed));
     case Role::FrameCount:
@@ -28,12 +38,65 @@ std::optional<QJsonValue> valueFor(Role role, const WorkflowBuilder::SceneParams
         return p.width <= 0 ? std::nullopt : std::optional<QJsonValue>(p.width);
     case Role::Height:
         return p.height <= 0 ? std::nullopt : std::optional<QJsonValue>(p.height);
-    case Role::KeyframeImage:
-        return p.keyframeImage.isEmpty() ? std::nullopt : std::optional<QJsonValue>(p.keyframeImage);
     case Role::JobId:
-        return p.jobId.isEmpty() ? std::nullopt : std::optional<QJsonValue>(p.jobId);
+        return text(p.jobId);
+    case Role::KeyframeImage:
+        return text(p.keyframeImage.isEmpty() ? p.startImage : p.keyframeImage);
+    case Role::CharacterReferenceImage:
+        if (p.characterReferenceImages.isEmpty() || m.index < 0)
+            return std::nullopt;
+        return text(p.characterReferenceImages.value(m.index, p.characterReferenceImages.last()));
+    case Role::IpadapterWeight:
+        // A JSON number with a fraction part when it has one; IPAdapter's weight is a FLOAT input.
+        return p.ipadapterWeight < 0 ? std::nullopt
+                                     : std::optional<QJsonValue>(QJsonValue(p.ipadapterWeight));
+    case Role::StartImage:
+        return text(startOf(p));
+    case Role::EndImage:
+        return text(p.endImage.isEmpty() ? startOf(p) : p.endImage);
+    case Role::StyleReferenceImage:
+        return text(p.styleReferenceImage);
     }
     return std::nullopt;
+}
+
+// What the storyboard roles leave unfilled or drop, named so the operator sees it in the run record.
+void warnAboutImages(const WorkflowProfile& profile, const WorkflowBuilder::SceneParams& p, QStringList& warn)
+{
+    const int slots = profile.characterReferenceSlots();
+    const int given = int(p.characterReferenceImages.size());
+    if (given > slots && slots == 0)
+        warn.append(QStringLiteral("profile '%1' takes no character reference (it maps no "
+                                   "character_reference_image[N]); the %2 given are not used")
+                        .arg(profile.name)
+                        .arg(given));
+    else if (given > slots)
+        warn.append(
+            QStringLiteral("profile '%1' takes %2 character reference%3 (character_reference_image[0..%4]); "
+                           "%5 given, the last %6 not used")
+                .arg(profile.name)
+                .arg(slots)
+                .arg(slots == 1 ? QString() : QStringLiteral("s"))
+                .arg(slots - 1)
+                .arg(given)
+                .arg(given - slots));
+    if (slots > 0 && given == 0)
+        warn.append(QStringLiteral(
+                        "profile '%1' maps %2 character reference slot%3 but no reference image was given: "
+                        "the graph's own images are sent")
+                        .arg(profile.name)
+                        .arg(slots)
+                        .arg(slots == 1 ? QString() : QStringLiteral("s")));
+    if (profile.hasRole(Role::StyleReferenceImage) && p.styleReferenceImage.isEmpty())
+        warn.append(
+            QStringLiteral("profile '%1' maps style_reference_image but no style reference was given: the "
+                           "graph's own image is sent")
+                .arg(profile.name));
+    if (profile.hasRole(Role::EndImage) && p.endImage.isEmpty() && !startOf(p).isEmpty())
+        warn.append(
+            QStringLiteral("profile '%1' maps end_image but the shot has no end image: the start image is "
+                           "used, so the clip returns to its first frame")
+                .arg(profile.name));
 }
 
 } // namespace
@@ -63,27 +126,29 @@ QJsonObject WorkflowBuilder::build(const WorkflowProfile& profile, const ScenePa
         warn.append(QStringLiteral("the filename prefix is empty: the graph's own prefix is kept, so outputs "
                                    "cannot be told apart between scenes"));
 
+    warnAboutImages(profile, params, warn);
+
     for (const MappedInput& m : profile.mapping) {
-        const auto value = valueFor(m.role, params);
+        const auto value = valueFor(m, params);
         if (!value)
             continue;
         if (!graph.value(m.nodeId).isObject()) {
             warn.append(QStringLiteral("mapping %1 (%2): node %3 not in graph; not set")
-                            .arg(m.key(), roleName(m.role), m.nodeId));
+                            .arg(m.key(), m.roleText(), m.nodeId));
             continue;
         }
         QJsonObject node = graph.value(m.nodeId).toObject();
         QJsonObject inputs = node.value(kInputs).toObject();
         if (!inputs.contains(m.inputName)) {
             warn.append(QStringLiteral("mapping %1 (%2): node %3 has no input '%4'; not set")
-                            .arg(m.key(), roleName(m.role), m.nodeId, m.inputName));
+                            .arg(m.key(), m.roleText(), m.nodeId, m.inputName));
             continue;
         }
         const QJsonValue current = inputs.value(m.inputName);
         if (WorkflowProfile::isLink(current))
             warn.append(QStringLiteral("mapping %1 (%2): the input was linked to node %3; the link is "
                                        "replaced by the literal value")
-                            .arg(m.key(), roleName(m.role), current.toArray().at(0).toString()));
+                            .arg(m.key(), m.roleText(), current.toArray().at(0).toString()));
         inputs.insert(m.inputName, *value);
         node.insert(kInputs, inputs);
         graph.insert(m.nodeId, node);

@@ -54,8 +54,10 @@ void WorkflowMappingModel::setProfile(const WorkflowProfile& profile)
                 continue; // a link carries another node's output; nothing can be written into it
             Row r{id, label, it.key(), literalText(it.value()), std::nullopt};
             for (const MappedInput& m : profile.mapping) {
-                if (m.nodeId == id && m.inputName == it.key())
+                if (m.nodeId == id && m.inputName == it.key()) {
                     r.role = m.role;
+                    r.roleIndex = m.index;
+                }
             }
             m_rows.push_back(r);
         }
@@ -70,7 +72,7 @@ WorkflowProfile WorkflowMappingModel::profile() const
     p.mapping.clear();
     for (const Row& r : m_rows) {
         if (r.role)
-            p.mapping.append({r.nodeId, r.inputName, *r.role});
+            p.mapping.append({r.nodeId, r.inputName, *r.role, r.roleIndex});
     }
     return p;
 }
@@ -99,11 +101,20 @@ std::optional<Role> WorkflowMappingModel::role(int row) const
     return row >= 0 && row < m_rows.size() ? m_rows.at(row).role : std::nullopt;
 }
 
-void WorkflowMappingModel::setRole(int row, std::optional<Role> r)
+QString WorkflowMappingModel::roleText(int row) const
 {
-    if (row < 0 || row >= m_rows.size() || m_rows.at(row).role == r)
+    const auto r = role(row);
+    return r ? roleName(*r, m_rows.at(row).roleIndex) : QString();
+}
+
+void WorkflowMappingModel::setRole(int row, std::optional<Role> r, int slot)
+{
+    if (r != Role::CharacterReferenceImage)
+        slot = 0;
+    if (row < 0 || row >= m_rows.size() || (m_rows.at(row).role == r && m_rows.at(row).roleIndex == slot))
         return;
     m_rows[row].role = r;
+    m_rows[row].roleIndex = slot;
     const QModelIndex idx = index(row, RoleColumn);
     Q_EMIT dataChanged(idx, idx);
     Q_EMIT mappingChanged();
@@ -142,7 +153,7 @@ QVariant WorkflowMappingModel::data(const QModelIndex& index, int role) const
         case ValueColumn:
             return role == Qt::DisplayRole && r.value.size() > 80 ? QString(r.value.left(77) + QStringLiteral("…")) : r.value;
         case RoleColumn:
-            return r.role ? roleName(*r.role) : QString();
+            return r.role ? roleName(*r.role, r.roleIndex) : QString();
         default:
             return {};
         }
@@ -179,10 +190,11 @@ bool WorkflowMappingModel::setData(const QModelIndex& index, const QVariant& val
         setRole(index.row(), std::nullopt);
         return true;
     }
-    const auto r = roleFromName(text);
+    int slot = 0;
+    const auto r = roleFromName(text, &slot);
     if (!r)
         return false;
-    setRole(index.row(), r);
+    setRole(index.row(), r, slot);
     return true;
 }
 

@@ -36,7 +36,10 @@ public:
 
     // Role of a row; nullopt = not mapped. A row's input keeps at most one role.
     std::optional<Role> role(int row) const;
-    void setRole(int row, std::optional<Role> role);
+    // The row's role as .profile.json spells it ("character_reference_image[1]"), empty when not mapped.
+    QString roleText(int row) const;
+    // `slot` is N of character_reference_image[N] (ignored for other roles).
+    void setRole(int row, std::optional<Role> role, int slot = 0);
     int rowFor(const QString& nodeId, const QString& inputName) const;
 
     int rowCount(const QModelIndex& parent = {}) const override;
@@ -57,6 +60,7 @@ private:
         QString inputName;
         QString value;
         std::optional<Role> role;
+        int roleIndex = 0;
     };
     WorkflowProfile m_profile;
     QVector<Row> m_rows;

@@ -20,6 +20,28 @@ std::optional<OutputKind> outputKindFromName(const QString& name)
     return std::nullopt;
 }
 
+QString purposeName(Purpose purpose)
+{
+    switch (purpose) {
+    case Purpose::ReferenceSheet:
+        return QStringLiteral("reference_sheet");
+    case Purpose::Keyframe:
+        return QStringLiteral("keyframe");
+    case Purpose::Video:
+        break;
+    }
+    return QStringLiteral("video");
+}
+
+std::optional<Purpose> purposeFromName(const QString& name)
+{
+    for (const Purpose p : {Purpose::Video, Purpose::ReferenceSheet, Purpose::Keyframe}) {
+        if (name == purposeName(p))
+            return p;
+    }
+    return std::nullopt;
+}
+
 QStringList WorkflowProfile::outputClasses()
 {
     return {QStringLiteral("SaveImage"),        QStringLiteral("PreviewImage"),
@@ -89,6 +111,74 @@ QVector<MappedInput> WorkflowProfile::inputsFor(Role role) const
     return result;
 }
 
+QVector<MappedInput> WorkflowProfile::inputsFor(Role role, int index) const
+{
+    QVector<MappedInput> result;
+    for (const MappedInput& m : mapping) {
+        if (m.role == role && m.index == index)
+            result.append(m);
+    }
+    return result;
+}
+
+int WorkflowProfile::characterReferenceSlots() const
+{
+    int slots = 0;
+    for (const MappedInput& m : mapping) {
+        // Out-of-range slots (only an in-memory profile can hold one; validate() names it) are not counted.
+        if (m.role == Role::CharacterReferenceImage && m.index >= 0 && m.index < kMaxCharacterReferences)
+            slots = std::max(slots, m.index + 1);
+    }
+    return slots;
+}
+
+QStringList WorkflowProfile::requiredRolesFor(Purpose stage, const ShotNeeds& needs) const
+{
+    const QString stageName = purposeName(stage);
+    QStringList problems;
+    if (purpose != stage)
+        problems.append(
+            QStringLiteral("%1 stage: profile '%2' is a %3 profile (\"purpose\": \"%3\"), not a %1 profile")
+                .arg(stageName, name, purposeName(purpose)));
+    auto require = [&](Role role, int index, const QString& why) {
+        const bool missing =
+            role == Role::CharacterReferenceImage ? inputsFor(role, index).isEmpty() : !hasRole(role);
+        if (missing)
+            problems.append(QStringLiteral("%1 profile '%2' maps no %3: %4")
+                                .arg(stageName, name, roleName(role, index), why));
+    };
+    switch (stage) {
+    case Purpose::ReferenceSheet:
+        require(Role::Prompt, 0, QStringLiteral("the sheet cannot be described"));
+        require(Role::FilenamePrefix, 0, QStringLiteral("its candidates cannot be told apart"));
+        require(Role::Seed, 0, QStringLiteral("every candidate would be the same image"));
+        break;
+    case Purpose::Keyframe:
+        require(Role::Prompt, 0, QStringLiteral("the shot cannot be described"));
+        require(Role::FilenamePrefix, 0, QStringLiteral("its candidates cannot be told apart"));
+        require(Role::Seed, 0, QStringLiteral("every candidate would be the same image"));
+        if (needs.visibleCharacters > 0)
+            require(Role::CharacterReferenceImage, 0, QStringLiteral("it cannot anchor characters"));
+        break;
+    case Purpose::Video:
+        require(Role::Prompt, 0, QStringLiteral("the clip cannot be described"));
+        require(Role::FilenamePrefix, 0, QStringLiteral("its frames cannot be found"));
+        if (needs.lastFrame) {
+            for (const Role role : {Role::StartImage, Role::EndImage})
+                require(role, 0,
+                        QStringLiteral("the shot has a lastFrame, which needs a bookend profile mapping "
+                                       "start_image and end_image"));
+        } else if (!hasRole(Role::KeyframeImage) && !hasRole(Role::StartImage)) {
+            problems.append(
+                QStringLiteral("video profile '%1' maps no keyframe_image or start_image: it cannot "
+                               "start from the approved keyframe")
+                    .arg(name));
+        }
+        break;
+    }
+    return problems;
+}
+
 int WorkflowProfile::totalSamplerSteps() const
 {
     // Summed wide and saturated: an untrusted graph may give several samplers INT_MAX steps.
@@ -112,12 +202,14 @@ QJsonObject WorkflowProfile::profileJson() const
 {
     QJsonObject map;
     for (const MappedInput& m : mapping)
-        map.insert(m.key(), roleName(m.role));
+        map.insert(m.key(), m.roleText());
     QJsonObject json;
     json.insert(QLatin1String("name"), name);
     json.insert(QLatin1String("description"), description);
     json.insert(QLatin1String("minVramMB"), minVramMB);
     json.insert(QLatin1String("outputKind"), outputKindName(outputKind));
+    if (purpose != Purpose::Video)
+        json.insert(QLatin1String("purpose"), purposeName(purpose));
     json.insert(QLatin1String("mapping"), map);
     return json;
 }

@@ -21,13 +21,35 @@ enum class OutputKind
 QString outputKindName(OutputKind kind);
 std::optional<OutputKind> outputKindFromName(const QString& name);
 
+// What a profile is for (.profile.json "purpose"; absent means Video, which every pre-storyboard profile is):
+// rendering scene clips, character/location reference sheets, or shot keyframes.
+enum class Purpose
+{
+    Video,
+    ReferenceSheet,
+    Keyframe,
+};
+
+QString purposeName(Purpose purpose); // "video" | "reference_sheet" | "keyframe"
+std::optional<Purpose> purposeFromName(const QString& name);
+
+// What one storyboard stage asks of a profile for one shot (WorkflowProfile::requiredRolesFor).
+struct ShotNeeds
+{
+    int visibleCharacters = 0; // characters the shot shows (keyframe: each needs a reference slot)
+    bool lastFrame =
+        false; // the shot has a lastFrame: video needs a bookend (start_image + end_image) profile
+};
+
 // One "<nodeId>:<inputName>" → role entry of a profile's mapping.
 struct MappedInput
 {
     QString nodeId;
     QString inputName;
     Role role = Role::Prompt;
+    int index = 0; // N of character_reference_image[N]; 0 for every other role
 
+    QString roleText() const { return roleName(role, index); }
     QString key() const { return nodeId + QLatin1Char(':') + inputName; }
     friend bool operator==(const MappedInput&, const MappedInput&) = default;
 };
@@ -40,6 +62,7 @@ struct WorkflowProfile
     QString description;
     int minVramMB = 0;
     OutputKind outputKind = OutputKind::Frames;
+    Purpose purpose = Purpose::Video;
     QJsonObject graph;
     QVector<MappedInput> mapping;
     // The graph file it was loaded from (":/workflows/x.json" for built-ins); empty when built in memory.
@@ -56,10 +79,20 @@ struct WorkflowProfile
     bool hasRole(Role role) const;
     // Mapped inputs carrying the role, in mapping order.
     QVector<MappedInput> inputsFor(Role role) const;
+    // Mapped inputs of character_reference_image[index], in mapping order.
+    QVector<MappedInput> inputsFor(Role role, int index) const;
+    // How many character references the profile takes: 1 + the highest mapped N of
+    // character_reference_image[N] (validate() insists the slots are 0..N without gaps); 0 when none.
+    int characterReferenceSlots() const;
+    // Why this profile cannot serve `stage` for a shot with `needs`: one message per problem, naming the
+    // stage, the profile and the role (e.g. "keyframe profile 'x' maps no character_reference_image[0]: it
+    // cannot anchor characters"); empty when it can. A profile whose purpose is not the stage is refused too.
+    QStringList requiredRolesFor(Purpose stage, const ShotNeeds& needs) const;
     // Sum of literal `steps` over sampler-like nodes (KSampler, KSamplerAdvanced, WanVideoSampler,
     // BasicScheduler, ...): the denominator of the progress bar. 0 when none is literal.
     int totalSamplerSteps() const;
-    // The .profile.json content: {name, description, minVramMB, outputKind, mapping}.
+    // The .profile.json content: {name, description, minVramMB, outputKind, mapping}, plus "purpose" when it
+    // is not "video" (so video profiles keep their pre-storyboard shape).
     QJsonObject profileJson() const;
 
     static bool isOutputClass(const QString& classType);

@@ -593,6 +593,17 @@ QStringList WorkflowProfileLoader::applyProfileJson(const QJsonObject& json, con
                                     ? QStringLiteral("(missing)")
                                     : QStringLiteral("\"%1\"").arg(
                                           kind.isString() ? kind.toString() : QStringLiteral("non-string"))));
+    // Absent means "video": every profile written before the storyboard stages is one.
+    const QJsonValue purpose = json.value(QLatin1String("purpose"));
+    if (purpose.isUndefined())
+        profile->purpose = Purpose::Video;
+    else if (const auto parsed = purposeFromName(purpose.toString()); parsed && purpose.isString())
+        profile->purpose = *parsed;
+    else
+        errors.append(QStringLiteral("%1: purpose %2 is not video|reference_sheet|keyframe")
+                          .arg(fileLabel, purpose.isString()
+                                              ? QStringLiteral("\"%1\"").arg(purpose.toString())
+                                              : QStringLiteral("(non-string)")));
     const QJsonValue mapping = json.value(QLatin1String("mapping"));
     if (!mapping.isObject()) {
         errors.append(QStringLiteral("%1: \"mapping\" must be an object of \"<nodeId>:<input>\": \"<role>\"")
@@ -610,17 +621,16 @@ QStringList WorkflowProfileLoader::applyProfileJson(const QJsonObject& json, con
                 QStringLiteral("%1: mapping key \"%2\" is not \"<nodeId>:<input>\"").arg(fileLabel, key));
             continue;
         }
-        const auto role = roleFromName(it.value().toString());
+        int index = 0;
+        const auto role = roleFromName(it.value().toString(), &index);
         if (!it.value().isString() || !role) {
-            QStringList known;
-            for (int r = int(Role::Prompt); r <= int(Role::JobId); ++r)
-                known.append(roleName(Role(r)));
-            errors.append(QStringLiteral("%1: mapping %2: unknown role \"%3\" (known: %4)")
+            errors.append(QStringLiteral("%1: mapping %2: unknown role \"%3\" (known: %4; N is 0..%5)")
                               .arg(fileLabel, key, it.value().toVariant().toString(),
-                                   known.join(QStringLiteral(", "))));
+                                   knownRoleNames().join(QStringLiteral(", ")))
+                              .arg(kMaxCharacterReferences - 1));
             continue;
         }
-        profile->mapping.append({key.left(colon), key.mid(colon + 1), *role});
+        profile->mapping.append({key.left(colon), key.mid(colon + 1), *role, index});
     }
     return errors;
 }
@@ -684,7 +694,12 @@ QStringList WorkflowProfileLoader::validate(const WorkflowProfile& profile)
         if (!nodeInputs(graph, m.nodeId).contains(m.inputName))
             errors.append(QStringLiteral("%1: mapping %2: node %3 (%4) has no input '%5'")
                               .arg(profileFile, m.key(), m.nodeId, nodeClass(graph, m.nodeId), m.inputName));
-        if (roleName(m.role).isEmpty())
+        if (m.role == Role::CharacterReferenceImage && (m.index < 0 || m.index >= kMaxCharacterReferences))
+            errors.append(QStringLiteral("%1: mapping %2: character reference slot %3 is outside 0..%4")
+                              .arg(profileFile, m.key())
+                              .arg(m.index)
+                              .arg(kMaxCharacterReferences - 1));
+        if (roleName(m.role, m.index).isEmpty())
             errors.append(QStringLiteral("%1: mapping %2: unknown role").arg(profileFile, m.key()));
     }
     for (const Role required : {Role::Prompt, Role::FilenamePrefix}) {
@@ -694,6 +709,22 @@ QStringList WorkflowProfileLoader::validate(const WorkflowProfile& profile)
     }
     if (profile.outputKind != OutputKind::Frames && profile.outputKind != OutputKind::Video)
         errors.append(QStringLiteral("%1: outputKind is not frames|video").arg(profileFile));
+    // Sheets and keyframes are stills that the storyboard stores as PNG candidates.
+    if (profile.purpose != Purpose::Video && profile.outputKind != OutputKind::Frames)
+        errors.append(
+            QStringLiteral("%1: a %2 profile must have outputKind \"frames\" (it renders still images)")
+                .arg(profileFile, purposeName(profile.purpose)));
+    // References fill slots from 0 in the order the shot lists its characters; a gap would leave a slot
+    // without an image while a later one has one.
+    for (int i = 0; i < profile.characterReferenceSlots(); ++i) {
+        if (profile.inputsFor(Role::CharacterReferenceImage, i).isEmpty())
+            errors.append(
+                QStringLiteral("%1: %2 is mapped but %3 is not: character references fill slots from 0 "
+                               "without gaps")
+                    .arg(profileFile,
+                         roleName(Role::CharacterReferenceImage, profile.characterReferenceSlots() - 1),
+                         roleName(Role::CharacterReferenceImage, i)));
+    }
     if (!graph.isEmpty() && profile.outputNodeIds().isEmpty())
         errors.append(QStringLiteral("%1: no output node (one of %2) in the graph")
                           .arg(graphFile, WorkflowProfile::outputClasses().join(QStringLiteral(", "))));

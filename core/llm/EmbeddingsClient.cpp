@@ -74,6 +74,8 @@ void EmbeddingsClient::post(const QStringList& inputs, const QString& model, QPo
     limits.maxResponseBytes = 256LL * 1024 * 1024;
     net::HttpJob* job =
         m_client->http()->postJson(QStringLiteral("/v1/embeddings"), QJsonDocument(body), limits);
+    m_jobs.removeAll(nullptr);
+    m_jobs.append(job);
     const int count = int(inputs.size());
     const QString url =
         m_client->http()->urlFor(QStringLiteral("/v1/embeddings")).toDisplayString(QUrl::RemoveUserInfo);
@@ -96,6 +98,14 @@ void EmbeddingsClient::post(const QStringList& inputs, const QString& model, QPo
             r.error = e;
         finish(r);
     });
+}
+
+void EmbeddingsClient::cancel()
+{
+    const QList<QPointer<net::HttpJob>> jobs = std::exchange(m_jobs, {});
+    for (const QPointer<net::HttpJob>& job : jobs)
+        if (job)
+            job->abort();
 }
 
 EmbeddingsResult EmbeddingsClient::parse(const QByteArray& body, int count)

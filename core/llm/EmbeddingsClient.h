@@ -7,6 +7,10 @@
 #include <QStringList>
 #include <functional>
 
+namespace gd::net {
+class HttpJob;
+}
+
 namespace gd::llm {
 
 class LlmClient;
@@ -27,6 +31,9 @@ public:
     // object's thread, unless `ctx` is destroyed first.
     void embed(const QStringList& inputs, const QString& model, QObject* ctx,
                std::function<void(const EmbeddingsResult&)> done);
+    // Aborts every request in flight: each `done` then gets an error of kind "cancelled" (a request
+    // still waiting for server detection is not stopped; its ctx guard is the caller's way out).
+    void cancel();
 
     // Reads the server's answer (public for tests): `count` vectors of equal, non-zero length expected.
     static EmbeddingsResult parse(const QByteArray& body, int count);
@@ -36,6 +43,7 @@ private:
               std::function<void(const EmbeddingsResult&)> done, qint64 startedMs);
 
     QPointer<LlmClient> m_client;
+    QList<QPointer<net::HttpJob>> m_jobs; // requests in flight, for cancel()
     int m_idleMs = 60000;
     int m_totalMs = 180000;
 };

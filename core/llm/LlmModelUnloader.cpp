@@ -77,7 +77,27 @@ void LlmModelUnloader::unloadAll(std::function<void(const UnloadOutcome&)> done)
         }
         unloadNext();
     });
-    connect(job, &net::HttpJob::failed, this, [this](const Error&) { tryV0(); });
+    connect(job, &net::HttpJob::failed, this, [this](const Error& e) {
+        // Nothing answered, or the server refused our key: asking /api/v0 would only blur the reason
+        // into "no LM Studio model API".
+        const int status = e.detail.value(QStringLiteral("status")).toInt();
+        if (e.kind == QLatin1String("unreachable") || e.kind == QLatin1String("network") ||
+            e.kind == QLatin1String("timeout")) {
+            finish({QStringLiteral("failed"), QString(), {},
+                    QStringLiteral("The LLM server at %1 did not answer (%2): nothing was unloaded; if it keeps a "
+                                   "model in VRAM, unload it by hand before rendering")
+                        .arg(m_http->baseUrl().toString(QUrl::RemoveUserInfo), e.message)});
+            return;
+        }
+        if (status == 401 || status == 403) {
+            finish({QStringLiteral("failed"), QString(), {},
+                    QStringLiteral("The LLM server at %1 refused the model list (%2): give its API key with "
+                                   "--llm-token or LOCAL_LLM_API_KEY, or unload the model by hand (`lms unload --all`)")
+                        .arg(m_http->baseUrl().toString(QUrl::RemoveUserInfo), e.message)});
+            return;
+        }
+        tryV0();
+    });
 }
 
 void LlmModelUnloader::tryV0()

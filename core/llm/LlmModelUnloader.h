@@ -26,7 +26,8 @@ struct UnloadOutcome
 // Frees the LLM's VRAM before ComfyUI renders (llm-api.md §2.2): LM Studio ≥ 0.4 lists loaded
 // instances under GET /api/v1/models and unloads each with POST /api/v1/models/unload; older LM
 // Studio (only /api/v0, which has no unload endpoint) and other servers get an instruction line
-// naming the loaded models instead. One call, exactly one callback, never throws on bad answers.
+// naming the loaded models instead; a server that does not answer, or refuses the API key, is a
+// failure naming the reason. One call, exactly one callback, never throws on bad answers.
 class LlmModelUnloader : public QObject
 {
     Q_OBJECT

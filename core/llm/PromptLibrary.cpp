@@ -161,7 +161,9 @@ QStringList PromptLibrary::knownPlaceholders()
             QStringLiteral("bible"),          QStringLiteral("characterNames"),
             QStringLiteral("scene"),          QStringLiteral("characterDescriptors"),
             QStringLiteral("directorsVision"), QStringLiteral("cameraMovement"),
-            QStringLiteral("palette"),        QStringLiteral("negativePrompt")};
+            QStringLiteral("palette"),        QStringLiteral("negativePrompt"),
+            QStringLiteral("characterLooks"), QStringLiteral("locations"),
+            QStringLiteral("maxShots")};
 }
 
 QStringList PromptLibrary::requiredPlaceholders(const QString& section)
@@ -176,6 +178,8 @@ QStringList PromptLibrary::requiredPlaceholders(const QString& section)
         return {QStringLiteral("scene"),          QStringLiteral("characterDescriptors"),
                 QStringLiteral("directorsVision"), QStringLiteral("cameraMovement"),
                 QStringLiteral("palette"),        QStringLiteral("negativePrompt")};
+    if (section == QLatin1String("shots"))
+        return {QStringLiteral("scene"), QStringLiteral("characterLooks"), QStringLiteral("maxShots")};
     return {};
 }
 
@@ -267,6 +271,7 @@ std::optional<PromptTemplate> PromptLibrary::parse(const QJsonObject& o, const Q
         t.bibleStage = str(so, "bible", &sectionProblems);
         t.scenesStage = str(so, "scenes", &sectionProblems);
         t.promptStage = str(so, "prompt", &sectionProblems);
+        t.shotsStage = str(so, "shots", &sectionProblems);
         for (const QString& p : std::as_const(sectionProblems))
             problems->append(QStringLiteral("sections.") + p);
     }
@@ -298,6 +303,8 @@ QJsonObject PromptLibrary::toJson(const PromptTemplate& t)
     sections.insert(QStringLiteral("bible"), t.bibleStage);
     sections.insert(QStringLiteral("scenes"), t.scenesStage);
     sections.insert(QStringLiteral("prompt"), t.promptStage);
+    if (!t.shotsStage.isEmpty())
+        sections.insert(QStringLiteral("shots"), t.shotsStage);
     o.insert(QStringLiteral("sections"), sections);
     return o;
 }
@@ -334,8 +341,12 @@ QStringList PromptLibrary::validate(const PromptTemplate& t)
         {QStringLiteral("bible"), &t.bibleStage},
         {QStringLiteral("scenes"), &t.scenesStage},
         {QStringLiteral("prompt"), &t.promptStage},
+        {QStringLiteral("shots"), &t.shotsStage},
     };
     for (const auto& [name, text] : sections) {
+        // The shots section is optional: templates before 2.0 have none (no shots stage then).
+        if (name == QLatin1String("shots") && t.shotsStage.isEmpty())
+            continue;
         if (text->trimmed().isEmpty()) {
             problems << QStringLiteral("sections.%1: required and must not be empty").arg(name);
             continue;

@@ -12,7 +12,8 @@
 namespace gd::llm {
 
 // One versioned story prompt template (resources/prompts/<version>/<id>.json or an operator's own
-// file): metadata from the manifest fields plus the four stage texts with {{placeholders}}.
+// file): metadata from the manifest fields plus the stage texts with {{placeholders}} (system, bible,
+// scenes, prompt; and, from version 2.0 of the built-ins, shots).
 struct PromptTemplate
 {
     QString id;
@@ -28,6 +29,7 @@ struct PromptTemplate
     QString palette;
     QJsonObject qualityThresholds;
     QString system, bibleStage, scenesStage, promptStage; // stage texts with {{placeholders}}
+    QString shotsStage; // optional (built-in templates from 2.0 on): the per-scene shot list stage; empty = no shots stage
     QString negativePrompt;  // template default; empty = StoryLoader::defaultNegativePrompt()
     int expectedFrames = 0;  // 0 = leave scenes' expectedFrames unset
     int ideaMaxChars = 0;    // idea budget in characters; 0 = a quarter of the context (contextLength tokens ~ 4 chars each / 4)
@@ -62,7 +64,7 @@ public:
     static QStringList validate(const PromptTemplate& tpl);
     static QStringList knownGenres();
     // Placeholders each section must contain, and all that the generator fills (section names:
-    // system, bible, scenes, prompt).
+    // system, bible, scenes, prompt, shots).
     static QStringList requiredPlaceholders(const QString& section);
     static QStringList knownPlaceholders();
     static QStringList placeholdersIn(const QString& text);

@@ -1,10 +1,12 @@
 #include "llm/StoryGenerator.h"
 
 #include "common/AtomicFile.h"
+#include "common/DurableWriter.h"
 #include "common/Log.h"
 #include "llm/JsonExtractor.h"
 #include "llm/JsonSchemaCheck.h"
 #include "story/StoryLoader.h"
+#include "story/StoryShots.h"
 
 #include <QCryptographicHash>
 #include <QDir>
@@ -21,13 +23,13 @@ namespace gd::llm {
 
 namespace {
 
-enum class StageKind { Bible, Scenes, Prompt };
+enum class StageKind { Bible, Scenes, Shots, Prompt };
 
 struct Stage
 {
     StageKind kind = StageKind::Bible;
     int sceneIndex = -1;
-    QString name; // "bible" | "scenes" | "prompts:scene-003"
+    QString name; // "bible" | "scenes" | "shots:scene-001" | "prompts:scene-003"
 };
 
 QString sceneId(int index)
@@ -71,6 +73,58 @@ constexpr int kPromptMaxChars = StoryGenerator::kMaxPromptTokens * 4;
 // The model's bad answer is not echoed back in full; the reason is what helps it.
 constexpr int kMaxProblemsInCorrection = 12;
 
+QString shotId(int index)
+{
+    return QStringLiteral("shot-%1").arg(index + 1, 2, 10, QLatin1Char('0'));
+}
+
+// Personal pronouns in a frame prompt leave the renderer guessing who is meant, and the look of a
+// character is injected after its NAME (composeShotPrompt): frames must name people.
+const QRegularExpression& pronounPattern()
+{
+    static const QRegularExpression re(QStringLiteral("\\b(he|she|him|her|his|hers|himself|herself)\\b"),
+                                       QRegularExpression::CaseInsensitiveOption);
+    return re;
+}
+
+// The story.json bible entries of a bible answer: characters (name, role, visualDescriptor, and
+// referencePrompt / looks when the answer has them) and locations, every string trimmed.
+QJsonObject bibleJson(const QJsonObject& answer)
+{
+    auto text = [](const QJsonObject& o, const char* key) { return o.value(QLatin1String(key)).toString().trimmed(); };
+    QJsonArray characters;
+    for (const QJsonValue& c : answer.value(QStringLiteral("characters")).toArray()) {
+        const QJsonObject co = c.toObject();
+        QJsonObject out{{QStringLiteral("name"), text(co, "name")},
+                        {QStringLiteral("role"), text(co, "role")},
+                        {QStringLiteral("visualDescriptor"), text(co, "visualDescriptor")}};
+        if (!text(co, "referencePrompt").isEmpty())
+            out.insert(QStringLiteral("referencePrompt"), text(co, "referencePrompt"));
+        QJsonArray looks;
+        for (const QJsonValue& l : co.value(QStringLiteral("looks")).toArray())
+            looks.append(QJsonObject{{QStringLiteral("id"), text(l.toObject(), "id")},
+                                     {QStringLiteral("descriptor"), text(l.toObject(), "descriptor")},
+                                     {QStringLiteral("referencePrompt"), text(l.toObject(), "referencePrompt")}});
+        if (!looks.isEmpty())
+            out.insert(QStringLiteral("looks"), looks);
+        characters.append(out);
+    }
+    QJsonObject bible{{QStringLiteral("characters"), characters}};
+    QJsonArray locations;
+    for (const QJsonValue& l : answer.value(QStringLiteral("locations")).toArray())
+        locations.append(QJsonObject{{QStringLiteral("name"), text(l.toObject(), "name")},
+                                     {QStringLiteral("descriptor"), text(l.toObject(), "descriptor")},
+                                     {QStringLiteral("referencePrompt"), text(l.toObject(), "referencePrompt")}});
+    if (!locations.isEmpty())
+        bible.insert(QStringLiteral("locations"), locations);
+    return bible;
+}
+
+QJsonObject lookJson(const story::CharacterLook& look)
+{
+    return QJsonObject{{QStringLiteral("id"), look.id}, {QStringLiteral("descriptor"), look.descriptor}};
+}
+
 } // namespace
 
 struct StoryGenerator::Run
@@ -88,6 +142,8 @@ struct StoryGenerator::Run
     QJsonObject bible; // the accepted bible answer
     QStringList characterNames;
     QHash<QString, QString> descriptors; // name -> visual descriptor
+    story::Story cast;  // the accepted bible's typed view: characters with looks, locations
+    bool shots = false; // the shots stage runs (request.shots and the template has a shots section)
     QVector<story::StoryScene> scenes;
 
     QVector<ChatResult> calls;
@@ -140,7 +196,12 @@ QStringList StoryGenerator::themeVocabulary()
 
 QJsonObject StoryGenerator::bibleSchema()
 {
-    const QJsonObject character{
+    return bibleSchema(false);
+}
+
+QJsonObject StoryGenerator::bibleSchema(bool withReferences)
+{
+    QJsonObject character{
         {QStringLiteral("type"), QStringLiteral("object")},
         {QStringLiteral("required"), strings({QStringLiteral("name"), QStringLiteral("role"), QStringLiteral("visualDescriptor")})},
         {QStringLiteral("properties"),
@@ -151,7 +212,7 @@ QJsonObject StoryGenerator::bibleSchema()
                            {QStringLiteral("minItems"), 3},
                            {QStringLiteral("maxItems"), 3},
                            {QStringLiteral("items"), stringSchema(10, 1200)}};
-    return QJsonObject{
+    QJsonObject schema{
         {QStringLiteral("type"), QStringLiteral("object")},
         {QStringLiteral("required"),
          strings({QStringLiteral("title"), QStringLiteral("logline"), QStringLiteral("directorsVision"),
@@ -167,6 +228,89 @@ QJsonObject StoryGenerator::bibleSchema()
                                   {QStringLiteral("items"), character}}},
                      {QStringLiteral("setting"), stringSchema(10, 1200)},
                      {QStringLiteral("plotOutline"), acts}}}};
+    if (!withReferences)
+        return schema;
+    const QJsonObject look{
+        {QStringLiteral("type"), QStringLiteral("object")},
+        {QStringLiteral("required"), strings({QStringLiteral("id"), QStringLiteral("descriptor"), QStringLiteral("referencePrompt")})},
+        {QStringLiteral("properties"),
+         QJsonObject{{QStringLiteral("id"), stringSchema(1, 40)},
+                     {QStringLiteral("descriptor"), stringSchema(5, 200)},
+                     {QStringLiteral("referencePrompt"), stringSchema(20, 600)}}}};
+    QJsonObject characterProperties = character.value(QStringLiteral("properties")).toObject();
+    characterProperties.insert(QStringLiteral("referencePrompt"), stringSchema(20, 600));
+    characterProperties.insert(QStringLiteral("looks"), QJsonObject{{QStringLiteral("type"), QStringLiteral("array")},
+                                                                    {QStringLiteral("minItems"), 1},
+                                                                    {QStringLiteral("maxItems"), 4},
+                                                                    {QStringLiteral("items"), look}});
+    character.insert(QStringLiteral("properties"), characterProperties);
+    character.insert(QStringLiteral("required"),
+                     strings({QStringLiteral("name"), QStringLiteral("role"), QStringLiteral("visualDescriptor"),
+                              QStringLiteral("referencePrompt")}));
+    const QJsonObject location{
+        {QStringLiteral("type"), QStringLiteral("object")},
+        {QStringLiteral("required"), strings({QStringLiteral("name"), QStringLiteral("descriptor"), QStringLiteral("referencePrompt")})},
+        {QStringLiteral("properties"),
+         QJsonObject{{QStringLiteral("name"), stringSchema(1, 60)},
+                     {QStringLiteral("descriptor"), stringSchema(5, 300)},
+                     {QStringLiteral("referencePrompt"), stringSchema(20, 600)}}}};
+    QJsonObject properties = schema.value(QStringLiteral("properties")).toObject();
+    QJsonObject characters = properties.value(QStringLiteral("characters")).toObject();
+    characters.insert(QStringLiteral("items"), character);
+    properties.insert(QStringLiteral("characters"), characters);
+    properties.insert(QStringLiteral("locations"), QJsonObject{{QStringLiteral("type"), QStringLiteral("array")},
+                                                               {QStringLiteral("minItems"), 1},
+                                                               {QStringLiteral("maxItems"), 6},
+                                                               {QStringLiteral("items"), location}});
+    schema.insert(QStringLiteral("properties"), properties);
+    QJsonArray required = schema.value(QStringLiteral("required")).toArray();
+    required.append(QStringLiteral("locations"));
+    schema.insert(QStringLiteral("required"), required);
+    return schema;
+}
+
+QJsonObject StoryGenerator::shotsSchema(const QStringList& characterNames, const QStringList& lookIds,
+                                        const QStringList& locationNames, int maxShots)
+{
+    QJsonObject name{{QStringLiteral("type"), QStringLiteral("string")}};
+    if (!characterNames.isEmpty())
+        name.insert(QStringLiteral("enum"), strings(characterNames));
+    QJsonObject look{{QStringLiteral("type"), QStringLiteral("string")}};
+    if (!lookIds.isEmpty())
+        look.insert(QStringLiteral("enum"), strings(lookIds));
+    const QJsonObject visible{
+        {QStringLiteral("type"), QStringLiteral("array")},
+        {QStringLiteral("maxItems"), int(characterNames.size())},
+        {QStringLiteral("items"),
+         QJsonObject{{QStringLiteral("type"), QStringLiteral("object")},
+                     {QStringLiteral("required"), strings({QStringLiteral("name"), QStringLiteral("look")})},
+                     {QStringLiteral("properties"), QJsonObject{{QStringLiteral("name"), name}, {QStringLiteral("look"), look}}}}}};
+    QStringList places{QString()};
+    places += locationNames;
+    const QJsonObject shot{
+        {QStringLiteral("type"), QStringLiteral("object")},
+        {QStringLiteral("required"),
+         strings({QStringLiteral("description"), QStringLiteral("firstFrame"), QStringLiteral("lastFrame"),
+                  QStringLiteral("visibleCharacters"), QStringLiteral("location"), QStringLiteral("camera"),
+                  QStringLiteral("motion"), QStringLiteral("continuesPrevious")})},
+        {QStringLiteral("properties"),
+         QJsonObject{{QStringLiteral("description"), stringSchema(10, 600)},
+                     {QStringLiteral("firstFrame"), stringSchema(20, 1200)},
+                     {QStringLiteral("lastFrame"), stringSchema(0, 1200)},
+                     {QStringLiteral("visibleCharacters"), visible},
+                     {QStringLiteral("location"),
+                      QJsonObject{{QStringLiteral("type"), QStringLiteral("string")}, {QStringLiteral("enum"), strings(places)}}},
+                     {QStringLiteral("camera"), stringSchema(1, 120)},
+                     {QStringLiteral("motion"), stringSchema(1, 300)},
+                     {QStringLiteral("continuesPrevious"), QJsonObject{{QStringLiteral("type"), QStringLiteral("boolean")}}}}}};
+    return QJsonObject{
+        {QStringLiteral("type"), QStringLiteral("object")},
+        {QStringLiteral("required"), strings({QStringLiteral("shots")})},
+        {QStringLiteral("properties"),
+         QJsonObject{{QStringLiteral("shots"), QJsonObject{{QStringLiteral("type"), QStringLiteral("array")},
+                                                           {QStringLiteral("minItems"), 1},
+                                                           {QStringLiteral("maxItems"), std::max(1, maxShots)},
+                                                           {QStringLiteral("items"), shot}}}}}};
 }
 
 QJsonObject StoryGenerator::scenesSchema(int sceneCount, const QStringList& characterNames)
@@ -323,6 +467,14 @@ void StoryGenerator::start(const StoryRequest& request)
         run.idea = idea;
     }
 
+    run.shots = request.shots && !run.tpl.shotsStage.trimmed().isEmpty();
+    if (request.shots && !run.shots) {
+        const QString text = QStringLiteral("template %1 has no shots section; every scene renders as one implicit shot "
+                                            "(the built-in templates write shot lists from version 2.0 on)")
+                                 .arg(run.tpl.key());
+        run.warnings << text;
+        Q_EMIT warning(text);
+    }
     run.stages = {Stage{StageKind::Bible, -1, QStringLiteral("bible")},
                   Stage{StageKind::Scenes, -1, QStringLiteral("scenes")}};
     run.stageIndex = 0;
@@ -437,7 +589,7 @@ void StoryGenerator::sendAttempt()
     switch (stage.kind) {
     case StageKind::Bible:
         stageText = tpl.bibleStage;
-        req.jsonSchema = bibleSchema();
+        req.jsonSchema = bibleSchema(run.shots);
         req.schemaName = QStringLiteral("story_bible");
         break;
     case StageKind::Scenes:
@@ -447,6 +599,57 @@ void StoryGenerator::sendAttempt()
         // ~200 tokens per scene of JSON; more scenes need a larger budget than one bible.
         maxTokens = std::max(tpl.tokenLimit, 200 * run.request.sceneCount + 256);
         break;
+    case StageKind::Shots: {
+        const story::StoryScene& sc = run.scenes.at(stage.sceneIndex);
+        stageText = tpl.shotsStage;
+        QStringList lookIds;
+        QJsonArray cast;
+        for (const QString& name : sc.characters) {
+            const story::StoryCharacter* c = story::findCharacter(run.cast, name);
+            if (!c)
+                continue;
+            QJsonArray looks;
+            for (const story::CharacterLook& l : c->looks) {
+                looks.append(lookJson(l));
+                if (!lookIds.contains(l.id))
+                    lookIds << l.id;
+            }
+            cast.append(QJsonObject{{QStringLiteral("name"), c->name},
+                                    {QStringLiteral("visualDescriptor"), c->visualDescriptor},
+                                    {QStringLiteral("looks"), looks}});
+        }
+        QStringList places;
+        QJsonArray locations;
+        for (const story::StoryLocation& l : run.cast.locations) {
+            places << l.name;
+            locations.append(QJsonObject{{QStringLiteral("name"), l.name}, {QStringLiteral("descriptor"), l.descriptor}});
+        }
+        QStringList names;
+        for (const QJsonValue& c : cast)
+            names << c.toObject().value(QStringLiteral("name")).toString();
+        req.jsonSchema = shotsSchema(names, lookIds, places);
+        req.schemaName = QStringLiteral("shot_list");
+        const QJsonObject sceneJson{{QStringLiteral("id"), sc.id},
+                                    {QStringLiteral("title"), sc.title},
+                                    {QStringLiteral("summary"), sc.summary},
+                                    {QStringLiteral("mood"), sc.mood},
+                                    {QStringLiteral("characters"), strings(names)},
+                                    {QStringLiteral("cameraMovement"), sc.cameraMovement},
+                                    {QStringLiteral("palette"), sc.palette}};
+        values.insert(QStringLiteral("scene"), pretty(sceneJson));
+        // JSON, so that a model (and the sandbox) reads the looks by id without guessing.
+        values.insert(QStringLiteral("characterLooks"),
+                      cast.isEmpty() ? QStringLiteral("[] (nobody appears in this scene: visibleCharacters stays empty)")
+                                     : QString::fromUtf8(QJsonDocument(cast).toJson(QJsonDocument::Indented)).trimmed());
+        values.insert(QStringLiteral("locations"),
+                      QString::fromUtf8(QJsonDocument(QJsonObject{{QStringLiteral("locations"), locations}})
+                                            .toJson(QJsonDocument::Indented))
+                          .trimmed());
+        values.insert(QStringLiteral("maxShots"), QString::number(kMaxShotsPerScene));
+        values.insert(QStringLiteral("cameraMovement"), sc.cameraMovement);
+        values.insert(QStringLiteral("palette"), sc.palette);
+        break;
+    }
     case StageKind::Prompt: {
         const story::StoryScene& sc = run.scenes.at(stage.sceneIndex);
         stageText = tpl.promptStage;
@@ -560,7 +763,7 @@ QStringList StoryGenerator::checkAnswer(const QJsonValue& value) const
     QStringList problems;
     switch (stage.kind) {
     case StageKind::Bible: {
-        problems = JsonSchemaCheck::check(value, bibleSchema());
+        problems = JsonSchemaCheck::check(value, bibleSchema(run.shots));
         if (!problems.isEmpty())
             break;
         QSet<QString> seen;
@@ -574,6 +777,81 @@ QStringList StoryGenerator::checkAnswer(const QJsonValue& value) const
             seen.insert(name.toLower());
             if (chars.at(i).toObject().value(QStringLiteral("visualDescriptor")).toString().trimmed().isEmpty())
                 problems << QStringLiteral("characters[%1].visualDescriptor: must not be blank").arg(i);
+            // Look ids become storyboard keys and folder names: a slug, unique per character.
+            static const QRegularExpression lookId(QStringLiteral("^[a-z0-9]+(-[a-z0-9]+)*$"));
+            QSet<QString> looks;
+            const QJsonArray lookList = chars.at(i).toObject().value(QStringLiteral("looks")).toArray();
+            for (int k = 0; k < lookList.size(); ++k) {
+                const QString id = lookList.at(k).toObject().value(QStringLiteral("id")).toString();
+                if (!lookId.match(id).hasMatch())
+                    problems << QStringLiteral("characters[%1].looks[%2].id: '%3' must be lower-case words joined by '-'")
+                                    .arg(i)
+                                    .arg(k)
+                                    .arg(id);
+                else if (looks.contains(id))
+                    problems << QStringLiteral("characters[%1].looks[%2].id: '%3' is used by an earlier look").arg(i).arg(k).arg(id);
+                looks.insert(id);
+            }
+        }
+        QSet<QString> places;
+        const QJsonArray locations = value.toObject().value(QStringLiteral("locations")).toArray();
+        for (int i = 0; i < locations.size(); ++i) {
+            const QString name = locations.at(i).toObject().value(QStringLiteral("name")).toString().trimmed();
+            if (name.isEmpty())
+                problems << QStringLiteral("locations[%1].name: must not be blank").arg(i);
+            else if (places.contains(name.toLower()))
+                problems << QStringLiteral("locations[%1].name: '%2' is used by an earlier location").arg(i).arg(name);
+            places.insert(name.toLower());
+        }
+        break;
+    }
+    case StageKind::Shots: {
+        const story::StoryScene& sc = run.scenes.at(stage.sceneIndex);
+        QStringList names, lookIds, places;
+        for (const QString& name : sc.characters)
+            if (const story::StoryCharacter* c = story::findCharacter(run.cast, name)) {
+                names << c->name;
+                for (const story::CharacterLook& l : c->looks)
+                    if (!lookIds.contains(l.id))
+                        lookIds << l.id;
+            }
+        for (const story::StoryLocation& l : run.cast.locations)
+            places << l.name;
+        problems = JsonSchemaCheck::check(value, shotsSchema(names, lookIds, places));
+        if (!problems.isEmpty())
+            break;
+        const QJsonArray shots = value.toObject().value(QStringLiteral("shots")).toArray();
+        for (int i = 0; i < shots.size(); ++i) {
+            const QJsonObject so = shots.at(i).toObject();
+            for (const char* key : {"description", "firstFrame", "camera", "motion"})
+                if (so.value(QLatin1String(key)).toString().trimmed().isEmpty())
+                    problems << QStringLiteral("shots[%1].%2: must not be blank").arg(i).arg(QLatin1String(key));
+            for (const char* key : {"firstFrame", "lastFrame"}) {
+                const auto m = pronounPattern().match(so.value(QLatin1String(key)).toString());
+                if (m.hasMatch())
+                    problems << QStringLiteral("shots[%1].%2: uses the pronoun '%3'; write the character's name instead")
+                                    .arg(i)
+                                    .arg(QLatin1String(key), m.captured(1));
+            }
+            QSet<QString> seen;
+            const QJsonArray visible = so.value(QStringLiteral("visibleCharacters")).toArray();
+            for (int k = 0; k < visible.size(); ++k) {
+                const QString name = visible.at(k).toObject().value(QStringLiteral("name")).toString();
+                const QString look = visible.at(k).toObject().value(QStringLiteral("look")).toString();
+                if (seen.contains(name))
+                    problems << QStringLiteral("shots[%1].visibleCharacters[%2].name: '%3' is listed twice").arg(i).arg(k).arg(name);
+                seen.insert(name);
+                const story::StoryCharacter* c = story::findCharacter(run.cast, name);
+                if (c && !story::findLook(run.cast, name, look)) {
+                    QStringList ids;
+                    for (const story::CharacterLook& l : c->looks)
+                        ids << l.id;
+                    problems << QStringLiteral("shots[%1].visibleCharacters[%2].look: '%3' is not a look of %4 (only %5)")
+                                    .arg(i)
+                                    .arg(k)
+                                    .arg(look, name, ids.join(QStringLiteral(", ")));
+                }
+            }
         }
         break;
     }
@@ -667,6 +945,9 @@ void StoryGenerator::acceptAnswer(const QJsonValue& value)
             run.characterNames << name;
             run.descriptors.insert(name, c.toObject().value(QStringLiteral("visualDescriptor")).toString().trimmed());
         }
+        run.cast = story::Story();
+        run.cast.bible = bibleJson(o);
+        story::StoryLoader::readBible(run.cast);
         break;
     }
     case StageKind::Scenes: {
@@ -687,7 +968,36 @@ void StoryGenerator::acceptAnswer(const QJsonValue& value)
             sc.palette = so.value(QStringLiteral("palette")).toString().trimmed();
             sc.expectedFrames = run.tpl.expectedFrames;
             run.scenes.append(sc);
-            run.stages.append(Stage{StageKind::Prompt, i, QStringLiteral("prompts:") + sc.id});
+        }
+        // Shot lists first (one stage per scene), then the render prompts.
+        if (run.shots)
+            for (int i = 0; i < run.scenes.size(); ++i)
+                run.stages.append(Stage{StageKind::Shots, i, QStringLiteral("shots:") + run.scenes.at(i).id});
+        for (int i = 0; i < run.scenes.size(); ++i)
+            run.stages.append(Stage{StageKind::Prompt, i, QStringLiteral("prompts:") + run.scenes.at(i).id});
+        break;
+    }
+    case StageKind::Shots: {
+        story::StoryScene& sc = run.scenes[stage.sceneIndex];
+        sc.shots.clear();
+        const QJsonArray shots = o.value(QStringLiteral("shots")).toArray();
+        for (int i = 0; i < shots.size(); ++i) {
+            const QJsonObject so = shots.at(i).toObject();
+            story::StoryShot shot;
+            shot.id = shotId(i);
+            shot.description = so.value(QStringLiteral("description")).toString().trimmed();
+            shot.firstFrame = so.value(QStringLiteral("firstFrame")).toString().trimmed();
+            shot.lastFrame = so.value(QStringLiteral("lastFrame")).toString().trimmed();
+            for (const QJsonValue& v : so.value(QStringLiteral("visibleCharacters")).toArray())
+                shot.visibleCharacters.push_back(story::ShotCharacter{v.toObject().value(QStringLiteral("name")).toString(),
+                                                                      v.toObject().value(QStringLiteral("look")).toString()});
+            shot.location = so.value(QStringLiteral("location")).toString().trimmed();
+            shot.camera = so.value(QStringLiteral("camera")).toString().trimmed();
+            shot.motion = so.value(QStringLiteral("motion")).toString().trimmed();
+            // The first shot of a scene has no earlier shot here to continue.
+            if (i > 0 && so.value(QStringLiteral("continuesPrevious")).toBool())
+                shot.continuesFrom = shotId(i - 1);
+            sc.shots.push_back(shot);
         }
         break;
     }
@@ -741,14 +1051,8 @@ void StoryGenerator::completeStory()
     s.genre = run.genre;
     s.templateId = run.tpl.id;
     s.templateVersion = run.tpl.version;
-    QJsonArray characters;
-    for (const QJsonValue& c : run.bible.value(QStringLiteral("characters")).toArray()) {
-        const QJsonObject co = c.toObject();
-        characters.append(QJsonObject{{QStringLiteral("name"), co.value(QStringLiteral("name")).toString().trimmed()},
-                                      {QStringLiteral("role"), co.value(QStringLiteral("role")).toString().trimmed()},
-                                      {QStringLiteral("visualDescriptor"),
-                                       co.value(QStringLiteral("visualDescriptor")).toString().trimmed()}});
-    }
+    const QJsonObject typedBible = bibleJson(run.bible);
+    const QJsonArray characters = typedBible.value(QStringLiteral("characters")).toArray();
     const QJsonArray acts = run.bible.value(QStringLiteral("plotOutline")).toArray();
     QStringList outline;
     for (int i = 0; i < acts.size(); ++i)
@@ -758,6 +1062,8 @@ void StoryGenerator::completeStory()
                           {QStringLiteral("setting"), run.bible.value(QStringLiteral("setting")).toString().trimmed()},
                           {QStringLiteral("plotOutline"), outline.join(QStringLiteral("\n\n"))},
                           {QStringLiteral("acts"), acts}};
+    if (typedBible.contains(QStringLiteral("locations")))
+        s.bible.insert(QStringLiteral("locations"), typedBible.value(QStringLiteral("locations")));
     s.scenes = run.scenes;
 
     QCryptographicHash hash(QCryptographicHash::Sha1);
@@ -786,20 +1092,34 @@ void StoryGenerator::saveRaw(const ChatResult& result)
     if (rawDir.isEmpty())
         return;
     const Run& run = *m_run;
-    if (!QDir().mkpath(rawDir)) {
-        Q_EMIT warning(QStringLiteral("cannot create the raw answer directory %1").arg(rawDir));
-        return;
-    }
     // Stage names contain ':' ("prompts:scene-003"), which Windows does not allow in file names.
     QString base = run.stage().name;
     base.replace(QLatin1Char(':'), QLatin1Char('-'));
     base += QLatin1Char('-') + QString::number(run.attempt);
-    const QDir dir(rawDir);
-    Error e = AtomicFile::write(dir.filePath(base + QStringLiteral(".txt")), result.content.toUtf8());
-    if (e.isNull() && !result.reasoning.isEmpty())
-        e = AtomicFile::write(dir.filePath(base + QStringLiteral(".reasoning.txt")), result.reasoning.toUtf8());
-    if (!e.isNull())
-        Q_EMIT warning(QStringLiteral("cannot save the raw answer: %1").arg(e.toString()));
+    const QString dirPath = rawDir;
+    const QByteArray content = result.content.toUtf8();
+    const QByteArray reasoning = result.reasoning.toUtf8();
+    // The job returns the whole warning text: it may run on the writer's thread.
+    auto job = [dirPath, base, content, reasoning]() -> Error {
+        if (!QDir().mkpath(dirPath))
+            return {QStringLiteral("io"), QStringLiteral("cannot create the raw answer directory %1").arg(dirPath), {}};
+        const QDir dir(dirPath);
+        Error e = AtomicFile::write(dir.filePath(base + QStringLiteral(".txt")), content);
+        if (e.isNull() && !reasoning.isEmpty())
+            e = AtomicFile::write(dir.filePath(base + QStringLiteral(".reasoning.txt")), reasoning);
+        if (!e.isNull())
+            return {QStringLiteral("io"), QStringLiteral("cannot save the raw answer: %1").arg(e.toString()), {}};
+        return {};
+    };
+    QPointer<StoryGenerator> self(this);
+    auto done = [self](const Error& e) {
+        if (self && !e.isNull())
+            Q_EMIT self->warning(e.message);
+    };
+    if (rawWriter)
+        rawWriter->post(job, done);
+    else
+        done(job());
 }
 
 QJsonObject StoryGenerator::telemetry(const QString& status) const

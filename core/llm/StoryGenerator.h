@@ -14,6 +14,10 @@
 #include <memory>
 #include <optional>
 
+namespace gd {
+class DurableWriter;
+}
+
 namespace gd::llm {
 
 // What the operator asked for: the idea, the genre/template and the sampling knobs.
@@ -27,10 +31,15 @@ struct StoryRequest
     QString model;
     double temperature = 0.7;
     double topP = 0.9;
+    // The "shots" stage (one per scene, after the scene list: 1-4 shots with looks and locations)
+    // and the bible's reference-sheet prompts and locations. Skipped with a warning when the
+    // template has no shots section (templates before 2.0). CLI: `gemdirect story --no-shots`.
+    bool shots = true;
 };
 
-// Turns an idea into a Story in three streamed, schema-checked stages (bible, scene list, one
-// render prompt per scene), with one corrective retry per stage and no silent fallback story.
+// Turns an idea into a Story in streamed, schema-checked stages (bible, scene list, the shots of each
+// scene unless StoryRequest::shots is off, one render prompt per scene), with one corrective retry
+// per stage and no silent fallback story.
 class StoryGenerator : public QObject
 {
     Q_OBJECT
@@ -54,21 +63,34 @@ public:
     QString lastErrorKind() const { return m_lastErrorKind; }
 
     QString rawDir;      // when set, every raw answer is saved there as <stage>-<n>.txt (for diagnosis)
+    // When set (not owned), the raw answers are written through it, off this thread (the desktop
+    // app); a failure still comes back as warning(). Null = written before the next stage starts.
+    DurableWriter* rawWriter = nullptr;
     QString providerUrl; // recorded as Story.LLM.ProviderUrl; the backend interface does not know it
 
     // Token estimate used when the server gives no usage: ~4 characters per token.
     static int estimateTokens(const QString& text);
     // JSON schemas sent for each stage (public so tests and the sandbox can reuse them).
     static QJsonObject bibleSchema();
+    // withReferences: every character also needs a referencePrompt (looks optional) and the bible
+    // needs locations (the shots stage and the storyboard's reference sheets use them).
+    static QJsonObject bibleSchema(bool withReferences);
+    // One scene's shot list ("shot_list"): 1..maxShots shots; visibleCharacters names from
+    // `characterNames` (the scene's cast; none allowed when empty), looks from `lookIds` (every
+    // look of that cast: that a look belongs to its character is checked after the schema),
+    // location one of `locationNames` or "".
+    static QJsonObject shotsSchema(const QStringList& characterNames, const QStringList& lookIds,
+                                   const QStringList& locationNames, int maxShots = kMaxShotsPerScene);
     static QJsonObject scenesSchema(int sceneCount, const QStringList& characterNames);
     static QJsonObject promptSchema();
     static QStringList themeVocabulary();
     static constexpr int kMinPromptTokens = 150;
     static constexpr int kMaxPromptTokens = 500;
     static constexpr int kMaxSceneCount = 50;
+    static constexpr int kMaxShotsPerScene = 4;
 
 Q_SIGNALS:
-    void stageStarted(const QString& stage); // "bible" | "scenes" | "prompts:scene-003" ... (regeneration: only the prompt stage)
+    void stageStarted(const QString& stage); // "bible" | "scenes" | "shots:scene-001" ... | "prompts:scene-003" ... (regeneration: only the prompt stage)
     void token(const QString& stage, const QString& text);
     void warning(const QString& text);
     void finished(bool ok, const gd::story::Story& story, const QJsonObject& llmTelemetry /* Story.LLM */,

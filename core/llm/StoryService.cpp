@@ -143,6 +143,7 @@ void StoryService::generate(const QString& model)
     req.model = model;
     m_generator = new StoryGenerator(m_client, m_library, this);
     m_generator->rawDir = m_opt.rawDir;
+    m_generator->rawWriter = m_opt.rawWriter;
     m_generator->providerUrl = resolveProviderUrl(m_opt.llmUrl, m_opt.env);
     connect(m_generator, &StoryGenerator::stageStarted, this, &StoryService::stageStarted);
     connect(m_generator, &StoryGenerator::token, this, &StoryService::token);

@@ -25,6 +25,9 @@ struct StoryServiceOptions
     QStringList templateDirs;  // operators' own templates
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     QString rawDir;            // every raw answer is saved here (diagnosis)
+    // The desktop app: raw answers are written through this writer, off the GUI thread (not owned;
+    // it must outlive the service). Null = written before the next stage starts.
+    DurableWriter* rawWriter = nullptr;
     int firstTokenTimeoutMs = 300000;
     int inactivityTimeoutMs = 90000;
 };

@@ -4,6 +4,7 @@
 #include "comfy/WorkflowBuilder.h"
 #include "comfy/WorkflowProfileLoader.h"
 #include "common/AtomicFile.h"
+#include "common/DurableWriter.h"
 #include "common/Log.h"
 #include "gpu/GpuMonitor.h"
 #include "gpu/SystemStatsParser.h"
@@ -20,6 +21,7 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
+#include <QFileSystemWatcher>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTimer>
@@ -68,6 +70,15 @@ RunController::RunController(RunOptions options, gpu::GpuMonitor* monitor, QObje
     m_holdTimer = new QTimer(this);
     m_holdTimer->setInterval(1000);
     connect(m_holdTimer, &QTimer::timeout, this, &RunController::onCapacityChanged);
+    m_diskHold = new DiskFullHold(this);
+    m_diskHold->setOptions({m_opt.diskFullHoldSeconds, m_opt.diskFullPollSeconds,
+                            qint64(qMax(0, m_opt.diskFullMinFreeMB)) * 1024 * 1024});
+    connect(m_diskHold, &DiskFullHold::spaceBack, this, &RunController::onDiskSpaceBack);
+    connect(m_diskHold, &DiskFullHold::expired, this, &RunController::onDiskHoldExpired);
+    m_writer = new DurableWriter(m_opt.backgroundWrites ? DurableWriter::Mode::Background : DurableWriter::Mode::Inline,
+                                 this);
+    m_journal.setWriter(m_writer);
+    m_journal.setSyncFailureHandler([this](const Error& e) { onWriteFailure(e); });
 }
 
 RunController::~RunController() = default;
@@ -248,9 +259,7 @@ void RunController::checkClasses()
                     }
                     if (!m_opt.useDoneMarkers)
                         m_markerExpected = false;
-                    if (!prepareRunDirectory())
-                        return;
-                    hygieneThenBegin();
+                    prepareRunDirectory(); // goes on with hygieneThenBegin() once story.json is written
                 });
         }
     }
@@ -300,7 +309,7 @@ QString RunController::createRunDirectory(const QString& runsRoot, QString* erro
     return root.filePath(runId);
 }
 
-bool RunController::prepareRunDirectory()
+void RunController::prepareRunDirectory()
 {
     QString runDir = m_opt.existingRunDir;
     if (runDir.isEmpty()) {
@@ -308,7 +317,7 @@ bool RunController::prepareRunDirectory()
         runDir = createRunDirectory(m_opt.runsRoot, &error);
         if (runDir.isEmpty()) {
             fail(RunExit::BadInput, error);
-            return false;
+            return;
         }
     }
     const QString runId = QFileInfo(runDir).fileName();
@@ -343,7 +352,8 @@ bool RunController::prepareRunDirectory()
         r.prompt = sc.prompt;
         r.negativePrompt = sc.negativePrompt;
         r.workflow = m_profile.name;
-        r.frameFloor = m_opt.policy.frameFloorFor(sc.expectedFrames);
+        // A reference sheet or keyframe profile renders one still: one frame is a success.
+        r.frameFloor = m_profile.purpose == comfy::Purpose::Video ? m_opt.policy.frameFloorFor(sc.expectedFrames) : 1;
         m_run.scenes.push_back(r);
     }
 
@@ -367,24 +377,37 @@ bool RunController::prepareRunDirectory()
             if (!m_run.backends.contains(b))
                 m_run.backends.prepend(b);
     }
-    const Error storyErr =
-        m_opt.resume ? Error()
-                     : AtomicFile::write(QDir(m_run.runDir).filePath(m_run.story.file),
-                                         QJsonDocument(story::StoryLoader::toJson(s)).toJson(QJsonDocument::Indented));
+    // The summary is opened first (no sync involved), so a run cancelled while story.json is being
+    // written still gets its closing lines.
     const Error logErr = m_log.open(m_run.runDir, m_run.runId);
+    if (m_opt.resume) {
+        continueAfterRunDirectory({}, logErr);
+        return;
+    }
+    m_writer->write(QDir(m_run.runDir).filePath(m_run.story.file),
+                    QJsonDocument(story::StoryLoader::toJson(s)).toJson(QJsonDocument::Indented),
+                    [this, logErr](const Error& e) { continueAfterRunDirectory(e, logErr); });
+}
+
+void RunController::continueAfterRunDirectory(const Error& storyErr, const Error& logErr)
+{
+    if (m_finished)
+        return; // cancelled while story.json was written
     if (!storyErr.isNull() || !logErr.isNull()) {
         fail(RunExit::BadInput, (storyErr.isNull() ? logErr : storyErr).message);
-        return false;
+        return;
     }
     Q_EMIT runDirectoryCreated(m_run.runDir);
-    return true;
+    hygieneThenBegin();
 }
 
 void RunController::log(const QString& line)
 {
     const Error e = m_log.append(line);
-    if (!e.isNull())
+    if (!e.isNull()) {
         gd::log::get("pipeline")->error("run-summary.txt: {}", e.message.toStdString());
+        onWriteFailure(e);
+    }
 }
 
 void RunController::beginScenes()
@@ -492,8 +515,10 @@ void RunController::journal(const QString& type, const QString& sceneId, const Q
     if (!m_journal.isOpen())
         return;
     const Error e = m_journal.append(type, sceneId, fields, sync);
-    if (!e.isNull())
+    if (!e.isNull()) {
         gd::log::get("pipeline")->error("{}", e.message.toStdString());
+        onWriteFailure(e);
+    }
 }
 
 void RunController::beginResumed()
@@ -582,11 +607,13 @@ void RunController::writeSceneJson(const telemetry::SceneRecord& scene)
                   {QStringLiteral("Seed"),
                    scene.attempts.isEmpty() ? QJsonValue() : QJsonValue(double(scene.attempts.last().seed))},
                   {QStringLiteral("Attempts"), attempts}};
-    const Error e =
-        AtomicFile::write(QDir(m_run.runDir).filePath(scene.sceneId + QStringLiteral("/scene.json")),
-                          QJsonDocument(o).toJson(QJsonDocument::Indented));
-    if (!e.isNull())
-        Q_EMIT warning(e.message);
+    m_writer->write(QDir(m_run.runDir).filePath(scene.sceneId + QStringLiteral("/scene.json")),
+                    QJsonDocument(o).toJson(QJsonDocument::Indented), [this](const Error& e) {
+                        if (!e.isNull()) {
+                            Q_EMIT warning(e.message);
+                            onWriteFailure(e);
+                        }
+                    });
 }
 
 int RunController::indexOf(const QString& sceneId) const
@@ -616,8 +643,13 @@ int RunController::dispatchCapacity() const
 
 void RunController::nextScene()
 {
-    if (m_finished || !m_begun)
+    // A scene being finalized (history.json on the writer) or the wind-down goes on by itself.
+    if (m_finished || !m_begun || m_windingDown || !m_finalizing.isEmpty())
         return;
+    if (m_diskGaveUp && !m_cancelling) {
+        endHeldForDisk();
+        return;
+    }
     if (m_pending.isEmpty() || m_cancelling) {
         if (m_active.isEmpty())
             finishRun(m_cancelling ? RunExit::Interrupted : RunExit::Success, QString());
@@ -626,9 +658,15 @@ void RunController::nextScene()
     while (!m_pending.isEmpty() && !m_cancelling && !m_finished && m_active.size() < dispatchCapacity()) {
         // A paused queue holds one scene (with its message) rather than all of them.
         bool someoneHeld = false;
-        for (const Active& a : m_active)
+        bool diskHeld = false;
+        for (const Active& a : m_active) {
             someoneHeld = someoneHeld || a.held;
+            diskHeld = diskHeld || heldForDisk(a);
+        }
         if (m_queuePaused && someoneHeld)
+            return;
+        // A full disk holds one scene (with its reason) rather than all of them.
+        if (m_diskHold->isHolding() && diskHeld)
             return;
         const int index = m_pending.takeFirst();
         Active& a = m_active[index];
@@ -699,7 +737,7 @@ void RunController::onCapacityChanged()
 
 void RunController::startAttempt(int index)
 {
-    if (m_finished)
+    if (m_finished || m_finalizing.contains(index))
         return;
     auto it = m_active.find(index);
     if (it == m_active.end())
@@ -716,8 +754,7 @@ void RunController::startAttempt(int index)
         return;
     }
     if (m_cancelling) {
-        finalizeScene(index, false);
-        afterScene();
+        finalizeScene(index, false, [this] { afterScene(); });
         return;
     }
     if (m_queuePaused) {
@@ -730,6 +767,14 @@ void RunController::startAttempt(int index)
         return;
     }
     a.held = false;
+    if (m_diskHold->isHolding() || m_diskGaveUp) {
+        // Nothing is submitted while the run directory cannot take its frames; DiskFullHold polls
+        // the free space and onDiskSpaceBack() / onDiskHoldExpired() release the scene.
+        hold(index, m_diskHold->reason());
+        if (m_diskGaveUp)
+            nextScene();
+        return;
+    }
     // Back-pressure: the pool picks the least-loaded healthy server with a free slot and enough
     // free VRAM; when none qualifies the scene waits with the reason shown. Both waits are bounded:
     // past the gate's bound the VRAM figure is ignored, past the reconnect wait the health is.
@@ -804,14 +849,23 @@ void RunController::startAttempt(int index)
     spec.profile = m_profile;
     spec.params.prompt = src.prompt;
     spec.params.negativePrompt = src.negativePrompt;
-    spec.params.frameCount = src.expectedFrames > 0 ? src.expectedFrames : scene.frameFloor;
+    spec.params.frameCount = m_profile.purpose != comfy::Purpose::Video ? 1
+                             : src.expectedFrames > 0                      ? src.expectedFrames
+                                                                           : scene.frameFloor;
     spec.markerExpected = m_markerExpected;
     spec.policy = m_opt.policy;
     spec.comfyOutputDir = backend->spec().outputDir;
     spec.journal = m_journal.isOpen() ? &m_journal : nullptr;
+    if (!spec.comfyOutputDir.isEmpty()) {
+        if (!m_markerWatcher)
+            m_markerWatcher = m_opt.markerWatcher ? m_opt.markerWatcher : new QFileSystemWatcher(this);
+        spec.markerWatcher = m_markerWatcher;
+    }
+    const QDir storyDir(m_opt.storyDir.isEmpty() ? QDir::currentPath() : m_opt.storyDir);
     if (!src.keyframe.isEmpty())
-        spec.keyframePath = QDir(m_opt.storyDir.isEmpty() ? QDir::currentPath() : m_opt.storyDir)
-                                .absoluteFilePath(src.keyframe);
+        spec.keyframePath = storyDir.absoluteFilePath(src.keyframe);
+    for (auto it = src.images.constBegin(); it != src.images.constEnd(); ++it)
+        spec.images.insert(it.key(), storyDir.absoluteFilePath(it.value()));
     scene.status = QStringLiteral("running");
     // A scene moved off a dead server: the change record learns where it went.
     QJsonArray changes = scene.extra.value(QStringLiteral("BackendChanges")).toArray();
@@ -976,6 +1030,24 @@ void RunController::onAttemptFinished(int index)
         rec.errors << QStringLiteral("Submitted again after the resume (the retry budget is not spent)");
     }
 
+    bool diskFull = false;
+    for (const QString& text : rec.errors + rec.warnings)
+        diskFull = diskFull || DiskFullHold::isDiskFull(text);
+    if (diskFull && moveReason.isEmpty() && !cancelled) {
+        // Its frames could not be written: the queue holds until there is space, and the attempt
+        // the disk spoiled does not spend the scene's retry budget.
+        for (const QString& text : rec.errors + rec.warnings)
+            if (DiskFullHold::isDiskFull(text)) {
+                onWriteFailure({QStringLiteral("io"), text, {}});
+                break;
+            }
+        if (rec.frameCount < scene.frameFloor) {
+            ++m_infraAttempts[index];
+            rec.errors << QStringLiteral("The disk was full: the scene is tried again once there is space (the retry "
+                                         "budget is not spent)");
+        }
+    }
+
     if (!moveReason.isEmpty()) {
         // Infrastructure failure: the attempt is kept for the audit trail but does not spend the
         // scene's retry budget; the scene goes to another server at once.
@@ -1025,8 +1097,7 @@ void RunController::onAttemptFinished(int index)
         scene.errors << QStringLiteral("ComfyUI servers failed under this scene %1 times (infrastructure retry limit %2)")
                             .arg(moves)
                             .arg(limit);
-        finalizeScene(index, false);
-        afterScene();
+        finalizeScene(index, false, [this] { afterScene(); });
         return;
     }
 
@@ -1096,16 +1167,16 @@ void RunController::decideAfterAttempt(int index, bool validation, bool execFail
         });
         return;
     }
-    finalizeScene(index, operatorCancelled);
-    if (operatorCancelled && m_run.scenes[index].status == QLatin1String("cancelled"))
-        Q_EMIT sceneCancelled(m_run.scenes[index].sceneId);
-    afterScene();
+    finalizeScene(index, operatorCancelled, [this, index, operatorCancelled] {
+        if (operatorCancelled && m_run.scenes[index].status == QLatin1String("cancelled"))
+            Q_EMIT sceneCancelled(m_run.scenes[index].sceneId);
+        afterScene();
+    });
 }
 
-void RunController::finalizeScene(int index, bool operatorCancelled)
+void RunController::finalizeScene(int index, bool operatorCancelled, std::function<void()> then)
 {
     telemetry::SceneRecord& scene = m_run.scenes[index];
-    using L = telemetry::RunSummaryLog;
     // The scene's result is its best attempt (most frames), not the last one.
     int best = -1;
     for (int i = 0; i < scene.attempts.size(); ++i)
@@ -1127,18 +1198,46 @@ void RunController::finalizeScene(int index, bool operatorCancelled)
                            ? QStringLiteral("succeeded")
                            : QStringLiteral("failed");
     }
-    if (kept && !kept->historyEntry.isEmpty()) {
-        scene.historyPath = scene.sceneId + QStringLiteral("/history.json");
-        const Error e = AtomicFile::write(QDir(m_run.runDir).filePath(scene.historyPath),
-                                          QJsonDocument(kept->historyEntry).toJson(QJsonDocument::Indented));
-        if (!e.isNull()) {
-            scene.historyPath.clear();
-            scene.warnings << e.message;
-        }
+    if (!kept || kept->historyEntry.isEmpty()) {
+        for (auto& a : scene.attempts)
+            a.historyEntry = QJsonObject();
+        finalizeSceneOutcome(index, operatorCancelled);
+        if (then)
+            then();
+        return;
     }
+    scene.historyPath = scene.sceneId + QStringLiteral("/history.json");
+    const QByteArray history = QJsonDocument(kept->historyEntry).toJson(QJsonDocument::Indented);
     // history.json is the durable copy; a long run must not keep every graph in memory.
     for (auto& a : scene.attempts)
         a.historyEntry = QJsonObject();
+    // The final entry names history.json (or the warning that it could not be written), so the
+    // rest waits for the write; meanwhile the scene is neither started, cancelled nor requeued.
+    m_finalizing.insert(index);
+    const bool background = m_writer->mode() == DurableWriter::Mode::Background;
+    m_writer->write(QDir(m_run.runDir).filePath(scene.historyPath), history,
+                    [this, index, operatorCancelled, then, background](const Error& e) {
+                        telemetry::SceneRecord& sc = m_run.scenes[index];
+                        if (!e.isNull()) {
+                            sc.historyPath.clear();
+                            sc.warnings << e.message;
+                            onWriteFailure(e);
+                        }
+                        m_finalizing.remove(index);
+                        finalizeSceneOutcome(index, operatorCancelled);
+                        if (then)
+                            then();
+                        // Dispatch waited for this scene (nextScene() does nothing while one is finalizing).
+                        if (background)
+                            nextScene();
+                    });
+}
+
+void RunController::finalizeSceneOutcome(int index, bool operatorCancelled)
+{
+    telemetry::SceneRecord& scene = m_run.scenes[index];
+    using L = telemetry::RunSummaryLog;
+    const telemetry::AttemptRecord* kept = scene.kept();
     const int frames = kept ? kept->frameCount : 0;
     if (kept && frames < scene.frameFloor &&
         !scene.warnings.contains(L::belowFloorWarning(frames, scene.frameFloor)))
@@ -1204,11 +1303,134 @@ void RunController::afterScene()
 void RunController::windDown()
 {
     // Every remaining scene is recorded as cancelled, each with its own lines.
+    if (m_windingDown)
+        return;
+    m_windingDown = true;
     const QList<int> rest = m_pending;
     m_pending.clear();
-    for (int index : rest)
-        finalizeScene(index, false);
-    finishRun(RunExit::Interrupted, QString());
+    finalizeEach(rest, [this] { finishRun(RunExit::Interrupted, QString()); });
+}
+
+void RunController::finalizeEach(QList<int> indices, std::function<void()> then)
+{
+    // One after the other: each scene's entries and lines stay together, in queue order.
+    if (indices.isEmpty()) {
+        then();
+        return;
+    }
+    const int index = indices.takeFirst();
+    finalizeScene(index, false, [this, indices, then] { finalizeEach(indices, then); });
+}
+
+bool RunController::heldForDisk(const Active& a) const
+{
+    return !a.attempt && a.holdSinceMs > 0 && !a.holdReason.isEmpty() && a.holdReason == m_diskHold->reason();
+}
+
+void RunController::onWriteFailure(const Error& error)
+{
+    if (m_finished || m_cancelling || m_run.runDir.isEmpty() || m_diskGaveUp || m_diskHold->isHolding() ||
+        !DiskFullHold::isDiskFull(error.message))
+        return;
+    // The run needs at least room for another scene like the largest one so far before it goes on.
+    qint64 largest = 0;
+    for (const auto& sc : m_run.scenes)
+        for (const auto& att : sc.attempts) {
+            const QDir dir(QDir(m_run.runDir).filePath(att.framesDir));
+            qint64 bytes = 0;
+            for (const QString& f : att.frames)
+                bytes += QFileInfo(dir.filePath(f)).size();
+            largest = qMax(largest, bytes);
+        }
+    m_diskHold->begin(m_run.runDir, error.message, largest);
+    QJsonArray holds = m_run.extra.value(QStringLiteral("DiskFullHolds")).toArray();
+    holds.append(m_diskHold->toJson());
+    m_run.extra.insert(QStringLiteral("DiskFullHolds"), holds);
+    const QString text = QStringLiteral("Queue held: %1. Free space there; after %2 s the run ends and `gemdirect "
+                                        "resume %3` continues it")
+                             .arg(m_diskHold->reason())
+                             .arg(m_diskHold->options().maxHoldSeconds)
+                             .arg(m_run.runDir);
+    Q_EMIT warning(text);
+    log(QStringLiteral("WARNING: ") + text); // lost too when the summary shares the full disk
+    // The scenes still in flight go on (what they wrote stays); whatever waits is held at its start.
+    for (auto it = m_active.begin(); it != m_active.end(); ++it)
+        if (!it->attempt && it->holdSinceMs > 0 && !it->held)
+            hold(it.key(), m_diskHold->reason());
+}
+
+void RunController::onDiskSpaceBack(qint64 freeBytes)
+{
+    if (m_finished)
+        return;
+    QJsonArray holds = m_run.extra.value(QStringLiteral("DiskFullHolds")).toArray();
+    if (!holds.isEmpty())
+        holds.replace(holds.size() - 1, m_diskHold->toJson());
+    m_run.extra.insert(QStringLiteral("DiskFullHolds"), holds);
+    const QString text = QStringLiteral("Disk space is back under %1 (%2 free) after %3 s: the queue goes on")
+                             .arg(m_diskHold->directory(),
+                                  freeBytes >= 0 ? DiskFullHold::formatBytes(freeBytes) : QStringLiteral("unknown"))
+                             .arg(qRound(m_diskHold->heldSeconds()));
+    log(text);
+    Q_EMIT message(text);
+    writeArtifacts();
+    const QList<int> held = m_active.keys();
+    for (int index : held) {
+        auto it = m_active.find(index);
+        if (it == m_active.end() || !heldForDisk(*it))
+            continue;
+        it->holdSinceMs = 0;
+        it->holdReason.clear();
+        startAttempt(index);
+    }
+    nextScene();
+}
+
+void RunController::onDiskHoldExpired(qint64 freeBytes)
+{
+    if (m_finished)
+        return;
+    QJsonArray holds = m_run.extra.value(QStringLiteral("DiskFullHolds")).toArray();
+    if (!holds.isEmpty())
+        holds.replace(holds.size() - 1, m_diskHold->toJson());
+    m_run.extra.insert(QStringLiteral("DiskFullHolds"), holds);
+    m_diskGaveUp = true;
+    m_diskGaveUpWhy = QStringLiteral("the disk under %1 stayed full for %2 s (%3 free, %4 needed)")
+                          .arg(m_diskHold->directory())
+                          .arg(qRound(m_diskHold->heldSeconds()))
+                          .arg(freeBytes >= 0 ? DiskFullHold::formatBytes(freeBytes) : QStringLiteral("unknown"),
+                               DiskFullHold::formatBytes(m_diskHold->neededBytes()));
+    Q_EMIT warning(QStringLiteral("Disk-full hold ended: %1; the run stops once the scene in flight ends").arg(m_diskGaveUpWhy));
+    nextScene();
+}
+
+void RunController::endHeldForDisk()
+{
+    for (const Active& a : m_active)
+        if (a.attempt)
+            return; // the attempt in flight ends first; its onAttemptFinished() comes back here
+    // Held scenes (and those between attempts) go back to the queue: none is recorded final, so
+    // the journal leaves them to `gemdirect resume`.
+    QList<int> rest = m_active.keys();
+    m_active.clear();
+    for (int index : std::as_const(m_pending))
+        if (!rest.contains(index))
+            rest << index;
+    m_pending.clear();
+    const QString note = QStringLiteral("Not started: %1; `gemdirect resume %2` continues the run once there is space")
+                             .arg(m_diskGaveUpWhy, m_run.runDir);
+    for (int index : std::as_const(rest)) {
+        telemetry::SceneRecord& scene = m_run.scenes[index];
+        scene.errors << note;
+        log(telemetry::RunSummaryLog::error(scene.sceneId, note));
+        Q_EMIT sceneState(scene.sceneId, QStringLiteral("not started: disk full"));
+    }
+    finishRun(RunExit::SomeFailed,
+              QStringLiteral("Stopped: %1. %2 scene(s) not started; free space, then `gemdirect resume %3` continues "
+                             "the run")
+                  .arg(m_diskGaveUpWhy)
+                  .arg(rest.size())
+                  .arg(m_run.runDir));
 }
 
 void RunController::setQueuePaused(bool paused)
@@ -1246,7 +1468,7 @@ bool RunController::canCancelScene(const QString& sceneId) const
     if (m_finished || m_cancelling || m_run.runDir.isEmpty())
         return false;
     const int index = indexOf(sceneId);
-    return index >= 0 && (m_active.contains(index) || m_pending.contains(index));
+    return index >= 0 && !m_finalizing.contains(index) && (m_active.contains(index) || m_pending.contains(index));
 }
 
 bool RunController::canRequeueScene(const QString& sceneId) const
@@ -1254,7 +1476,7 @@ bool RunController::canRequeueScene(const QString& sceneId) const
     if (m_finished || m_cancelling || m_run.runDir.isEmpty())
         return false;
     const int index = indexOf(sceneId);
-    if (index < 0 || m_active.contains(index) || m_pending.contains(index))
+    if (index < 0 || m_active.contains(index) || m_pending.contains(index) || m_finalizing.contains(index))
         return false;
     const QString& status = m_run.scenes[index].status;
     return status == QLatin1String("failed") || status == QLatin1String("cancelled");
@@ -1276,14 +1498,14 @@ bool RunController::cancelScene(const QString& sceneId)
         // Between two attempts (requeue pause, reconnect wait, paused queue, back-pressure): nothing
         // runs on the server, so the scene is recorded at once and the scheduled start is abandoned
         // (finalizeScene removes it from the active scenes, which the scheduled start checks).
-        finalizeScene(index, true);
-        Q_EMIT sceneCancelled(sceneId);
-        afterScene();
+        finalizeScene(index, true, [this, sceneId] {
+            Q_EMIT sceneCancelled(sceneId);
+            afterScene();
+        });
         return true;
     }
     m_pending.removeAll(index);
-    finalizeScene(index, true);
-    Q_EMIT sceneCancelled(sceneId);
+    finalizeScene(index, true, [this, sceneId] { Q_EMIT sceneCancelled(sceneId); });
     return true;
 }
 
@@ -1321,15 +1543,26 @@ void RunController::recordInHistory()
     if (m_opt.historyDatabase.isEmpty())
         return;
     // The run directory stays the source of truth; a database problem is a warning, never a lost run.
-    store::Database db;
-    Error e = db.open(m_opt.historyDatabase);
-    if (e.isNull()) {
-        store::RunStore runs(db);
-        e = runs.recordRun(telemetry::ArtifactWriter::toJson(m_run), m_run.runDir);
-    }
-    if (!e.isNull())
-        Q_EMIT warning(QStringLiteral("The run was not recorded in the history database (%1); `gemdirect import %2` adds it later")
-                           .arg(e.message, m_run.runDir));
+    // The connection is made, used and closed inside the job, on the writer's thread.
+    const QString path = m_opt.historyDatabase;
+    const QString runDir = m_run.runDir;
+    const QJsonObject artifact = telemetry::ArtifactWriter::toJson(m_run);
+    m_writer->post(
+        [path, runDir, artifact]() -> Error {
+            store::Database db;
+            Error e = db.open(path);
+            if (e.isNull()) {
+                store::RunStore runs(db);
+                e = runs.recordRun(artifact, runDir);
+            }
+            return e;
+        },
+        [this, runDir](const Error& e) {
+            if (!e.isNull())
+                Q_EMIT warning(QStringLiteral("The run was not recorded in the history database (%1); `gemdirect import "
+                                              "%2` adds it later")
+                                   .arg(e.message, runDir));
+        });
 }
 
 void RunController::writeArtifacts()
@@ -1338,22 +1571,41 @@ void RunController::writeArtifacts()
         return;
     // The feedback panel rates scenes while the run goes on (FeedbackService rewrites the artifact
     // with the rating in Feedback[]); a file changed since our last write is read back so those
-    // ratings survive this rewrite and reach the history database at the end of the run.
-    const QFileInfo artifactFile(QDir(m_run.runDir).filePath(telemetry::ArtifactWriter::fileName()));
-    if (artifactFile.exists() && artifactFile.lastModified() != m_artifactWrittenAt) {
-        QJsonObject onDisk;
-        if (store::RunStore::readArtifact(m_run.runDir, onDisk).isNull()) {
-            const QJsonArray feedback = onDisk.value(QStringLiteral("Feedback")).toArray();
-            if (feedback.size() > m_run.feedback.size())
-                m_run.feedback = feedback;
-        }
-    }
-    const Error e = telemetry::ArtifactWriter::write(m_run);
-    m_artifactWrittenAt = QFileInfo(artifactFile.absoluteFilePath()).lastModified();
-    if (!e.isNull()) {
-        gd::log::get("pipeline")->error("{}", e.message.toStdString());
-        Q_EMIT warning(QStringLiteral("Could not write artifact-metadata.json: %1").arg(e.message));
-    }
+    // ratings survive this rewrite and reach the history database at the end of the run. Both the
+    // read-back and the write happen in the job, right before the write: with background writes a
+    // rating that lands while this write waits in the queue is kept too.
+    const QString runDir = m_run.runDir;
+    const QString path = QDir(runDir).filePath(telemetry::ArtifactWriter::fileName());
+    const QJsonObject artifact = telemetry::ArtifactWriter::toJson(m_run);
+    const std::shared_ptr<QDateTime> writtenAt = m_artifactWrittenAt; // only the jobs touch it, in order
+    auto feedback = std::make_shared<QJsonArray>();
+    m_writer->post(
+        [runDir, path, snapshot = artifact, writtenAt, feedback] {
+            QJsonObject artifact = snapshot;
+            const QFileInfo file(path);
+            if (file.exists() && file.lastModified() != *writtenAt) {
+                QJsonObject onDisk;
+                if (store::RunStore::readArtifact(runDir, onDisk).isNull()) {
+                    const QJsonArray rated = onDisk.value(QStringLiteral("Feedback")).toArray();
+                    if (rated.size() > artifact.value(QStringLiteral("Feedback")).toArray().size()) {
+                        artifact.insert(QStringLiteral("Feedback"), rated);
+                        *feedback = rated;
+                    }
+                }
+            }
+            const Error e = AtomicFile::write(path, QJsonDocument(artifact).toJson(QJsonDocument::Indented));
+            *writtenAt = QFileInfo(path).lastModified();
+            return e;
+        },
+        [this, feedback](const Error& e) {
+            if (feedback->size() > m_run.feedback.size())
+                m_run.feedback = *feedback;
+            if (!e.isNull()) {
+                gd::log::get("pipeline")->error("{}", e.message.toStdString());
+                Q_EMIT warning(QStringLiteral("Could not write artifact-metadata.json: %1").arg(e.message));
+                onWriteFailure(e);
+            }
+        });
 }
 
 void RunController::cancel()
@@ -1368,17 +1620,25 @@ void RunController::cancel()
         return;
     }
     const QList<int> active = m_active.keys();
+    // Winds down once the last of these is recorded (at once without background writes), unless an
+    // attempt is still in flight: then the last attempt to finish does.
+    auto outstanding = std::make_shared<int>(1);
+    auto settle = [this, outstanding] {
+        if (--*outstanding == 0 && m_active.isEmpty())
+            afterScene();
+    };
     for (int index : active) {
         auto it = m_active.find(index);
-        if (it == m_active.end())
+        if (it == m_active.end() || m_finalizing.contains(index))
             continue;
-        if (it->attempt)
+        if (it->attempt) {
             it->attempt->cancel();
-        else
-            finalizeScene(index, false); // held or between attempts: nothing runs on a server
+        } else {
+            ++*outstanding;
+            finalizeScene(index, false, settle); // held or between attempts: nothing runs on a server
+        }
     }
-    if (m_active.isEmpty())
-        afterScene(); // winds down; otherwise the last attempt to finish does
+    settle();
 
 }
 
@@ -1395,7 +1655,8 @@ void RunController::finishRun(RunExit code, const QString& msg)
             allSucceeded = allSucceeded && sc.status == QLatin1String("succeeded");
         if (code == RunExit::Success && !allSucceeded)
             code = RunExit::SomeFailed;
-        journal(RunJournal::finished(), QString(), {{QStringLiteral("ExitCode"), int(code)}}, true);
+        journal(RunJournal::finished(), QString(),
+                {{QStringLiteral("ExitCode"), int(code)}, {QStringLiteral("Resumable"), m_diskGaveUp}}, true);
         m_journal.close();
         log(telemetry::RunSummaryLog::sceneSummary(stats.scenesSucceeded, stats.scenesTotal,
                                                    stats.totalFrames, stats.requeues));
@@ -1403,8 +1664,11 @@ void RunController::finishRun(RunExit code, const QString& msg)
         for (const auto& s : m_run.scenes)
             if (s.kept() && s.kept()->frameCount > 0)
                 ++captured;
-        m_log.appendRaw(
-            telemetry::RunSummaryLog::artifactIndex(QStringLiteral("story"), captured, stats.totalFrames));
+        // A run ended by a full disk is unfinished: without the index `gemdirect resume` (and the
+        // app's resume offer) continues it.
+        if (!m_diskGaveUp)
+            m_log.appendRaw(
+                telemetry::RunSummaryLog::artifactIndex(QStringLiteral("story"), captured, stats.totalFrames));
         m_log.close();
         writeArtifacts();
         recordInHistory();
@@ -1417,9 +1681,12 @@ void RunController::finishRun(RunExit code, const QString& msg)
     }
     m_pool->stopProbing();
     m_holdTimer->stop();
+    m_diskHold->stop();
     for (ComfyBackend* b : m_pool->backends())
         b->client()->closeSocket();
-    Q_EMIT finished(static_cast<int>(code), text);
+    // Everything queued (the artifact, the journal's last sync, the history database) is on disk
+    // before anyone hears that the run ended: the command line exits right after.
+    m_writer->whenIdle([this, code, text] { Q_EMIT finished(static_cast<int>(code), text); });
 }
 
 } // namespace gd::pipeline

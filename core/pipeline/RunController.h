@@ -2,6 +2,7 @@
 
 #include "comfy/WorkflowProfile.h"
 #include "pipeline/BackendPool.h"
+#include "pipeline/DiskFullHold.h"
 #include "pipeline/QueuePolicy.h"
 #include "pipeline/ResumePlanner.h"
 #include "pipeline/RunJournal.h"
@@ -20,6 +21,14 @@
 #include <QPointer>
 #include <QUrl>
 
+#include <functional>
+#include <memory>
+
+class QFileSystemWatcher;
+
+namespace gd {
+class DurableWriter;
+}
 namespace gd::gpu {
 class GpuMonitor;
 }
@@ -87,6 +96,22 @@ struct RunOptions
     QString llmApiKey;
     int freeEveryScenes = 0; // POST /free {unload_models, free_memory} on a server after every N scenes it ran; 0 = never
     bool vramGate = true;    // hold a submission until its server has the profile's minVramMB free
+    // A write into the run directory that fails because the disk is full (ENOSPC, EDQUOT) holds the
+    // queue: no new scene or attempt is submitted until there is space again (polled), for at most
+    // diskFullHoldSeconds; then the run ends (exit 1) with the remaining scenes not started, and
+    // `gemdirect resume` continues it.
+    double diskFullHoldSeconds = 1800;
+    double diskFullPollSeconds = 5;
+    int diskFullMinFreeMB = 256; // free space wanted before the queue goes on (more when a scene took more)
+    // Durable writes (artifact, scene.json, history.json, story.json, journal syncs, the history
+    // database) run on a writer thread, in order, and the run goes on in their completions: the
+    // desktop app sets it so its GUI thread never waits in fsync. Off = each write is done where it
+    // is asked for, before the call returns (the command line's behaviour).
+    bool backgroundWrites = false;
+    // The done-marker watcher the attempts share (AttemptSpec::markerWatcher), owned by the caller
+    // and outliving the run (the desktop app keeps one for all its runs, so no inotify instance is
+    // closed on the GUI thread at a run's end); null = the RunController makes one for the run.
+    QFileSystemWatcher* markerWatcher = nullptr;
 };
 
 // Drives one run: preflight (profile, server reachable, node classes), run directory, then each
@@ -173,7 +198,8 @@ private:
     void preflightProfile();
     void preflightServer();
     void checkClasses();
-    bool prepareRunDirectory();
+    // Creates the run directory and writes story/story.json; the run goes on (or fails) once it is written.
+    void prepareRunDirectory();
     void beginScenes();
     void beginResumed();
     void journal(const QString& type, const QString& sceneId, const QJsonObject& fields = {}, bool sync = false);
@@ -188,7 +214,12 @@ private:
     void hold(int index, const QString& reason);
     void maybeFreeVram(ComfyBackend* backend);
     void hygieneThenBegin();
-    void finalizeScene(int index, bool operatorCancelled);
+    // Records the scene's outcome (history.json, the journal's final entry, its lines, the artifact)
+    // and then calls `then`; with background writes that is after history.json was written.
+    void finalizeScene(int index, bool operatorCancelled, std::function<void()> then = {});
+    void finalizeSceneOutcome(int index, bool operatorCancelled);
+    void finalizeEach(QList<int> indices, std::function<void()> then);
+    void continueAfterRunDirectory(const Error& storyError, const Error& logError);
     void afterScene();
     void windDown();
     int indexOf(const QString& sceneId) const;
@@ -199,6 +230,14 @@ private:
     void writeArtifacts();
     void recordInHistory();
     void writeSceneJson(const telemetry::SceneRecord& scene);
+    // The one place a failed durable write (artifact, scene.json, history.json, run-summary.txt, the
+    // journal, a frame) is reported to: a full disk holds the queue. Safe to call from anywhere on the
+    // owner thread, also while the hold is on (then it does nothing).
+    void onWriteFailure(const Error& error);
+    void onDiskSpaceBack(qint64 freeBytes);
+    void onDiskHoldExpired(qint64 freeBytes);
+    void endHeldForDisk();
+    bool heldForDisk(const Active& a) const;
 
     RunOptions m_opt;
     QPointer<gpu::GpuMonitor> m_monitor;
@@ -224,12 +263,21 @@ private:
     QHash<const ComfyBackend*, int> m_scenesOn; // attempts finished per server, for /free every N
     QJsonArray m_freeCalls;
     QJsonObject m_llmUnload;
-    QDateTime m_artifactWrittenAt; // mtime of our last artifact write (ratings may land in between)
+    // mtime of our last artifact write (ratings may land in between); read and set by the artifact
+    // jobs only, which run one at a time.
+    std::shared_ptr<QDateTime> m_artifactWrittenAt = std::make_shared<QDateTime>();
     bool m_cancelling = false;
     bool m_finished = false;
     bool m_started = false;
     QVector<double> m_serverExec;
     QString m_systemSummary;
+    DiskFullHold* m_diskHold = nullptr;
+    DurableWriter* m_writer = nullptr; // durable file work, in order (RunOptions::backgroundWrites)
+    QFileSystemWatcher* m_markerWatcher = nullptr; // RunOptions::markerWatcher, else ours (made on first use)
+    QSet<int> m_finalizing;            // scenes whose history.json is being written before their final entry
+    bool m_windingDown = false;
+    bool m_diskGaveUp = false; // the hold bound ran out: the run ends resumable (no artifact index)
+    QString m_diskGaveUpWhy;
 };
 
 } // namespace gd::pipeline

@@ -1,5 +1,8 @@
 #include "pipeline/RunJournal.h"
 
+#include "common/DurableWriter.h"
+#include "common/Log.h"
+
 #include <QDateTime>
 #include <QDir>
 #include <QJsonDocument>
@@ -38,7 +41,7 @@ void RunJournal::close()
         m_file.close();
 }
 
-Error RunJournal::append(const QString& type, const QString& sceneId, const QJsonObject& fields, bool sync)
+Error RunJournal::writeLine(const QString& type, const QString& sceneId, const QJsonObject& fields)
 {
     if (!m_file.isOpen())
         return m_lastError = {QStringLiteral("io"), QStringLiteral("The run journal is not open"), {}};
@@ -55,19 +58,85 @@ Error RunJournal::append(const QString& type, const QString& sceneId, const QJso
                        {}};
         return m_lastError;
     }
+    m_lastError = {};
+    return {};
+}
+
+Error RunJournal::syncNow()
+{
 #ifdef Q_OS_UNIX
-    if (sync && ::fdatasync(m_file.handle()) != 0) {
+    if (::fdatasync(m_file.handle()) != 0) {
         m_lastError = {QStringLiteral("io"),
                        QStringLiteral("Cannot sync the run journal %1").arg(m_file.fileName()),
                        {}};
         return m_lastError;
     }
 #else
-    if (sync)
-        m_file.flush();
+    m_file.flush();
 #endif
-    m_lastError = {};
     return {};
+}
+
+void RunJournal::syncLater(std::function<void(const Error&)> then)
+{
+#ifdef Q_OS_UNIX
+    // A duplicate of the descriptor syncs the same file and stays valid when the journal is closed
+    // before the writer gets to it.
+    const int fd = ::dup(m_file.handle());
+    if (fd >= 0) {
+        const QString name = m_file.fileName();
+        m_writer->post(
+            [fd, name]() -> Error {
+                const int rc = ::fdatasync(fd);
+                ::close(fd);
+                if (rc != 0)
+                    return {QStringLiteral("io"), QStringLiteral("Cannot sync the run journal %1").arg(name), {}};
+                return {};
+            },
+            [this, then](const Error& e) {
+                if (!e.isNull())
+                    m_lastError = e;
+                if (then)
+                    then(e); // the caller reports it, as it reports a failed append
+                else if (!e.isNull()) {
+                    gd::log::get("pipeline")->error("{}", e.message.toStdString());
+                    if (m_onSyncFailure)
+                        m_onSyncFailure(e);
+                }
+            });
+        return;
+    }
+#endif
+    const Error e = syncNow();
+    if (then)
+        then(e);
+}
+
+Error RunJournal::append(const QString& type, const QString& sceneId, const QJsonObject& fields, bool sync)
+{
+    if (const Error e = writeLine(type, sceneId, fields); !e.isNull())
+        return e;
+    if (!sync)
+        return {};
+    if (m_writer && m_writer->mode() == DurableWriter::Mode::Background) {
+        syncLater({});
+        return {};
+    }
+    return syncNow();
+}
+
+void RunJournal::appendDurable(const QString& type, const QString& sceneId, const QJsonObject& fields,
+                               std::function<void(const Error&)> then)
+{
+    if (const Error e = writeLine(type, sceneId, fields); !e.isNull()) {
+        then(e);
+        return;
+    }
+    if (m_writer && m_writer->mode() == DurableWriter::Mode::Background) {
+        syncLater(std::move(then));
+        return;
+    }
+    then(syncNow());
 }
 
 RunJournal::ReadResult RunJournal::read(const QString& runDir)

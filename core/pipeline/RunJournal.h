@@ -7,6 +7,12 @@
 #include <QString>
 #include <QVector>
 
+#include <functional>
+
+namespace gd {
+class DurableWriter;
+}
+
 namespace gd::pipeline {
 
 // The run's state journal: <runDir>/run-journal.jsonl, one JSON object per line, appended with a
@@ -16,7 +22,9 @@ namespace gd::pipeline {
 // SIGKILL of the app; entries that precede an effect outside this process (the run header, a
 // submission to ComfyUI) and a scene's final outcome are also fdatasync'ed, so a power loss cannot
 // make a resumed run submit a prompt twice or render a finished scene again. Not thread-safe: the
-// run controller's thread writes.
+// run controller's thread writes. With a writer set, the line still reaches the kernel at once (so
+// a SIGKILL never loses it and the journal's order is the order of the calls), only the fdatasync
+// runs on the writer's thread; an effect that must wait for it continues in appendDurable's `then`.
 class RunJournal
 {
 public:
@@ -50,6 +58,17 @@ public:
     // to go on without a journal.
     Error append(const QString& type, const QString& sceneId, const QJsonObject& fields, bool sync);
     Error lastError() const { return m_lastError; }
+    // Where syncs run (not owned; null = in append(), blocking the caller). Syncs queued on the
+    // writer report a failure to the log, as a failed synchronous append does.
+    void setWriter(DurableWriter* writer) { m_writer = writer; }
+    // Also told about a failed sync that ran on the writer for append() (the owner's one place for
+    // failed writes); null = logged only.
+    void setSyncFailureHandler(std::function<void(const Error&)> handler) { m_onSyncFailure = std::move(handler); }
+    // append(type, sceneId, fields, true), then `then` once the line is durable (after its
+    // fdatasync) with the first error of the write or the sync: before this returns without a
+    // background writer, later on the writer's owner thread with one.
+    void appendDurable(const QString& type, const QString& sceneId, const QJsonObject& fields,
+                       std::function<void(const Error&)> then);
 
     struct ReadResult
     {
@@ -60,7 +79,13 @@ public:
     static ReadResult read(const QString& runDir);
 
 private:
+    Error writeLine(const QString& type, const QString& sceneId, const QJsonObject& fields);
+    Error syncNow();
+    void syncLater(std::function<void(const Error&)> then);
+
     QFile m_file;
+    DurableWriter* m_writer = nullptr;
+    std::function<void(const Error&)> m_onSyncFailure;
     Error m_lastError;
 };
 

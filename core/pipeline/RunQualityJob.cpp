@@ -1,5 +1,6 @@
 #include "pipeline/RunQualityJob.h"
 
+#include "common/Log.h"
 #include "llm/LlmClient.h"
 #include "quality/JudgeResults.h"
 #include "quality/ModelJudges.h"
@@ -88,9 +89,33 @@ void RunQualityJob::start()
     m_client = std::make_unique<llm::LlmClient>(llm::LlmClient::normaliseUrl(m_opt.judgeUrl));
     m_client->setRetryPolicy(2, 500, 2000);
     m_judges = new quality::ModelJudges(this);
-    connect(m_judges, &quality::ModelJudges::finished, this,
-            [this](const quality::JudgeResults& judged) { computeAndRecord(judged); });
+    connect(m_judges, &quality::ModelJudges::finished, this, [this](const quality::JudgeResults& judged) {
+        Q_EMIT cancellableChanged(false);
+        computeAndRecord(judged);
+    });
     m_judges->run(m_opt.runDir, m_client.get(), quality::JudgeOptions{});
+    Q_EMIT cancellableChanged(true);
+}
+
+bool RunQualityJob::isCancellable() const
+{
+    return m_running && m_judges && m_judges->isRunning();
+}
+
+bool RunQualityJob::cancel()
+{
+    if (!isCancellable() || m_cancelled)
+        return false;
+    m_cancelled = true;
+    gd::log::get("quality")
+        ->warn("quality step of {} cancelled by the operator: the model judges stop, the metrics they had not "
+               "measured are written UNMEASURED",
+               m_opt.runDir.toStdString());
+    Q_EMIT progress(QStringLiteral("Quality step cancelled by the operator: judge metrics not measured yet are "
+                                   "recorded UNMEASURED; writing the local metrics ..."));
+    // finished() of the judges comes synchronously from here and starts the local step.
+    m_judges->cancel(cancelledReason());
+    return true;
 }
 
 void RunQualityJob::computeAndRecord(const quality::JudgeResults& judged)
@@ -98,7 +123,8 @@ void RunQualityJob::computeAndRecord(const quality::JudgeResults& judged)
     Q_EMIT progress(QStringLiteral("Computing quality metrics for %1 ...").arg(m_opt.runDir));
     auto* watcher = new QFutureWatcher<RunQualityResult>(this);
     connect(watcher, &QFutureWatcher<RunQualityResult>::finished, this, [this, watcher] {
-        const RunQualityResult result = watcher->result();
+        RunQualityResult result = watcher->result();
+        result.cancelled = m_cancelled;
         watcher->deleteLater();
         m_running = false;
         Q_EMIT finished(result);

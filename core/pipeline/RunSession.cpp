@@ -7,6 +7,7 @@
 #include "pipeline/Settings.h"
 
 #include <QFileInfo>
+#include <QFileSystemWatcher>
 
 namespace gd::pipeline {
 
@@ -95,7 +96,12 @@ void RunSession::launch(const RunOptions& opt)
         m_controller->disconnect(this);
         m_controller->deleteLater();
     }
-    m_controller = new RunController(opt, m_monitor, this);
+    RunOptions background = opt;
+    background.backgroundWrites = true; // the GUI thread never waits in fsync (DESIGN.md §3)
+    if (!m_markerWatcher)
+        m_markerWatcher = new QFileSystemWatcher(this);
+    background.markerWatcher = m_markerWatcher;
+    m_controller = new RunController(background, m_monitor, this);
     connect(m_controller, &RunController::finished, this, &RunSession::onControllerFinished);
     connect(m_controller, &RunController::runDirectoryCreated, this, [this](const QString& dir) { m_lastRunDir = dir; });
     connect(m_controller, &RunController::message, this, &RunSession::message);
@@ -140,6 +146,7 @@ void RunSession::onControllerFinished(int exitCode, const QString& text)
     connect(m_quality, &RunQualityJob::progress, this, &RunSession::message);
     connect(m_quality, &RunQualityJob::finished, this,
             [this, runDir](const RunQualityResult& result) { Q_EMIT qualityFinished(runDir, result); });
+    Q_EMIT qualityStarted(runDir, m_quality);
     m_quality->start();
 }
 

@@ -54,6 +54,8 @@ Q_SIGNALS:
     void runStarted(gd::pipeline::RunController* controller);
     void message(const QString& text);
     void runFinished(int exitCode, const QString& message, const QString& runDir);
+    // The end-of-run quality step began (the job lives until the next one; views may cancel it).
+    void qualityStarted(const QString& runDir, gd::pipeline::RunQualityJob* job);
     void qualityFinished(const QString& runDir, const gd::pipeline::RunQualityResult& result);
 
 private:
@@ -64,6 +66,8 @@ private:
     QPointer<gpu::GpuMonitor> m_monitor;
     QPointer<RunController> m_controller;
     QPointer<RunQualityJob> m_quality;
+    // Shared by every run's attempts and closed only with the session (closing one blocks for tens of ms).
+    QFileSystemWatcher* m_markerWatcher = nullptr;
     bool m_running = false;
     std::optional<std::tuple<QJsonObject, QJsonArray, telemetry::LlmHealthInfo>> m_generation;
     QString m_lastRunDir;

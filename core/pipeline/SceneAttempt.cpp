@@ -1,5 +1,6 @@
 #include "pipeline/SceneAttempt.h"
 
+#include "comfy/WorkflowRole.h"
 #include "common/Log.h"
 #include "common/SafePath.h"
 #include "gpu/GpuMonitor.h"
@@ -16,8 +17,10 @@
 #include <QFutureWatcher>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QPointer>
 #include <QUuid>
 #include <QtConcurrent/QtConcurrentRun>
+#include <algorithm>
 #include <cmath>
 
 namespace gd::pipeline {
@@ -208,40 +211,127 @@ void SceneAttempt::submit()
         finishAttempt();
         return;
     }
-    if (m_spec.profile.hasRole(comfy::Role::KeyframeImage))
-        uploadKeyframeThenPost();
-    else
-        post();
-}
-
-void SceneAttempt::uploadKeyframeThenPost()
-{
-    if (m_spec.keyframePath.isEmpty()) {
-        // Same class as a 400: the graph cannot run without it, and a retry would not help.
+    const QString missing = planUploads();
+    if (!missing.isEmpty()) {
+        // Same class as a 400: the graph cannot run without it, and a retry would not help. Nothing
+        // was uploaded or submitted, so no GPU time is spent.
         m_validationFailure = true;
-        m_rec.errors << QStringLiteral(
-                            "Workflow '%1' needs a keyframe image, but scene %2 has no \"keyframe\"")
-                            .arg(m_spec.profile.name, m_spec.sceneId);
+        m_rec.errors << missing;
         m_rec.telemetry.queueStart = QDateTime::currentDateTimeUtc();
         finishAttempt();
         return;
     }
-    setState(State::Submitting, QStringLiteral("uploading keyframe"));
-    m_client->uploadImage(m_spec.keyframePath, QStringLiteral("gemdirect/") + m_spec.runId, this,
+    m_uploadIndex = 0;
+    uploadNext();
+}
+
+QString SceneAttempt::planUploads()
+{
+    using comfy::Role;
+    const comfy::WorkflowProfile& prof = m_spec.profile;
+    const QMap<QString, QString>& images = m_spec.images;
+    const QString purpose = comfy::purposeName(prof.purpose);
+    QVector<QPair<QString, QString>> wanted; // role → local path
+    // keyframe_image and start_image stand in for each other (WorkflowBuilder does the same with names).
+    QString keyframe = images.value(QStringLiteral("keyframe_image"));
+    if (keyframe.isEmpty())
+        keyframe = m_spec.keyframePath;
+    if (keyframe.isEmpty())
+        keyframe = images.value(QStringLiteral("start_image"));
+    const QString start = images.value(QStringLiteral("start_image"), keyframe);
+    if (prof.hasRole(Role::KeyframeImage)) {
+        if (keyframe.isEmpty())
+            return QStringLiteral("%1 profile '%2' maps keyframe_image, but scene %3 has no image for it (\"keyframe\", "
+                                  "images.keyframe_image or images.start_image): Workflow '%2' needs a keyframe image")
+                .arg(purpose, prof.name, m_spec.sceneId);
+        wanted.append({QStringLiteral("keyframe_image"), keyframe});
+    }
+    if (prof.hasRole(Role::StartImage)) {
+        if (start.isEmpty())
+            return QStringLiteral("%1 profile '%2' maps start_image, but scene %3 has no image for it (\"keyframe\", "
+                                  "images.start_image or images.keyframe_image): the clip has no first frame")
+                .arg(purpose, prof.name, m_spec.sceneId);
+        wanted.append({QStringLiteral("start_image"), start});
+    }
+    // end_image is optional: WorkflowBuilder gives it the start image (a single-image shot on a bookend
+    // profile drifts and returns).
+    if (prof.hasRole(Role::EndImage) && images.contains(QStringLiteral("end_image")))
+        wanted.append({QStringLiteral("end_image"), images.value(QStringLiteral("end_image"))});
+    // A mapped reference slot left empty would send the graph's placeholder file, which the server
+    // rejects at validation (or, worse, renders with): refuse before anything is uploaded or queued.
+    if (prof.hasRole(Role::StyleReferenceImage)) {
+        if (!images.contains(QStringLiteral("style_reference_image")))
+            return QStringLiteral("%1 profile '%2' maps style_reference_image, but scene %3 has no image for it "
+                                  "(images.style_reference_image): the story's style has no reference image")
+                .arg(purpose, prof.name, m_spec.sceneId);
+        wanted.append({QStringLiteral("style_reference_image"), images.value(QStringLiteral("style_reference_image"))});
+    }
+    if (prof.hasRole(Role::CharacterReferenceImage)) {
+        const QString first = comfy::roleName(Role::CharacterReferenceImage, 0);
+        if (!images.contains(first))
+            return QStringLiteral("%1 profile '%2' maps %3, but scene %4 has no image for it (images.%3): it cannot "
+                                  "anchor characters, and a shot without characters needs a profile without "
+                                  "character references")
+                .arg(purpose, prof.name, first, m_spec.sceneId);
+        // Slots after the given ones repeat the last reference (WorkflowBuilder).
+        for (int n = 0; n < comfy::kMaxCharacterReferences; ++n) {
+            const QString name = comfy::roleName(Role::CharacterReferenceImage, n);
+            if (images.contains(name))
+                wanted.append({name, images.value(name)});
+        }
+    }
+    m_uploads.clear();
+    m_uploadedNames.clear();
+    for (const auto& [role, path] : wanted) {
+        if (!QFileInfo(path).isFile())
+            return QStringLiteral("%1 profile '%2': scene %3's %4 '%5' is not a readable file")
+                .arg(purpose, prof.name, m_spec.sceneId, role, path);
+        const QString abs = QFileInfo(path).absoluteFilePath();
+        auto it = std::find_if(m_uploads.begin(), m_uploads.end(),
+                               [&abs](const PendingUpload& u) { return u.path == abs; });
+        if (it == m_uploads.end())
+            m_uploads.append({abs, {role}});
+        else
+            it->roles << role;
+    }
+    return {};
+}
+
+// Uploads the planned images one after the other, then posts. Each attempt uploads afresh: a retry may
+// run on another server, which has never seen the files.
+void SceneAttempt::uploadNext()
+{
+    if (m_uploadIndex >= m_uploads.size()) {
+        if (!m_uploadedNames.isEmpty()) {
+            QJsonObject names;
+            for (auto it = m_uploadedNames.constBegin(); it != m_uploadedNames.constEnd(); ++it)
+                names.insert(it.key(), it.value());
+            m_rec.telemetry.extra.insert(QStringLiteral("UploadedImages"), names);
+        }
+        post();
+        return;
+    }
+    const PendingUpload& u = m_uploads.at(m_uploadIndex);
+    setState(State::Submitting, QStringLiteral("uploading %1").arg(u.roles.join(QStringLiteral(", "))));
+    m_client->uploadImage(u.path, QStringLiteral("gemdirect/") + m_spec.runId, this,
                           [this](const comfy::UploadResult& r) {
                               if (m_finished)
                                   return;
+                              const PendingUpload& up = m_uploads.at(m_uploadIndex);
                               if (!r.error.isNull()) {
-                                  m_rec.errors
-                                      << QStringLiteral("Keyframe upload failed: %1").arg(r.error.message);
+                                  m_rec.errors << QStringLiteral("Image upload failed (%1): %2")
+                                                      .arg(up.roles.join(QStringLiteral(", ")), r.error.message);
                                   m_rec.telemetry.queueStart = QDateTime::currentDateTimeUtc();
                                   finishAttempt();
                                   return;
                               }
                               // Always use the name the server returned: it renames on collisions.
-                              m_keyframeName =
+                              const QString name =
                                   r.subfolder.isEmpty() ? r.name : r.subfolder + QLatin1Char('/') + r.name;
-                              post();
+                              for (const QString& role : up.roles)
+                                  m_uploadedNames.insert(role, name);
+                              ++m_uploadIndex;
+                              uploadNext();
                           });
 }
 
@@ -250,7 +340,16 @@ void SceneAttempt::post()
     comfy::WorkflowBuilder::SceneParams params = m_spec.params;
     params.seed = m_rec.seed;
     params.filenamePrefix = m_rec.framePrefix;
-    params.keyframeImage = m_keyframeName;
+    params.keyframeImage = m_uploadedNames.value(QStringLiteral("keyframe_image"));
+    params.startImage = m_uploadedNames.value(QStringLiteral("start_image"));
+    params.endImage = m_uploadedNames.value(QStringLiteral("end_image"));
+    params.styleReferenceImage = m_uploadedNames.value(QStringLiteral("style_reference_image"));
+    params.characterReferenceImages.clear();
+    for (int n = 0; n < comfy::kMaxCharacterReferences; ++n) {
+        const QString name = m_uploadedNames.value(comfy::roleName(comfy::Role::CharacterReferenceImage, n));
+        if (!name.isEmpty())
+            params.characterReferenceImages << name;
+    }
     params.jobId = m_spec.sceneId + QStringLiteral("_a") + QString::number(m_spec.attempt);
     QStringList buildWarnings;
     const QJsonObject graph = comfy::WorkflowBuilder::build(m_spec.profile, params, &buildWarnings);
@@ -263,12 +362,30 @@ void SceneAttempt::post()
     connect(m_client, &comfy::ComfyClient::socketConnected, this, &SceneAttempt::onSocketConnected);
     setState(State::Submitting, QStringLiteral("submitting"));
     // Journaled (and synced) before the POST: a resumed run finds this prompt by its id instead
-    // of submitting the scene a second time.
-    journal(RunJournal::submitted(), {{QStringLiteral("ClientId"), m_client->clientId()},
-                                      {QStringLiteral("Backend"), m_rec.backend},
-                                      {QStringLiteral("Seed"), double(m_rec.seed)},
-                                      {QStringLiteral("FramePrefix"), m_rec.framePrefix}},
-            true);
+    // of submitting the scene a second time. The sync may run on the run's writer thread: the
+    // POST waits for it there, the caller's thread does not.
+    if (!m_spec.journal) {
+        postJournaled(graph);
+        return;
+    }
+    const QJsonObject entry{{QStringLiteral("ClientId"), m_client->clientId()},
+                            {QStringLiteral("Backend"), m_rec.backend},
+                            {QStringLiteral("Seed"), double(m_rec.seed)},
+                            {QStringLiteral("FramePrefix"), m_rec.framePrefix},
+                            {QStringLiteral("Attempt"), m_spec.attempt},
+                            {QStringLiteral("PromptId"), m_promptId}};
+    QPointer<SceneAttempt> self(this);
+    m_spec.journal->appendDurable(RunJournal::submitted(), m_spec.sceneId, entry, [self, graph](const Error& e) {
+        if (!e.isNull())
+            gd::log::get("pipeline")->error("{}", e.message.toStdString());
+        // A cancel() meanwhile waits for the submit answer (it needs the server's prompt id).
+        if (self && !self->m_finished)
+            self->postJournaled(graph);
+    });
+}
+
+void SceneAttempt::postJournaled(const QJsonObject& graph)
+{
     m_submitMs = nowMs();
     m_lastEventMs = m_submitMs;
     m_rec.telemetry.queueStart = QDateTime::currentDateTimeUtc();
@@ -671,7 +788,16 @@ void SceneAttempt::awaitMarker()
         // inotify wakes us the moment the marker is renamed into place; the timer in markerCheck()
         // stays as the fallback for filesystems that deliver no events (network shares).
         const QString dir = SafePath::join(m_spec.comfyOutputDir, sub, name).section(QLatin1Char('/'), 0, -2);
-        if (!dir.isEmpty() && QFileInfo(dir).isDir()) {
+        if (!dir.isEmpty() && QFileInfo(dir).isDir() && m_spec.markerWatcher) {
+            QFileSystemWatcher* shared = m_spec.markerWatcher;
+            if (!shared->directories().contains(dir))
+                shared->addPath(dir);
+            // The connection ends with this attempt; the watcher and its watch stay for the next.
+            connect(shared, &QFileSystemWatcher::directoryChanged, this, [this, dir](const QString& changed) {
+                if (changed == dir && !m_markerDone)
+                    markerCheck();
+            });
+        } else if (!dir.isEmpty() && QFileInfo(dir).isDir()) {
             auto* watcher = new QFileSystemWatcher({dir}, this);
             connect(watcher, &QFileSystemWatcher::directoryChanged, this, [this, watcher] {
                 if (!m_markerDone)

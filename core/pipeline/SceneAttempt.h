@@ -11,10 +11,13 @@
 
 #include <QElapsedTimer>
 #include <QHash>
+#include <QMap>
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
 #include <functional>
+
+class QFileSystemWatcher;
 
 namespace gd::gpu {
 class GpuMonitor;
@@ -39,9 +42,17 @@ struct AttemptSpec
     QueuePolicy policy;
     QString comfyOutputDir; // local ComfyUI output directory, when the operator gave one
     QString keyframePath;   // local image for profiles with a keyframe_image role
+    // Story "images": workflow role name → absolute local image path. The attempt uploads the ones
+    // its profile maps (keyframePath stands in for keyframe_image/start_image when absent).
+    QMap<QString, QString> images;
     // The run's journal: the attempt records its submission (before the POST) and its progress
     // there; null = not journaled.
     RunJournal* journal = nullptr;
+    // Watches the output folder for the done marker, shared by the run's attempts (not owned):
+    // closing an inotify instance blocks the closing thread for tens of ms (the kernel waits for an
+    // RCU grace period), so the GUI thread must not create and close one per attempt. Null = the
+    // attempt uses its own.
+    QFileSystemWatcher* markerWatcher = nullptr;
 };
 
 // Runs one attempt of one scene through the contract §2.2 steps: GPU before → build graph with a
@@ -110,9 +121,13 @@ private:
     bool prepareRecord(qint64 seed, const QString& framePrefix);
     void startWatching();
     void journal(const QString& type, QJsonObject fields = {}, bool sync = false);
+    // The POST itself, once the submission is journaled (durably).
+    void postJournaled(const QJsonObject& graph);
     void readGpu(std::function<void(const GpuReading&)> then);
     void submit();
-    void uploadKeyframeThenPost();
+    // Which local images the profile's roles need; a message when a required one is missing.
+    QString planUploads();
+    void uploadNext();
     void post();
     void onEvent(const comfy::ComfyEvent& ev);
     void onSocketConnected();
@@ -147,7 +162,16 @@ private:
     QString m_subfolder; // ComfyUI-relative folder of this attempt's outputs
     QString m_basename;  // file base name of this attempt's outputs
     QString m_attemptDirAbs;
-    QString m_keyframeName; // as returned by /upload/image
+    // One local file to upload and every role that receives it (a keyframe feeding keyframe_image and
+    // start_image is sent once).
+    struct PendingUpload
+    {
+        QString path;
+        QStringList roles;
+    };
+    QVector<PendingUpload> m_uploads;
+    int m_uploadIndex = 0;
+    QMap<QString, QString> m_uploadedNames; // role name → "subfolder/name" as /upload/image returned
     int m_peakWindow = -1;
     GpuReading m_before;
 

@@ -38,7 +38,7 @@ using Kind = Settings::Kind;
 
 // The one key table. Defaults are computed in Settings::defaultValue() because several depend on the
 // environment, the application's data directory or the queue preset.
-const std::array<Entry, 22> kTable{{
+const std::array<Entry, 23> kTable{{
     {K::LlmUrl, "llm/url", Kind::Url, "LLM server URL", "LM Studio, Ollama or llama.cpp server that writes stories."},
     {K::LlmModel, "llm/model", Kind::Text, "LLM model", "Model id to use; empty uses the model the server has loaded."},
     {K::LlmApiKey, "llm/apiKey", Kind::Secret, "LLM API key", "Sent as a bearer token; stored in the secrets file, never logged."},
@@ -78,6 +78,9 @@ const std::array<Entry, 22> kTable{{
     {K::ComfyServerTokens, "comfy/serverTokens", Kind::Secret, "ComfyUI pool tokens",
      "Bearer tokens of the pool's servers as LABEL=TOKEN entries separated by spaces; stored in the secrets file, "
      "never logged."},
+    {K::ComfyServerOutputDirs, "comfy/serverOutputDirs", Kind::FolderMap, "Pool servers' output folders",
+     "ComfyUI's output folder of each pool server that runs on this machine (done markers watched on disk, frames "
+     "hard-linked); leave a server's folder empty when it runs elsewhere."},
 }};
 
 const Entry& entry(Settings::Key key)
@@ -315,7 +318,8 @@ Error Settings::set(Key key, const QVariant& v)
     const Values before = effectiveAll();
     const bool blank = isBlank(v);
     QVariant stored = v;
-    if (!blank && (kind(key) == Kind::Text || kind(key) == Kind::Url || kind(key) == Kind::UrlList || kind(key) == Kind::Directory ||
+    if (!blank && (kind(key) == Kind::Text || kind(key) == Kind::Url || kind(key) == Kind::UrlList ||
+                   kind(key) == Kind::FolderMap || kind(key) == Kind::Directory ||
                    kind(key) == Kind::Path || kind(key) == Kind::Profile || isQueueKnob(key)))
         stored = v.toString().trimmed();
     if (blank)
@@ -574,10 +578,85 @@ std::optional<Settings::Problem> Settings::checkKey(Key key, const Values& store
             return problem(QStringLiteral("%1: %2.").arg(what, bad.join(QStringLiteral("; "))));
         return std::nullopt;
     }
+    case Kind::FolderMap: {
+        // Checked against the servers of the same value set (the dialog's unsaved server list counts).
+        const QStringList labels = serverLabels(effective(Key::ComfyServers, stored, overrides).toString());
+        QStringList bad;
+        for (const auto& [server, folder] : folderEntries(text)) {
+            if (server.isEmpty()) {
+                bad << QStringLiteral("%1 is not SERVER=FOLDER").arg(quoted(folder));
+                continue;
+            }
+            const QString whose = QStringLiteral("server %1").arg(quoted(server));
+            if (!labels.contains(server)) {
+                bad << QStringLiteral("%1 is not one of the pool's servers (%2)")
+                           .arg(whose, labels.isEmpty() ? QStringLiteral("none configured")
+                                                        : labels.join(QStringLiteral(", ")));
+                continue;
+            }
+            const QFileInfo info(folder);
+            if (!QDir::isAbsolutePath(folder))
+                bad << QStringLiteral("%1: %2 must be an absolute path").arg(whose, quoted(folder));
+            else if (!info.exists())
+                bad << QStringLiteral("%1: %2 does not exist (leave it empty when that server runs on another "
+                                      "machine)")
+                           .arg(whose, quoted(folder));
+            else if (!info.isDir())
+                bad << QStringLiteral("%1: %2 is a file, not a folder").arg(whose, quoted(folder));
+        }
+        if (!bad.isEmpty())
+            return problem(QStringLiteral("%1: %2.").arg(what, bad.join(QStringLiteral("; "))));
+        return std::nullopt;
+    }
     case Kind::Text:
         return std::nullopt;
     }
     return std::nullopt;
+}
+
+QStringList Settings::serverLabels(const QString& serversText)
+{
+    QList<BackendSpec> specs;
+    for (const QString& entry : listEntries(serversText)) {
+        QString e;
+        if (auto spec = BackendSpec::parse(entry, &e))
+            specs << *spec;
+    }
+    BackendSpec::assignLabels(specs);
+    QStringList labels;
+    for (const BackendSpec& s : std::as_const(specs))
+        labels << s.label;
+    return labels;
+}
+
+QList<QPair<QString, QString>> Settings::folderEntries(const QString& text)
+{
+    QList<QPair<QString, QString>> out;
+    for (const QString& raw : text.split(QLatin1Char('\n'))) {
+        const QString line = raw.trimmed();
+        if (line.isEmpty())
+            continue;
+        // The label ends at the first '=' (labels cannot hold one; a folder may).
+        const int eq = line.indexOf(QLatin1Char('='));
+        if (eq < 0) {
+            out.append({QString(), line});
+            continue;
+        }
+        const QString folder = line.mid(eq + 1).trimmed();
+        if (eq > 0 && folder.isEmpty())
+            continue;
+        out.append({line.left(eq).trimmed(), folder});
+    }
+    return out;
+}
+
+QString Settings::folderMapText(const QList<QPair<QString, QString>>& entries)
+{
+    QStringList lines;
+    for (const auto& [label, folder] : entries)
+        if (!label.isEmpty() && !folder.trimmed().isEmpty())
+            lines << label + QLatin1Char('=') + folder.trimmed();
+    return lines.join(QLatin1Char('\n'));
 }
 
 QStringList Settings::listEntries(const QString& text)
@@ -610,6 +689,11 @@ QList<BackendSpec> Settings::backends() const
             if (spec.label == t.left(eq))
                 spec.bearerToken = t.mid(eq + 1);
     }
+    // Output folders are "LABEL=FOLDER" lines; a server without one is followed over HTTP only.
+    for (const auto& [label, folder] : folderEntries(string(Key::ComfyServerOutputDirs)))
+        for (BackendSpec& spec : specs)
+            if (!label.isEmpty() && spec.label == label)
+                spec.outputDir = folder;
     return specs;
 }
 

@@ -48,6 +48,7 @@ public:
         Theme,
         ComfyServers,      // the backend pool: LABEL=URL entries; empty = the one ComfyUrl server
         ComfyServerTokens, // LABEL=TOKEN entries for the pool's servers (secret)
+        ComfyServerOutputDirs, // LABEL=FOLDER lines: the local output folder of each pool server
     };
     Q_ENUM(Key)
 
@@ -64,6 +65,7 @@ public:
         Real,      // a queue knob: empty means "the preset's value"
         Profile,   // a workflow profile name or path
         UrlList,   // entries "LABEL=URL" or "URL", separated by spaces, commas or new lines
+        FolderMap, // lines "LABEL=FOLDER" (a folder may contain spaces): each an existing directory
     };
 
     struct Problem
@@ -126,6 +128,12 @@ public:
     // not parse are left out (validate() names them).
     QList<BackendSpec> backends() const;
     static QStringList listEntries(const QString& text);
+    // The labels of a comfy/servers text exactly as backends() assigns them (host:port when none).
+    static QStringList serverLabels(const QString& serversText);
+    // A FolderMap text as (label, folder) pairs in order; lines without '=' come back with an empty
+    // label (validate() names them), blank lines and lines with an empty folder are left out.
+    static QList<QPair<QString, QString>> folderEntries(const QString& text);
+    static QString folderMapText(const QList<QPair<QString, QString>>& entries);
     // LLM, ComfyUI, workflow and runs root as the health probe needs them.
     HealthOptions healthOptions() const;
     // Where workflow profile names are looked up before the built-ins.

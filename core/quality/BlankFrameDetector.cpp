@@ -10,6 +10,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QImageReader>
+#include <QThreadPool>
 #include <QtConcurrent/QtConcurrentMap>
 
 #include <cstring>
@@ -307,6 +308,21 @@ std::optional<double> decodeStdDev(const QString& path)
     return BlankFrameDetector::lumaStdDev(image);
 }
 
+// QtConcurrent::blockingMapped on the global pool, safe when the caller is itself a global-pool task
+// (the run's background frame statistics of each finished scene, the end-of-run quality job): while
+// it waits, the caller hands its pool slot back (QThreadPool::releaseThread), so the map work always
+// gets a thread. Without that, as many such callers as pool threads (two scenes finishing together
+// on a 2-core machine) wait forever for map work that no thread is free to start, and every later
+// pool task waits behind them — frame collection included, so the whole run hung.
+template <typename Fn> auto mappedOnGlobalPool(const QStringList& paths, Fn fn)
+{
+    QThreadPool* pool = QThreadPool::globalInstance();
+    pool->releaseThread();
+    auto results = QtConcurrent::blockingMapped(paths, fn);
+    pool->reserveThread();
+    return results;
+}
+
 } // namespace
 
 QVector<std::optional<bool>> BlankFrameDetector::classify(const QStringList& filePaths)
@@ -331,7 +347,7 @@ QVector<std::optional<bool>> BlankFrameDetector::classify(const QStringList& fil
         toDecode << filePaths[i];
         decodeIndex << i;
     }
-    const QList<FrameVerdict> verdicts = QtConcurrent::blockingMapped(toDecode, judge);
+    const QList<FrameVerdict> verdicts = mappedOnGlobalPool(toDecode, judge);
     for (int k = 0; k < verdicts.size(); ++k)
         out[decodeIndex[k]] = verdicts[k].readable ? std::optional<bool>(verdicts[k].blank) : std::nullopt;
     return out;
@@ -342,7 +358,7 @@ Error BlankFrameDetector::writeCache(const QString& attemptDir, const QStringLis
     QStringList paths;
     for (const QString& n : fileNames)
         paths << QDir(attemptDir).filePath(n);
-    const QList<std::optional<double>> stats = QtConcurrent::blockingMapped(paths, decodeStdDev);
+    const QList<std::optional<double>> stats = mappedOnGlobalPool(paths, decodeStdDev);
     QJsonObject frames;
     for (int i = 0; i < paths.size(); ++i) {
         const QFileInfo fi(paths[i]);

@@ -62,8 +62,8 @@ public:
         return multi ? r.runId + QLatin1Char('/') + scene.sceneId : scene.sceneId;
     }
 
-    // The first Unmeasured[] reason of the runs for a metric family, or a generic one.
-    QString reasonFor(const QString& prefix) const
+    // The first Unmeasured[] reason of the runs for a metric family, or `fallback` (else a generic one).
+    QString reasonFor(const QString& prefix, const QString& fallback = {}) const
     {
         for (const RunView& r : runs)
             for (const QString& text : r.digest->unmeasured)
@@ -72,7 +72,9 @@ public:
                     return (multi ? r.runId + QStringLiteral(": ") : QString()) +
                            (colon >= 0 ? text.mid(colon + 2) : text);
                 }
-        return runs.isEmpty() ? QStringLiteral("no runs") : QStringLiteral("not computed for this run");
+        if (runs.isEmpty())
+            return QStringLiteral("no runs");
+        return fallback.isEmpty() ? QStringLiteral("not computed for this run") : fallback;
     }
 
     // Mean over runs of a numeric QualityMetrics value; runs without a value are left out.
@@ -112,11 +114,11 @@ KpiResult unmeasured(KpiResult k, const QString& reason)
 
 // A run-level score ≥ threshold, mean over runs; failing runs listed when several.
 KpiResult meanAtLeast(const Context& c, KpiResult k, RunNumber key, const QString& family, double threshold,
-                      double cap)
+                      double cap, const QString& noData = {})
 {
     k.value = c.mean(key);
     if (!k.value)
-        return unmeasured(k, c.reasonFor(family));
+        return unmeasured(k, c.reasonFor(family, noData));
     k.status = KpiEvaluator::statusAtLeast(*k.value, threshold, cap);
     if (c.multi)
         for (const RunView& r : c.runs)
@@ -366,6 +368,80 @@ KpiResult framesPerScene(const Context& c)
     return k;
 }
 
+// Runs without a storyboard have none of the storyboard metrics: that is their reason, not a failure.
+const char* const kNoStoryboard = "no storyboard in this run";
+
+// A storyboard score (run mean ≥ threshold) whose scenes are named when their own figure is below
+// `sceneThreshold` (the scene's worst shot for alignment, the scene mean for the others).
+KpiResult storyboardScore(const Context& c, KpiResult k, RunNumber key, const QString& family,
+                          double threshold, double cap, std::optional<double> SceneDigest::*sceneKey,
+                          double sceneThreshold)
+{
+    k = meanAtLeast(c, k, key, family, threshold, cap, str(kNoStoryboard));
+    if (k.status == kUnmeasured)
+        return k;
+    k.failingScenes.clear();
+    QString sceneStatus = kPass;
+    for (const RunView& r : c.runs)
+        for (const SceneDigest* s : r.scenes) {
+            const std::optional<double>& v = s->*sceneKey;
+            if (!v)
+                continue;
+            const QString st = KpiEvaluator::statusAtLeast(*v, sceneThreshold, cap);
+            if (st == kFail)
+                k.failingScenes.append(c.label(r, *s));
+            sceneStatus = KpiEvaluator::worse(sceneStatus, st);
+        }
+    if (sceneThreshold != threshold) // "no scene below" is a rule of its own; otherwise scenes only name
+        k.status = KpiEvaluator::worse(k.status, sceneStatus);
+    else if (k.status == kPass) // like entity linkage: scenes are named when the mean is not a plain PASS
+        k.failingScenes.clear();
+    if (!k.failingScenes.isEmpty())
+        k.reason =
+            (k.reason.isEmpty() ? QString() : k.reason + QStringLiteral("; ")) +
+            QStringLiteral("%1 scene(s) below %2").arg(k.failingScenes.size()).arg(fmt(sceneThreshold));
+    return k;
+}
+
+QVector<KpiResult> storyboard(const Context& c)
+{
+    QVector<KpiResult> out;
+    out.append(storyboardScore(c,
+                               row("keyframe-alignment-judge", "Prompt alignment on keyframes (judge)",
+                                   "story mean ≥ 3.0 and no scene < 2.0"),
+                               &RunDigest::keyframeAlignmentJudgeMean, QStringLiteral("KeyframeAlignment"),
+                               3.0, 4.0, &SceneDigest::keyframeAlignmentJudgeMin, 2.0));
+    out.append(storyboardScore(c, row("character-identity", "Character identity (judge, 0–4)", "mean ≥ 3.0"),
+                               &RunDigest::characterIdentityMean, QStringLiteral("CharacterIdentity"), 3.0,
+                               4.0, &SceneDigest::characterIdentityMean, 3.0));
+    out.append(storyboardScore(c, row("character-count-match", "Character count match", "≥ 85"),
+                               &RunDigest::characterCountMatch, QStringLiteral("CharacterCount"), 85.0, 100.0,
+                               &SceneDigest::characterCountMatch, 85.0));
+
+    KpiResult same =
+        row("sameness-guard", "Sameness guard (near-identical keyframe pairs)", "0 flagged pairs");
+    double flagged = 0;
+    bool any = false;
+    for (const RunView& r : c.runs) {
+        if (!r.digest->samenessFlaggedPairs)
+            continue;
+        any = true;
+        flagged += *r.digest->samenessFlaggedPairs;
+        for (const QString& pair : r.digest->samenessFlagged)
+            same.failingScenes.append(c.multi ? r.runId + QLatin1Char('/') + pair : pair);
+    }
+    if (!any) {
+        out.append(unmeasured(same, c.reasonFor(QStringLiteral("Sameness"), str(kNoStoryboard))));
+        return out;
+    }
+    same.value = flagged;
+    same.status = flagged > 0 ? kFail : kPass;
+    if (flagged > 0)
+        same.reason = QStringLiteral("%1 pair(s) of shots the judge calls near-identical").arg(fmt(flagged));
+    out.append(same);
+    return out;
+}
+
 KpiResult rate(KpiResult k, const std::optional<double>& v, const QString& status, const QStringList& scenes,
                const QString& noData)
 {
@@ -465,6 +541,8 @@ QString valueText(const KpiResult& k)
         return QStringLiteral("—");
     if (isShare(k.id))
         return QString::number(*k.value * 100.0, 'f', 1) + QStringLiteral(" %");
+    if (k.id == QLatin1String("sameness-guard"))
+        return QString::number(*k.value, 'f', 0);
     return QString::number(*k.value, 'f', std::fabs(*k.value) >= 100 ? 1 : 3);
 }
 
@@ -552,6 +630,8 @@ QVector<KpiResult> KpiEvaluator::evaluateDigests(const QVector<telemetry::RunDig
     out.append(semanticAlignment(c));
     out.append(blankFrames(c));
     out.append(framesPerScene(c));
+    // Storyboard (issue 8; UNMEASURED for runs without one)
+    out.append(storyboard(c));
     // Pipeline reliability and speed
     out.append(pipeline(c));
     for (KpiResult& k : out)

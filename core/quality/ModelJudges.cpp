@@ -1,12 +1,11 @@
 #include "quality/ModelJudges.h"
 
 #include "common/Log.h"
-#include "llm/ChatBackend.h"
 #include "llm/EmbeddingsClient.h"
-#include "llm/JsonExtractor.h"
-#include "llm/JsonSchemaCheck.h"
 #include "llm/LlmClient.h"
 #include "llm/ModelCapabilities.h"
+#include "quality/JudgeChat.h"
+#include "quality/PromptAlignmentRubric.h"
 #include "story/StoryLoader.h"
 
 #include <QBuffer>
@@ -34,16 +33,6 @@ const QString kCoherenceRubric = QStringLiteral(
     "2 when two fail, 1 when three or more fail. Answer with JSON only: {\"score\": 1..5, \"reasons\": "
     "[short sentences naming what drove the score]}.");
 
-const QString kAlignmentRubric = QStringLiteral(
-    "You judge whether a video frame matches the scene prompt it was generated from. Score three aspects "
-    "from 0 to 4 against this fixed rubric:\n"
-    "scene - setting, place, time of day and key objects: 4 all present, 3 most, 2 some, 1 barely, 0 none;\n"
-    "action - the characters and what they do: 4 exactly as described, 3 mostly, 2 partly, 1 barely, 0 not "
-    "at all;\n"
-    "camera - shot size, angle and framing: 4 as described, 3 close, 2 partly, 1 barely, 0 contradicts.\n"
-    "Answer with JSON only: {\"scene\": 0..4, \"action\": 0..4, \"camera\": 0..4, \"reasons\": [short "
-    "sentences]}.");
-
 const QString kCaptionPrompt = QStringLiteral(
     "Describe this frame in one or two plain sentences: the setting, who is in it and what they do, and the "
     "camera framing. No lists, no speculation about anything not visible.");
@@ -69,29 +58,6 @@ QJsonObject coherenceSchema()
         {QStringLiteral("properties"), QJsonObject{{QStringLiteral("score"), intProperty(1, 5)},
                                                    {QStringLiteral("reasons"), reasonsProperty()}}},
         {QStringLiteral("required"), QJsonArray{QStringLiteral("score"), QStringLiteral("reasons")}}};
-}
-
-QJsonObject alignmentSchema()
-{
-    return QJsonObject{
-        {QStringLiteral("type"), QStringLiteral("object")},
-        {QStringLiteral("properties"), QJsonObject{{QStringLiteral("scene"), intProperty(0, 4)},
-                                                   {QStringLiteral("action"), intProperty(0, 4)},
-                                                   {QStringLiteral("camera"), intProperty(0, 4)},
-                                                   {QStringLiteral("reasons"), reasonsProperty()}}},
-        {QStringLiteral("required"), QJsonArray{QStringLiteral("scene"), QStringLiteral("action"),
-                                                QStringLiteral("camera"), QStringLiteral("reasons")}}};
-}
-
-gd::llm::ChatRequest judgeRequest(const QString& system, const QString& user, const QString& model)
-{
-    gd::llm::ChatRequest r;
-    r.messages = {{QStringLiteral("system"), system, {}}, {QStringLiteral("user"), user, {}}};
-    r.model = model;
-    r.temperature = 0.0; // spec: temperature 0, so the three calls differ only by server nondeterminism
-    r.topP = 1.0;
-    r.maxTokens = 600;
-    return r;
 }
 
 QString storyText(const gd::story::Story& story)
@@ -131,21 +97,15 @@ QString storyText(const gd::story::Story& story)
 
 } // namespace
 
-ModelJudges::ModelJudges(QObject* parent) : QObject(parent)
+ModelJudges::ModelJudges(QObject* parent) : QObject(parent), m_chat(new JudgeChat(this))
 {
     qRegisterMetaType<gd::quality::JudgeResults>();
-    m_callTimer.setSingleShot(true);
-    connect(&m_callTimer, &QTimer::timeout, this, [this] {
-        if (m_job)
-            m_job->cancel(); // finished() follows with kind "cancelled", reported as a timeout
-    });
 }
 
 ModelJudges::~ModelJudges()
 {
     ++m_generation;
-    if (m_job)
-        m_job->cancel();
+    m_chat->cancel();
 }
 
 std::optional<double> ModelJudges::cosine(const QVector<double>& a, const QVector<double>& b)
@@ -165,11 +125,7 @@ std::optional<double> ModelJudges::cosine(const QVector<double>& a, const QVecto
 
 double ModelJudges::median(QVector<double> values)
 {
-    if (values.isEmpty())
-        return 0.0;
-    std::sort(values.begin(), values.end());
-    const qsizetype n = values.size();
-    return n % 2 ? values.at(n / 2) : (values.at(n / 2 - 1) + values.at(n / 2)) / 2.0;
+    return PromptAlignmentRubric::median(std::move(values));
 }
 
 SemanticStats ModelJudges::semanticStats(const QVector<QVector<double>>& sim)
@@ -272,6 +228,8 @@ void ModelJudges::run(const QString& runDir, gd::llm::LlmClient* client, const J
     ++m_generation;
     m_client = client;
     m_options = options;
+    m_chat->setClient(client);
+    m_chat->setTimeoutMs(options.callTimeoutMs);
     m_runDir = runDir;
     m_results = JudgeResults{};
     m_scenes.clear();
@@ -311,6 +269,34 @@ void ModelJudges::run(const QString& runDir, gd::llm::LlmClient* client, const J
         if (gen == m_generation)
             onDetected(info);
     });
+}
+
+void ModelJudges::cancel(const QString& reason)
+{
+    if (!m_running)
+        return;
+    // Callbacks of the calls in flight (chat, embeddings, detection) belong to the old generation now.
+    ++m_generation;
+    m_chat->cancel();
+    if (m_embeddings)
+        m_embeddings->cancel();
+    // A family whose run-level figure is not in the results yet was not finished: it is left out whole.
+    const auto leftOut = [this, &reason](bool wanted, const QString& metric, const QStringList& fields) {
+        if (!wanted || m_results.run.contains(metric))
+            return;
+        for (const QString& f : fields)
+            m_results.run.insert(f, QJsonValue());
+        unmeasured(metric, reason);
+    };
+    leftOut(m_options.coherence, QStringLiteral("CoherenceJudgeScore"), {QStringLiteral("CoherenceJudgeScore")});
+    leftOut(m_options.promptAlignment, QStringLiteral("PromptAlignmentJudgeMean"),
+            {QStringLiteral("PromptAlignmentJudgeMean")});
+    // Per-scene semantic scores only exist once the whole family is finished, so nothing partial stays.
+    leftOut(m_options.semanticAlignment, QStringLiteral("SemanticAlignmentMean"),
+            {QStringLiteral("SemanticAlignmentMean"), QStringLiteral("SemanticAlignmentMargin"),
+             QStringLiteral("SemanticAlignmentRetrievalTop1")});
+    gd::log::get("quality")->info("model judges of {} cancelled: {}", m_runDir.toStdString(), reason.toStdString());
+    complete();
 }
 
 bool ModelJudges::loadRun(QString* why)
@@ -380,6 +366,14 @@ void ModelJudges::unmeasured(const QString& metric, const QString& reason)
     m_results.unmeasured << metric + QStringLiteral(": ") + reason;
 }
 
+void ModelJudges::semanticUnmeasured(const QString& reason)
+{
+    for (const char* f : {"SemanticAlignmentMean", "SemanticAlignmentMargin", "SemanticAlignmentRetrievalTop1"})
+        m_results.run.insert(QLatin1String(f), QJsonValue());
+    unmeasured(QStringLiteral("SemanticAlignmentMean"), reason);
+    complete();
+}
+
 void ModelJudges::onDetected(const gd::llm::ServerInfo& info)
 {
     m_info = info;
@@ -411,70 +405,10 @@ void ModelJudges::onDetected(const gd::llm::ServerInfo& info)
 void ModelJudges::chat(const gd::llm::ChatRequest& request,
                        std::function<void(const gd::llm::ChatResult&)> done)
 {
-    if (!m_client) {
-        gd::llm::ChatResult r;
-        r.error = {QStringLiteral("unreachable"), QStringLiteral("The LLM client is gone"), {}};
-        QTimer::singleShot(0, this, [done, r] { done(r); });
-        return;
-    }
-    gd::llm::ChatJob* job = m_client->startChat(request, this);
-    m_job = job;
-    m_callTimer.start(std::max(1, m_options.callTimeoutMs));
-    connect(
-        job, &gd::llm::ChatJob::finished, this,
-        [this, done, gen = m_generation](const gd::llm::ChatResult& result) {
-            if (gen != m_generation)
-                return;
-            const bool timedOut = !m_callTimer.isActive();
-            m_callTimer.stop();
-            m_job = nullptr;
-            gd::llm::ChatResult r = result;
-            if (timedOut && r.error.kind == QLatin1String("cancelled"))
-                r.error = {
-                    QStringLiteral("timeout"),
-                    QStringLiteral("No complete answer within %1 s").arg(m_options.callTimeoutMs / 1000.0),
-                    {}};
-            done(r);
-        });
-}
-
-std::optional<QJsonObject> ModelJudges::judgeAnswer(const gd::llm::ChatResult& result,
-                                                    const QJsonObject& schema, QString* why)
-{
-    if (!result.error.isNull()) {
-        *why = result.error.message;
-        return std::nullopt;
-    }
-    const gd::llm::JsonExtraction json = gd::llm::JsonExtractor::fromResult(result);
-    if (!json.ok) {
-        *why = QStringLiteral("unreadable judge answer: ") + json.error;
-        return std::nullopt;
-    }
-    const QStringList problems = gd::llm::JsonSchemaCheck::check(json.value, schema);
-    if (!problems.isEmpty() || !json.value.isObject()) {
-        *why =
-            QStringLiteral("judge answer does not match the schema: ") + problems.join(QStringLiteral("; "));
-        return std::nullopt;
-    }
-    // The schema check may be lenient about numbers; the ranges are the contract.
-    const QJsonObject o = json.value.toObject();
-    const QJsonObject properties = schema.value(QStringLiteral("properties")).toObject();
-    for (auto it = properties.begin(); it != properties.end(); ++it) {
-        const QJsonObject p = it->toObject();
-        if (p.value(QStringLiteral("type")).toString() != QLatin1String("integer"))
-            continue;
-        const double v = o.value(it.key()).toDouble(-1e9);
-        if (v != std::floor(v) || v < p.value(QStringLiteral("minimum")).toDouble() ||
-            v > p.value(QStringLiteral("maximum")).toDouble()) {
-            *why = QStringLiteral("judge answer: %1 = %2 is outside %3..%4")
-                       .arg(it.key())
-                       .arg(v)
-                       .arg(p.value(QStringLiteral("minimum")).toInt())
-                       .arg(p.value(QStringLiteral("maximum")).toInt());
-            return std::nullopt;
-        }
-    }
-    return o;
+    m_chat->send(request, [this, done, gen = m_generation](const gd::llm::ChatResult& result) {
+        if (gen == m_generation)
+            done(result);
+    });
 }
 
 void ModelJudges::startCoherence()
@@ -502,12 +436,12 @@ void ModelJudges::coherenceCall()
 {
     const QJsonObject schema = coherenceSchema();
     gd::llm::ChatRequest request =
-        judgeRequest(kCoherenceRubric, QStringLiteral("Story to grade:\n\n") + m_storyText, m_coherenceModel);
+        JudgeChat::request(kCoherenceRubric, QStringLiteral("Story to grade:\n\n") + m_storyText, m_coherenceModel);
     request.jsonSchema = schema;
     request.schemaName = QStringLiteral("coherence_judge");
     chat(request, [this, schema](const gd::llm::ChatResult& result) {
         QString why;
-        const auto answer = judgeAnswer(result, schema, &why);
+        const auto answer = JudgeChat::answer(result, schema, &why);
         if (!answer) {
             m_results.run.insert(QStringLiteral("CoherenceJudgeScore"), QJsonValue());
             unmeasured(QStringLiteral("CoherenceJudgeScore"),
@@ -573,20 +507,12 @@ void ModelJudges::alignmentCall()
         finishAlignment();
         return;
     }
-    Scene& scene = m_scenes[m_sceneIndex];
-    const QJsonObject schema = alignmentSchema();
-    gd::llm::ChatRequest request = judgeRequest(
-        kAlignmentRubric,
-        QStringLiteral("Scene prompt:\n%1\n\nScore how well the attached frame matches this scene prompt.")
-            .arg(scene.prompt),
-        m_visionModel);
-    request.messages.last().imageDataUrls = {scene.imageUrl};
-    request.jsonSchema = schema;
-    request.schemaName = QStringLiteral("prompt_alignment_judge");
-    chat(request, [this, schema](const gd::llm::ChatResult& result) {
+    const Scene& scene = m_scenes.at(m_sceneIndex);
+    const gd::llm::ChatRequest request = PromptAlignmentRubric::request(scene.prompt, scene.imageUrl, m_visionModel);
+    chat(request, [this, schema = request.jsonSchema](const gd::llm::ChatResult& result) {
         Scene& s = m_scenes[m_sceneIndex];
         QString why;
-        const auto answer = judgeAnswer(result, schema, &why);
+        const auto answer = JudgeChat::answer(result, schema, &why);
         if (!answer) {
             unmeasured(QStringLiteral("PromptAlignmentJudge[%1]").arg(s.id),
                        QStringLiteral("call %1 of %2: %3").arg(m_repeat + 1).arg(kRepeats).arg(why));
@@ -614,23 +540,9 @@ void ModelJudges::finishAlignment()
     for (const Scene& s : std::as_const(m_scenes)) {
         if (s.alignmentAnswers.size() != kRepeats)
             continue;
-        QJsonObject out;
-        double aspects = 0;
-        for (const char* aspect : {"scene", "action", "camera"}) {
-            QVector<double> values;
-            for (const QJsonObject& a : s.alignmentAnswers)
-                values.append(a.value(QLatin1String(aspect)).toDouble());
-            const double m = median(values);
-            QString field = QString::fromLatin1(aspect);
-            field[0] = field.at(0).toUpper();
-            out.insert(field, m);
-            aspects += m;
-        }
-        const double mean = aspects / 3.0;
-        out.insert(QStringLiteral("Mean"), mean);
-        out.insert(QStringLiteral("Reasons"), s.alignmentAnswers.first().value(QStringLiteral("reasons")));
+        const QJsonObject out = PromptAlignmentRubric::aggregate(s.alignmentAnswers);
         m_results.scenes[s.id].insert(QStringLiteral("PromptAlignmentJudge"), out);
-        sum += mean;
+        sum += out.value(QStringLiteral("Mean")).toDouble();
         ++measured;
     }
     if (measured == 0) {
@@ -651,13 +563,7 @@ void ModelJudges::startSemantic()
         complete();
         return;
     }
-    auto unmeasuredAll = [this](const QString& reason) {
-        for (const char* f :
-             {"SemanticAlignmentMean", "SemanticAlignmentMargin", "SemanticAlignmentRetrievalTop1"})
-            m_results.run.insert(QLatin1String(f), QJsonValue());
-        unmeasured(QStringLiteral("SemanticAlignmentMean"), reason);
-        complete();
-    };
+    auto unmeasuredAll = [this](const QString& reason) { semanticUnmeasured(reason); };
     Error why;
     if (m_visionModel.isEmpty()) {
         gd::llm::ModelCapabilities::pickVisionModel(m_info, m_options.visionModel, &why);
@@ -720,13 +626,7 @@ void ModelJudges::embedAll()
     for (int i = 0; i < m_scenes.size(); ++i)
         if (!m_scenes.at(i).caption.isEmpty())
             captioned.append(i);
-    auto unmeasuredAll = [this](const QString& reason) {
-        for (const char* f :
-             {"SemanticAlignmentMean", "SemanticAlignmentMargin", "SemanticAlignmentRetrievalTop1"})
-            m_results.run.insert(QLatin1String(f), QJsonValue());
-        unmeasured(QStringLiteral("SemanticAlignmentMean"), reason);
-        complete();
-    };
+    auto unmeasuredAll = [this](const QString& reason) { semanticUnmeasured(reason); };
     if (captioned.isEmpty()) {
         unmeasuredAll(QStringLiteral("no scene could be captioned"));
         return;

@@ -20,6 +20,8 @@ class EmbeddingsClient;
 
 namespace gd::quality {
 
+class JudgeChat;
+
 // Which model-based metrics to measure and with what (spec/quality-kpis.md). Empty model ids mean "the
 // first suitable model the server lists".
 struct JudgeOptions
@@ -56,7 +58,7 @@ class ModelJudges : public QObject
 {
     Q_OBJECT
 public:
-    static constexpr int kRepeats = 3; // median of 3 (spec)
+    static constexpr int kRepeats = 3; // median of 3 (spec); PromptAlignmentRubric::kRepeats
 
     explicit ModelJudges(QObject* parent = nullptr);
     ~ModelJudges() override;
@@ -64,6 +66,11 @@ public:
     // Ignored (with a warning) while a run is in progress.
     void run(const QString& runDir, gd::llm::LlmClient* client, const JudgeOptions& options);
     bool isRunning() const { return m_running; }
+    // Stops the run now: the chat or embeddings request in flight is aborted, no further call is
+    // made, every metric not finished yet is left out (null) with `reason` in JudgeResults::unmeasured,
+    // and finished() comes at once with what was measured before. A metric family is finished or
+    // not: prompt alignment judged for some scenes only is not averaged. No-op when not running.
+    void cancel(const QString& reason);
 
     // Math, public for tests. cosine: nullopt for empty, different-length or zero vectors. median: of a
     // non-empty list (mean of the middle two for even sizes).
@@ -102,11 +109,10 @@ private:
     void embedAll();
     void complete();
     void unmeasured(const QString& metric, const QString& reason);
-    // One bounded chat; `done` gets the result (timeouts come back as kind "timeout").
+    // Every caption/embedding metric null with one reason, then complete().
+    void semanticUnmeasured(const QString& reason);
+    // One bounded chat (JudgeChat); `done` gets the result unless a newer run started meanwhile.
     void chat(const gd::llm::ChatRequest& request, std::function<void(const gd::llm::ChatResult&)> done);
-    // Parses and validates a structured judge answer; nullopt with `why` when it is unusable.
-    static std::optional<QJsonObject> judgeAnswer(const gd::llm::ChatResult& result,
-                                                  const QJsonObject& schema, QString* why);
 
     QPointer<gd::llm::LlmClient> m_client;
     gd::llm::EmbeddingsClient* m_embeddings = nullptr;
@@ -126,8 +132,7 @@ private:
     QString m_captionModel;
     int m_sceneIndex = 0;
     int m_repeat = 0;
-    QPointer<gd::llm::ChatJob> m_job;
-    QTimer m_callTimer;
+    JudgeChat* m_chat;
     quint64 m_generation = 0; // guards callbacks of an earlier run
 };
 

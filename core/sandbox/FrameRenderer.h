@@ -27,6 +27,9 @@ public:
     static QImage render(const FrameLabel& label, const QSize& size);
     // PNG bytes (QImageWriter/QBuffer, works in QCoreApplication); empty on failure.
     static QByteArray encodePng(const QImage& image);
+    // The PNG of "FRAME n/N" with a fixed title at `size`, rendered once per process and shared
+    // (thread-safe): the cheap frames of SandboxConfig::reuseFrames.
+    static QByteArray reusablePng(int frameNumber, int frameCount, const QSize& size);
 };
 
 } // namespace gd::sandbox

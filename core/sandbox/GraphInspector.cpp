@@ -35,6 +35,23 @@ QString GraphInspector::classOf(const QString& nodeId) const
     return m_prompt.value(nodeId).toObject().value(QStringLiteral("class_type")).toString();
 }
 
+QStringList GraphInspector::nodeIds() const
+{
+    QStringList ids = m_prompt.keys();
+    std::sort(ids.begin(), ids.end(), PromptValidator::nodeIdLess);
+    return ids;
+}
+
+QString GraphInspector::titleOf(const QString& nodeId) const
+{
+    return m_prompt.value(nodeId)
+        .toObject()
+        .value(QStringLiteral("_meta"))
+        .toObject()
+        .value(QStringLiteral("title"))
+        .toString();
+}
+
 QJsonObject GraphInspector::inputsOf(const QString& nodeId) const
 {
     return m_prompt.value(nodeId).toObject().value(QStringLiteral("inputs")).toObject();
@@ -95,7 +112,8 @@ int GraphInspector::traceFrames(const QString& nodeId, int depth) const
         cls == QLatin1String("EmptyImage"))
         return intInput(nodeId, QStringLiteral("batch_size"), 1);
     if (cls == QLatin1String("EmptyHunyuanLatentVideo") || cls == QLatin1String("Wan22ImageToVideoLatent") ||
-        cls == QLatin1String("WanFunInpaintToVideo"))
+        cls == QLatin1String("WanFunInpaintToVideo") || cls == QLatin1String("WanFirstLastFrameToVideo") ||
+        cls == QLatin1String("WanImageToVideo"))
         return videoFrames(intInput(nodeId, QStringLiteral("length"), 1));
     if (cls == QLatin1String("SVD_img2vid_Conditioning"))
         return intInput(nodeId, QStringLiteral("video_frames"), 1);

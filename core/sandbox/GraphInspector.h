@@ -22,14 +22,16 @@ public:
     GraphInspector(const QJsonObject& prompt, const NodeCatalog& catalog, QString inputDir = {});
 
     QString classOf(const QString& nodeId) const;
+    QStringList nodeIds() const;                  // every node id, numeric ids in numeric order
+    QString titleOf(const QString& nodeId) const; // _meta.title (ignored by the server, kept by exports)
     QJsonObject inputsOf(const QString& nodeId) const;
     // ["<src>", slot] links of a node; nullopt for literals and absent inputs.
     std::optional<QPair<QString, int>> link(const QString& nodeId, const QString& input) const;
     QStringList sourcesOf(const QString& nodeId) const; // linked source ids in declared input order
 
     // Frames the node's image input carries: VAEDecode -> KSampler.latent_image ->
-    // EmptyLatentImage.batch_size, EmptyHunyuanLatentVideo/Wan latents ((length-1)/4*4+1), SVD video_frames,
-    // EmptyImage batch_size, LoadImage 1.
+    // EmptyLatentImage.batch_size, EmptyHunyuanLatentVideo/Wan latents and Wan image-to-video conditionings
+    // ((length-1)/4*4+1), SVD video_frames, EmptyImage batch_size, LoadImage 1.
     int frameCount(const QString& nodeId) const;
     int samplerSteps(const QString& nodeId) const; // KSampler steps, 0 for other nodes
     quint32 seed() const;                          // first KSampler's seed (frame colours), 0 when none

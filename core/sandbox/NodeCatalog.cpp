@@ -173,7 +173,8 @@ const QStringList& checkpointFiles()
     static const QStringList files{QStringLiteral("sandbox_sd15.safetensors"),
                                    QStringLiteral("NetaYumev35_pretrained_all_in_one.safetensors"),
                                    QStringLiteral("SVD\\svd_xt.safetensors"),
-                                   QStringLiteral("svd_xt.safetensors")};
+                                   QStringLiteral("svd_xt.safetensors"),
+                                   QStringLiteral("sd_xl_base_1.0.safetensors")};
     return files;
 }
 
@@ -182,14 +183,16 @@ const QStringList& diffusionModelFiles()
     static const QStringList files{QStringLiteral("flux1-krea-dev_fp8_scaled.safetensors"),
                                    QStringLiteral("wan2.2_ti2v_5B_fp16.safetensors"),
                                    QStringLiteral("wan2.2_fun_inpaint_5B_bf16.safetensors"),
-                                   QStringLiteral("wan2.2_fun_control_5B_bf16.safetensors")};
+                                   QStringLiteral("wan2.2_fun_control_5B_bf16.safetensors"),
+                                   QStringLiteral("wan2.2_i2v_high_noise_14B_fp8_scaled.safetensors"),
+                                   QStringLiteral("wan2.2_i2v_low_noise_14B_fp8_scaled.safetensors")};
     return files;
 }
 
 const QStringList& vaeFiles()
 {
-    static const QStringList files{QStringLiteral("ae.safetensors"),
-                                   QStringLiteral("wan2.2_vae.safetensors")};
+    static const QStringList files{QStringLiteral("ae.safetensors"), QStringLiteral("wan2.2_vae.safetensors"),
+                                   QStringLiteral("wan_2.1_vae.safetensors")};
     return files;
 }
 
@@ -345,6 +348,87 @@ NodeCatalog NodeCatalog::builtin()
 
     cat.add(make(QStringLiteral("VAEDecode"), QStringLiteral("VAE Decode"), QStringLiteral("latent"), nodes,
                  {image}, {link(QStringLiteral("samples"), latent), link(QStringLiteral("vae"), vae)}));
+
+    // Storyboard graphs (resources/workflows sandbox-*, wan22-flf2v): reference images enter through
+    // VAEEncode + ReferenceLatent, bookend clips through WanFirstLastFrameToVideo, WAN 2.2 14B through
+    // KSamplerAdvanced.
+    cat.add(make(QStringLiteral("VAEEncode"), QStringLiteral("VAE Encode"), QStringLiteral("latent"), nodes,
+                 {latent}, {link(QStringLiteral("pixels"), image), link(QStringLiteral("vae"), vae)}));
+
+    {
+        NodeClassSpec spec =
+            make(QStringLiteral("ReferenceLatent"), QStringLiteral("ReferenceLatent"),
+                 QStringLiteral("advanced/conditioning/edit_models"),
+                 QStringLiteral("comfy_extras.nodes_edit_model"), {cond},
+                 {link(QStringLiteral("conditioning"), cond), link(QStringLiteral("latent"), latent, false)});
+        spec.v3 = true;
+        spec.description =
+            QStringLiteral("This node sets the guiding latent for an edit model. If the model supports it "
+                           "you can chain multiple to set multiple reference images.");
+        cat.add(spec);
+    }
+
+    {
+        NodeClassSpec spec = make(
+            QStringLiteral("KSamplerAdvanced"), QStringLiteral("KSampler (Advanced)"),
+            QStringLiteral("sampling"), nodes, {latent},
+            {link(QStringLiteral("model"), t),
+             combo(QStringLiteral("add_noise"), {QStringLiteral("enable"), QStringLiteral("disable")}),
+             NodeInputSpec{QStringLiteral("noise_seed"),
+                           typeOnly(QStringLiteral("INT"),
+                                    QJsonObject{{QStringLiteral("default"), 0},
+                                                {QStringLiteral("min"), 0},
+                                                {QStringLiteral("max"), kSeedMax},
+                                                {QStringLiteral("control_after_generate"), true}}),
+                           true},
+             intInput(QStringLiteral("steps"), 20, 1, 10000),
+             floatInput(QStringLiteral("cfg"), 8.0, 0.0, 100.0, 0.1, true,
+                        QJsonObject{{QStringLiteral("round"), 0.01}}),
+             combo(QStringLiteral("sampler_name"), samplerNames()),
+             combo(QStringLiteral("scheduler"), schedulerNames()), link(QStringLiteral("positive"), cond),
+             link(QStringLiteral("negative"), cond), link(QStringLiteral("latent_image"), latent),
+             intInput(QStringLiteral("start_at_step"), 0, 0, 10000),
+             intInput(QStringLiteral("end_at_step"), 10000, 0, 10000),
+             combo(QStringLiteral("return_with_leftover_noise"),
+                   {QStringLiteral("disable"), QStringLiteral("enable")})});
+        cat.add(spec);
+    }
+
+    {
+        NodeClassSpec spec = make(
+            QStringLiteral("WanFirstLastFrameToVideo"), QStringLiteral("WanFirstLastFrameToVideo"),
+            QStringLiteral("conditioning/video_models"), QStringLiteral("comfy_extras.nodes_wan"),
+            {cond, cond, latent},
+            {link(QStringLiteral("positive"), cond), link(QStringLiteral("negative"), cond),
+             link(QStringLiteral("vae"), vae), intInput(QStringLiteral("width"), 832, 16, kMaxResolution, 16),
+             intInput(QStringLiteral("height"), 480, 16, kMaxResolution, 16),
+             intInput(QStringLiteral("length"), 81, 1, kMaxResolution, 4),
+             intInput(QStringLiteral("batch_size"), 1, 1, 4096),
+             link(QStringLiteral("clip_vision_start_image"), QStringLiteral("CLIP_VISION_OUTPUT"), false),
+             link(QStringLiteral("clip_vision_end_image"), QStringLiteral("CLIP_VISION_OUTPUT"), false),
+             link(QStringLiteral("start_image"), image, false),
+             link(QStringLiteral("end_image"), image, false)},
+            {QStringLiteral("positive"), QStringLiteral("negative"), QStringLiteral("latent")});
+        spec.v3 = true;
+        cat.add(spec);
+    }
+
+    {
+        NodeClassSpec spec = make(
+            QStringLiteral("WanImageToVideo"), QStringLiteral("WanImageToVideo"),
+            QStringLiteral("conditioning/video_models"), QStringLiteral("comfy_extras.nodes_wan"),
+            {cond, cond, latent},
+            {link(QStringLiteral("positive"), cond), link(QStringLiteral("negative"), cond),
+             link(QStringLiteral("vae"), vae), intInput(QStringLiteral("width"), 832, 16, kMaxResolution, 16),
+             intInput(QStringLiteral("height"), 480, 16, kMaxResolution, 16),
+             intInput(QStringLiteral("length"), 81, 1, kMaxResolution, 4),
+             intInput(QStringLiteral("batch_size"), 1, 1, 4096),
+             link(QStringLiteral("clip_vision_output"), QStringLiteral("CLIP_VISION_OUTPUT"), false),
+             link(QStringLiteral("start_image"), image, false)},
+            {QStringLiteral("positive"), QStringLiteral("negative"), QStringLiteral("latent")});
+        spec.v3 = true;
+        cat.add(spec);
+    }
 
     cat.add(make(QStringLiteral("VAELoader"), QStringLiteral("Load VAE"), QStringLiteral("loaders"), nodes,
                  {vae}, {modelCombo(QStringLiteral("vae_name"), vaeFiles())}));

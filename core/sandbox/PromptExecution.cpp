@@ -53,6 +53,7 @@ void PromptExecution::start()
 {
     m_subtitle = m_graph.positivePrompt();
     m_seed = m_graph.seed();
+    m_storyboard.emplace(m_graph, m_config.inputDir);
     QStringList ids = m_item.prompt.keys();
     std::sort(ids.begin(), ids.end(), PromptValidator::nodeIdLess);
     for (const QString& id : ids) {
@@ -421,7 +422,12 @@ bool PromptExecution::writeFrame(int index)
     label.frameNumber = index + 1;
     label.frameCount = planned;
     label.seed = m_seed;
-    QByteArray png = FrameRenderer::encodePng(FrameRenderer::render(label, m_config.frameSize));
+    const bool storyboard = m_storyboard && m_storyboard->kind() != StoryboardFrameRenderer::Kind::None;
+    QByteArray png =
+        m_config.reuseFrames && !storyboard
+            ? FrameRenderer::reusablePng(label.frameNumber, label.frameCount, m_config.frameSize)
+            : FrameRenderer::encodePng(storyboard ? m_storyboard->render(label, m_config.frameSize)
+                                                  : FrameRenderer::render(label, m_config.frameSize));
     if (!isImageSaver(out.cls)) {
         out.pngs.append(png);
         return true;

@@ -5,6 +5,7 @@
 #include "sandbox/OutputNaming.h"
 #include "sandbox/PromptQueue.h"
 #include "sandbox/SandboxConfig.h"
+#include "sandbox/StoryboardFrameRenderer.h"
 
 #include <QHash>
 #include <QJsonArray>
@@ -128,6 +129,9 @@ private:
     std::optional<OutputState> m_output;
     QString m_subtitle;
     quint32 m_seed = 0;
+    // Storyboard image graphs (sheets, keyframes, image-to-video) render through this instead of
+    // FrameRenderer.
+    std::optional<StoryboardFrameRenderer> m_storyboard;
 };
 
 } // namespace gd::sandbox

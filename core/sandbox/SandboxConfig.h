@@ -22,7 +22,12 @@ struct SandboxConfig
     // Between execution_success and the history write: the real server's race (a GET /history/{id} right
     // after execution_success may still answer {}), made observable.
     int historyWriteDelayMs = 5;
-    int maxFrames = 240;             // cap on frames one output node writes
+    int maxFrames = 240; // cap on frames one output node writes
+    // Benchmarks only: each frame picture (frame n of N at frameSize) is rendered and PNG-encoded once per
+    // process and its bytes reused by every prompt of every server, so a scene costs its delays, not CPU (N
+    // stand-ins on a few cores would otherwise measure the stand-ins). Frames then differ by number but no
+    // longer show their scene (title, seed). Off: every frame is drawn for its scene.
+    bool reuseFrames = false;
     bool markerNodeInstalled = true; // false: GemDirectSaveFrames is not in the catalog (unknown class)
     qint64 vramTotalBytes = 24LL * 1024 * 1024 * 1024;
     qint64 vramIdleUsedBytes = 512LL * 1024 * 1024;     // desktop + CUDA context while idle

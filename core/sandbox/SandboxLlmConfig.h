@@ -31,6 +31,9 @@ struct SandboxLlmConfig
     int maxContextLength = 32768;     // the model's trained context (api/v0 max_context_length)
     // Older LM Studio builds answer unknown endpoints with 200 ("Returning 200 anyway"), spec §1.7.
     bool legacyUnknownEndpoint200 = true;
+    // LM Studio ≥ 0.4 native API (/api/v1/models, /api/v1/models/load|unload). false: a 0.3.x build,
+    // where those are unknown endpoints and /api/v0 (no unload) is the native API.
+    bool lmStudioApiV1 = true;
     QString version = QStringLiteral("0.12.3"); // reported by the ollama flavour's /api/version
     // A vision-language model listed next to the story model (lmstudio flavour: v0 `type: "vlm"`, v1
     // `capabilities.vision`), answering image requests with SandboxVision. Off by default so the existing

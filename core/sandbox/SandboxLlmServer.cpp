@@ -188,17 +188,19 @@ bool SandboxLlmServer::visionListed() const
 
 QJsonObject SandboxLlmServer::lmStudioV0VisionModel() const
 {
-    // Listed as loaded: the sandbox VLM needs no load step.
-    return QJsonObject{{QStringLiteral("id"), m_config.visionModelId},
-                       {QStringLiteral("object"), QStringLiteral("model")},
-                       {QStringLiteral("type"), QStringLiteral("vlm")},
-                       {QStringLiteral("publisher"), QStringLiteral("gemdirect-sandbox")},
-                       {QStringLiteral("arch"), QStringLiteral("qwen2_vl")},
-                       {QStringLiteral("compatibility_type"), QStringLiteral("gguf")},
-                       {QStringLiteral("quantization"), QStringLiteral("Q4_K_M")},
-                       {QStringLiteral("state"), QStringLiteral("loaded")},
-                       {QStringLiteral("max_context_length"), m_config.maxContextLength},
-                       {QStringLiteral("loaded_context_length"), m_config.contextLength}};
+    // Loaded from the start (the sandbox VLM needs no load step) until an unload takes it out.
+    QJsonObject o{{QStringLiteral("id"), m_config.visionModelId},
+                  {QStringLiteral("object"), QStringLiteral("model")},
+                  {QStringLiteral("type"), QStringLiteral("vlm")},
+                  {QStringLiteral("publisher"), QStringLiteral("gemdirect-sandbox")},
+                  {QStringLiteral("arch"), QStringLiteral("qwen2_vl")},
+                  {QStringLiteral("compatibility_type"), QStringLiteral("gguf")},
+                  {QStringLiteral("quantization"), QStringLiteral("Q4_K_M")},
+                  {QStringLiteral("state"), m_visionLoaded ? QStringLiteral("loaded") : QStringLiteral("not-loaded")},
+                  {QStringLiteral("max_context_length"), m_config.maxContextLength}};
+    if (m_visionLoaded)
+        o.insert(QStringLiteral("loaded_context_length"), m_config.contextLength);
+    return o;
 }
 
 QJsonObject SandboxLlmServer::lmStudioV1VisionModel() const
@@ -215,7 +217,7 @@ QJsonObject SandboxLlmServer::lmStudioV1VisionModel() const
         {QStringLiteral("size_bytes"), 1500000000.0},
         {QStringLiteral("params_string"), QStringLiteral("2B")},
         {QStringLiteral("loaded_instances"),
-         QJsonArray{QJsonObject{{QStringLiteral("id"), key},
+         !m_visionLoaded ? QJsonArray() : QJsonArray{QJsonObject{{QStringLiteral("id"), key},
                                 {QStringLiteral("config"),
                                  QJsonObject{{QStringLiteral("context_length"), m_config.contextLength},
                                              {QStringLiteral("eval_batch_size"), 512},
@@ -504,7 +506,7 @@ SandboxLlmServer::Plan SandboxLlmServer::routeLmStudio(const net::HttpRequest& r
             return json(200, lmStudioV0Model(false));
         return error(404, QStringLiteral("Model \"%1\" not found").arg(id));
     }
-    if (get && path == QLatin1String("/api/v1/models")) {
+    if (get && path == QLatin1String("/api/v1/models") && m_config.lmStudioApiV1) {
         // The v1 catalogue lists every downloaded model; loaded ones carry loaded_instances.
         QJsonArray models;
         if (state.llmListed)
@@ -515,9 +517,9 @@ SandboxLlmServer::Plan SandboxLlmServer::routeLmStudio(const net::HttpRequest& r
             models.append(lmStudioV1Model(false));
         return json(200, QJsonObject{{QStringLiteral("models"), models}});
     }
-    if (post && path == QLatin1String("/api/v1/models/load"))
+    if (post && path == QLatin1String("/api/v1/models/load") && m_config.lmStudioApiV1)
         return loadModel(request, true);
-    if (post && path == QLatin1String("/api/v1/models/unload"))
+    if (post && path == QLatin1String("/api/v1/models/unload") && m_config.lmStudioApiV1)
         return loadModel(request, false);
     if (post &&
         (path == QLatin1String("/v1/chat/completions") || path == QLatin1String("/api/v0/chat/completions")))
@@ -536,11 +538,22 @@ SandboxLlmServer::Plan SandboxLlmServer::loadModel(const net::HttpRequest& reque
     const QJsonObject body = QJsonDocument::fromJson(request.body).object();
     const QString id = body.value(load ? QStringLiteral("model") : QStringLiteral("instance_id")).toString();
     const bool llm = id == m_config.modelId;
-    if (!llm && id != m_config.embeddingModelId)
+    const bool vision = visionListed() && id == m_config.visionModelId;
+    if (!llm && !vision && id != m_config.embeddingModelId)
         return error(404, QStringLiteral("Model \"%1\" not found").arg(id), QStringLiteral("model_not_found"),
                      QStringLiteral("model_not_found"));
+    if (!load) {
+        // instance_id names a loaded instance: once unloaded it is gone from loaded_instances, and
+        // unloading it again fails like any unknown instance.
+        const bool loaded = llm ? modelState().llmLoaded : vision ? m_visionLoaded : m_embeddingLoaded;
+        if (!loaded)
+            return error(404, QStringLiteral("No loaded model instance with identifier \"%1\"").arg(id),
+                         QStringLiteral("model_not_found"), QStringLiteral("model_not_found"));
+    }
     if (llm)
         setModelLoaded(load);
+    else if (vision)
+        m_visionLoaded = load;
     else
         m_embeddingLoaded = load;
     if (!load)
@@ -740,6 +753,12 @@ SandboxLlmServer::Plan SandboxLlmServer::chat(const net::HttpRequest& request, b
         const bool visionRequested = visionListed() && requested == m_config.visionModelId;
         if (visionRequested)
             model = m_config.visionModelId;
+        if (visionRequested && !m_visionLoaded) {
+            if (!state.jit)
+                return error(400, kNoModels);
+            holdMs += m_config.jitLoadDelayMs; // unloaded by /api/v1/models/unload: JIT-loaded again
+            m_visionLoaded = true;
+        }
         if (is(LlmFaultKind::EmbeddingOnly) ||
             (!requested.isEmpty() && requested != m_config.modelId && !visionRequested)) {
             const QString example = state.llmListed ? m_config.modelId : m_config.embeddingModelId;

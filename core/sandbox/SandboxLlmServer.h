@@ -85,6 +85,7 @@ private:
     QList<QPointer<LlmStreamConnection>> m_connections;
     qint64 m_created = 0; // unix time the "models were downloaded" (created/modified fields)
     bool m_embeddingLoaded = true;
+    bool m_visionLoaded = true; // the VLM needs no load step, but /api/v1/models/unload takes it out
 
     mutable QMutex m_mutex; // guards the observability members below
     int m_chatRequests = 0;

@@ -1,5 +1,7 @@
 #include "sandbox/SandboxVision.h"
 
+#include "sandbox/FigureFinder.h"
+#include "sandbox/ImageColours.h"
 #include "sandbox/PngText.h"
 
 #include <QImage>
@@ -164,6 +166,234 @@ QJsonObject alignment(const QString& userText, const QList<QByteArray>& images)
                        {QStringLiteral("reasons"), reasons}};
 }
 
+// The characters of a keyframe rubric request, from the lines KeyframeJudge writes:
+// "Character <n>: <name> (reference sheet: image <k>)" or "Character <n>: <name> (no reference sheet: ...)".
+struct RubricCharacter
+{
+    QString name;
+    int image = 0; // 1-based index of the sheet among the request's images; 0 without a sheet
+};
+
+QList<RubricCharacter> rubricCharacters(const QString& userText)
+{
+    static const QRegularExpression line(
+        QStringLiteral(
+            "^Character \\d+: (.+) \\((?:reference sheet: image (\\d+)|no reference sheet[^)]*)\\)\\s*$"),
+        QRegularExpression::MultilineOption);
+    QList<RubricCharacter> out;
+    auto it = line.globalMatch(userText);
+    while (it.hasNext()) {
+        const auto m = it.next();
+        out.append({m.captured(1).trimmed(), m.captured(2).toInt()});
+    }
+    return out;
+}
+
+// The lines after "Shot description:" up to the next blank line; the whole text when there is no such header.
+QString shotDescription(const QString& userText)
+{
+    const qsizetype at = userText.indexOf(QLatin1String("Shot description:"));
+    if (at < 0)
+        return userText;
+    const QString rest = userText.mid(at + 17);
+    const qsizetype end = rest.indexOf(QLatin1String("\n\n"));
+    return end < 0 ? rest : rest.left(end);
+}
+
+// Identity band from the colour distance between a sheet's dominant colour and the closest figure.
+int identityBand(double distance)
+{
+    if (distance <= 30)
+        return 4;
+    if (distance <= 60)
+        return 3;
+    if (distance <= 100)
+        return 2;
+    if (distance <= 160)
+        return 1;
+    return 0;
+}
+
+// A border is an outer band (top, bottom, left or right) of at least two uniform lines of one colour that
+// differs clearly from what lies just inside it: letterboxing and frames, not a plain sky that simply
+// continues inwards. Bands thicker than a quarter of the side are not borders but the picture.
+bool hasBorder(const QImage& source)
+{
+    if (source.isNull())
+        return false;
+    const QImage image = source.convertToFormat(QImage::Format_RGB32);
+    const int w = image.width(), h = image.height();
+    // Line i of a side (0 = outermost): its pixels.
+    auto line = [&image, w, h](int side, int i) {
+        QVector<QRgb> out;
+        const bool row = side < 2;
+        const int n = row ? w : h;
+        out.reserve(n);
+        for (int k = 0; k < n; ++k) {
+            const int x = row ? k : (side == 2 ? i : w - 1 - i);
+            const int y = row ? (side == 0 ? i : h - 1 - i) : k;
+            out.append(image.pixel(x, y));
+        }
+        return out;
+    };
+    auto distance = [](QRgb a, QRgb b) {
+        return std::hypot(std::hypot(double(qRed(a) - qRed(b)), double(qGreen(a) - qGreen(b))),
+                          double(qBlue(a) - qBlue(b)));
+    };
+    for (int side = 0; side < 4; ++side) {
+        const int depth = side < 2 ? h : w;
+        const QRgb colour = line(side, 0).first();
+        int thickness = 0;
+        while (thickness < depth / 4) {
+            bool uniform = true;
+            for (const QRgb p : line(side, thickness))
+                uniform = uniform && distance(p, colour) <= 12.0;
+            if (!uniform)
+                break;
+            ++thickness;
+        }
+        if (thickness < 2 || thickness >= depth / 4)
+            continue;
+        // The line just inside: mostly something else than the band's colour.
+        const QVector<QRgb> inside = line(side, thickness);
+        int differs = 0;
+        for (const QRgb p : inside)
+            differs += distance(p, colour) >= 40.0 ? 1 : 0;
+        if (differs * 2 > inside.size())
+            return true;
+    }
+    return false;
+}
+
+QJsonObject keyframeRubric(const QString& userText, const QList<QByteArray>& images)
+{
+    const QList<RubricCharacter> characters = rubricCharacters(userText);
+    QJsonArray identities;
+    QStringList reasons;
+    if (images.isEmpty()) {
+        for (const RubricCharacter& c : characters)
+            if (c.image > 0)
+                identities.append(
+                    QJsonObject{{QStringLiteral("name"), c.name}, {QStringLiteral("identity"), 0}});
+        return QJsonObject{{QStringLiteral("description_match"), 0},
+                           {QStringLiteral("character_count"), 0},
+                           {QStringLiteral("characters"), identities},
+                           {QStringLiteral("borders_or_text"), false},
+                           {QStringLiteral("score"), 0},
+                           {QStringLiteral("reasons"), QStringLiteral("No image was attached.")}};
+    }
+    const QImage candidate = QImage::fromData(images.first());
+    const QVector<FigureFinder::Figure> figures = FigureFinder::find(candidate);
+
+    // Description: share of the description's content words the candidate's prompt (tEXt chunk) names.
+    const QStringList asked = SandboxVision::contentWords(shotDescription(userText));
+    int match = 0;
+    if (const std::optional<QString> shown = SandboxVision::promptTextOf(images.first())) {
+        const QStringList shownWords = SandboxVision::contentWords(*shown);
+        const double p = coverage(asked, QSet<QString>(shownWords.cbegin(), shownWords.cend()));
+        match = clampScore(4.0 * p, 0, 4);
+        reasons << QStringLiteral("%1% of the description is in the keyframe.").arg(qRound(100 * p));
+    } else {
+        reasons << QStringLiteral("The keyframe's content is not recognisable.");
+    }
+
+    // Identity: each sheet's dominant colour against the closest figure's colour.
+    double identitySum = 0;
+    int judged = 0;
+    for (const RubricCharacter& c : characters) {
+        if (c.image <= 0)
+            continue;
+        int identity = 0;
+        // "image <k>" counts the candidate as image 1.
+        if (c.image >= 2 && c.image <= images.size() && !figures.isEmpty()) {
+            const QColor sheet = ImageColours::dominant(QImage::fromData(images.at(c.image - 1)));
+            double best = 1e9;
+            for (const FigureFinder::Figure& f : figures)
+                best = std::min(best, FigureFinder::distance(sheet, f.colour));
+            identity = identityBand(best);
+        }
+        identities.append(
+            QJsonObject{{QStringLiteral("name"), c.name}, {QStringLiteral("identity"), identity}});
+        identitySum += identity;
+        ++judged;
+    }
+    const bool borders = hasBorder(candidate);
+    const int expected = int(characters.size());
+    const double countFit =
+        std::exp(-std::abs(int(figures.size()) - expected) / double(std::max(expected, 1)));
+    const double identityFit = judged > 0 ? identitySum / (4.0 * judged) : 1.0;
+    const double score = std::round(100.0 * (0.35 * match / 4.0 + 0.25 * countFit + 0.3 * identityFit +
+                                             (borders ? 0.0 : 0.1))) /
+                         10.0;
+    reasons << QStringLiteral("%1 figure(s) seen, %2 expected.").arg(figures.size()).arg(expected);
+    if (judged > 0)
+        reasons << QStringLiteral("Mean identity %1 of 4.").arg(identitySum / judged, 0, 'f', 1);
+    if (borders)
+        reasons << QStringLiteral("The frame has a border.");
+    return QJsonObject{{QStringLiteral("description_match"), match},
+                       {QStringLiteral("character_count"), int(figures.size())},
+                       {QStringLiteral("characters"), identities},
+                       {QStringLiteral("borders_or_text"), borders},
+                       {QStringLiteral("score"), std::clamp(score, 0.0, 10.0)},
+                       {QStringLiteral("reasons"), reasons.join(QLatin1Char(' '))}};
+}
+
+// Mean absolute luma difference (0..255) of two images on a 16x16 smooth copy: composition, not detail.
+double layoutDifference(const QImage& a, const QImage& b)
+{
+    const QImage sa = a.convertToFormat(QImage::Format_RGB32)
+                          .scaled(16, 16, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
+    const QImage sb = b.convertToFormat(QImage::Format_RGB32)
+                          .scaled(16, 16, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
+    double sum = 0;
+    for (int y = 0; y < 16; ++y)
+        for (int x = 0; x < 16; ++x)
+            sum += std::abs(qGray(sa.pixel(x, y)) - qGray(sb.pixel(x, y)));
+    return sum / 256.0;
+}
+
+QJsonObject sameness(const QList<QByteArray>& images)
+{
+    if (images.size() < 2)
+        return QJsonObject{{QStringLiteral("same_identity"), false},
+                           {QStringLiteral("same_layout"), false},
+                           {QStringLiteral("reasons"), QStringLiteral("Two images are needed to compare.")}};
+    const QImage a = QImage::fromData(images.at(0));
+    const QImage b = QImage::fromData(images.at(1));
+    // Same identity: the same number of figures, each of A matched by a distinct figure of B of its colour.
+    const QVector<FigureFinder::Figure> fa = FigureFinder::find(a);
+    QVector<FigureFinder::Figure> fb = FigureFinder::find(b);
+    bool sameIdentity = fa.size() == fb.size();
+    for (const FigureFinder::Figure& f : fa) {
+        if (!sameIdentity)
+            break;
+        qsizetype best = -1;
+        double bestDistance = 31.0;
+        for (qsizetype i = 0; i < fb.size(); ++i) {
+            const double d = FigureFinder::distance(f.colour, fb.at(i).colour);
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = i;
+            }
+        }
+        if (best < 0)
+            sameIdentity = false;
+        else
+            fb.remove(best);
+    }
+    const double difference = layoutDifference(a, b);
+    const bool sameLayout = difference <= 10.0;
+    return QJsonObject{
+        {QStringLiteral("same_identity"), sameIdentity},
+        {QStringLiteral("same_layout"), sameLayout},
+        {QStringLiteral("reasons"),
+         QStringLiteral("%1 and %2 figure(s), %3; composition differs by %4 of 255.")
+             .arg(fa.size())
+             .arg(FigureFinder::find(b).size())
+             .arg(sameIdentity ? QStringLiteral("the same colours") : QStringLiteral("different colours"))
+             .arg(difference, 0, 'f', 1)}};
+}
+
 } // namespace
 
 QStringList SandboxVision::contentWords(const QString& text)
@@ -236,16 +466,23 @@ std::optional<QString> SandboxVision::promptTextOf(const QByteArray& png)
             return std::nullopt;
         return text.toString();
     };
-    // The positive conditioning of a sampler, else the longest CLIPTextEncode text.
+    // The positive conditioning of a sampler — followed back through conditioning chains such as
+    // ReferenceLatent (keyframe graphs), a bounded number of steps — else the longest CLIPTextEncode text.
     for (auto it = graph.begin(); it != graph.end(); ++it) {
         const QJsonObject node = it->toObject();
         if (!node.value(QStringLiteral("class_type")).toString().contains(QLatin1String("Sampler")))
             continue;
-        const QJsonArray link =
+        QJsonArray link =
             node.value(QStringLiteral("inputs")).toObject().value(QStringLiteral("positive")).toArray();
-        if (link.size() == 2 && link.at(0).isString())
+        for (int step = 0; step < 16 && link.size() == 2 && link.at(0).isString(); ++step) {
             if (const auto text = textOf(link.at(0).toString()))
                 return text;
+            const QJsonObject inputs =
+                graph.value(link.at(0).toString()).toObject().value(QStringLiteral("inputs")).toObject();
+            link = inputs.value(QStringLiteral("conditioning")).toArray();
+            if (link.isEmpty())
+                link = inputs.value(QStringLiteral("positive")).toArray();
+        }
     }
     std::optional<QString> longest;
     for (auto it = graph.begin(); it != graph.end(); ++it)
@@ -270,6 +507,12 @@ std::optional<QJsonObject> SandboxVision::judge(const QJsonObject& schema, const
                                                 const QList<QByteArray>& images)
 {
     const QJsonObject properties = schema.value(QStringLiteral("properties")).toObject();
+    if (properties.contains(QStringLiteral("description_match")) &&
+        properties.contains(QStringLiteral("character_count")))
+        return keyframeRubric(userText, images);
+    if (properties.contains(QStringLiteral("same_identity")) &&
+        properties.contains(QStringLiteral("same_layout")))
+        return sameness(images);
     if (properties.contains(QStringLiteral("scene")) && properties.contains(QStringLiteral("action")) &&
         properties.contains(QStringLiteral("camera")))
         return alignment(userText, images);

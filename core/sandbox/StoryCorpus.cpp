@@ -327,6 +327,44 @@ const QStringList& reasons()
     return l;
 }
 
+// Second looks of a character: an outfit or state that changes during a story (suffix of the descriptor).
+const QVector<QPair<QString, QString>>& lookVariants()
+{
+    static const QVector<QPair<QString, QString>> l{
+        {QStringLiteral("storm-gear"), QStringLiteral("wrapped in a rain-soaked oilskin cape")},
+        {QStringLiteral("night-watch"), QStringLiteral("with a hooded lantern and a dark wool scarf")},
+        {QStringLiteral("formal"), QStringLiteral("in a pressed dark suit with a silver pin")},
+        {QStringLiteral("wounded"), QStringLiteral("with a bandaged forearm and a torn sleeve")},
+        {QStringLiteral("disguise"), QStringLiteral("under a wide-brimmed hat and a long grey coat")},
+        {QStringLiteral("winter"), QStringLiteral("in a fur-lined parka dusted with snow")},
+    };
+    return l;
+}
+
+const QVector<QPair<QString, QString>>& places()
+{
+    static const QVector<QPair<QString, QString>> l{
+        {QStringLiteral("Lamp room"), QStringLiteral("glass-walled lamp room around a giant brass lens, rain on the panes")},
+        {QStringLiteral("Harbour quay"), QStringLiteral("rain-slick stone quay lined with rusting cranes and moored boats")},
+        {QStringLiteral("Spiral stair"), QStringLiteral("narrow iron spiral stair lit by caged bulbs, water dripping")},
+        {QStringLiteral("Market hall"), QStringLiteral("vaulted market hall of lantern-lit stalls under a cracked glass roof")},
+        {QStringLiteral("Observatory dome"), QStringLiteral("copper observatory dome with a brass telescope and star charts")},
+        {QStringLiteral("Flooded street"), QStringLiteral("knee-deep flooded street between shuttered shops and neon signs")},
+        {QStringLiteral("Signal tower"), QStringLiteral("windswept steel signal tower on a cliff above the sea")},
+        {QStringLiteral("Ferry deck"), QStringLiteral("open ferry deck with salt-stained benches and a rolling grey sea")},
+    };
+    return l;
+}
+
+const QStringList& motions()
+{
+    static const QStringList l = list({"rain streams across the frame", "fog rolls slowly past the camera",
+                                       "sparks drift upward into the dark", "waves break against the rocks below",
+                                       "lantern light flickers across the walls", "snow swirls in the wind",
+                                       "dust hangs in a shaft of light", "the water ripples and settles"});
+    return l;
+}
+
 const QStringList& stopWords()
 {
     static const QStringList l = list({
@@ -520,19 +558,32 @@ void collectCharacters(const QJsonValue& value, QVector<StoryCorpus::Character>*
     const QJsonObject object = value.toObject();
     const QString name = object.value(QStringLiteral("name")).toString().trimmed();
     const QString descriptor = object.value(QStringLiteral("visualDescriptor")).toString().trimmed();
+    QStringList looks;
+    for (const QJsonValue& look : object.value(QStringLiteral("looks")).toArray()) {
+        const QString id = look.toObject().value(QStringLiteral("id")).toString().trimmed();
+        if (!id.isEmpty() && id.size() <= 64 && !looks.contains(id))
+            looks << id;
+    }
     if (!name.isEmpty() && name.size() <= 60) {
         bool known = false;
-        for (const auto& c : *cast)
-            known = known || c.name == name;
+        for (auto& c : *cast) {
+            if (c.name != name)
+                continue;
+            known = true;
+            for (const QString& id : looks)
+                if (!c.looks.contains(id))
+                    c.looks << id;
+        }
         if (!known)
-            cast->append({name, object.value(QStringLiteral("role")).toString(), descriptor});
+            cast->append({name, object.value(QStringLiteral("role")).toString(), descriptor, looks});
     }
     if (!descriptor.isEmpty() && !descriptors->contains(descriptor))
         descriptors->append(descriptor);
     if (setting->isEmpty() && object.value(QStringLiteral("setting")).isString())
         *setting = object.value(QStringLiteral("setting")).toString();
     for (auto it = object.begin(); it != object.end(); ++it)
-        if (it->isObject() || it->isArray())
+        // Locations have names too, but nobody plays them.
+        if ((it->isObject() || it->isArray()) && it.key() != QLatin1String("locations"))
             collectCharacters(*it, cast, setting, descriptors);
 }
 
@@ -673,6 +724,7 @@ void StoryCorpus::buildCast()
     if (m_setting.isEmpty())
         m_setting = chooseFrom(settings());
     m_themeCursor = pick(12);
+    m_locationOffset = int(next() % quint64(places().size()));
 }
 
 QJsonObject StoryCorpus::resolveRef(const QJsonObject& schema) const
@@ -693,6 +745,8 @@ QJsonValue StoryCorpus::fill(const QJsonObject& schema, bool fewerItems)
     m_budget = kMaxValues;
     m_charBudget = kMaxAnswerChars;
     m_objectCast.clear();
+    m_containers.clear();
+    m_shotCast.clear();
     for (int i = 0; i < qMin(2, int(m_cast.size())); ++i)
         m_objectCast << m_cast.at(i).name;
     return fillValue(schema, QString(), 0, 0);
@@ -750,6 +804,12 @@ QJsonValue StoryCorpus::fillValue(const QJsonObject& rawSchema, const QString& n
                 m_objectCast << m_cast.at((index + 1 + pick(int(m_cast.size()) - 1)) % m_cast.size()).name;
             m_objectCast.removeDuplicates();
         }
+        const QStringList savedShotCast = m_shotCast;
+        if (properties.contains(QStringLiteral("visibleCharacters"))) {
+            // A shot: who is visible is decided first, so that every text of the shot names them.
+            m_shotCast = shotCast(properties.value(QStringLiteral("visibleCharacters")).toObject(), index);
+            m_objectCast = m_shotCast;
+        }
         // Properties in schema order is what grammar-constrained decoding produces; QJsonObject sorts keys
         // anyway.
         for (auto it = properties.begin(); it != properties.end(); ++it)
@@ -758,6 +818,7 @@ QJsonValue StoryCorpus::fillValue(const QJsonObject& rawSchema, const QString& n
             if (!out.contains(required.toString()))
                 out.insert(required.toString(), stringFor(required.toString(), index));
         m_objectCast = savedCast;
+        m_shotCast = savedShotCast;
         return out;
     }
     if (type == QLatin1String("array"))
@@ -816,6 +877,14 @@ QJsonValue StoryCorpus::fillArray(const QJsonObject& schema, const QString& name
         count = int(m_cast.size());
     else if (lower.contains(QLatin1String("theme")))
         count = 1 + pick(2);
+    else if (lower == QLatin1String("visiblecharacters"))
+        count = int(m_shotCast.size());
+    else if (lower == QLatin1String("looks"))
+        count = 1 + containerIndex(0) % 2; // every other character changes outfit during the story
+    else if (lower == QLatin1String("locations"))
+        count = 2 + pick(2);
+    else if (lower == QLatin1String("shots"))
+        count = 2 + pick(2);
     else
         count = minItems > 0 ? minItems : 3;
     count = qBound(minItems, count, qMax(minItems, maxItems));
@@ -830,10 +899,22 @@ QJsonValue StoryCorpus::fillArray(const QJsonObject& schema, const QString& name
             items.value(QStringLiteral("type")).toString() == QLatin1String("string") &&
             items.value(QStringLiteral("enum")).toArray().isEmpty()) {
             value = i < m_objectCast.size() ? m_objectCast.at(i) : m_cast.at(i % m_cast.size()).name;
+        } else if (lower == QLatin1String("visiblecharacters") && items.contains(QStringLiteral("properties"))) {
+            QJsonObject entry = fillValue(items, QString(name).append(QStringLiteral("[]")), depth + 1, i).toObject();
+            const QJsonObject props = items.value(QStringLiteral("properties")).toObject();
+            const QString who = m_shotCast.at(i);
+            entry.insert(QStringLiteral("name"), who);
+            if (props.contains(QStringLiteral("look")))
+                entry.insert(QStringLiteral("look"),
+                             lookFor(who, props.value(QStringLiteral("look")).toObject().value(QStringLiteral("enum")).toArray(),
+                                     containerIndex(0)));
+            value = entry;
         } else {
+            m_containers.append({lower, i});
             value = fillValue(
                 items, lower == QLatin1String("themes") ? name : QString(name).append(QStringLiteral("[]")),
                 depth + 1, i);
+            m_containers.removeLast();
             if (uniqueEnum) {
                 // Distinct tags inside one array (a scene with "suspense, suspense" is not what a model
                 // writes).
@@ -888,6 +969,42 @@ QString StoryCorpus::stringFor(const QString& rawName, int index)
         name.chop(2);
     const QString lower = name.toLower();
     const Character& lead = m_cast.at(index % m_cast.size());
+    const QString container = containerName();
+    if (container == QLatin1String("looks")) {
+        const Character& owner = m_cast.at(containerIndex(1) % m_cast.size());
+        if (lower == QLatin1String("id"))
+            return lookVariant(owner, index, false);
+        const QString look = lookVariant(owner, index, true);
+        if (lower.contains(QLatin1String("reference")))
+            return QStringLiteral("character reference sheet, %1, %2, front, side and back view, neutral pose, plain grey "
+                                  "background, even studio light")
+                .arg(owner.name, look);
+        if (lower.contains(QLatin1String("descriptor")))
+            return look;
+    }
+    if (container == QLatin1String("locations")) {
+        if (lower == QLatin1String("name"))
+            return locationPart(index, false);
+        if (lower.contains(QLatin1String("reference")))
+            return QStringLiteral("environment reference, %1, %2, wide establishing view, no people, even light")
+                .arg(locationPart(index, false), locationPart(index, true));
+        if (lower.contains(QLatin1String("descriptor")))
+            return locationPart(index, true);
+    }
+    if (lower.contains(QLatin1String("reference")) && lower.contains(QLatin1String("prompt")))
+        return QStringLiteral("character reference sheet, %1, %2, front, side and back view, neutral pose, plain grey "
+                              "background, even studio light")
+            .arg(lead.name, lead.visualDescriptor);
+    if (container == QLatin1String("shots")) {
+        if (lower == QLatin1String("firstframe"))
+            return framePrompt(index, false);
+        if (lower == QLatin1String("lastframe"))
+            return index % 2 == 1 ? framePrompt(index, true) : QString();
+        if (lower == QLatin1String("description"))
+            return shotDescription();
+        if (lower == QLatin1String("motion"))
+            return chooseFrom(motions());
+    }
     if (lower == QLatin1String("id") || lower == QLatin1String("sceneid"))
         return QStringLiteral("scene-%1").arg(index + 1, 3, 10, QLatin1Char('0'));
     if (lower.contains(QLatin1String("negative"))) {
@@ -978,6 +1095,105 @@ QString StoryCorpus::fitLength(QString text, int minLength, int maxLength, const
             text = text.leftJustified(minLength, QLatin1Char('.'));
     }
     return text;
+}
+
+QString StoryCorpus::containerName() const
+{
+    return m_containers.isEmpty() ? QString() : m_containers.last().first;
+}
+
+int StoryCorpus::containerIndex(int up) const
+{
+    const int at = int(m_containers.size()) - 1 - up;
+    return at >= 0 ? m_containers.at(at).second : 0;
+}
+
+QString StoryCorpus::lookVariant(const Character& c, int lookIndex, bool descriptor) const
+{
+    // Look 0 is how the character usually appears; later looks add one change. Chosen from the name, so
+    // the id, descriptor and reference prompt of one look (filled one after the other) agree.
+    if (lookIndex == 0)
+        return descriptor ? c.visualDescriptor : QStringLiteral("everyday");
+    const auto& variants = lookVariants();
+    const auto& v = variants.at(int((hash(c.name.toUtf8()) + quint64(lookIndex)) % quint64(variants.size())));
+    return descriptor ? c.visualDescriptor + QStringLiteral(", ") + v.second : v.first;
+}
+
+QString StoryCorpus::locationPart(int index, bool descriptor) const
+{
+    const auto& p = places().at((m_locationOffset + index) % int(places().size()));
+    return descriptor ? p.second : p.first;
+}
+
+QStringList StoryCorpus::shotCast(const QJsonObject& visibleSchema, int index)
+{
+    const QJsonObject items = resolveRef(visibleSchema.value(QStringLiteral("items")).toObject());
+    const QJsonArray allowed =
+        items.value(QStringLiteral("properties")).toObject().value(QStringLiteral("name")).toObject().value(QStringLiteral("enum")).toArray();
+    const int maxItems = visibleSchema.contains(QStringLiteral("maxItems"))
+                             ? visibleSchema.value(QStringLiteral("maxItems")).toInt()
+                             : int(allowed.size());
+    QStringList names;
+    for (const QJsonValue& n : allowed)
+        names << n.toString();
+    if (names.isEmpty() && maxItems > 0)
+        for (const auto& c : m_cast)
+            names << c.name;
+    const int n = qMin(int(names.size()), qMax(0, maxItems));
+    if (n == 0)
+        return {};
+    // Shots alternate between the whole scene cast and one character in close-up.
+    const int count = index % 2 == 0 ? qMin(n, 2) : 1;
+    QStringList out;
+    for (int k = 0; k < count; ++k)
+        out << names.at((index / 2 + k) % int(names.size()));
+    out.removeDuplicates();
+    return out;
+}
+
+QString StoryCorpus::lookFor(const QString& name, const QJsonArray& lookEnum, int shotIndex) const
+{
+    QStringList allowed;
+    for (const QJsonValue& v : lookEnum)
+        allowed << v.toString();
+    QStringList own;
+    for (const auto& c : m_cast)
+        if (c.name == name)
+            own = c.looks;
+    QStringList candidates;
+    for (const QString& id : own)
+        if (allowed.isEmpty() || allowed.contains(id))
+            candidates << id;
+    if (candidates.isEmpty())
+        candidates << (allowed.isEmpty() || allowed.contains(QStringLiteral("default")) ? QStringLiteral("default")
+                                                                                      : allowed.first());
+    // Later shots of a scene may show a character's next look (the storm arrives, the coat goes on).
+    return candidates.at((shotIndex / 2) % int(candidates.size()));
+}
+
+QString StoryCorpus::framePrompt(int shotIndex, bool last)
+{
+    QString who;
+    if (m_shotCast.isEmpty())
+        who = QStringLiteral("an empty, silent scene");
+    else if (m_shotCast.size() == 1)
+        who = m_shotCast.first() + QLatin1Char(' ') + chooseFrom(actions());
+    else
+        who = QStringLiteral("%1 %2, %3 close behind").arg(m_shotCast.first(), chooseFrom(actions()), m_shotCast.at(1));
+    QString setting = m_setting;
+    if (setting.endsWith(QLatin1Char('.')))
+        setting.chop(1);
+    const QString size = last ? QStringLiteral("the same framing moments later") : chooseFrom(shots());
+    return QStringLiteral("%1, %2, %3, %4, %5")
+        .arg(size, who, chooseFrom(lighting()), chooseFrom(details()),
+             shotIndex % 2 ? QStringLiteral("shallow depth of field") : QStringLiteral("deep focus"));
+}
+
+QString StoryCorpus::shotDescription()
+{
+    if (m_shotCast.isEmpty())
+        return QStringLiteral("The camera holds on the place itself while %1.").arg(chooseFrom(motions()));
+    return sceneSummary();
 }
 
 QString StoryCorpus::renderPrompt()

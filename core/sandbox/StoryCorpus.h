@@ -1,6 +1,8 @@
 #pragma once
 
+#include <QJsonArray>
 #include <QJsonObject>
+#include <QPair>
 #include <QJsonValue>
 #include <QSet>
 #include <QString>
@@ -13,7 +15,9 @@ namespace gd::sandbox {
 // minItems/maxItems, minLength/maxLength) with readable story content chosen by property name, and writes
 // short free-text paragraphs. Deterministic for a seed, varied across seeds. Names and visual descriptors
 // found in the request's last user message are reused, so a prompt stage that injects the bible's descriptors
-// gets them back in the render prompts.
+// gets them back in the render prompts. Story-format fields have their own writers: reference-sheet prompts,
+// looks and locations in a bible, and shot lists (frames that name the visible characters, looks those
+// characters have in the request's bible).
 class StoryCorpus
 {
 public:
@@ -22,6 +26,7 @@ public:
         QString name;
         QString role;
         QString visualDescriptor;
+        QStringList looks; // look ids the request's bible gives this character (shots stage)
     };
 
     // context: the request's last user message. breadth in (0, 1]: the share of each word list that sampling
@@ -53,6 +58,15 @@ private:
     QString sceneTitle();
     QString storyTitle();
     QString fitLength(QString text, int minLength, int maxLength, const QString& name);
+    // Story-format writers (docs/STORY_FORMAT.md): see stringFor().
+    QString containerName() const;
+    int containerIndex(int up) const;
+    QString lookVariant(const Character& c, int lookIndex, bool descriptor) const;
+    QString locationPart(int index, bool descriptor) const;
+    QString framePrompt(int shotIndex, bool last);
+    QString shotDescription();
+    QStringList shotCast(const QJsonObject& shotSchema, int index);
+    QString lookFor(const QString& name, const QJsonArray& lookEnum, int shotIndex) const;
     quint64 next();
     int pick(int n);
     template <typename T> const T& choose(const QVector<T>& list) { return list.at(pick(int(list.size()))); }
@@ -75,6 +89,9 @@ private:
     QString m_setting;
     int m_themeCursor = 0;
     int m_depth = 0; // depth of the string being filled (1 = a top-level property)
+    QVector<QPair<QString, int>> m_containers; // (array name, item index) of the arrays being filled, outermost first
+    QStringList m_shotCast;                    // characters visible in the shot being filled
+    int m_locationOffset = 0;
 };
 
 } // namespace gd::sandbox

@@ -928,6 +928,24 @@ Error RunStore::kpiResultsOfRun(const QString& runDir, QVector<KpiResult>& out) 
     return {};
 }
 
+Error RunStore::sceneDurationsOfWorkflow(const QString& workflow, int limit, QVector<double>& out) const
+{
+    out.clear();
+    QSqlQuery q = m_db.query();
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT s.duration_seconds FROM runs r JOIN scenes s ON s.run_key = r.id "
+                             "WHERE COALESCE(NULLIF(s.workflow, ''), r.workflow) = ? AND s.success = 1 "
+                             "AND s.duration_seconds IS NOT NULL "
+                             "ORDER BY r.started_at_ms IS NULL, r.started_at_ms DESC, r.id DESC, s.position LIMIT ?"));
+    q.addBindValue(workflow);
+    q.addBindValue(qMax(0, limit));
+    if (Error e = m_db.exec(q); !e.isNull())
+        return e;
+    while (q.next())
+        out.append(q.value(0).toDouble());
+    return {};
+}
+
 Error RunStore::runCount(int& count) const
 {
     QSqlQuery q = m_db.query();

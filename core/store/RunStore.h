@@ -83,6 +83,10 @@ public:
     // The same for the runs of lastRuns(n) (`gemdirect kpi --last N`).
     Error lastDigests(int n, QVector<telemetry::RunDigest>& out, QStringList* problems);
     Error kpiResultsOfRun(const QString& runDir, QVector<KpiResult>& out) const;
+    // Durations (seconds) of the succeeded scenes rendered with this workflow profile, newest run
+    // first, at most `limit`: the history GPU-time estimates are made from. A scene without its
+    // own Workflow counts under its run's.
+    Error sceneDurationsOfWorkflow(const QString& workflow, int limit, QVector<double>& out) const;
     Error runCount(int& count) const;
 
 private:

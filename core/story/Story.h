@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QJsonObject>
+#include <QMap>
 #include <QString>
 #include <QStringList>
 #include <QVector>
@@ -85,6 +86,11 @@ struct StoryScene
     int expectedFrames = 0; // 0 = not given
     QString keyframe;       // optional image path for image-conditioned profiles
     QVector<StoryShot> shots; // empty: the scene renders as one implicit shot
+    // Images the render stage uploads and injects by workflow role name (story.json "images", e.g.
+    // {"start_image": "...", "character_reference_image[0]": "..."}); paths relative to the story file.
+    // The storyboard writes these into the render stories it builds; `keyframe` above stays the
+    // spelling of the single-image case.
+    QMap<QString, QString> images;
     QJsonObject raw;
 };
 

@@ -56,6 +56,9 @@ void StoryDocument::replace(const Story& story, const QString& path, bool clean)
     const bool wasDirty = isDirty();
     m_story = story;
     m_story.scenes.clear();
+    // The editor changes the bible JSON; the typed view (characters, looks, locations) follows it.
+    m_story.bible = StoryLoader::bibleToJson(story);
+    StoryLoader::readBible(m_story);
     m_scenes->setScenes(story.scenes);
     ++m_revision;
     if (clean)
@@ -150,6 +153,7 @@ void StoryDocument::setField(Field field, const QString& text)
     case Field::Characters: {
         const QJsonArray previous = m_story.bible.value(QStringLiteral("characters")).toArray();
         m_story.bible.insert(QStringLiteral("characters"), charactersFromText(text, previous));
+        StoryLoader::readBible(m_story);
         break;
     }
     }

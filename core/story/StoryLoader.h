@@ -18,7 +18,17 @@ public:
     static std::optional<Story> load(const QString& path, QStringList* problems);
     static std::optional<Story> fromJson(const QByteArray& json, QStringList* problems);
     static std::optional<Story> fromObject(const QJsonObject& object, QStringList* problems);
+    // Writes every typed field over the keys as loaded (unknown keys survive). Keys absent when loaded
+    // are not added for empty values, and a character's implicit "default" look is not written.
     static QJsonObject toJson(const Story& story);
+    // Fills story.characters and story.locations (the typed view) from story.bible; a character
+    // without `looks` gets its implicit look {"default", visualDescriptor, referencePrompt}.
+    // Returns the problems ("bible.characters[2].name: required"); entries with problems are kept
+    // as far as they could be read.
+    static QStringList readBible(Story& story);
+    // story.bible with the typed view written over it: characters/locations from the typed vectors
+    // when those are non-empty (a Story filled only through its bible JSON keeps that JSON).
+    static QJsonObject bibleToJson(const Story& story);
     static QString defaultNegativePrompt();
     static constexpr int kDefaultFrameFloor = 25;
 };

@@ -118,6 +118,9 @@ SceneDigest sceneFrom(const QJsonValue& value)
     s.promptTokenCount = number(q, QLatin1String("PromptTokenCount"));
     s.promptAlignmentJudgeMean = number(q.value(QLatin1String("PromptAlignmentJudge")).toObject(), QLatin1String("Mean"));
     s.blankFrameRatio = number(q, QLatin1String("BlankFrameRatio"));
+    s.keyframeAlignmentJudgeMin = number(q, QLatin1String("KeyframeAlignmentJudgeMin"));
+    s.characterIdentityMean = number(q, QLatin1String("CharacterIdentityMean"));
+    s.characterCountMatch = number(q, QLatin1String("CharacterCountMatch"));
     s.framesChecked = q.value(QLatin1String("FramesChecked")).toInt();
     s.blankFrames = q.value(QLatin1String("BlankFrames")).toInt();
     return s;
@@ -143,6 +146,11 @@ const RunNumber kRunNumbers[] = {
     {"SemanticAlignmentMargin", &RunDigest::semanticAlignmentMargin},
     {"SemanticAlignmentRetrievalTop1", &RunDigest::semanticAlignmentRetrievalTop1},
     {"SemanticAlignmentMean", &RunDigest::semanticAlignmentMean},
+    {"KeyframeAlignmentJudgeMean", &RunDigest::keyframeAlignmentJudgeMean},
+    {"CharacterIdentityMean", &RunDigest::characterIdentityMean},
+    {"CharacterCountMatch", &RunDigest::characterCountMatch},
+    {"SamenessFlaggedPairs", &RunDigest::samenessFlaggedPairs},
+    {"SamenessPairsJudged", &RunDigest::samenessPairsJudged},
 };
 
 // Scene keys of the stored digest: short, because a sweep parses ten thousand of them. A value
@@ -150,7 +158,7 @@ const RunNumber kRunNumbers[] = {
 const QLatin1String kId("id"), kNotObject("x"), kFrames("f"), kFloor("ff"), kAttempts("a"), kRequeued("rq"),
     kMarker("dm"), kForced("fc"), kExecSuccess("es"), kDuration("d"), kVramDelta("vd"), kVramPeak("vp"),
     kNotes("fn"), kMissing("mf"), kLinkage("el"), kTokens("pt"), kAlignment("pa"), kBlankRatio("br"),
-    kChecked("fk"), kBlank("bf");
+    kChecked("fk"), kBlank("bf"), kKeyframeAlignmentMin("ka"), kIdentity("ci"), kCountMatch("cc");
 
 void putNumber(QJsonObject& o, QLatin1String key, const std::optional<double>& v)
 {
@@ -191,6 +199,9 @@ QJsonObject sceneJson(const SceneDigest& s)
     putNumber(o, kTokens, s.promptTokenCount);
     putNumber(o, kAlignment, s.promptAlignmentJudgeMean);
     putNumber(o, kBlankRatio, s.blankFrameRatio);
+    putNumber(o, kKeyframeAlignmentMin, s.keyframeAlignmentJudgeMin);
+    putNumber(o, kIdentity, s.characterIdentityMean);
+    putNumber(o, kCountMatch, s.characterCountMatch);
     if (s.framesChecked != 0)
         o.insert(kChecked, s.framesChecked);
     if (s.blankFrames != 0)
@@ -251,6 +262,9 @@ std::optional<SceneDigest> sceneFromJson(const QJsonValue& value)
     s.promptTokenCount = optionalNumber(o, kTokens);
     s.promptAlignmentJudgeMean = optionalNumber(o, kAlignment);
     s.blankFrameRatio = optionalNumber(o, kBlankRatio);
+    s.keyframeAlignmentJudgeMin = optionalNumber(o, kKeyframeAlignmentMin);
+    s.characterIdentityMean = optionalNumber(o, kIdentity);
+    s.characterCountMatch = optionalNumber(o, kCountMatch);
     return s;
 }
 
@@ -299,6 +313,7 @@ RunDigest RunDigest::fromArtifact(const QJsonObject& artifact)
     d.plannerValidAfterRetry = q.value(QLatin1String("PlannerValidAfterRetry")).toBool();
     d.llmModel = q.value(QLatin1String("LlmModel")).toString();
     d.unmeasured = strings(q.value(QLatin1String("Unmeasured")));
+    d.samenessFlagged = strings(q.value(QLatin1String("SamenessFlagged")));
     const QJsonArray scenes = artifact.value(QLatin1String("Scenes")).toArray();
     d.scenes.reserve(scenes.size());
     for (const QJsonValue s : scenes)
@@ -325,6 +340,8 @@ QJsonObject RunDigest::toJson() const
         o.insert(QStringLiteral("LlmModel"), llmModel);
     if (!unmeasured.isEmpty())
         o.insert(QStringLiteral("Unmeasured"), QJsonArray::fromStringList(unmeasured));
+    if (!samenessFlagged.isEmpty())
+        o.insert(QStringLiteral("SamenessFlagged"), QJsonArray::fromStringList(samenessFlagged));
     QJsonArray sceneArray;
     for (const SceneDigest& s : scenes)
         sceneArray.append(sceneJson(s));
@@ -351,6 +368,7 @@ std::optional<RunDigest> RunDigest::fromJson(const QJsonObject& json)
     d.plannerValidAfterRetry = json.value(QLatin1String("PlannerValidAfterRetry")).toBool();
     d.llmModel = json.value(QLatin1String("LlmModel")).toString();
     d.unmeasured = strings(json.value(QLatin1String("Unmeasured")));
+    d.samenessFlagged = strings(json.value(QLatin1String("SamenessFlagged")));
     const QJsonArray sceneArray = sceneValue.toArray();
     d.scenes.reserve(sceneArray.size());
     for (const QJsonValue v : sceneArray) {

@@ -35,6 +35,10 @@ struct SceneDigest
     std::optional<double> promptTokenCount;
     std::optional<double> promptAlignmentJudgeMean; // PromptAlignmentJudge.Mean
     std::optional<double> blankFrameRatio;
+    // Storyboard metrics of the scene's shots (docs/QUALITY_METRICS.md)
+    std::optional<double> keyframeAlignmentJudgeMin; // KeyframeAlignmentJudgeMin
+    std::optional<double> characterIdentityMean;     // CharacterIdentityMean
+    std::optional<double> characterCountMatch;       // CharacterCountMatch
     int framesChecked = 0;
     int blankFrames = 0;
 
@@ -50,7 +54,7 @@ class RunDigest
 public:
     // Bumped whenever a field is added or its reading changes: stored digests of another version
     // are rebuilt from their run directories.
-    static constexpr int kVersion = 1;
+    static constexpr int kVersion = 2; // 2: storyboard metrics
 
     // The §3.3 fields counted by telemetry completeness: Telemetry's own keys, then GPU.<key>,
     // then System.<key>. A field counts as present when its key exists and it is not null, or
@@ -82,6 +86,12 @@ public:
     std::optional<double> semanticAlignmentMargin;
     std::optional<double> semanticAlignmentRetrievalTop1;
     std::optional<double> semanticAlignmentMean;
+    std::optional<double> keyframeAlignmentJudgeMean;
+    std::optional<double> characterIdentityMean;
+    std::optional<double> characterCountMatch;
+    std::optional<double> samenessFlaggedPairs;
+    std::optional<double> samenessPairsJudged;
+    QStringList samenessFlagged; // QualityMetrics.SamenessFlagged[], "<shot key> ~ <shot key>"
     bool promptTruncated = false;
     std::optional<bool> plannerFirstTryValid;
     bool plannerValidAfterRetry = false;

@@ -1,64 +1,84 @@
 // Backend pool scaling: N sandbox ComfyUI servers, each rendering a scene in about 0.5 s
-// (8 sampler steps × 60 ms plus node and frame writing), 40 scenes through the real RunController,
-// 1 running + 1 queued prompt per server for every N. Prints throughput(N) / (N × throughput(1))
-// for N = 2, 4, 8, and the time of one scheduling decision (BackendPool::choose over 8 servers).
+// (8 sampler steps × stepDelayMs plus node delays and writing the frames), 40 scenes through the real
+// RunController, 1 running + 1 queued prompt per server for every N. Prints throughput(N) /
+// (N × throughput(1)) for N = 2, 4, 8, the CPU the run cost per scene (the client's event-loop
+// thread alone, and the whole process: client + in-process servers), the load average around each
+// pool size, and the time of one scheduling decision (BackendPool::choose over 8 servers).
 //   bench_pool [scenes=40] [stepDelayMs=60]
-// BENCH_POOL_ONLY=N runs one pool size only; BENCH_POOL_VERBOSE=1 prints the run's messages and
-// each finished scene with its time on stderr.
+// The servers reuse one encoded picture per frame number (SandboxConfig::reuseFrames), so a scene
+// is wall time spent waiting, not the stand-ins' CPU; BENCH_POOL_DRAWN_FRAMES=1 draws every frame
+// for its scene instead (the sandbox default). BENCH_POOL_ONLY=N runs one pool size only;
+// BENCH_POOL_VERBOSE=1 prints the run's messages and each finished scene with its time on stderr.
 
 #include "RunHarness.h"
-
+#include "SandboxPool.h"
 #include "pipeline/BackendPool.h"
+#include "sandbox/FrameRenderer.h"
 #include "telemetry/Percentiles.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QFile>
+#include <QThread>
 #include <algorithm>
 #include <cstdio>
-#include <memory>
+#include <ctime>
+#include <sys/resource.h>
 
 using namespace gd::pipeline;
 
 namespace {
-struct Servers
+bool drawnFrames()
 {
-    QTemporaryDir root;
-    std::vector<std::unique_ptr<gd::sandbox::SandboxHost>> hosts;
-    QList<BackendSpec> specs;
+    return qEnvironmentVariableIntValue("BENCH_POOL_DRAWN_FRAMES") > 0;
+}
 
-    bool start(int n, int stepDelayMs)
-    {
-        for (int i = 0; i < n; ++i) {
-            gd::sandbox::SandboxConfig c;
-            c.outputDir = root.filePath(QStringLiteral("comfy%1/output").arg(i));
-            c.stepDelayMs = stepDelayMs;
-            c.nodeDelayMs = 2;
-            auto host = std::make_unique<gd::sandbox::SandboxHost>();
-            QString e;
-            if (!host->start(c, 0, &e)) {
-                std::fprintf(stderr, "sandbox: %s\n", qPrintable(e));
-                return false;
-            }
-            specs << BackendSpec{host->url(), QStringLiteral("gpu%1").arg(i), c.outputDir, {}};
-            hosts.push_back(std::move(host));
-        }
-        return true;
-    }
-};
+bool startServers(SandboxPool& pool, int n, int stepDelayMs)
+{
+    return pool.start(n, stepDelayMs, 2,
+                      [](int, gd::sandbox::SandboxConfig& c) { c.reuseFrames = !drawnFrames(); });
+}
+
+QString loadAverage()
+{
+    QFile f(QStringLiteral("/proc/loadavg"));
+    return f.open(QIODevice::ReadOnly) ? QString::fromLatin1(f.readAll().split(' ').mid(0, 3).join(' '))
+                                       : QStringLiteral("?");
+}
+
+// CPU seconds of the calling thread, and of the whole process.
+double threadCpuSeconds()
+{
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return double(t.tv_sec) + t.tv_nsec / 1e9;
+}
+
+double processCpuSeconds()
+{
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
 
 struct Figures
 {
-    double seconds = 0;   // first submission → last scene finished
+    double seconds = 0;    // first submission → last scene finished
     double throughput = 0; // scenes per second
-    double meanScene = 0; // mean DurationSeconds
+    double meanScene = 0;  // mean DurationSeconds
     int ok = 0;
+    double mainCpuPerScene = 0;    // the client's event-loop thread, seconds per finished scene
+    double processCpuPerScene = 0; // client + servers + background threads, seconds per finished scene
+    QString loadBefore;
+    QString loadAfter;
 };
 
 Figures measure(int servers, int scenes, int stepDelayMs)
 {
-    Servers s;
+    SandboxPool s;
     Figures f;
-    if (!s.start(servers, stepDelayMs))
+    f.loadBefore = loadAverage();
+    if (!startServers(s, servers, stepDelayMs))
         return f;
     RunOptions opt;
     opt.story = makeStory(scenes, 8);
@@ -78,9 +98,20 @@ Figures measure(int servers, int scenes, int stepDelayMs)
     });
     QObject::connect(&c, &RunController::sceneFinished, [&] { lastMs = clock.elapsed(); });
     if (qEnvironmentVariableIsSet("BENCH_POOL_VERBOSE")) {
-        QObject::connect(&c, &RunController::message, [&](const QString& m) { std::fprintf(stderr, "%.2f %s\n", clock.elapsed() / 1000.0, qPrintable(m)); });
-        QObject::connect(&c, &RunController::warning, [&](const QString& m) { std::fprintf(stderr, "%.2f W %s\n", clock.elapsed() / 1000.0, qPrintable(m)); });
-        QObject::connect(&c, &RunController::sceneFinished, [&](const gd::telemetry::SceneRecord& r) { std::fprintf(stderr, "%.2f done %s %s\n", clock.elapsed() / 1000.0, qPrintable(r.sceneId), qPrintable(r.status)); });
+        QObject::connect(&c, &RunController::message, [&](const QString& m) {
+            std::fprintf(stderr, "%.2f %s\n", clock.elapsed() / 1000.0, qPrintable(m));
+        });
+        QObject::connect(&c, &RunController::warning, [&](const QString& m) {
+            std::fprintf(stderr, "%.2f W %s\n", clock.elapsed() / 1000.0, qPrintable(m));
+        });
+        QObject::connect(&c, &RunController::sceneState, [&](const QString& id, const QString& state) {
+            std::fprintf(stderr, "%.3f %s: %s\n", clock.elapsed() / 1000.0, qPrintable(id),
+                         qPrintable(state));
+        });
+        QObject::connect(&c, &RunController::sceneFinished, [&](const gd::telemetry::SceneRecord& r) {
+            std::fprintf(stderr, "%.2f done %s %s\n", clock.elapsed() / 1000.0, qPrintable(r.sceneId),
+                         qPrintable(r.status));
+        });
     }
     QObject::connect(&c, &RunController::finished, &loop, [&](int code, const QString& msg) {
         if (code != 0)
@@ -88,8 +119,12 @@ Figures measure(int servers, int scenes, int stepDelayMs)
         loop.quit();
     });
     clock.start();
+    const double mainCpu0 = threadCpuSeconds();
+    const double processCpu0 = processCpuSeconds();
     QTimer::singleShot(0, &c, &RunController::start);
     loop.exec();
+    const double mainCpu = threadCpuSeconds() - mainCpu0;
+    const double processCpu = processCpuSeconds() - processCpu0;
     double total = 0;
     for (const auto& sc : c.record().scenes)
         if (const auto* k = sc.kept(); k && k->frameCount > 0) {
@@ -99,22 +134,25 @@ Figures measure(int servers, int scenes, int stepDelayMs)
     f.seconds = (lastMs - firstMs) / 1000.0;
     f.throughput = f.seconds > 0 ? f.ok / f.seconds : 0;
     f.meanScene = f.ok ? total / f.ok : 0;
-    for (auto& h : s.hosts)
-        h->stop();
+    f.mainCpuPerScene = f.ok ? mainCpu / f.ok : 0;
+    f.processCpuPerScene = f.ok ? processCpu / f.ok : 0;
+    f.loadAfter = loadAverage();
+    s.stopAll();
     return f;
 }
 
 // One scheduling decision over 8 healthy servers with mixed load, in microseconds.
 QVector<double> decisionMicros()
 {
-    Servers s;
+    SandboxPool s;
     QVector<double> us;
-    if (!s.start(8, 1))
+    if (!startServers(s, 8, 1))
         return us;
     BackendPool pool(s.specs, PoolOptions{});
     bool probed = false;
     pool.probeAll([&] { probed = true; });
-    QTest::qWaitFor([&] { return probed; }, 10000);
+    if (!QTest::qWaitFor([&] { return probed; }, 10000))
+        std::fprintf(stderr, "the 8 servers did not all answer their probe within 10 s\n");
     for (int i = 0; i < 5; ++i)
         pool.acquire(pool.backend(i));
     QElapsedTimer t;
@@ -125,9 +163,19 @@ QVector<double> decisionMicros()
         if (!choice.backend)
             std::fprintf(stderr, "no choice\n");
     }
-    for (auto& h : s.hosts)
-        h->stop();
+    s.stopAll();
     return us;
+}
+
+void print(int n, int scenes, const Figures& f, const Figures& one)
+{
+    std::printf("N=%d: %d/%d scenes in %.2f s, %.3f scenes/s, mean scene %.3f s", n, f.ok, scenes, f.seconds,
+                f.throughput, f.meanScene);
+    if (n > 1 && one.throughput > 0)
+        std::printf(", efficiency %.3f", f.throughput / (n * one.throughput));
+    std::printf(" | CPU per scene: client thread %.1f ms, process %.1f ms | load %s -> %s\n",
+                f.mainCpuPerScene * 1000, f.processCpuPerScene * 1000, qPrintable(f.loadBefore),
+                qPrintable(f.loadAfter));
 }
 } // namespace
 
@@ -137,24 +185,33 @@ int main(int argc, char** argv)
     std::setvbuf(stdout, nullptr, _IONBF, 0);
     const int scenes = argc > 1 ? std::atoi(argv[1]) : 40;
     const int stepDelayMs = argc > 2 ? std::atoi(argv[2]) : 60;
+    std::printf("bench_pool %d %d: %s build, %d cores, %s frames, load average %s\n", scenes, stepDelayMs,
+#ifdef NDEBUG
+                "release",
+#else
+                "debug",
+#endif
+                QThread::idealThreadCount(), drawnFrames() ? "drawn" : "reused", qPrintable(loadAverage()));
+    if (!drawnFrames()) {
+        // The stand-ins' one-time rendering of the reused frames (8 frames of 320×180 per scene)
+        // happens before any clock starts: it would otherwise slow the first round of the first run.
+        for (int k = 1; k <= 8; ++k)
+            gd::sandbox::FrameRenderer::reusablePng(k, 8, QSize(320, 180));
+    }
     if (const int only = qEnvironmentVariableIntValue("BENCH_POOL_ONLY"); only > 0) {
         const Figures f = measure(only, scenes, stepDelayMs);
-        std::printf("N=%d: %d/%d scenes in %.2f s\n", only, f.ok, scenes, f.seconds);
+        print(only, scenes, f, Figures{});
         return 0;
     }
     const Figures one = measure(1, scenes, stepDelayMs);
-    std::printf("N=1: %d/%d scenes in %.2f s, %.3f scenes/s, mean scene %.3f s\n", one.ok, scenes, one.seconds,
-                one.throughput, one.meanScene);
-    for (int n : {2, 4, 8}) {
-        const Figures f = measure(n, scenes, stepDelayMs);
-        std::printf("N=%d: %d/%d scenes in %.2f s, %.3f scenes/s, mean scene %.3f s, efficiency %.3f\n", n, f.ok,
-                    scenes, f.seconds, f.throughput, f.meanScene,
-                    one.throughput > 0 ? f.throughput / (n * one.throughput) : 0.0);
-    }
+    print(1, scenes, one, one);
+    for (int n : {2, 4, 8})
+        print(n, scenes, measure(n, scenes, stepDelayMs), one);
     const QVector<double> us = decisionMicros();
-    std::printf("scheduling decision (8 servers): median %.2f us, P99 %.2f us, max %.2f us over %d decisions\n",
-                gd::telemetry::Percentiles::nearestRank(us, 50).value_or(-1),
-                gd::telemetry::Percentiles::nearestRank(us, 99).value_or(-1),
-                *std::max_element(us.begin(), us.end()), int(us.size()));
+    std::printf(
+        "scheduling decision (8 servers): median %.2f us, P99 %.2f us, max %.2f us over %d decisions\n",
+        gd::telemetry::Percentiles::nearestRank(us, 50).value_or(-1),
+        gd::telemetry::Percentiles::nearestRank(us, 99).value_or(-1), *std::max_element(us.begin(), us.end()),
+        int(us.size()));
     return 0;
 }

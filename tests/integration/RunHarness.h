@@ -70,6 +70,7 @@ public:
     gd::sandbox::SandboxHost host;
     gd::sandbox::SandboxConfig config;
     bool remote = false; // collect over /view instead of the shared output directory
+    bool backgroundWrites = false; // RunOptions::backgroundWrites (the desktop app's writer thread)
 
     RunHarness()
     {
@@ -100,6 +101,7 @@ public:
         opt.workflow = workflow;
         opt.policy = policy;
         opt.reconnectWaitSeconds = 5;
+        opt.backgroundWrites = backgroundWrites;
         if (tweak)
             tweak(opt);
         gd::pipeline::RunController c(opt, nullptr);

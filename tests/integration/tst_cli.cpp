@@ -1,3 +1,5 @@
+#include "sandbox/SandboxLlmHost.h"
+#include "sandbox/SandboxLlmServer.h"
 #include "telemetry/RunValidator.h"
 
 #include <QDir>
@@ -122,6 +124,19 @@ private Q_SLOTS:
         QVERIFY2(e.err.contains(QStringLiteral("SCENE_HISTORY_POLL_INTERVAL_SECONDS")), qPrintable(e.err));
     }
 
+    void diskFullHoldIsDocumentedAndChecked()
+    {
+        for (const QString& command : {QStringLiteral("run"), QStringLiteral("resume")}) {
+            const Result help = run({command, QStringLiteral("--help")});
+            QVERIFY2(help.out.contains(QStringLiteral("--disk-full-hold <SECONDS>")), qPrintable(help.out));
+        }
+        const Result r =
+            run({QStringLiteral("run"), QStringLiteral("--story"), QStringLiteral("examples/lighthouse.json"),
+                 QStringLiteral("--disk-full-hold"), QStringLiteral("-5")});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(QStringLiteral("--disk-full-hold: '-5'")), qPrintable(r.err));
+    }
+
     void unreachableComfyIsExit3WithinTenSeconds()
     {
         QTemporaryDir dir;
@@ -166,6 +181,47 @@ private Q_SLOTS:
                      .value(QStringLiteral("Status"))
                      .toString(),
                  QStringLiteral("cancelled"));
+        QCOMPARE(gd::telemetry::RunValidator::validate(runDir).exitCode, 0);
+    }
+
+    void ctrlCDuringTheQualityStepCancelsTheJudges()
+    {
+        QTemporaryDir dir;
+        const Result rendered = run({QStringLiteral("run"), QStringLiteral("--story"), QStringLiteral("examples/lighthouse.json"),
+                                     QStringLiteral("--sandbox"), QStringLiteral("--fast"), QStringLiteral("--quiet"),
+                                     QStringLiteral("--no-quality"), QStringLiteral("--runs-root"), dir.path()});
+        QVERIFY2(rendered.exitCode == 0, qPrintable(rendered.out + rendered.err));
+        const QString runDir = lastLine(rendered.out).mid(15);
+        // A judge LLM that takes a minute before answering: the step is judging when Ctrl-C comes.
+        gd::sandbox::SandboxLlmConfig slow;
+        slow.visionModel = true;
+        slow.firstTokenDelayMs = 60000;
+        gd::sandbox::SandboxLlmHost judge;
+        QString error;
+        QVERIFY2(judge.start(slow, 0, &error), qPrintable(error));
+
+        QProcess p;
+        p.start(QStringLiteral(GD_CLI_PATH), {QStringLiteral("quality"), runDir, QStringLiteral("--llm-url"),
+                                               judge.url().toString(), QStringLiteral("--history-db"),
+                                               dir.filePath(QStringLiteral("h.sqlite"))});
+        QVERIFY(p.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(judge.server()->chatRequestCount() >= 1, 30000);
+        ::kill(pid_t(p.processId()), SIGINT);
+        // Ends well before the LLM's first token would arrive, with the interrupted exit code.
+        QVERIFY(p.waitForFinished(30000));
+        const QString out = QString::fromUtf8(p.readAllStandardOutput());
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+        QVERIFY2(p.exitCode() == 130, qPrintable(out + err));
+        QVERIFY2(err.contains(QStringLiteral("cancelling the model judges")), qPrintable(err));
+        // The KPI table is still printed, with the judge metrics UNMEASURED and why.
+        QVERIFY2(out.contains(QStringLiteral("unmeasured: CoherenceJudgeScore: cancelled by the operator")), qPrintable(out));
+        QFile f(runDir + QStringLiteral("/artifact-metadata.json"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject qm =
+            QJsonDocument::fromJson(f.readAll()).object().value(QStringLiteral("QualityMetrics")).toObject();
+        QVERIFY(qm.value(QStringLiteral("CoherenceJudgeScore")).isNull());
+        QVERIFY(qm.value(QStringLiteral("EntityLinkageScore")).isDouble());
         QCOMPARE(gd::telemetry::RunValidator::validate(runDir).exitCode, 0);
     }
 
@@ -256,6 +312,28 @@ private Q_SLOTS:
         const QJsonObject story = QJsonDocument::fromJson(f.readAll()).object();
         QCOMPARE(story.value(QStringLiteral("scenes")).toArray().size(), 4);
         QCOMPARE(story.value(QStringLiteral("templateId")).toString(), QStringLiteral("story-drama"));
+        // Issue 8: shot lists per scene, streamed under their own stage, with bible references.
+        QVERIFY(r.out.contains(QStringLiteral("== shots:scene-004 ==")));
+        QCOMPARE(story.value(QStringLiteral("templateVersion")).toString(), QStringLiteral("2.0"));
+        const QJsonObject bible = story.value(QStringLiteral("bible")).toObject();
+        QVERIFY(!bible.value(QStringLiteral("locations")).toArray().isEmpty());
+        QVERIFY(!bible.value(QStringLiteral("characters")).toArray().at(0).toObject().value(QStringLiteral("referencePrompt")).toString().isEmpty());
+        for (const QJsonValue& sc : story.value(QStringLiteral("scenes")).toArray()) {
+            const QJsonArray shots = sc.toObject().value(QStringLiteral("shots")).toArray();
+            QVERIFY(!shots.isEmpty());
+            QCOMPARE(shots.at(0).toObject().value(QStringLiteral("id")).toString(), QStringLiteral("shot-01"));
+        }
+
+        const QString plain = dir.filePath(QStringLiteral("plain.json"));
+        const Result noShots = run({QStringLiteral("story"), QStringLiteral("--idea"), QStringLiteral("A keeper must relight the beacon"),
+                                    QStringLiteral("--scenes"), QStringLiteral("2"), QStringLiteral("--no-shots"), QStringLiteral("--quiet"),
+                                    QStringLiteral("--sandbox"), QStringLiteral("-o"), plain});
+        QVERIFY2(noShots.exitCode == 0, qPrintable(noShots.out + noShots.err));
+        QVERIFY(!noShots.out.contains(QStringLiteral("== shots:")));
+        QFile p(plain);
+        QVERIFY(p.open(QIODevice::ReadOnly));
+        for (const QJsonValue& sc : QJsonDocument::fromJson(p.readAll()).object().value(QStringLiteral("scenes")).toArray())
+            QVERIFY(!sc.toObject().contains(QStringLiteral("shots")));
     }
 
     void runFromAnIdeaValidates()
@@ -279,6 +357,30 @@ private Q_SLOTS:
         QFile summary(runDir + QStringLiteral("/run-summary.txt"));
         QVERIFY(summary.open(QIODevice::ReadOnly));
         QVERIFY(summary.readAll().contains("[LLM] Health check: success (url="));
+    }
+
+    void unloadLlmBeforeRenderingIsRecorded()
+    {
+        // `run --idea --sandbox --unload-llm`: the story's LLM (the sandbox LM Studio) is unloaded
+        // through /api/v1/models/unload before ComfyUI renders, and the run says so.
+        QTemporaryDir dir;
+        const Result r = run({QStringLiteral("run"), QStringLiteral("--idea"), QStringLiteral("A lighthouse keeper and a lost ship"),
+                              QStringLiteral("--scenes"), QStringLiteral("2"), QStringLiteral("--sandbox"), QStringLiteral("--quiet"),
+                              QStringLiteral("--fast"), QStringLiteral("--unload-llm"), QStringLiteral("--runs-root"), dir.path()});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        const QString runDir = lastLine(r.out).mid(15);
+        QFile f(runDir + QStringLiteral("/artifact-metadata.json"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject hygiene = QJsonDocument::fromJson(f.readAll()).object().value(QStringLiteral("VramHygiene")).toObject();
+        const QJsonObject unload = hygiene.value(QStringLiteral("LlmUnload")).toObject();
+        QCOMPARE(unload.value(QStringLiteral("Status")).toString(), QStringLiteral("unloaded"));
+        QCOMPARE(unload.value(QStringLiteral("Endpoint")).toString(), QStringLiteral("/api/v1/models/unload"));
+        QVERIFY(unload.value(QStringLiteral("Models")).toArray().contains(QStringLiteral("sandbox-story-7b-instruct")));
+        QFile summary(runDir + QStringLiteral("/run-summary.txt"));
+        QVERIFY(summary.open(QIODevice::ReadOnly));
+        const QByteArray text = summary.readAll();
+        QVERIFY2(text.contains("VRAM hygiene: llmUnload=unloaded"), text.constData());
+        QVERIFY2(text.contains("[LLM] VRAM: unloaded sandbox-story-7b-instruct"), text.constData());
     }
 
     void ideaErrorsAreExplained()

@@ -8,6 +8,7 @@
 #include "llm/StoryService.h"
 #include "net/PlainHttpCheck.h"
 #include "pipeline/FrameVerifier.h"
+#include "pipeline/ResumePlanner.h"
 #include "sandbox/LlmFaultRule.h"
 #include "sandbox/SandboxLlmHost.h"
 #include "sandbox/SandboxLlmServer.h"
@@ -80,7 +81,7 @@ struct ComfyRow
     int stepDelayMs = 2;         // sampler step cadence (40: faults land mid-run)
     bool serverDown = false;     // nothing listens at the URL
     bool diskFull = false;       // the runs root fills up once scene-001 is finished
-    QString diskFreedAfter;      // ... and has space again once this scene is finished
+    bool diskFreedWhenHeld = false; // ... and has space again once the queue is held for it
     std::function<void(QueuePolicy&)> policy;
     std::function<void(gd::pipeline::RunOptions&)> options;
 
@@ -489,17 +490,25 @@ void TestFaultMatrix::comfyFault_data()
     }
     {
         // The runs root fills up right after scene-001 finished. Scene-001 keeps its frames and the
-        // artifact written after it; the next write fails with the OS's reason; nothing half-written
-        // is left behind.
+        // artifact written after it; scene-002's downloads fail with the OS's reason and the queue is
+        // held: scene-003 is never submitted. The hold bound (1.5 s here) runs out, the run ends with
+        // exit 1, the rest not started, and `gemdirect resume` finishes it once there is space.
         ComfyRow r;
         r.diskFull = true;
         r.remote = true; // frames are downloaded, i.e. written, into the run directory
         r.scenes = 3;
         r.exitCode = 1;
         r.validates = false;
+        r.options = [](gd::pipeline::RunOptions& o) {
+            o.diskFullHoldSeconds = 1.5;
+            o.diskFullPollSeconds = 0.2;
+        };
         addComfy("disk full", r);
-        r.diskFreedAfter = QStringLiteral("scene-002");
-        addComfy("disk full, then space again", r);
+        // Space comes back while the queue is held: scene-002 is tried again (the attempt the disk
+        // spoiled does not spend the retry budget), scene-003 follows, exit 0.
+        r.diskFreedWhenHeld = true;
+        r.exitCode = 0;
+        addComfy("disk full, space returns: the run completes", r);
     }
 }
 
@@ -529,15 +538,23 @@ void TestFaultMatrix::comfyFault()
         row.policy(policy);
     const QString runsRoot = QFileInfo(h.root.filePath(QStringLiteral("runs"))).canonicalFilePath();
     QStringList artifactWarnings;
+    QStringList heldStates;   // sceneState texts of a held queue, as the scene table shows them
+    int submittedWhileFull = 0;
     auto hook = [&](RunController* c) {
         QObject::connect(c, &RunController::warning, c, [&](const QString& w) { artifactWarnings << w; });
         if (!row.diskFull)
             return;
-        QObject::connect(c, &RunController::sceneFinished, c, [&](const gd::telemetry::SceneRecord& s) {
-            if (s.sceneId == row.diskFreedAfter) {
-                g_diskFull = false;
+        QObject::connect(c, &RunController::attemptStarted, c, [&](const QString&, int, int) {
+            submittedWhileFull += g_diskFull ? 1 : 0;
+        });
+        QObject::connect(c, &RunController::sceneState, c, [&, c](const QString& id, const QString& state) {
+            if (!state.startsWith(QLatin1String("held: the disk under")))
                 return;
-            }
+            heldStates << id + QLatin1Char(' ') + state;
+            if (row.diskFreedWhenHeld && g_diskFull)
+                QTimer::singleShot(600, c, [] { g_diskFull = false; }); // held for a few polls first
+        });
+        QObject::connect(c, &RunController::sceneFinished, c, [&](const gd::telemetry::SceneRecord& s) {
             if (s.sceneId != QLatin1String("scene-001"))
                 return;
             std::snprintf(g_fullRoot, sizeof g_fullRoot, "%s/", runsRoot.toLocal8Bit().constData());
@@ -591,39 +608,89 @@ void TestFaultMatrix::comfyFault()
     for (const QString& w : artifactWarnings)
         QVERIFY2(!w.contains(QStringLiteral("plain http")), qPrintable(w));
 
-    if (row.diskFull && !row.diskFreedAfter.isEmpty()) {
-        // Space came back after scene-002: scene-003 renders, and the summary and the artifact
-        // pick up again where they stopped (the lines written while the disk was full are lost).
-        QVERIFY(g_enospcWrites > 0);
-        QCOMPARE(o.record.scenes.at(1).status, QStringLiteral("failed"));
-        QCOMPARE(o.record.scenes.at(2).status, QStringLiteral("succeeded"));
-        QCOMPARE(artifactScenes.at(2).toObject().value(QStringLiteral("FrameCount")).toInt(), 4);
-        const QString text = summaryOf(o);
-        QVERIFY2(text.contains(QStringLiteral("[Scene scene-003] Telemetry: DurationSeconds=")),
-                 qPrintable(text));
-        QVERIFY2(text.contains(QStringLiteral("Scene summary: 2/3 succeeded")), qPrintable(text));
-        QVERIFY2(text.contains(QStringLiteral("## Artifact Index")), qPrintable(text));
-        const QStringList lines = text.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
-        const int index = int(lines.indexOf(QStringLiteral("## Artifact Index")));
-        for (int i = 1; i < index; ++i)
-            QVERIFY2(QRegularExpression(QStringLiteral("^\\[\\d\\d:\\d\\d:\\d\\d\\] "))
-                         .match(lines.at(i))
-                         .hasMatch(),
-                     qPrintable(QStringLiteral("garbled line: ") + lines.at(i)));
-        return;
-    }
     if (row.diskFull) {
         QVERIFY(g_enospcWrites > 0);
         const auto& s1 = o.record.scenes.at(0);
         QCOMPARE(s1.status, QStringLiteral("succeeded"));
-        // The artifact on disk is the last one that could be written: scene-001 done, intact.
+        QCOMPARE(int(s1.attempts.size()), 1);
         QCOMPARE(artifactScenes.at(0).toObject().value(QStringLiteral("FrameCount")).toInt(), 4);
+        // Scene-002 ran into the full disk with the OS's reason; only it was submitted meanwhile.
         const QString errors = o.record.scenes.at(1).attempts.value(0).errors.join(QLatin1Char('\n'));
         QVERIFY2(errors.contains(QStringLiteral("No space left on device")), qPrintable(errors));
-        QVERIFY2(artifactWarnings.join(QLatin1Char('\n')).contains(QStringLiteral("No space left on device")),
-                 qPrintable(artifactWarnings.join(QLatin1Char('\n'))));
-        for (int i = 1; i < o.record.scenes.size(); ++i)
-            QCOMPARE(o.record.scenes.at(i).status, QStringLiteral("failed"));
+        QCOMPARE(submittedWhileFull, 1);
+        // The hold is visible: a warning naming the directory and the free space, the scene table's
+        // held state, and the artifact's DiskFullHolds[].
+        const QString warnings = artifactWarnings.join(QLatin1Char('\n'));
+        QVERIFY2(warnings.contains(QStringLiteral("Queue held: the disk under %1 is full (").arg(runDir)) &&
+                     warnings.contains(QStringLiteral(" free, ")),
+                 qPrintable(warnings));
+        QVERIFY2(!heldStates.isEmpty() && heldStates.first().startsWith(QLatin1String("scene-00")),
+                 qPrintable(heldStates.join(QLatin1Char('\n'))));
+        const QJsonArray holds = o.record.extra.value(QStringLiteral("DiskFullHolds")).toArray();
+        QCOMPARE(holds.size(), 1);
+        const QJsonObject hold = holds.at(0).toObject();
+        QCOMPARE(hold.value(QStringLiteral("Directory")).toString(), runDir);
+        QVERIFY(hold.value(QStringLiteral("NeededBytes")).toDouble() >= 256.0 * 1024 * 1024);
+        if (row.diskFreedWhenHeld) {
+            QCOMPARE(hold.value(QStringLiteral("Outcome")).toString(), QStringLiteral("resumed"));
+            // Tried again once there was room; the spoiled attempt did not spend the retry budget
+            // (budget 1: a second spent attempt would have been the last).
+            QCOMPARE(o.record.scenes.at(1).status, QStringLiteral("succeeded"));
+            QCOMPARE(int(o.record.scenes.at(1).attempts.size()), 2);
+            QCOMPARE(o.record.scenes.at(2).status, QStringLiteral("succeeded"));
+            QCOMPARE(int(o.record.scenes.at(2).attempts.size()), 1);
+            for (int i = 0; i < 3; ++i)
+                QCOMPARE(artifactScenes.at(i).toObject().value(QStringLiteral("FrameCount")).toInt(), 4);
+            const QString text = summaryOf(o);
+            QVERIFY2(text.contains(QStringLiteral("Disk space is back under %1 (").arg(runDir)), qPrintable(text));
+            QVERIFY2(text.contains(QStringLiteral("Scene summary: 3/3 succeeded")), qPrintable(text));
+            QVERIFY2(text.contains(QStringLiteral("## Artifact Index")), qPrintable(text));
+            // Lines written while the disk was full are lost; the others are whole lines.
+            const QStringList lines = text.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+            const int index = int(lines.indexOf(QStringLiteral("## Artifact Index")));
+            for (int i = 1; i < index; ++i)
+                QVERIFY2(QRegularExpression(QStringLiteral("^\\[\\d\\d:\\d\\d:\\d\\d\\] "))
+                             .match(lines.at(i))
+                             .hasMatch(),
+                         qPrintable(QStringLiteral("garbled line: ") + lines.at(i)));
+            return;
+        }
+        // The bound ran out: nothing after scene-002's attempt was submitted, the rest is not started
+        // and the run is left resumable (no artifact index).
+        QCOMPARE(hold.value(QStringLiteral("Outcome")).toString(), QStringLiteral("expired"));
+        QVERIFY2(o.message.contains(QStringLiteral("not started")) && o.message.contains(QStringLiteral("gemdirect resume")),
+                 qPrintable(o.message));
+        QCOMPARE(int(o.record.scenes.at(1).attempts.size()), 1);
+        QCOMPARE(int(o.record.scenes.at(2).attempts.size()), 0);
+        for (int i = 1; i < 3; ++i) {
+            QVERIFY(o.record.scenes.at(i).status != QLatin1String("succeeded"));
+            QVERIFY2(o.record.scenes.at(i).errors.join(QLatin1Char(' ')).contains(QStringLiteral("Not started: the disk under")),
+                     qPrintable(o.record.scenes.at(i).errors.join(QLatin1Char(' '))));
+        }
+        QVERIFY(!summaryOf(o).contains(QStringLiteral("## Artifact Index")));
+
+        // With space again, `gemdirect resume` (its planner and a controller on the plan) renders
+        // what was left; scene-001 is not rendered again.
+        QString error;
+        bool alreadyFinished = true;
+        const auto plan = gd::pipeline::ResumePlanner::plan(runDir, &error, &alreadyFinished);
+        QVERIFY2(plan, qPrintable(error));
+        QVERIFY(!alreadyFinished);
+        QCOMPARE(plan->count(gd::pipeline::ResumeScene::Phase::Done), 1);
+        const RunOutcome resumed = h.run(makeStory(row.scenes, row.frames), policy, QStringLiteral("sandbox"), url,
+                                         120000, {}, [&](gd::pipeline::RunOptions& opt) {
+                                             QString e;
+                                             QVERIFY2(gd::pipeline::ResumePlanner::applyTo(*plan, &opt, &e), qPrintable(e));
+                                         });
+        QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.message));
+        QCOMPARE(resumed.runDir, runDir);
+        QCOMPARE(int(resumed.record.scenes.at(0).attempts.size()), 1);
+        for (const auto& sc : resumed.record.scenes)
+            QCOMPARE(sc.status, QStringLiteral("succeeded"));
+        QVERIFY(summaryOf(resumed).contains(QStringLiteral("## Artifact Index")));
+        for (const QString& p : filesBelow(runDir))
+            QVERIFY2(!p.endsWith(QLatin1String(".tmp")) && !p.endsWith(QLatin1String(".part")),
+                     qPrintable(QStringLiteral("left behind: ") + p));
         return;
     }
 

@@ -3,40 +3,19 @@
 // the scene's retry budget, and the run directory still validates.
 
 #include "RunHarness.h"
-
+#include "SandboxPool.h"
 #include "pipeline/BackendPool.h"
 
 #include <QFile>
-#include <memory>
 
 using namespace gd::pipeline;
 
 namespace {
-struct Pool
+// The pool of servers plus one whole run over it.
+struct Pool : SandboxPool
 {
-    QTemporaryDir root;
-    std::vector<std::unique_ptr<gd::sandbox::SandboxHost>> hosts;
-    QList<BackendSpec> specs;
-
-    bool start(int n, int stepDelayMs)
-    {
-        for (int i = 0; i < n; ++i) {
-            gd::sandbox::SandboxConfig c;
-            c.outputDir = root.filePath(QStringLiteral("comfy%1/output").arg(i));
-            c.stepDelayMs = stepDelayMs;
-            c.nodeDelayMs = 1;
-            auto host = std::make_unique<gd::sandbox::SandboxHost>();
-            QString e;
-            if (!host->start(c, 0, &e))
-                return false;
-            specs << BackendSpec{host->url(), QStringLiteral("gpu%1").arg(i), c.outputDir, {}};
-            hosts.push_back(std::move(host));
-        }
-        return true;
-    }
-
-    RunOutcome run(const gd::story::Story& story, QueuePolicy policy, std::function<void(RunController*)> hook = {},
-                   std::function<void(RunOptions&)> tweak = {})
+    RunOutcome run(const gd::story::Story& story, QueuePolicy policy,
+                   std::function<void(RunController*)> hook = {}, std::function<void(RunOptions&)> tweak = {})
     {
         RunOptions opt;
         opt.story = story;
@@ -98,7 +77,8 @@ private Q_SLOTS:
         int inFlight = 0;
         int maxInFlight = 0;
         const auto out = pool.run(makeStory(9, 4), testPolicy(), [&](RunController* c) {
-            QObject::connect(c, &RunController::attemptStarted, [&] { maxInFlight = qMax(maxInFlight, ++inFlight); });
+            QObject::connect(c, &RunController::attemptStarted,
+                             [&] { maxInFlight = qMax(maxInFlight, ++inFlight); });
             QObject::connect(c, &RunController::attemptFinished, [&] { --inFlight; });
         });
         QCOMPARE(out.exitCode, 0);
@@ -117,8 +97,14 @@ private Q_SLOTS:
         const QJsonObject art = readArtifact(out.runDir);
         QCOMPARE(art.value(QStringLiteral("Backends")).toArray().size(), 3);
         QCOMPARE(art.value(QStringLiteral("BackendPool")).toArray().size(), 3);
-        const QJsonObject gate = art.value(QStringLiteral("Scenes")).toArray().first().toObject()
-                                     .value(QStringLiteral("Telemetry")).toObject().value(QStringLiteral("VramGate")).toObject();
+        const QJsonObject gate = art.value(QStringLiteral("Scenes"))
+                                     .toArray()
+                                     .first()
+                                     .toObject()
+                                     .value(QStringLiteral("Telemetry"))
+                                     .toObject()
+                                     .value(QStringLiteral("VramGate"))
+                                     .toObject();
         QCOMPARE(gate.value(QStringLiteral("RequiredMB")).toInt(), 2048);
         QVERIFY(gate.value(QStringLiteral("Passed")).toBool());
         const QString summary = readSummary(out.runDir);
@@ -135,15 +121,16 @@ private Q_SLOTS:
         policy.sceneRetryBudget = 0; // a normal failure would now fail the scene for good
         bool stopped = false;
         QString victimUrl = pool.specs[1].url.toString();
-        const auto out = pool.run(
-            makeStory(4, 4), policy, [&](RunController* c) {
-                QObject::connect(c, &RunController::attemptState, c, [&, c](const QString&, SceneAttempt::State st) {
-                    if (stopped || st != SceneAttempt::State::Running || c->pool()->backend(1)->inFlight() == 0)
-                        return;
-                    stopped = true;
-                    QTimer::singleShot(0, [&] { pool.hosts[1]->stop(); });
-                });
-            });
+        const auto out = pool.run(makeStory(4, 4), policy, [&](RunController* c) {
+            QObject::connect(c, &RunController::attemptState, c,
+                             [&, c](const QString&, SceneAttempt::State st) {
+                                 if (stopped || st != SceneAttempt::State::Running ||
+                                     c->pool()->backend(1)->inFlight() == 0)
+                                     return;
+                                 stopped = true;
+                                 QTimer::singleShot(0, [&] { pool.hosts[1]->stop(); });
+                             });
+        });
         QVERIFY(stopped);
         if (out.exitCode != 0)
             qWarning().noquote() << readSummary(out.runDir);
@@ -165,12 +152,14 @@ private Q_SLOTS:
             const QJsonArray changes = scenes[i].toObject().value(QStringLiteral("BackendChanges")).toArray();
             QVERIFY(!changes.isEmpty());
             QCOMPARE(changes.first().toObject().value(QStringLiteral("From")).toString(), victimUrl);
-            QCOMPARE(changes.first().toObject().value(QStringLiteral("To")).toString(), pool.specs[0].url.toString());
+            QCOMPARE(changes.first().toObject().value(QStringLiteral("To")).toString(),
+                     pool.specs[0].url.toString());
             QCOMPARE(scenes[i].toObject().value(QStringLiteral("SceneRetryBudget")).toInt(), 0);
         }
         QVERIFY(moved >= 1);
         const QString summary = readSummary(out.runDir);
-        QVERIFY2(summary.contains(QStringLiteral("Backend change requested (infrastructure retry 1/3)")), qPrintable(summary));
+        QVERIFY2(summary.contains(QStringLiteral("Backend change requested (infrastructure retry 1/3)")),
+                 qPrintable(summary));
         QVERIFY(!summary.contains(QStringLiteral("Requeue requested")));
     }
 
@@ -178,13 +167,15 @@ private Q_SLOTS:
     {
         Pool pool;
         QVERIFY(pool.start(2, 2));
-        const auto out = pool.run(makeStory(4, 4), testPolicy(), {}, [](RunOptions& o) { o.freeEveryScenes = 1; });
+        const auto out =
+            pool.run(makeStory(4, 4), testPolicy(), {}, [](RunOptions& o) { o.freeEveryScenes = 1; });
         QCOMPARE(out.exitCode, 0);
         const QJsonObject hygiene = readArtifact(out.runDir).value(QStringLiteral("VramHygiene")).toObject();
         QCOMPARE(hygiene.value(QStringLiteral("FreeEveryScenes")).toInt(), 1);
         // One POST /free per finished scene (the last ones may still be in flight when the run ends).
         QVERIFY(hygiene.value(QStringLiteral("FreeCalls")).toArray().size() >= 2);
-        QVERIFY(readSummary(out.runDir).contains(QStringLiteral("VRAM hygiene: llmUnload=off | freeEveryScenes=1")));
+        QVERIFY(readSummary(out.runDir)
+                    .contains(QStringLiteral("VRAM hygiene: llmUnload=off | freeEveryScenes=1")));
     }
 };
 

@@ -1,4 +1,6 @@
 
+#include "CliSandbox.h"
+
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -6,13 +8,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QNetworkAccessManager>
-#include <QNetworkReply>
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QRegularExpression>
-#include <QSignalSpy>
-#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -25,45 +23,6 @@ class TestResume : public QObject
     Q_OBJECT
 
     QTemporaryDir m_home;
-
-    static QString cli() { return QStringLiteral(GD_CLI_PATH); }
-    static quint16 freePort()
-    {
-        QTcpServer probe;
-        probe.listen(QHostAddress::LocalHost, 0);
-        return probe.serverPort();
-    }
-    static QJsonObject getJson(const QUrl& url)
-    {
-        QNetworkAccessManager nam;
-        QNetworkReply* reply = nam.get(QNetworkRequest(url));
-        QSignalSpy done(reply, &QNetworkReply::finished);
-        if (!reply->isFinished())
-            done.wait(10000);
-        const QJsonObject o = QJsonDocument::fromJson(reply->readAll()).object();
-        reply->deleteLater();
-        return o;
-    }
-    static QString writeStory(const QString& dir, int scenes)
-    {
-        QJsonArray list;
-        for (int i = 1; i <= scenes; ++i)
-            list.append(QJsonObject{
-                {QStringLiteral("id"), QStringLiteral("scene-%1").arg(i, 3, 10, QLatin1Char('0'))},
-                {QStringLiteral("title"), QStringLiteral("Shot %1").arg(i)},
-                {QStringLiteral("prompt"), QStringLiteral("lighthouse in a storm, shot %1").arg(i)},
-                {QStringLiteral("expectedFrames"), 12}});
-        const QJsonObject story{{QStringLiteral("storyId"), QStringLiteral("resume-test")},
-                                {QStringLiteral("title"), QStringLiteral("Resume test")},
-                                {QStringLiteral("logline"), QStringLiteral("A keeper outlasts the storm.")},
-                                {QStringLiteral("directorsVision"), QStringLiteral("Grey and orange.")},
-                                {QStringLiteral("scenes"), list}};
-        const QString path = QDir(dir).filePath(QStringLiteral("story.json"));
-        QFile f(path);
-        f.open(QIODevice::WriteOnly);
-        f.write(QJsonDocument(story).toJson());
-        return path;
-    }
 
 private Q_SLOTS:
     void initTestCase()
@@ -98,26 +57,11 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const QString output = dir.filePath(QStringLiteral("comfy/output"));
         const QString runsRoot = dir.filePath(QStringLiteral("runs"));
-        const QString story = writeStory(dir.path(), scenes);
-        const quint16 port = freePort();
-        const QString url = QStringLiteral("http://127.0.0.1:%1").arg(port);
-
+        const QString story = clitest::writeStory(dir.path(), scenes, QStringLiteral("resume-test"));
         // The server outlives every killed client, as a real ComfyUI would.
-        QProcess server;
-        server.setProcessChannelMode(QProcess::MergedChannels);
-        server.start(cli(), {QStringLiteral("sandbox"), QStringLiteral("comfyui"), QStringLiteral("--port"),
-                             QString::number(port), QStringLiteral("--output-dir"), output,
-                             QStringLiteral("--step-delay-ms"), QString::number(stepDelayMs)});
-        QVERIFY(server.waitForStarted());
-        QTRY_VERIFY_WITH_TIMEOUT(
-            server.readAll().contains("listening") ||
-                getJson(QUrl(url + QStringLiteral("/system_stats"))).contains(QStringLiteral("system")),
-            20000);
-        auto stopServer = qScopeGuard([&server] {
-            server.terminate();
-            if (!server.waitForFinished(5000))
-                server.kill();
-        });
+        clitest::SandboxProcess server;
+        QVERIFY(server.start(output, stepDelayMs));
+        const QString url = server.url();
 
         const QStringList common{QStringLiteral("--no-quality"), QStringLiteral("--no-history"),
                                  QStringLiteral("--quiet")};
@@ -141,7 +85,8 @@ private Q_SLOTS:
             QProcess client;
             client.setProcessChannelMode(QProcess::MergedChannels);
             const bool resuming = !runDir.isEmpty();
-            client.start(cli(), resuming ? QStringList{QStringLiteral("resume"), runDir} + common : runArgs);
+            client.start(clitest::cli(),
+                         resuming ? QStringList{QStringLiteral("resume"), runDir} + common : runArgs);
             QVERIFY(client.waitForStarted());
             // Kills land 150–850 ms into each client; the server keeps rendering meanwhile, so its
             // scenes (steps × stepDelayMs) must outlast all the kills together by a wide margin.
@@ -177,7 +122,7 @@ private Q_SLOTS:
 
         QProcess last;
         last.setProcessChannelMode(QProcess::MergedChannels);
-        last.start(cli(), QStringList{QStringLiteral("resume"), runDir} + common);
+        last.start(clitest::cli(), QStringList{QStringLiteral("resume"), runDir} + common);
         QVERIFY(last.waitForFinished(180000));
         const QString lastOut = QString::fromUtf8(last.readAll());
         QVERIFY2(last.exitCode() == 0, qPrintable(lastOut));
@@ -185,7 +130,7 @@ private Q_SLOTS:
         // Every artifact validates, and every scene ended done.
         QProcess validate;
         validate.setProcessChannelMode(QProcess::MergedChannels);
-        validate.start(cli(), {QStringLiteral("validate"), runDir});
+        validate.start(clitest::cli(), {QStringLiteral("validate"), runDir});
         QVERIFY(validate.waitForFinished(60000));
         QVERIFY2(validate.exitCode() == 0, qPrintable(QString::fromUtf8(validate.readAll())));
         QFile af(QDir(runDir).filePath(QStringLiteral("artifact-metadata.json")));
@@ -209,7 +154,7 @@ private Q_SLOTS:
 
         // The server's history: per scene, in submission order, nothing after its success, and the
         // success is the prompt whose frames were kept.
-        const QJsonObject history = getJson(QUrl(url + QStringLiteral("/history")));
+        const QJsonObject history = server.get(QStringLiteral("/history"));
         const QString runId = QFileInfo(runDir).fileName();
         QHash<QString, QList<QPair<double, QJsonObject>>> byScene;
         const QRegularExpression prefixRe(
@@ -261,7 +206,7 @@ private Q_SLOTS:
             QCOMPARE(successes, 1);
         }
         qInfo("%d kills, %d scenes, %d prompts reached the server", done, scenes, submissions);
-        const QJsonObject queue = getJson(QUrl(url + QStringLiteral("/queue")));
+        const QJsonObject queue = server.get(QStringLiteral("/queue"));
         QVERIFY(queue.value(QStringLiteral("queue_running")).toArray().isEmpty());
         QVERIFY(queue.value(QStringLiteral("queue_pending")).toArray().isEmpty());
     }
@@ -270,26 +215,15 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const QString output = dir.filePath(QStringLiteral("comfy/output"));
-        const QString story = writeStory(dir.path(), 2);
-        const quint16 port = freePort();
-        const QString url = QStringLiteral("http://127.0.0.1:%1").arg(port);
-        QProcess server;
-        server.start(cli(), {QStringLiteral("sandbox"), QStringLiteral("comfyui"), QStringLiteral("--port"),
-                             QString::number(port), QStringLiteral("--output-dir"), output,
-                             QStringLiteral("--step-delay-ms"), QStringLiteral("100")});
-        QVERIFY(server.waitForStarted());
-        QTRY_VERIFY_WITH_TIMEOUT(
-            getJson(QUrl(url + QStringLiteral("/system_stats"))).contains(QStringLiteral("system")), 20000);
-        auto stopServer = qScopeGuard([&server] {
-            server.terminate();
-            if (!server.waitForFinished(5000))
-                server.kill();
-        });
+        const QString story = clitest::writeStory(dir.path(), 2, QStringLiteral("resume-test"));
+        clitest::SandboxProcess server;
+        QVERIFY(server.start(output, 100));
+        const QString url = server.url();
         const QStringList common{QStringLiteral("--no-quality"), QStringLiteral("--no-history"),
                                  QStringLiteral("--quiet")};
         QProcess client;
         client.setProcessChannelMode(QProcess::MergedChannels);
-        client.start(cli(),
+        client.start(clitest::cli(),
                      QStringList{QStringLiteral("run"), QStringLiteral("--story"), story,
                                  QStringLiteral("--comfy-url"), url, QStringLiteral("--comfy-output-dir"),
                                  output, QStringLiteral("--workflow"), QStringLiteral("sandbox"),
@@ -335,7 +269,7 @@ private Q_SLOTS:
 
         QProcess resume;
         resume.setProcessChannelMode(QProcess::MergedChannels);
-        resume.start(cli(), QStringList{QStringLiteral("resume"), runDir} + common);
+        resume.start(clitest::cli(), QStringList{QStringLiteral("resume"), runDir} + common);
         QVERIFY(resume.waitForFinished(120000));
         const QString out = QString::fromUtf8(resume.readAll());
         QVERIFY2(resume.exitCode() == 0, qPrintable(out));
@@ -356,7 +290,7 @@ private Q_SLOTS:
                      lostErrors.contains(QStringLiteral("retry budget is not spent")),
                  qPrintable(lostErrors));
         QProcess validate;
-        validate.start(cli(), {QStringLiteral("validate"), runDir});
+        validate.start(clitest::cli(), {QStringLiteral("validate"), runDir});
         QVERIFY(validate.waitForFinished(60000));
         QCOMPARE(validate.exitCode(), 0);
     }
@@ -366,7 +300,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         QProcess p;
         p.setProcessChannelMode(QProcess::MergedChannels);
-        p.start(cli(), {QStringLiteral("resume"), dir.path()});
+        p.start(clitest::cli(), {QStringLiteral("resume"), dir.path()});
         QVERIFY(p.waitForFinished(30000));
         QCOMPARE(p.exitCode(), 2);
         QVERIFY(QString::fromUtf8(p.readAll()).contains(QStringLiteral("not a run directory")));

@@ -422,10 +422,19 @@ private Q_SLOTS:
         QVERIFY(h.startServer());
         gd::pipeline::QueuePolicy p = testPolicy();
         p.sceneRetryBudget = 0;
-        const RunOutcome o = h.run(makeStory(1, 40), p);
+        // The filled tmpfs never gets space back: the queue is held for the (short) bound, then the
+        // run ends, resumable, with what the scene wrote kept.
+        const RunOutcome o = h.run(makeStory(1, 40), p, QStringLiteral("sandbox"), {}, 120000, {},
+                                   [](gd::pipeline::RunOptions& opt) {
+                                       opt.diskFullHoldSeconds = 1;
+                                       opt.diskFullPollSeconds = 0.2;
+                                   });
         QCOMPARE(o.exitCode, 1);
         const QString errors = scene(o, 0).attempts.at(0).errors.join(QLatin1Char('\n'));
         QVERIFY2(errors.contains(QStringLiteral("No space left on device")), qPrintable(errors));
+        QVERIFY2(o.warnings.join(QLatin1Char('\n')).contains(QStringLiteral("Queue held: the disk under ")),
+                 qPrintable(o.warnings.join(QLatin1Char('\n'))));
+        QVERIFY2(o.message.contains(QStringLiteral("gemdirect resume")), qPrintable(o.message));
         QJsonParseError pe{};
         QFile f(QDir(o.runDir).filePath(QStringLiteral("artifact-metadata.json")));
         QVERIFY(f.open(QIODevice::ReadOnly));

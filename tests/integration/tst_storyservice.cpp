@@ -2,9 +2,12 @@
 #include "sandbox/SandboxLlmHost.h"
 #include "sandbox/SandboxLlmServer.h"
 #include "story/StoryLoader.h"
+#include "story/StoryShots.h"
 
 #include <QDir>
 #include <QElapsedTimer>
+#include <QJsonArray>
+#include <QRegularExpression>
 #include <QEventLoop>
 #include <QTcpServer>
 #include <QTemporaryDir>
@@ -99,6 +102,62 @@ private Q_SLOTS:
         QVERIFY(o.llm.value(QStringLiteral("CompletionTokens")).toInt() > 0);
         for (const auto& sc : o.story.scenes)
             QVERIFY(!sc.themes.isEmpty() && sc.themes.size() <= 3);
+    }
+
+    // Issue 8: the sandbox writes a storyboard-ready story — shot lists naming bible characters in
+    // looks they have, reference-sheet prompts, locations — that validates as story.json.
+    void sandboxStoryHasShotsLooksAndReferences()
+    {
+        gd::sandbox::SandboxLlmHost host;
+        QVERIFY(host.start({}, 0, nullptr));
+        const Outcome o = generate(host.url().toString(), request(3));
+        QVERIFY2(o.outcome == StoryService::Outcome::Ok, qPrintable(o.error));
+        QCOMPARE(o.stages.filter(QStringLiteral("shots:")),
+                 (QStringList{QStringLiteral("shots:scene-001"), QStringLiteral("shots:scene-002"), QStringLiteral("shots:scene-003")}));
+        const gd::story::Story& s = o.story;
+        QCOMPARE(s.templateVersion, QStringLiteral("2.0"));
+        QVERIFY(!s.locations.isEmpty());
+        int looks = 0;
+        for (const auto& c : s.characters) {
+            QVERIFY2(c.referencePrompt.contains(c.name), qPrintable(c.referencePrompt));
+            looks += int(c.looks.size());
+        }
+        QVERIFY(looks > s.characters.size()); // someone has a second look
+        static const QRegularExpression pronoun(QStringLiteral("\\b(he|she|him|her|his|hers)\\b"),
+                                                QRegularExpression::CaseInsensitiveOption);
+        for (const auto& sc : s.scenes) {
+            QVERIFY(!sc.shots.isEmpty() && sc.shots.size() <= 4);
+            for (const auto& shot : sc.shots) {
+                QVERIFY2(!pronoun.match(shot.firstFrame).hasMatch(), qPrintable(shot.firstFrame));
+                for (const auto& v : shot.visibleCharacters) {
+                    QVERIFY2(sc.characters.contains(v.name), qPrintable(v.name));
+                    QVERIFY(gd::story::findLook(s, v.name, v.look));
+                    // The keyframe prompt carries the look after the name.
+                    const QString prompt = gd::story::composeShotPrompt(s, sc, shot).prompt;
+                    const QString tagged = v.name + QStringLiteral(" (") + gd::story::findLook(s, v.name, v.look)->descriptor;
+                    QVERIFY2(prompt.contains(tagged), qPrintable(prompt));
+                }
+            }
+        }
+        QStringList problems;
+        QVERIFY2(gd::story::StoryLoader::fromObject(gd::story::StoryLoader::toJson(s), &problems).has_value(),
+                 qPrintable(problems.join(QLatin1Char('\n'))));
+    }
+
+    void noShotsKeepsTheStoryAsBefore()
+    {
+        gd::sandbox::SandboxLlmHost host;
+        QVERIFY(host.start({}, 0, nullptr));
+        gd::llm::StoryRequest r = request(2);
+        r.shots = false;
+        const Outcome o = generate(host.url().toString(), r);
+        QVERIFY2(o.outcome == StoryService::Outcome::Ok, qPrintable(o.error));
+        QVERIFY(o.stages.filter(QStringLiteral("shots:")).isEmpty());
+        for (const auto& sc : o.story.scenes)
+            QVERIFY(sc.shots.isEmpty());
+        QVERIFY(o.story.locations.isEmpty());
+        QVERIFY(!gd::story::StoryLoader::toJson(o.story).value(QStringLiteral("scenes")).toArray().at(0).toObject().contains(
+            QStringLiteral("shots")));
     }
 
     void tolerantParsingAndCorrectiveRetry_data()

@@ -1,5 +1,6 @@
 #include "dashboard/DashboardPanel.h"
 
+#include "dashboard/ChartLegend.h"
 #include "dashboard/KpiTile.h"
 #include "gpu/GpuMonitor.h"
 #include "pipeline/RunController.h"
@@ -36,6 +37,10 @@ namespace gd::ui {
 namespace {
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+// The VRAM axis before any reading: a common card size with whole-number ticks (0, 6, 12, 18, 24 GiB)
+// rather than ticks derived from nothing.
+constexpr double kEmptyVramAxisGiB = 24.0;
+constexpr int kEmptyVramTicks = 5;
 constexpr int kTileColumns = 4;
 
 QString sourceText(const QString& source)
@@ -88,8 +93,10 @@ QChartView* makeView(QChart* chart, const QString& objectName, QWidget* parent)
     return view;
 }
 
-// 0..top with round ticks (steps of 1, 2 or 5 × 10^k, four to eight of them) just above `top`.
-void setNiceRange(QValueAxis* axis, double top)
+// 0..top with round ticks (steps of 1, 2 or 5 × 10^k, four to eight of them) just above `top`. The
+// axes label whole numbers ("%.0f"), so a step is never below `minStep` (1): a step of 0.5 would
+// print "0, 1, 1".
+void setNiceRange(QValueAxis* axis, double top, double minStep = 1.0)
 {
     top = std::max(top, 1e-9);
     const double raw = top / 4.0;
@@ -100,6 +107,7 @@ void setNiceRange(QValueAxis* axis, double top)
             step = m * magnitude;
             break;
         }
+    step = std::max(step, minStep);
     const double max = std::ceil(top / step) * step;
     axis->setRange(0, max);
     axis->setTickCount(static_cast<int>(std::lround(max / step)) + 1);
@@ -250,6 +258,25 @@ void DashboardPanel::buildGpuChart(QWidget* box)
     themeChart(chart, palette());
     m_gpuView = makeView(chart, QStringLiteral("gpuChartView"), box);
     layout->addWidget(m_gpuView);
+    auto* legend = new ChartLegend(chart, box);
+    legend->setObjectName(QStringLiteral("gpuLegend"));
+    layout->addWidget(legend);
+
+    // Says "no GPU readings yet" over the empty plot instead of leaving an empty grid to interpret.
+    m_gpuEmpty = new QLabel(m_gpuView);
+    m_gpuEmpty->setObjectName(QStringLiteral("gpuEmptyLabel"));
+    m_gpuEmpty->setAlignment(Qt::AlignCenter);
+    m_gpuEmpty->setWordWrap(true);
+    m_gpuEmpty->setAttribute(Qt::WA_TransparentForMouseEvents);
+    QFont big = m_gpuEmpty->font();
+    if (big.pointSizeF() > 0) {
+        big.setPointSizeF(big.pointSizeF() * 1.25);
+        m_gpuEmpty->setFont(big);
+    }
+    QPalette muted = m_gpuEmpty->palette();
+    muted.setColor(QPalette::WindowText, palette().color(QPalette::PlaceholderText));
+    m_gpuEmpty->setPalette(muted);
+    connect(chart, &QChart::plotAreaChanged, this, &DashboardPanel::placeGpuEmptyLabel);
 
     connect(m_windowCombo, &QComboBox::currentIndexChanged, this, [this](int index) {
         setGpuWindow(static_cast<gpu::GpuWindow>(m_windowCombo->itemData(index).toInt()));
@@ -289,6 +316,9 @@ void DashboardPanel::buildSceneCharts(QWidget* durationBox, QWidget* framesBox)
     themeChart(dChart, palette());
     m_durationView = makeView(dChart, QStringLiteral("durationChartView"), durationBox);
     dLayout->addWidget(m_durationView);
+    auto* durationLegend = new ChartLegend(dChart, durationBox);
+    durationLegend->setObjectName(QStringLiteral("durationLegend"));
+    dLayout->addWidget(durationLegend);
 
     auto* fLayout = new QVBoxLayout(framesBox);
     fLayout->setContentsMargins(0, 0, 0, 0);
@@ -316,6 +346,9 @@ void DashboardPanel::buildSceneCharts(QWidget* durationBox, QWidget* framesBox)
     themeChart(fChart, palette());
     m_framesView = makeView(fChart, QStringLiteral("framesChartView"), framesBox);
     fLayout->addWidget(m_framesView);
+    auto* framesLegend = new ChartLegend(fChart, framesBox);
+    framesLegend->setObjectName(QStringLiteral("framesLegend"));
+    fLayout->addWidget(framesLegend);
 
     // The scene a point stands for, on hover (the x axis only numbers them).
     const auto sceneTip = [this](QLineSeries* series, const QString& unit) {
@@ -553,8 +586,14 @@ void DashboardPanel::redrawGpu()
                                         : points.last().bucketStartMs + gpu::GpuHistory::bucketMs(m_window);
     m_gpuTimeAxis->setRange(QDateTime::fromMSecsSinceEpoch(end - span), QDateTime::fromMSecsSinceEpoch(end));
     m_gpuTimeAxis->setFormat(m_window == gpu::GpuWindow::OneDay ? QStringLiteral("HH:mm") : QStringLiteral("HH:mm:ss"));
-    // A round number above the largest figure, so the total line is not glued to the top edge.
-    setNiceRange(m_gpuVramAxis, maxGiB > 0 ? maxGiB * 1.05 : 1.0);
+    // A round number above the largest figure, so the total line is not glued to the top edge; with
+    // no memory reading yet a fixed card-sized range.
+    if (maxGiB > 0) {
+        setNiceRange(m_gpuVramAxis, maxGiB * 1.05);
+    } else {
+        m_gpuVramAxis->setRange(0, kEmptyVramAxisGiB);
+        m_gpuVramAxis->setTickCount(kEmptyVramTicks);
+    }
 
     const QString source = m_history.latestSource();
     const QString label = sourceText(source);
@@ -583,6 +622,23 @@ void DashboardPanel::redrawGpu()
     m_sourceLabel->setText(text);
     m_sourceLabel->setToolTip(tip);
     m_gpuView->chart()->setTitle(anyMetric ? QStringLiteral("GPU memory and utilisation") : text);
+    m_gpuEmpty->setText(source.isEmpty() || m_history.samplesAdded() == 0
+                            ? QStringLiteral("No GPU readings yet")
+                            : QStringLiteral("No GPU readings: no source reports memory or utilisation"));
+    m_gpuEmpty->setToolTip(tip);
+    m_gpuEmpty->setVisible(!anyMetric);
+    placeGpuEmptyLabel();
+}
+
+void DashboardPanel::placeGpuEmptyLabel()
+{
+    if (!m_gpuEmpty || m_gpuEmpty->isHidden())
+        return;
+    const QRectF plot = m_gpuView->chart()->plotArea();
+    QRect area = m_gpuView->mapFromScene(m_gpuView->chart()->mapToScene(plot)).boundingRect();
+    if (area.width() < 40 || area.height() < 20)
+        area = m_gpuView->rect();
+    m_gpuEmpty->setGeometry(area.adjusted(8, 8, -8, -8));
 }
 
 void DashboardPanel::redrawScenes()

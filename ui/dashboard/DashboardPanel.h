@@ -87,6 +87,7 @@ private:
     QWidget* buildHistory();
     void scheduleRedraw();
     void redrawGpu();
+    void placeGpuEmptyLabel();
     void redrawScenes();
     void updateKpiTiles();
     void applyFilter();
@@ -118,6 +119,7 @@ private:
     QDateTimeAxis* m_gpuTimeAxis = nullptr;
     QValueAxis* m_gpuVramAxis = nullptr;
     QValueAxis* m_gpuUtilAxis = nullptr;
+    QLabel* m_gpuEmpty = nullptr; // over the plot area while there is nothing to draw
     // (b) durations, (c) frames
     QLabel* m_runLabel = nullptr;
     QCheckBox* m_followLive = nullptr;

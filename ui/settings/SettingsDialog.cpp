@@ -4,6 +4,7 @@
 #include "comfy/WorkflowProfileLoader.h"
 #include "common/AppPaths.h"
 #include "common/StatusColor.h"
+#include "settings/ServerFolderList.h"
 #include "settings/WorkflowImportDialog.h"
 
 #include <QComboBox>
@@ -114,7 +115,7 @@ SettingsDialog::SettingsDialog(pipeline::Settings& settings, QWidget* parent)
         {"LLM (story writing)", {Key::LlmUrl, Key::LlmModel, Key::LlmApiKey}},
         {"ComfyUI (rendering)",
          {Key::ComfyUrl, Key::ComfyOutputDir, Key::ComfyToken, Key::WorkflowProfile, Key::ComfyServers,
-          Key::ComfyServerTokens}},
+          Key::ComfyServerOutputDirs, Key::ComfyServerTokens}},
         {"Queue policy",
          {Key::QueuePreset, Key::SceneMaxWaitSeconds, Key::SceneHistoryMaxAttempts, Key::SceneHistoryPollIntervalSeconds,
           Key::ScenePostExecutionTimeoutSeconds, Key::SceneRetryBudget, Key::SceneFrameFloor,
@@ -189,6 +190,21 @@ QWidget* SettingsDialog::makeEditor(Key key)
         combo->setCurrentIndex(std::max(0, combo->findData(m_settings.storedValue(key).toString())));
         connect(combo, &QComboBox::currentIndexChanged, this, &SettingsDialog::revalidate);
         editorWidget = field = combo;
+    } else if (kind == Kind::FolderMap) {
+        // One row per pool server, following the servers field as it is edited.
+        auto* folders = new ServerFolderList(this);
+        folders->setValue(m_settings.storedValue(key).toString());
+        const auto follow = [folders](const QString& servers) {
+            folders->setServers(pipeline::Settings::serverLabels(servers));
+        };
+        if (auto* servers = qobject_cast<QLineEdit*>(m_editors.value(Key::ComfyServers))) {
+            follow(servers->text());
+            connect(servers, &QLineEdit::textChanged, folders, follow);
+        } else {
+            follow(m_settings.storedValue(Key::ComfyServers).toString());
+        }
+        connect(folders, &ServerFolderList::changed, this, &SettingsDialog::revalidate);
+        editorWidget = field = folders;
     } else if (kind == Kind::Profile) {
         m_profile = new QComboBox(this);
         m_profile->setEditable(true);
@@ -269,6 +285,8 @@ QVariant SettingsDialog::editorValue(Key key) const
         return combo->isEditable() ? combo->currentText().trimmed() : combo->currentData().toString();
     if (auto* edit = qobject_cast<QLineEdit*>(w))
         return pipeline::Settings::isSecret(key) ? edit->text() : edit->text().trimmed();
+    if (auto* folders = qobject_cast<ServerFolderList*>(w))
+        return folders->value();
     return {};
 }
 

@@ -51,16 +51,13 @@ WorkflowImportDialog::WorkflowImportDialog(const comfy::WorkflowProfile& profile
     m_role->setObjectName(QStringLiteral("roleCombo"));
     m_role->setToolTip(QStringLiteral("What the app writes into the selected input for each scene."));
     m_role->addItem(QStringLiteral("(not mapped)"), QString());
-    for (auto r : {comfy::Role::Prompt, comfy::Role::NegativePrompt, comfy::Role::Seed, comfy::Role::FrameCount,
-                   comfy::Role::Fps, comfy::Role::Width, comfy::Role::Height, comfy::Role::FilenamePrefix,
-                   comfy::Role::KeyframeImage, comfy::Role::JobId})
-        m_role->addItem(comfy::roleName(r), comfy::roleName(r));
+    for (const QString& name : comfy::mappableRoleNames())
+        m_role->addItem(name, name);
     m_role->setEnabled(false);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& cur) {
         m_role->setEnabled(cur.isValid());
-        const auto r = m_model->role(cur.row());
         const QSignalBlocker block(m_role);
-        m_role->setCurrentIndex(m_role->findData(r ? comfy::roleName(*r) : QString()));
+        m_role->setCurrentIndex(m_role->findData(m_model->roleText(cur.row())));
     });
     connect(m_role, &QComboBox::activated, this, [this] {
         const QModelIndex cur = m_table->currentIndex();

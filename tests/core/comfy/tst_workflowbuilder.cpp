@@ -58,6 +58,11 @@ private Q_SLOTS:
     void linkedInputIsReplacedWithWarning();
     void missingMappedNodeWarns();
     void keyframeReachesLoadImage();
+    void characterReferencesFillSlots_data();
+    void characterReferencesFillSlots();
+    void ipadapterWeightIsAFloatOnEveryMappedInput();
+    void bookendImagesReachStartAndEnd_data();
+    void bookendImagesReachStartAndEnd();
     void randomSeedsStayBelow2Pow53();
     void replaceMarkerKeepsPrefixAndLink();
     void replaceMarkerWithoutMarkerIsIdentity();
@@ -279,6 +284,122 @@ void TestWorkflowBuilder::replaceMarkerWithoutMarkerIsIdentity()
     QString markerId = QStringLiteral("stale");
     QCOMPARE(WorkflowBuilder::replaceMarkerNode(profile.graph, &markerId), profile.graph);
     QVERIFY(markerId.isEmpty());
+}
+
+void TestWorkflowBuilder::characterReferencesFillSlots_data()
+{
+    QTest::addColumn<QStringList>("references");
+    QTest::addColumn<QString>("slot0");
+    QTest::addColumn<QString>("slot1");
+    QTest::addColumn<QString>("warning"); // empty: no warning about references
+    const QString graphDefault = QStringLiteral("example.png");
+    QTest::newRow("two characters, two slots")
+        << QStringList{QStringLiteral("refs/mara.png"), QStringLiteral("refs/ivo.png")} << "refs/mara.png"
+        << "refs/ivo.png" << QString();
+    // One character feeds every slot: the graph never sends its placeholder image.
+    QTest::newRow("one character repeats") << QStringList{QStringLiteral("refs/mara.png")} << "refs/mara.png"
+                                           << "refs/mara.png" << QString();
+    QTest::newRow("three characters, two slots")
+        << QStringList{QStringLiteral("a.png"), QStringLiteral("b.png"), QStringLiteral("c.png")} << "a.png"
+        << "b.png"
+        << "profile 'sdxl-ipadapter-keyframe' takes 2 character references "
+           "(character_reference_image[0..1]); 3 "
+           "given, the last 1 not used";
+    QTest::newRow("no character")
+        << QStringList{} << graphDefault << graphDefault
+        << "profile 'sdxl-ipadapter-keyframe' maps 2 character reference slots but no "
+           "reference image was given";
+}
+
+void TestWorkflowBuilder::characterReferencesFillSlots()
+{
+    QFETCH(QStringList, references);
+    QFETCH(QString, slot0);
+    QFETCH(QString, slot1);
+    QFETCH(QString, warning);
+    const WorkflowProfile profile = builtin("sdxl-ipadapter-keyframe");
+    QVERIFY(!profile.graph.isEmpty());
+    WorkflowBuilder::SceneParams params;
+    params.prompt = QStringLiteral("Mara Voss hands Ivo the lamp");
+    params.filenamePrefix = QStringLiteral("keyframes/scene-001/shot-01/v1-c1");
+    params.characterReferenceImages = references;
+    QStringList warnings;
+    const QJsonObject g = WorkflowBuilder::build(profile, params, &warnings);
+    QCOMPARE(inputsOf(g, "3").value(QLatin1String("image")).toString(), slot0);
+    QCOMPARE(inputsOf(g, "4").value(QLatin1String("image")).toString(), slot1);
+    if (warning.isEmpty())
+        QVERIFY2(warnings.isEmpty(), qPrintable(warnings.join(QLatin1Char('\n'))));
+    else
+        QVERIFY2(warnings.size() == 1 && warnings.first().startsWith(warning),
+                 qPrintable(warnings.join(QLatin1Char('\n'))));
+}
+
+void TestWorkflowBuilder::ipadapterWeightIsAFloatOnEveryMappedInput()
+{
+    const WorkflowProfile profile = builtin("sdxl-ipadapter-keyframe");
+    WorkflowBuilder::SceneParams params;
+    params.prompt = QStringLiteral("p");
+    params.filenamePrefix = QStringLiteral("k");
+    params.characterReferenceImages = {QStringLiteral("a.png")};
+    params.ipadapterWeight = 0.65;
+    const QJsonObject g = WorkflowBuilder::build(profile, params, nullptr);
+    for (const char* node : {"5", "6"}) {
+        const QJsonValue weight = inputsOf(g, node).value(QLatin1String("weight"));
+        QVERIFY(weight.isDouble());
+        QCOMPARE(weight.toDouble(), 0.65);
+    }
+    QVERIFY(compact(g).contains(QLatin1String("\"weight\":0.65")));
+    // No weight given: the graph's own stays.
+    params.ipadapterWeight = -1;
+    const QJsonObject kept = WorkflowBuilder::build(profile, params, nullptr);
+    QCOMPARE(inputsOf(kept, "5").value(QLatin1String("weight")),
+             inputsOf(profile.graph, "5").value(QLatin1String("weight")));
+}
+
+void TestWorkflowBuilder::bookendImagesReachStartAndEnd_data()
+{
+    QTest::addColumn<QString>("keyframe");
+    QTest::addColumn<QString>("start");
+    QTest::addColumn<QString>("end");
+    QTest::addColumn<QString>("expectStart");
+    QTest::addColumn<QString>("expectEnd");
+    QTest::addColumn<bool>("warnsEnd");
+    QTest::newRow("start and end") << QString() << "kf.png"
+                                   << "last.png"
+                                   << "kf.png"
+                                   << "last.png" << false;
+    QTest::newRow("keyframe becomes the start") << "kf.png" << QString() << "last.png"
+                                                << "kf.png"
+                                                << "last.png" << false;
+    QTest::newRow("no end: the start closes the clip") << "kf.png" << QString() << QString() << "kf.png"
+                                                       << "kf.png" << true;
+}
+
+void TestWorkflowBuilder::bookendImagesReachStartAndEnd()
+{
+    QFETCH(QString, keyframe);
+    QFETCH(QString, start);
+    QFETCH(QString, end);
+    QFETCH(QString, expectStart);
+    QFETCH(QString, expectEnd);
+    QFETCH(bool, warnsEnd);
+    const WorkflowProfile profile = builtin("wan22-flf2v");
+    QVERIFY(!profile.graph.isEmpty());
+    WorkflowBuilder::SceneParams params;
+    params.prompt = QStringLiteral("the lamp flares");
+    params.filenamePrefix = QStringLiteral("clips/scene-001/shot-01/v1");
+    params.keyframeImage = keyframe;
+    params.startImage = start;
+    params.endImage = end;
+    params.seed = 42;
+    QStringList warnings;
+    const QJsonObject g = WorkflowBuilder::build(profile, params, &warnings);
+    QCOMPARE(inputsOf(g, "62").value(QLatin1String("image")).toString(), expectStart);
+    QCOMPARE(inputsOf(g, "68").value(QLatin1String("image")).toString(), expectEnd);
+    QCOMPARE(inputsOf(g, "57").value(QLatin1String("noise_seed")).toInteger(), 42);
+    QCOMPARE(warnings.size(), warnsEnd ? 1 : 0);
+    if (warnsEnd)
+        QVERIFY(warnings.first().contains(QLatin1String("returns to its first frame")));
 }
 
 QTEST_GUILESS_MAIN(TestWorkflowBuilder)

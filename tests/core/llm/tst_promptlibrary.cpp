@@ -41,11 +41,14 @@ private Q_SLOTS:
         for (const PromptTemplate& t : lib.templates())
             keys << t.key();
         keys.sort();
-        QCOMPARE(keys, (QStringList{QStringLiteral("story-drama@1.0"), QStringLiteral("story-sci-fi@1.0"),
-                                    QStringLiteral("story-thriller@1.0")}));
+        // 2.0 adds the shots section; 1.0 stays loadable for stories that name it.
+        QCOMPARE(keys, (QStringList{QStringLiteral("story-drama@1.0"), QStringLiteral("story-drama@2.0"),
+                                    QStringLiteral("story-sci-fi@1.0"), QStringLiteral("story-sci-fi@2.0"),
+                                    QStringLiteral("story-thriller@1.0"), QStringLiteral("story-thriller@2.0")}));
         for (const PromptTemplate& t : lib.templates()) {
             QVERIFY2(PromptLibrary::validate(t).isEmpty(), qPrintable(t.key()));
-            QVERIFY(t.sourcePath.startsWith(QLatin1String(":/prompts/v1.0/")));
+            QVERIFY(t.sourcePath.startsWith(QStringLiteral(":/prompts/v%1/").arg(t.version)));
+            QCOMPARE(t.shotsStage.isEmpty(), t.version == QLatin1String("1.0"));
             QVERIFY(t.created.isValid());
             QVERIFY(!t.mandatoryElements.isEmpty());
             QVERIFY(!t.characterArchetypes.isEmpty());
@@ -88,6 +91,8 @@ private Q_SLOTS:
         QTest::newRow("prompt without descriptors") << "prompt"
                                                      << "{{scene}} {{directorsVision}} {{cameraMovement}} {{palette}} {{negativePrompt}}"
                                                      << "sections.prompt: missing placeholder {{characterDescriptors}}";
+        QTest::newRow("shots without looks") << "shots" << "{{scene}} in up to {{maxShots}} shots"
+                                             << "sections.shots: missing placeholder {{characterLooks}}";
         QTest::newRow("typo placeholder") << "system" << "You write {{genre}} for {{audiance}}." << "sections.system: unknown placeholder {{audiance}}";
         QTest::newRow("version without minor") << "version" << "1" << "version: '1' is not \"major.minor\"";
         QTest::newRow("version with prefix") << "version" << "v1.0" << "version: 'v1.0' is not \"major.minor\"";
@@ -110,6 +115,8 @@ private Q_SLOTS:
             t.scenesStage = value;
         else if (field == QLatin1String("prompt"))
             t.promptStage = value;
+        else if (field == QLatin1String("shots"))
+            t.shotsStage = value;
         else if (field == QLatin1String("version"))
             t.version = value;
         else if (field == QLatin1String("genre"))
@@ -125,26 +132,26 @@ private Q_SLOTS:
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
         PromptTemplate newer = builtin(QStringLiteral("story-drama"));
-        newer.version = QStringLiteral("1.10");
+        newer.version = QStringLiteral("2.10");
         newer.author = QStringLiteral("operator");
-        QVERIFY(QDir(dir.path()).mkpath(QStringLiteral("v1.10")));
-        writeJson(dir.filePath(QStringLiteral("v1.10/story-drama.json")), PromptLibrary::toJson(newer));
+        QVERIFY(QDir(dir.path()).mkpath(QStringLiteral("v2.10")));
+        writeJson(dir.filePath(QStringLiteral("v2.10/story-drama.json")), PromptLibrary::toJson(newer));
         PromptTemplate older = newer;
-        older.version = QStringLiteral("1.9");
-        writeJson(dir.filePath(QStringLiteral("story-drama-1.9.json")), PromptLibrary::toJson(older));
+        older.version = QStringLiteral("2.9");
+        writeJson(dir.filePath(QStringLiteral("story-drama-2.9.json")), PromptLibrary::toJson(older));
 
         QStringList problems;
         const PromptLibrary lib = PromptLibrary::load({dir.path(), dir.filePath(QStringLiteral("does-not-exist"))}, &problems);
         QVERIFY2(problems.isEmpty(), qPrintable(problems.join(QLatin1Char('\n'))));
-        QCOMPARE(lib.templates().size(), 5);
-        // "1.10" is newer than "1.9": versions compare as numbers, not text.
-        QCOMPARE(lib.find(QStringLiteral("story-drama"))->version, QStringLiteral("1.10"));
+        QCOMPARE(lib.templates().size(), 8);
+        // "2.10" is newer than "2.9": versions compare as numbers, not text.
+        QCOMPARE(lib.find(QStringLiteral("story-drama"))->version, QStringLiteral("2.10"));
         QCOMPARE(lib.find(QStringLiteral("story-drama"))->author, QStringLiteral("operator"));
         QCOMPARE(lib.find(QStringLiteral("story-drama@1.0"))->author, QStringLiteral("gemDirect Studio"));
-        QCOMPARE(lib.find(QStringLiteral("story-drama@1.9"))->version, QStringLiteral("1.9"));
-        QVERIFY(!lib.find(QStringLiteral("story-drama@2.0")));
+        QCOMPARE(lib.find(QStringLiteral("story-drama@2.9"))->version, QStringLiteral("2.9"));
+        QVERIFY(!lib.find(QStringLiteral("story-drama@3.0")));
         QVERIFY(!lib.find(QStringLiteral("story-western")));
-        QCOMPARE(lib.forGenre(QStringLiteral("Drama"))->version, QStringLiteral("1.10"));
+        QCOMPARE(lib.forGenre(QStringLiteral("Drama"))->version, QStringLiteral("2.10"));
         QCOMPARE(lib.forGenre(QStringLiteral("thriller"))->id, QStringLiteral("story-thriller"));
         QVERIFY(!lib.forGenre(QStringLiteral("western")));
     }
@@ -179,7 +186,7 @@ private Q_SLOTS:
         QVERIFY2(all.contains(dir.filePath(QStringLiteral("broken.json")) + QStringLiteral(": invalid JSON")), qPrintable(all));
         QVERIFY2(all.contains(dir.filePath(QStringLiteral("noprompt.json")) + QStringLiteral(": sections.prompt: required")),
                  qPrintable(all));
-        QVERIFY2(all.contains(dir.filePath(QStringLiteral("shadow.json")) + QStringLiteral(": story-sci-fi@1.0 is already defined")),
+        QVERIFY2(all.contains(dir.filePath(QStringLiteral("shadow.json")) + QStringLiteral(": story-sci-fi@2.0 is already defined")),
                  qPrintable(all));
         QCOMPARE(problems.size(), 3);
         QVERIFY(lib.find(QStringLiteral("story-heist")));

@@ -2,6 +2,7 @@
 #include "llm/PromptLibrary.h"
 #include "llm/StoryGenerator.h"
 #include "story/StoryLoader.h"
+#include "story/StoryShots.h"
 
 #include <QDir>
 #include <QFile>
@@ -147,6 +148,91 @@ QJsonObject scenesObject(int count)
     return QJsonObject{{QStringLiteral("scenes"), scenes}};
 }
 
+// The bible a model writes when the schema asks for reference prompts and locations (shots on):
+// Mara Voss has two looks, the others only their implicit default look.
+QJsonObject bibleObjectWithReferences()
+{
+    QJsonObject o = bibleObject();
+    QJsonArray chars = o.value(QStringLiteral("characters")).toArray();
+    for (int i = 0; i < chars.size(); ++i) {
+        QJsonObject c = chars.at(i).toObject();
+        c.insert(QStringLiteral("referencePrompt"),
+                 QStringLiteral("character reference sheet, %1, %2, front, side and back view, plain grey background")
+                     .arg(kNames.at(i), kDescriptors.at(i)));
+        if (i == 0)
+            c.insert(QStringLiteral("looks"),
+                     QJsonArray{QJsonObject{{QStringLiteral("id"), QStringLiteral("storm-coat")},
+                                            {QStringLiteral("descriptor"), QStringLiteral("orange storm coat, soaked hair")},
+                                            {QStringLiteral("referencePrompt"),
+                                             QStringLiteral("character reference sheet, Mara Voss, orange storm coat, soaked hair")}},
+                                QJsonObject{{QStringLiteral("id"), QStringLiteral("dry-wool")},
+                                            {QStringLiteral("descriptor"), QStringLiteral("grey wool sweater, hair tied back")},
+                                            {QStringLiteral("referencePrompt"),
+                                             QStringLiteral("character reference sheet, Mara Voss, grey wool sweater, hair tied back")}}});
+        chars[i] = c;
+    }
+    o.insert(QStringLiteral("characters"), chars);
+    o.insert(QStringLiteral("locations"),
+             QJsonArray{QJsonObject{{QStringLiteral("name"), QStringLiteral("Lamp room")},
+                                    {QStringLiteral("descriptor"), QStringLiteral("glass lamp room with a giant brass lens")},
+                                    {QStringLiteral("referencePrompt"),
+                                     QStringLiteral("environment reference, Lamp room, glass lamp room with a giant brass lens, no people")}}});
+    return o;
+}
+
+// Names of the cast a shot_list schema allows (the scene's characters).
+QStringList shotNames(const ChatRequest& request)
+{
+    const QJsonArray names = request.jsonSchema.value(QStringLiteral("properties")).toObject().value(QStringLiteral("shots")).toObject()
+                                 .value(QStringLiteral("items")).toObject().value(QStringLiteral("properties")).toObject()
+                                 .value(QStringLiteral("visibleCharacters")).toObject().value(QStringLiteral("items")).toObject()
+                                 .value(QStringLiteral("properties")).toObject().value(QStringLiteral("name")).toObject()
+                                 .value(QStringLiteral("enum")).toArray();
+    QStringList out;
+    for (const QJsonValue& n : names)
+        out << n.toString();
+    return out;
+}
+
+QString lookOf(const QString& name, bool second)
+{
+    if (name == kNames.first())
+        return second ? QStringLiteral("dry-wool") : QStringLiteral("storm-coat");
+    return QStringLiteral("default");
+}
+
+// Two shots by name (never a pronoun), the second continuing the first.
+QString shotsAnswer(const ChatRequest& request)
+{
+    const QStringList names = shotNames(request);
+    QJsonArray first, second;
+    for (const QString& n : names)
+        first.append(QJsonObject{{QStringLiteral("name"), n}, {QStringLiteral("look"), lookOf(n, false)}});
+    if (!names.isEmpty())
+        second.append(QJsonObject{{QStringLiteral("name"), names.first()}, {QStringLiteral("look"), lookOf(names.first(), true)}});
+    const QString who = names.isEmpty() ? QStringLiteral("the empty tower") : names.join(QStringLiteral(" and "));
+    const QJsonArray shots{
+        QJsonObject{{QStringLiteral("description"), QStringLiteral("%1 reach the lamp room as the storm breaks.").arg(who)},
+                    {QStringLiteral("firstFrame"), QStringLiteral("wide shot, %1 in the lamp room at night, rain on the glass").arg(who)},
+                    {QStringLiteral("lastFrame"), QString()},
+                    {QStringLiteral("visibleCharacters"), first},
+                    {QStringLiteral("location"), QStringLiteral("Lamp room")},
+                    {QStringLiteral("camera"), QStringLiteral("slow dolly in")},
+                    {QStringLiteral("motion"), QStringLiteral("rain streams down the glass")},
+                    {QStringLiteral("continuesPrevious"), false}},
+        QJsonObject{{QStringLiteral("description"), QStringLiteral("A close look at the brass lens.")},
+                    {QStringLiteral("firstFrame"),
+                     QStringLiteral("close-up, %1 turning the brass lens, sparks in the dark")
+                         .arg(names.isEmpty() ? QStringLiteral("a gloved hand") : names.first())},
+                    {QStringLiteral("lastFrame"), QStringLiteral("close-up, the brass lens glowing white")},
+                    {QStringLiteral("visibleCharacters"), second},
+                    {QStringLiteral("location"), QString()},
+                    {QStringLiteral("camera"), QStringLiteral("locked-off close-up")},
+                    {QStringLiteral("motion"), QStringLiteral("the lens starts to turn")},
+                    {QStringLiteral("continuesPrevious"), true}}};
+    return compact(QJsonObject{{QStringLiteral("shots"), shots}});
+}
+
 // A render prompt that, like a good model, repeats the descriptors the generator injected.
 QString promptAnswer(const ChatRequest& request)
 {
@@ -176,7 +262,10 @@ public:
         if (overrides.contains(index)) {
             reply = overrides.value(index);
         } else if (request.schemaName == QLatin1String("story_bible")) {
-            reply.content = compact(bibleObject());
+            const bool references = request.jsonSchema.value(QStringLiteral("required")).toArray().contains(QStringLiteral("locations"));
+            reply.content = compact(references ? bibleObjectWithReferences() : bibleObject());
+        } else if (request.schemaName == QLatin1String("shot_list")) {
+            reply.content = shotsAnswer(request);
         } else if (request.schemaName == QLatin1String("scene_list")) {
             const int n = request.jsonSchema.value(QStringLiteral("properties")).toObject().value(QStringLiteral("scenes"))
                               .toObject().value(QStringLiteral("minItems")).toInt();
@@ -243,6 +332,8 @@ private:
         r.sceneCount = scenes;
         r.seed = 42;
         r.model = QStringLiteral("scripted-7b");
+        // The stages before issue 8 (bible, scenes, prompts); the shots stage has its own tests.
+        r.shots = false;
         return r;
     }
 
@@ -273,7 +364,7 @@ private Q_SLOTS:
         QCOMPARE(s.title, QStringLiteral("The Last Lighthouse"));
         QCOMPARE(s.genre, QStringLiteral("sci-fi"));
         QCOMPARE(s.templateId, QStringLiteral("story-sci-fi"));
-        QCOMPARE(s.templateVersion, QStringLiteral("1.0"));
+        QCOMPARE(s.templateVersion, QStringLiteral("2.0"));
         QVERIFY(QRegularExpression(QStringLiteral("^story-[0-9a-f]{8}$")).match(s.storyId).hasMatch());
         QCOMPARE(s.bible.value(QStringLiteral("characters")).toArray().size(), 3);
         QVERIFY(s.bible.value(QStringLiteral("plotOutline")).toString().contains(QLatin1String("Act 3: Unit Nine")));
@@ -582,6 +673,171 @@ private Q_SLOTS:
         QVERIFY2(out.error.startsWith(QLatin1String("prompts:scene-001: the answer was rejected twice")), qPrintable(out.error));
         QVERIFY2(out.error.contains(QLatin1String("prompt: 12 characters, at least 600 required")), qPrintable(out.error));
         QCOMPARE(backend.requests.size(), 4);
+    }
+
+    void shotsStageWritesShotLists()
+    {
+        ScriptedBackend backend;
+        Outcome out;
+        auto gen = make(&backend, &out);
+        StoryRequest r = request(3);
+        r.shots = true;
+        gen->start(r);
+        QTRY_VERIFY_WITH_TIMEOUT(out.done, 10000);
+        QVERIFY2(out.ok, qPrintable(out.error));
+        QCOMPARE(out.stages,
+                 (QStringList{QStringLiteral("bible"), QStringLiteral("scenes"), QStringLiteral("shots:scene-001"),
+                              QStringLiteral("shots:scene-002"), QStringLiteral("shots:scene-003"),
+                              QStringLiteral("prompts:scene-001"), QStringLiteral("prompts:scene-002"),
+                              QStringLiteral("prompts:scene-003")}));
+        QVERIFY(out.tokensPerStage.value(QStringLiteral("shots:scene-001")) > 0);
+        QCOMPARE(backend.requests.size(), 8);
+        // The bible now asks for reference prompts and locations.
+        const QJsonObject bibleSchema = backend.requests.at(0).jsonSchema;
+        QVERIFY(bibleSchema.value(QStringLiteral("required")).toArray().contains(QStringLiteral("locations")));
+        // The shots request carries the scene's cast with their look ids, and the locations; the
+        // schema allows only the scene's characters (scene-001: Mara Voss and Ilan Reyes).
+        const ChatRequest& shots = backend.requests.at(2);
+        QCOMPARE(shots.schemaName, QStringLiteral("shot_list"));
+        QCOMPARE(shotNames(shots), (QStringList{kNames.at(0), kNames.at(1)}));
+        const QString user = shots.messages.last().content;
+        QVERIFY2(user.contains(QLatin1String("storm-coat")) && user.contains(QLatin1String("dry-wool")), qPrintable(user));
+        QVERIFY(user.contains(QLatin1String("Lamp room")));
+        QVERIFY(!user.contains(QLatin1String("{{")));
+
+        const gd::story::Story& s = out.story;
+        QCOMPARE(s.templateVersion, QStringLiteral("2.0"));
+        QCOMPARE(s.characters.size(), 3);
+        QCOMPARE(s.characters.at(0).looks.size(), 2);
+        QCOMPARE(s.characters.at(1).looks.size(), 1);
+        QCOMPARE(s.characters.at(1).looks.at(0).id, QStringLiteral("default"));
+        QVERIFY(s.characters.at(1).referencePrompt.startsWith(QLatin1String("character reference sheet, Ilan Reyes")));
+        QCOMPARE(s.locations.size(), 1);
+        QCOMPARE(s.locations.at(0).name, QStringLiteral("Lamp room"));
+        for (const auto& sc : s.scenes) {
+            QCOMPARE(sc.shots.size(), 2);
+            QCOMPARE(sc.shots.at(0).id, QStringLiteral("shot-01"));
+            QCOMPARE(sc.shots.at(1).id, QStringLiteral("shot-02"));
+            QVERIFY(sc.shots.at(0).continuesFrom.isEmpty());
+            QCOMPARE(sc.shots.at(1).continuesFrom, QStringLiteral("shot-01"));
+            QCOMPARE(sc.shots.at(0).visibleCharacters.size(), sc.characters.size());
+            QVERIFY(!sc.prompt.isEmpty());
+        }
+        const auto& shot = s.scenes.at(0).shots.at(0);
+        QCOMPARE(shot.visibleCharacters.at(0).look, QStringLiteral("storm-coat"));
+        QCOMPARE(shot.location, QStringLiteral("Lamp room"));
+        QVERIFY(s.scenes.at(0).shots.at(1).location.isEmpty());
+        // The story validates like a hand-written story.json, and a shot's keyframe prompt carries the look.
+        QStringList problems;
+        QVERIFY2(gd::story::StoryLoader::fromObject(gd::story::StoryLoader::toJson(s), &problems),
+                 qPrintable(problems.join(QLatin1Char('\n'))));
+        const QString prompt = gd::story::composeShotPrompt(s, s.scenes.at(0), shot).prompt;
+        QVERIFY2(prompt.contains(QLatin1String("Mara Voss (orange storm coat, soaked hair)")), qPrintable(prompt));
+    }
+
+    void badShotsAnswerIsCorrectedOnce_data()
+    {
+        QTest::addColumn<QString>("bad");
+        QTest::addColumn<QString>("expectedInCorrection");
+        auto shotList = [](const QJsonObject& shot) { return compact(QJsonObject{{QStringLiteral("shots"), QJsonArray{shot}}}); };
+        const QJsonObject good{{QStringLiteral("description"), QStringLiteral("Mara Voss and Ilan Reyes climb the stair.")},
+                               {QStringLiteral("firstFrame"), QStringLiteral("low angle, Mara Voss and Ilan Reyes on a spiral stair")},
+                               {QStringLiteral("lastFrame"), QString()},
+                               {QStringLiteral("visibleCharacters"),
+                                QJsonArray{QJsonObject{{QStringLiteral("name"), kNames.at(0)}, {QStringLiteral("look"), QStringLiteral("storm-coat")}}}},
+                               {QStringLiteral("location"), QString()},
+                               {QStringLiteral("camera"), QStringLiteral("handheld follow")},
+                               {QStringLiteral("motion"), QStringLiteral("they climb")},
+                               {QStringLiteral("continuesPrevious"), false}};
+        QJsonObject wrongLook = good;
+        wrongLook.insert(QStringLiteral("visibleCharacters"),
+                         QJsonArray{QJsonObject{{QStringLiteral("name"), kNames.at(1)}, {QStringLiteral("look"), QStringLiteral("storm-coat")}}});
+        QTest::newRow("look of another character") << shotList(wrongLook)
+                                                   << QStringLiteral("shots[0].visibleCharacters[0].look: 'storm-coat' is not a look of Ilan Reyes");
+        QJsonObject pronoun = good;
+        pronoun.insert(QStringLiteral("firstFrame"), QStringLiteral("low angle, she climbs a spiral stair in the dark"));
+        QTest::newRow("pronoun instead of a name") << shotList(pronoun) << QStringLiteral("shots[0].firstFrame: uses the pronoun 'she'");
+        QJsonObject stranger = good;
+        stranger.insert(QStringLiteral("visibleCharacters"),
+                        QJsonArray{QJsonObject{{QStringLiteral("name"), kNames.at(2)}, {QStringLiteral("look"), QStringLiteral("default")}}});
+        QTest::newRow("character not in the scene") << shotList(stranger) << QStringLiteral("shots[0].visibleCharacters[0].name");
+        QTest::newRow("no shots") << compact(QJsonObject{{QStringLiteral("shots"), QJsonArray{}}}) << QStringLiteral("shots:");
+    }
+
+    void badShotsAnswerIsCorrectedOnce()
+    {
+        QFETCH(QString, bad);
+        QFETCH(QString, expectedInCorrection);
+        ScriptedBackend backend;
+        Reply r;
+        r.content = bad;
+        backend.overrides.insert(2, r); // shots:scene-001, first attempt
+        Outcome out;
+        auto gen = make(&backend, &out);
+        StoryRequest req = request(2);
+        req.shots = true;
+        gen->start(req);
+        QTRY_VERIFY_WITH_TIMEOUT(out.done, 10000);
+        QVERIFY2(out.ok, qPrintable(out.error));
+        QCOMPARE(backend.requests.size(), 2 + 3 + 2);
+        const ChatRequest& retry = backend.requests.at(3);
+        QCOMPARE(retry.schemaName, QStringLiteral("shot_list"));
+        QVERIFY2(retry.messages.last().content.contains(expectedInCorrection), qPrintable(retry.messages.last().content));
+        QVERIFY(retry.messages.last().content.contains(QLatin1String("previous answer was rejected")));
+        QCOMPARE(out.llm.value(QStringLiteral("Retries")).toInt(), 1);
+        QVERIFY(out.llm.value(QStringLiteral("Errors")).toArray().at(0).toString().startsWith(QLatin1String("shots:scene-001 attempt 1:")));
+        QCOMPARE(out.story.scenes.at(0).shots.size(), 2); // the corrected answer
+    }
+
+    void badShotsTwiceFailWithoutAStory()
+    {
+        ScriptedBackend backend;
+        Reply r;
+        r.content = compact(QJsonObject{{QStringLiteral("shots"), QJsonArray{}}});
+        backend.overrides.insert(3, r);
+        backend.overrides.insert(4, r);
+        Outcome out;
+        auto gen = make(&backend, &out);
+        StoryRequest req = request(2);
+        req.shots = true;
+        gen->start(req);
+        QTRY_VERIFY_WITH_TIMEOUT(out.done, 10000);
+        QVERIFY(!out.ok);
+        QVERIFY2(out.error.startsWith(QLatin1String("shots:scene-002: the answer was rejected twice")), qPrintable(out.error));
+        QVERIFY(out.story.scenes.isEmpty());
+        QCOMPARE(backend.requests.size(), 5);
+    }
+
+    void shotsCanBeDisabled()
+    {
+        ScriptedBackend backend;
+        Outcome out;
+        auto gen = make(&backend, &out);
+        gen->start(request(2)); // shots = false
+        QTRY_VERIFY_WITH_TIMEOUT(out.done, 10000);
+        QVERIFY2(out.ok, qPrintable(out.error));
+        for (const QString& stage : std::as_const(out.stages))
+            QVERIFY2(!stage.startsWith(QLatin1String("shots:")), qPrintable(stage));
+        QVERIFY(!backend.requests.at(0).jsonSchema.value(QStringLiteral("required")).toArray().contains(QStringLiteral("locations")));
+        QVERIFY(out.story.scenes.at(0).shots.isEmpty());
+        QVERIFY(out.story.locations.isEmpty());
+    }
+
+    void templateWithoutShotsSectionSkipsTheStage()
+    {
+        ScriptedBackend backend;
+        Outcome out;
+        auto gen = make(&backend, &out);
+        StoryRequest req = request(2);
+        req.shots = true;
+        req.templateKey = QStringLiteral("story-sci-fi@1.0");
+        gen->start(req);
+        QTRY_VERIFY_WITH_TIMEOUT(out.done, 10000);
+        QVERIFY2(out.ok, qPrintable(out.error));
+        QCOMPARE(backend.requests.size(), 4);
+        QVERIFY2(out.warnings.join(QLatin1Char('\n')).contains(QLatin1String("story-sci-fi@1.0 has no shots section")),
+                 qPrintable(out.warnings.join(QLatin1Char('\n'))));
+        QCOMPARE(out.story.templateVersion, QStringLiteral("1.0"));
     }
 };
 

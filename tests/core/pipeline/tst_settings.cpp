@@ -1,5 +1,6 @@
 #include "pipeline/Settings.h"
 
+#include <QDir>
 #include <QFile>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -61,6 +62,71 @@ private Q_SLOTS:
         QVERIFY(again.set(Key::SceneMaxWaitSeconds, QString()).isNull());
         QCOMPARE(again.real(Key::SceneMaxWaitSeconds), gd::pipeline::QueuePolicy::fastIteration().maxWaitSeconds);
         QVERIFY(!again.isExplicitlySet(Key::SceneMaxWaitSeconds));
+    }
+
+    void poolServerOutputFoldersRoundTripIntoBackends()
+    {
+        // A folder with a space: the map is one LABEL=FOLDER per line, not a space-separated list.
+        const QString folder = m_dir.filePath(QStringLiteral("comfy out/gpu0"));
+        const QString unlabelledFolder = m_dir.filePath(QStringLiteral("comfy-8190"));
+        QVERIFY(QDir().mkpath(folder));
+        QVERIFY(QDir().mkpath(unlabelledFolder));
+        {
+            Settings s(file());
+            QVERIFY(s.set(Key::ComfyServers, QStringLiteral("gpu0=http://127.0.0.1:8188 gpu1=http://10.0.0.7:8188 "
+                                                            "http://127.0.0.1:8190"))
+                        .isNull());
+            QVERIFY(s.set(Key::ComfyServerTokens, QStringLiteral("gpu1=tok-1")).isNull());
+            QCOMPARE(Settings::serverLabels(s.string(Key::ComfyServers)),
+                     (QStringList{QStringLiteral("gpu0"), QStringLiteral("gpu1"), QStringLiteral("127.0.0.1:8190")}));
+            QVERIFY(s.set(Key::ComfyServerOutputDirs,
+                          Settings::folderMapText({{QStringLiteral("gpu0"), folder},
+                                                   {QStringLiteral("127.0.0.1:8190"), unlabelledFolder}}))
+                        .isNull());
+            QVERIFY2(s.validate().isEmpty(), qPrintable(s.validate().value(0).message));
+        }
+        Settings again(file());
+        const QList<gd::pipeline::BackendSpec> backends = again.backends();
+        QCOMPARE(backends.size(), 3);
+        QCOMPARE(backends.at(0).label, QStringLiteral("gpu0"));
+        QCOMPARE(backends.at(0).outputDir, folder);
+        QCOMPARE(backends.at(1).outputDir, QString()); // a remote server: followed over HTTP only
+        QCOMPARE(backends.at(1).bearerToken, QStringLiteral("tok-1"));
+        QCOMPARE(backends.at(2).outputDir, unlabelledFolder);
+        // Clearing the map leaves every server without a local folder.
+        QVERIFY(again.set(Key::ComfyServerOutputDirs, QString()).isNull());
+        for (const auto& b : again.backends())
+            QVERIFY(b.outputDir.isEmpty());
+    }
+
+    void poolServerOutputFolderIsValidated_data()
+    {
+        QTest::addColumn<QString>("map");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("missing") << QStringLiteral("gpu0=/nonexistent/comfy/output")
+                                 << QStringLiteral("server \"gpu0\": \"/nonexistent/comfy/output\" does not exist");
+        QTest::newRow("a file") << QStringLiteral("gpu0=%1") << QStringLiteral("is a file, not a folder");
+        QTest::newRow("relative") << QStringLiteral("gpu0=comfy/output") << QStringLiteral("must be an absolute path");
+        QTest::newRow("unknown server") << QStringLiteral("gpu9=/tmp")
+                                        << QStringLiteral("\"gpu9\" is not one of the pool's servers (gpu0)");
+        QTest::newRow("no label") << QStringLiteral("/tmp") << QStringLiteral("is not SERVER=FOLDER");
+    }
+
+    void poolServerOutputFolderIsValidated()
+    {
+        QFETCH(QString, map);
+        QFETCH(QString, expected);
+        const QString aFile = m_dir.filePath(QStringLiteral("not-a-folder.txt"));
+        QFile f(aFile);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.close();
+        Settings s(file());
+        QVERIFY(s.set(Key::ComfyServers, QStringLiteral("gpu0=http://127.0.0.1:8188")).isNull());
+        const QString message =
+            messageFor(s.validate({{Key::ComfyServerOutputDirs, map.contains(QLatin1String("%1")) ? map.arg(aFile) : map}}),
+                       Key::ComfyServerOutputDirs);
+        QVERIFY2(message.startsWith(Settings::label(Key::ComfyServerOutputDirs)), qPrintable(message));
+        QVERIFY2(message.contains(expected), qPrintable(message));
     }
 
     void keyNamesMatchTheQueueKnobs()

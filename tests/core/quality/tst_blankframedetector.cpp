@@ -1,8 +1,14 @@
 #include "quality/BlankFrameDetector.h"
 
+#include <QDir>
+#include <QFile>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThreadPool>
+#include <atomic>
+#include <latch>
+#include <memory>
 
 using gd::quality::BlankFrameDetector;
 
@@ -172,6 +178,48 @@ private Q_SLOTS:
         QCOMPARE(counts.blank, 2);
         QCOMPARE(counts.unreadable, QStringList{QStringLiteral("broken.png")});
         QCOMPARE(*counts.ratio(), 2.0 / 6);
+    }
+
+    // The run computes each finished scene's frame statistics as a task on the global thread pool,
+    // and the end-of-run quality job checks frames from one too. Such callers, as many as the pool
+    // has threads (two scenes finishing together on two cores), must still finish: they used to
+    // wait for decoding work that no free pool thread could ever start, and the run hung.
+    void callersOnEveryPoolThreadAtOnceFinish()
+    {
+        QTemporaryDir dir;
+        QStringList names;
+        QStringList paths;
+        for (int i = 0; i < 6; ++i) {
+            names << QStringLiteral("f%1.png").arg(i);
+            paths << dir.filePath(names.last());
+            QVERIFY((i < 2 ? twoLevels(50, 50) : noise()).save(paths.last()));
+        }
+        QThreadPool* pool = QThreadPool::globalInstance();
+        const int threads = pool->maxThreadCount();
+        pool->setMaxThreadCount(2);
+        struct Shared
+        {
+            std::latch allRunning{2};
+            std::atomic<int> finished{0};
+            std::atomic<int> blank{-1};
+        };
+        auto shared = std::make_shared<Shared>();
+        const QString attemptDir = dir.path();
+        pool->start([shared, attemptDir, names] {
+            shared->allRunning.arrive_and_wait(); // both pool threads are taken by these two tasks
+            BlankFrameDetector::writeCache(attemptDir, names);
+            ++shared->finished;
+        });
+        pool->start([shared, paths] {
+            shared->allRunning.arrive_and_wait();
+            shared->blank = BlankFrameDetector::check(paths).blank;
+            ++shared->finished;
+        });
+        const bool done = QTest::qWaitFor([&] { return shared->finished == 2; }, 30000);
+        pool->setMaxThreadCount(threads);
+        QVERIFY2(done, "frame statistics started from every pool thread never finished");
+        QCOMPARE(shared->blank.load(), 2);
+        QVERIFY(QFile::exists(QDir(attemptDir).filePath(BlankFrameDetector::cacheFileName())));
     }
 };
 

@@ -1,13 +1,20 @@
 // The sandbox LLM server (LM Studio behaviour by default): listings, chat completions streamed and not,
 // schema-valid story content, determinism, embeddings, every injectable fault, client aborts, and the other
 // flavours' discovery routes. Raw QNetworkAccessManager requests only - never the app's LLM client.
+#include "StoryboardTestImages.h"
+#include "sandbox/GraphInspector.h"
 #include "sandbox/LlmFaultRule.h"
+#include "sandbox/NodeCatalog.h"
+#include "sandbox/PngText.h"
 #include "sandbox/SandboxLlmHost.h"
 #include "sandbox/SandboxLlmServer.h"
 #include "sandbox/StoryCorpus.h"
+#include "sandbox/StoryboardFrameRenderer.h"
 
+#include <QBuffer>
 #include <QElapsedTimer>
 #include <QEventLoop>
+#include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -16,6 +23,7 @@
 #include <QNetworkRequest>
 #include <QRegularExpression>
 #include <QSet>
+#include <QTemporaryDir>
 #include <QTextStream>
 #include <QThread>
 #include <QTimer>
@@ -244,6 +252,8 @@ private Q_SLOTS:
     void v1NativeCatalogueCarriesLoadedContext();
     void jitListingAndLoad();
     void jitOffHidesAndRefusesUnloadedModel();
+    void v1UnloadTakesTheInstanceOut();
+    void lmStudio03HasNoV1Api();
     void unknownEndpointAnswers200();
     void apiKeyRequired();
 
@@ -282,6 +292,12 @@ private Q_SLOTS:
     void faultEmbeddingOnly();
     void faultTimesZeroMeansAlways();
     void clientAbortIsCounted();
+
+    void keyframeRubricFromPixels_data();
+    void keyframeRubricFromPixels();
+    void keyframeRubricOnSandboxRenderedKeyframes();
+    void samenessFromPixels_data();
+    void samenessFromPixels();
 
     void ollamaFlavourDiscovery();
     void llamaCppFlavourDiscovery();
@@ -369,6 +385,257 @@ QString TestSandboxLlm::chatContent(const QJsonObject& body)
         .toObject()
         .value(QStringLiteral("content"))
         .toString();
+}
+
+// Storyboard judges (issue 8) on hand-made keyframes (StoryboardTestImages.h) and on the sandbox renderer's
+// own.
+namespace {
+
+using namespace sbimages;
+
+QString dataUrl(const QByteArray& png)
+{
+    return QStringLiteral("data:image/png;base64,") + QString::fromLatin1(png.toBase64());
+}
+
+QJsonObject visionBody(const QString& text, const QList<QByteArray>& images, const QJsonObject& properties)
+{
+    QJsonArray content{
+        QJsonObject{{QStringLiteral("type"), QStringLiteral("text")}, {QStringLiteral("text"), text}}};
+    for (const QByteArray& png : images)
+        content.append(
+            QJsonObject{{QStringLiteral("type"), QStringLiteral("image_url")},
+                        {QStringLiteral("image_url"), QJsonObject{{QStringLiteral("url"), dataUrl(png)}}}});
+    QJsonObject body = chatBody(QString(), QJsonObject{{QStringLiteral("type"), QStringLiteral("object")},
+                                                       {QStringLiteral("properties"), properties}});
+    body.insert(QStringLiteral("model"), QStringLiteral("sandbox-vision-2b"));
+    body.insert(QStringLiteral("temperature"), 0);
+    body.insert(QStringLiteral("messages"),
+                QJsonArray{QJsonObject{{QStringLiteral("role"), QStringLiteral("user")},
+                                       {QStringLiteral("content"), content}}});
+    return body;
+}
+
+QJsonObject rubricProperties()
+{
+    QJsonObject p;
+    for (const char* k :
+         {"description_match", "character_count", "characters", "borders_or_text", "score", "reasons"})
+        p.insert(QLatin1String(k), QJsonObject{});
+    return p;
+}
+
+// The user text KeyframeJudge writes (quality/KeyframeJudge.cpp rubricUserText).
+QString rubricText(const QString& description, const QStringList& names, const QList<bool>& sheets)
+{
+    QStringList lines{QStringLiteral("Shot description:"), description, QString(),
+                      QStringLiteral("Expected visible characters: %1").arg(names.size())};
+    int image = 2;
+    for (int i = 0; i < names.size(); ++i)
+        lines << QStringLiteral("Character %1: %2 (%3)")
+                     .arg(i + 1)
+                     .arg(names.at(i), sheets.at(i) ? QStringLiteral("reference sheet: image %1").arg(image++)
+                                                    : QStringLiteral("no reference sheet: count only"));
+    lines << QString() << QStringLiteral("Image 1 is the candidate keyframe. Judge it against the rubric.");
+    return lines.join(QLatin1Char('\n'));
+}
+
+const QString kDescription = QStringLiteral("Mara Voss and Ivo Brandt argue in the lamp room");
+const QString kPrompt =
+    QStringLiteral("Mara Voss and Ivo Brandt argue in the lamp room at dusk, orange storm coat");
+
+} // namespace
+
+void TestSandboxLlm::keyframeRubricFromPixels_data()
+{
+    QTest::addColumn<QByteArray>("keyframe");
+    QTest::addColumn<QList<bool>>("sheets"); // Mara (orange sheet), Ivo (teal sheet)
+    QTest::addColumn<int>("descriptionMatch");
+    QTest::addColumn<int>("count");
+    QTest::addColumn<QList<int>>("identity"); // of the characters with sheets
+    QTest::addColumn<bool>("borders");
+    QTest::addColumn<double>("score");
+
+    const QVector<Figure> both = maraAndIvo();
+    // score = 10 * (0.35 * match/4 + 0.25 * exp(-|seen-expected|/max(expected,1)) + 0.3 * identity/4 + 0.1 *
+    // !borders)
+    QTest::newRow("both characters, matching sheets") << keyframePng(both, kPrompt) << QList<bool>{true, true}
+                                                      << 4 << 2 << QList<int>{4, 4} << false << 10.0;
+    QTest::newRow("Ivo missing") << keyframePng({both.first()}, kPrompt) << QList<bool>{true, true} << 4 << 1
+                                 << QList<int>{4, 0} << false << 7.5; // 0.35 + 0.25*e^-0.5 + 0.15 + 0.1
+    QTest::newRow("Ivo painted in another colour")
+        << keyframePng({both.first(), {QColor(140, 60, 170), QRect(200, 50, 40, 110)}}, kPrompt)
+        << QList<bool>{true, true} << 4 << 2 << QList<int>{4, 1} << false
+        << 8.9; // teal-purple distance 142.5: band 1; 0.35 + 0.25 + 0.3*5/8 + 0.1
+    QTest::newRow("letterboxed") << keyframePng(both, kPrompt, 60, 20) << QList<bool>{true, true} << 4 << 2
+                                 << QList<int>{4, 4} << true << 9.0;
+    QTest::newRow("no prompt chunk") << keyframePng(both, QString()) << QList<bool>{true, true} << 0 << 2
+                                     << QList<int>{4, 4} << false << 6.5;
+    QTest::newRow("Ivo without a sheet: counted, not identity-judged")
+        << keyframePng(both, kPrompt) << QList<bool>{true, false} << 4 << 2 << QList<int>{4} << false << 10.0;
+}
+
+void TestSandboxLlm::keyframeRubricFromPixels()
+{
+    QFETCH(QByteArray, keyframe);
+    QFETCH(QList<bool>, sheets);
+    QFETCH(int, descriptionMatch);
+    QFETCH(int, count);
+    QFETCH(QList<int>, identity);
+    QFETCH(bool, borders);
+    QFETCH(double, score);
+    SandboxLlmConfig config;
+    config.visionModel = true;
+    config.tokenDelayMs = 0;
+    start(config);
+    QList<QByteArray> images{keyframe};
+    if (sheets.at(0))
+        images << sheetPng(kOrange);
+    if (sheets.at(1))
+        images << sheetPng(kTeal);
+    const QString text =
+        rubricText(kDescription, {QStringLiteral("Mara Voss"), QStringLiteral("Ivo Brandt")}, sheets);
+    const QString content = chatContent(visionBody(text, images, rubricProperties()));
+    const QJsonObject answer = QJsonDocument::fromJson(content.toUtf8()).object();
+    QVERIFY2(!answer.isEmpty(), qPrintable(content));
+    QCOMPARE(answer.value(QStringLiteral("description_match")).toInt(), descriptionMatch);
+    QCOMPARE(answer.value(QStringLiteral("character_count")).toInt(), count);
+    QCOMPARE(answer.value(QStringLiteral("borders_or_text")).toBool(), borders);
+    QCOMPARE(answer.value(QStringLiteral("score")).toDouble(), score);
+    const QJsonArray characters = answer.value(QStringLiteral("characters")).toArray();
+    QCOMPARE(characters.size(), identity.size());
+    const QStringList names{QStringLiteral("Mara Voss"), QStringLiteral("Ivo Brandt")};
+    for (int i = 0; i < identity.size(); ++i) {
+        QCOMPARE(characters.at(i).toObject().value(QStringLiteral("name")).toString(), names.at(i));
+        QCOMPARE(characters.at(i).toObject().value(QStringLiteral("identity")).toInt(), identity.at(i));
+    }
+    QVERIFY(!answer.value(QStringLiteral("reasons")).toString().isEmpty());
+    // Deterministic: the same request gives the same answer.
+    QCOMPARE(chatContent(visionBody(text, images, rubricProperties())), content);
+}
+
+void TestSandboxLlm::keyframeRubricOnSandboxRenderedKeyframes()
+{
+    // Sheets and keyframes from the sandbox ComfyUI's own renderer: a sheet's colour carries into the
+    // keyframes that use it, so the sandbox judge sees both characters and recognises each, whatever the
+    // seed.
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    QFile graphFile(QStringLiteral(GD_SOURCE_DIR "/resources/workflows/sandbox-keyframe.json"));
+    QFile sheetFile(QStringLiteral(GD_SOURCE_DIR "/resources/workflows/sandbox-reference-sheet.json"));
+    QVERIFY(graphFile.open(QIODevice::ReadOnly) && sheetFile.open(QIODevice::ReadOnly));
+    const QJsonObject keyframeGraph = QJsonDocument::fromJson(graphFile.readAll()).object();
+    const QJsonObject sheetGraph = QJsonDocument::fromJson(sheetFile.readAll()).object();
+    auto set = [](QJsonObject graph, const char* node, const char* input, const QJsonValue& value) {
+        QJsonObject n = graph.value(QLatin1String(node)).toObject();
+        QJsonObject inputs = n.value(QStringLiteral("inputs")).toObject();
+        inputs.insert(QLatin1String(input), value);
+        n.insert(QStringLiteral("inputs"), inputs);
+        graph.insert(QLatin1String(node), n);
+        return graph;
+    };
+    const gd::sandbox::NodeCatalog catalog = gd::sandbox::NodeCatalog::builtin();
+    auto render = [&](const QJsonObject& graph) {
+        const gd::sandbox::GraphInspector inspector(graph, catalog, dir.path());
+        const gd::sandbox::StoryboardFrameRenderer renderer(inspector, dir.path());
+        gd::sandbox::FrameLabel label;
+        label.title = QStringLiteral("shot-01");
+        label.seed = quint32(inspector.seed());
+        const QByteArray png = pngOf(renderer.render(label, QSize(320, 180)));
+        return gd::sandbox::PngText::withText(png, "prompt",
+                                              QJsonDocument(graph).toJson(QJsonDocument::Compact));
+    };
+    const QByteArray mara =
+        render(set(set(sheetGraph, "2", "text",
+                       QStringLiteral("character reference sheet, Mara Voss, orange storm coat")),
+                   "5", "seed", 7));
+    const QByteArray ivo =
+        render(set(set(sheetGraph, "2", "text",
+                       QStringLiteral("character reference sheet, Ivo Brandt, grey fisherman sweater")),
+                   "5", "seed", 7));
+    {
+        QFile m(dir.filePath(QStringLiteral("mara.png")));
+        QFile i(dir.filePath(QStringLiteral("ivo.png")));
+        QVERIFY(m.open(QIODevice::WriteOnly) && m.write(mara) == mara.size());
+        QVERIFY(i.open(QIODevice::WriteOnly) && i.write(ivo) == ivo.size());
+    }
+    SandboxLlmConfig config;
+    config.visionModel = true;
+    config.tokenDelayMs = 0;
+    start(config);
+    const QString text =
+        rubricText(kDescription, {QStringLiteral("Mara Voss"), QStringLiteral("Ivo Brandt")}, {true, true});
+    for (int seed = 1; seed <= 6; ++seed) {
+        QJsonObject graph = set(keyframeGraph, "2", "text", kPrompt);
+        graph = set(set(set(graph, "4", "image", QStringLiteral("mara.png")), "5", "image",
+                        QStringLiteral("ivo.png")),
+                    "11", "seed", seed);
+        const QByteArray keyframe = render(graph);
+        const QJsonObject answer =
+            QJsonDocument::fromJson(
+                chatContent(visionBody(text, {keyframe, mara, ivo}, rubricProperties())).toUtf8())
+                .object();
+        QVERIFY2(answer.value(QStringLiteral("character_count")).toInt() == 2,
+                 qPrintable(QStringLiteral("seed %1: %2")
+                                .arg(seed)
+                                .arg(answer.value(QStringLiteral("reasons")).toString())));
+        const QJsonArray characters = answer.value(QStringLiteral("characters")).toArray();
+        QCOMPARE(characters.size(), 2);
+        QCOMPARE(characters.at(0).toObject().value(QStringLiteral("identity")).toInt(), 4);
+        QCOMPARE(characters.at(1).toObject().value(QStringLiteral("identity")).toInt(), 4);
+        QCOMPARE(answer.value(QStringLiteral("description_match")).toInt(), 4);
+        // Swapped sheets keep both identities (each colour is still in the frame); a foreign sheet does not.
+        const QJsonObject foreign =
+            QJsonDocument::fromJson(
+                chatContent(visionBody(text, {keyframe, sheetPng(kGreen), ivo}, rubricProperties())).toUtf8())
+                .object();
+        QVERIFY(foreign.value(QStringLiteral("characters"))
+                    .toArray()
+                    .at(0)
+                    .toObject()
+                    .value(QStringLiteral("identity"))
+                    .toInt() < 4);
+    }
+}
+
+void TestSandboxLlm::samenessFromPixels_data()
+{
+    QTest::addColumn<QByteArray>("a");
+    QTest::addColumn<QByteArray>("b");
+    QTest::addColumn<bool>("sameIdentity");
+    QTest::addColumn<bool>("sameLayout");
+    const QVector<Figure> both = maraAndIvo();
+    const QVector<Figure> moved{{kOrange, QRect(230, 70, 40, 100)}, {kTeal, QRect(20, 40, 40, 110)}};
+    const QVector<Figure> others{{kGreen, QRect(70, 60, 40, 100)}, {kTeal, QRect(200, 50, 40, 110)}};
+    QTest::newRow("the same keyframe")
+        << keyframePng(both, kPrompt) << keyframePng(both, kPrompt) << true << true;
+    QTest::newRow("same people, new composition")
+        << keyframePng(both, kPrompt) << keyframePng(moved, kPrompt, 80) << true << false;
+    QTest::newRow("another character, same composition")
+        << keyframePng(both, kPrompt) << keyframePng(others, kPrompt) << false << true;
+    QTest::newRow("one character fewer")
+        << keyframePng(both, kPrompt) << keyframePng({both.first()}, kPrompt) << false << true;
+}
+
+void TestSandboxLlm::samenessFromPixels()
+{
+    QFETCH(QByteArray, a);
+    QFETCH(QByteArray, b);
+    QFETCH(bool, sameIdentity);
+    QFETCH(bool, sameLayout);
+    SandboxLlmConfig config;
+    config.visionModel = true;
+    config.tokenDelayMs = 0;
+    start(config);
+    QJsonObject properties;
+    for (const char* k : {"same_identity", "same_layout", "reasons"})
+        properties.insert(QLatin1String(k), QJsonObject{});
+    const QString content =
+        chatContent(visionBody(QStringLiteral("Are they near-identical?"), {a, b}, properties));
+    const QJsonObject answer = QJsonDocument::fromJson(content.toUtf8()).object();
+    QCOMPARE(answer.value(QStringLiteral("same_identity")).toBool(), sameIdentity);
+    QCOMPARE(answer.value(QStringLiteral("same_layout")).toBool(), sameLayout);
+    QVERIFY2(!answer.value(QStringLiteral("reasons")).toString().isEmpty(), qPrintable(content));
 }
 
 void TestSandboxLlm::faultRuleParse_data()
@@ -500,6 +767,70 @@ void TestSandboxLlm::jitListingAndLoad()
                  .toString(),
              QStringLiteral("loaded"));
     QVERIFY(m_host->server()->modelLoaded());
+}
+
+void TestSandboxLlm::v1UnloadTakesTheInstanceOut()
+{
+    // spec §2.2: POST /api/v1/models/unload {"instance_id"} → {"instance_id"}; the instance leaves the
+    // loaded lists (v1 loaded_instances, v0 state) and a JIT chat loads the model again.
+    SandboxLlmConfig c;
+    c.visionModel = true;
+    start(c);
+    auto instances = [this](int model) {
+        return get(QStringLiteral("/api/v1/models"))
+            .json()
+            .value(QStringLiteral("models"))
+            .toArray()
+            .at(model)
+            .toObject()
+            .value(QStringLiteral("loaded_instances"))
+            .toArray();
+    };
+    for (const QString& id :
+         {QStringLiteral("sandbox-story-7b-instruct"), QStringLiteral("sandbox-vision-2b")}) {
+        const Reply r =
+            post(QStringLiteral("/api/v1/models/unload"), QJsonObject{{QStringLiteral("instance_id"), id}});
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.json(), (QJsonObject{{QStringLiteral("instance_id"), id}}));
+        // Unloading it again: no such loaded instance.
+        const Reply again =
+            post(QStringLiteral("/api/v1/models/unload"), QJsonObject{{QStringLiteral("instance_id"), id}});
+        QCOMPARE(again.status, 404);
+        QVERIFY(!again.json()
+                     .value(QStringLiteral("error"))
+                     .toObject()
+                     .value(QStringLiteral("message"))
+                     .toString()
+                     .isEmpty());
+    }
+    QVERIFY(instances(0).isEmpty());
+    QVERIFY(instances(1).isEmpty());
+    QCOMPARE(instances(2).size(), 1); // the embedding model was not touched
+    QVERIFY(!m_host->server()->modelLoaded());
+    const QJsonObject v0 = get(QStringLiteral("/api/v0/models/sandbox-vision-2b")).json();
+    QCOMPARE(v0.value(QStringLiteral("state")).toString(), QStringLiteral("not-loaded"));
+    QVERIFY(!v0.contains(QStringLiteral("loaded_context_length")));
+    QCOMPARE(post(QStringLiteral("/api/v1/models/unload"),
+                  QJsonObject{{QStringLiteral("instance_id"), QStringLiteral("nope")}})
+                 .status,
+             404);
+    QCOMPARE(post(QStringLiteral("/v1/chat/completions"), chatBody(QStringLiteral("Hello"))).status, 200);
+    QCOMPARE(instances(0).size(), 1);
+}
+
+void TestSandboxLlm::lmStudio03HasNoV1Api()
+{
+    SandboxLlmConfig c;
+    c.lmStudioApiV1 = false;
+    c.legacyUnknownEndpoint200 = false;
+    start(c);
+    QCOMPARE(get(QStringLiteral("/api/v1/models")).status, 404);
+    QCOMPARE(post(QStringLiteral("/api/v1/models/unload"),
+                  QJsonObject{{QStringLiteral("instance_id"), QStringLiteral("sandbox-story-7b-instruct")}})
+                 .status,
+             404);
+    QVERIFY(m_host->server()->modelLoaded());
+    QCOMPARE(get(QStringLiteral("/api/v0/models")).status, 200);
 }
 
 void TestSandboxLlm::jitOffHidesAndRefusesUnloadedModel()

@@ -7,6 +7,7 @@
 #include <QHttpMultiPart>
 #include <QImage>
 #include <QtTest>
+#include <tuple>
 
 using namespace sbtest;
 
@@ -82,7 +83,44 @@ private Q_SLOTS:
     void previewImageGoesToTemp();
     void bundledWorkflowsRun_data();
     void bundledWorkflowsRun();
+    void reuseFramesDropsOnlyTheSceneFromThePicture_data();
+    void reuseFramesDropsOnlyTheSceneFromThePicture();
 };
+
+void TestSandboxOutputs::reuseFramesDropsOnlyTheSceneFromThePicture_data()
+{
+    QTest::addColumn<bool>("reuse");
+    QTest::newRow("default: every frame shows its scene") << false;
+    QTest::newRow("reuseFrames (benchmarks)") << true;
+}
+
+void TestSandboxOutputs::reuseFramesDropsOnlyTheSceneFromThePicture()
+{
+    QFETCH(bool, reuse);
+    ServerFixture f([reuse](gd::sandbox::SandboxConfig& c) {
+        c.frameSize = QSize(64, 36);
+        c.reuseFrames = reuse;
+    });
+    Http http(f.url());
+    WsClient ws;
+    QVERIFY(ws.open(f.url(), QStringLiteral("out")));
+    for (const auto& [prefix, text, seed] :
+         {std::tuple{QStringLiteral("reuse/scene-001_a1"), QStringLiteral("a keeper"), 7},
+          std::tuple{QStringLiteral("reuse/scene-002_a1"), QStringLiteral("a storm"), 8}}) {
+        const QString id = run(http, ws, t2iGraph(prefix, 2, 1, text, QStringLiteral("SaveImage"), seed));
+        QVERIFY2(!id.startsWith(QLatin1String("HTTP")) && id != QLatin1String("timeout"), qPrintable(id));
+    }
+    const auto frame = [&f](const QString& name) {
+        return QImage(f.out(QStringLiteral("reuse/") + name)).convertToFormat(QImage::Format_RGB32);
+    };
+    const QImage a1 = frame(QStringLiteral("scene-001_a1_00001_.png"));
+    const QImage a2 = frame(QStringLiteral("scene-001_a1_00002_.png"));
+    const QImage b1 = frame(QStringLiteral("scene-002_a1_00001_.png"));
+    QCOMPARE(a1.size(), QSize(64, 36));
+    QCOMPARE(b1.size(), QSize(64, 36));
+    QVERIFY(a1 != a2); // frames of one scene stay distinct either way
+    QCOMPARE(a1 == b1, reuse);
+}
 
 void TestSandboxOutputs::saveImageNamingAndCounters()
 {

@@ -105,6 +105,52 @@ private Q_SLOTS:
         QCOMPARE(last.at(1).runId, QStringLiteral("run-2"));
     }
 
+    void sceneDurationsOfWorkflowAreTheSucceededScenesNewestFirst()
+    {
+        Database db;
+        QVERIFY(db.open(newDbPath()).isNull());
+        RunStore store(db);
+        QTemporaryDir runs;
+        const QDateTime base = QDateTime::currentDateTimeUtc().addDays(-1);
+        // Scene durations first + 0..4; `sceneWorkflow` empty: the scenes carry no Workflow of their own.
+        const auto withScenes = [](const QString& runWorkflow, const QString& sceneWorkflow, double first,
+                                   int failedScene) {
+            return [=](QJsonObject& a) {
+                a.insert(QStringLiteral("Workflow"), runWorkflow);
+                QJsonArray scenes = a.value(QStringLiteral("Scenes")).toArray();
+                for (int i = 0; i < scenes.size(); ++i) {
+                    QJsonObject sc = scenes.at(i).toObject();
+                    if (sceneWorkflow.isEmpty())
+                        sc.remove(QStringLiteral("Workflow"));
+                    else
+                        sc.insert(QStringLiteral("Workflow"), sceneWorkflow);
+                    sc.insert(QStringLiteral("DurationSeconds"), first + i);
+                    if (i == failedScene)
+                        sc.insert(QStringLiteral("Success"), false);
+                    scenes.replace(i, sc);
+                }
+                a.insert(QStringLiteral("Scenes"), scenes);
+            };
+        };
+        const QStringList dirs{
+            storetest::makeRun(runs.path(), QStringLiteral("old"), base,
+                               withScenes(QStringLiteral("sandbox"), QStringLiteral("wan-i2v"), 10, 2)),
+            storetest::makeRun(runs.path(), QStringLiteral("new"), base.addSecs(600),
+                               withScenes(QStringLiteral("wan-i2v"), QString(), 20, -1)),
+            storetest::makeRun(runs.path(), QStringLiteral("other"), base.addSecs(1200),
+                               withScenes(QStringLiteral("other"), QStringLiteral("other"), 99, -1))};
+        QCOMPARE(store.importDirs(dirs).imported, 3);
+
+        QVector<double> durations;
+        QVERIFY(store.sceneDurationsOfWorkflow(QStringLiteral("wan-i2v"), 100, durations).isNull());
+        // The failed scene (12 s) of the old run is not history of a render that worked.
+        QCOMPARE(durations, (QVector<double>{20, 21, 22, 23, 24, 10, 11, 13, 14}));
+        QVERIFY(store.sceneDurationsOfWorkflow(QStringLiteral("wan-i2v"), 3, durations).isNull());
+        QCOMPARE(durations, (QVector<double>{20, 21, 22}));
+        QVERIFY(store.sceneDurationsOfWorkflow(QStringLiteral("never-used"), 100, durations).isNull());
+        QVERIFY(durations.isEmpty());
+    }
+
     void reRecordingReplacesTheRun()
     {
         Database db;

@@ -223,7 +223,7 @@ private Q_SLOTS:
         // A damaged or outdated digest is rebuilt too; a run whose directory is gone is named, not
         // counted as an empty run.
         QSqlQuery q(db.handle());
-        QVERIFY(q.exec(QStringLiteral("UPDATE runs SET digest_json = '{\"DigestVersion\":1,\"Scenes\":[{\"f\":\"x\"}]}' "
+        QVERIFY(q.exec(QStringLiteral("UPDATE runs SET digest_json = '{\"DigestVersion\":2,\"Scenes\":[{\"f\":\"x\"}]}' "
                                       "WHERE run_id = '20261102-090000'")));
         QVERIFY(q.exec(QStringLiteral("UPDATE runs SET digest_version = 0 WHERE run_id = '20261110-120000'")));
         compareWithArtifacts(store, dirs.size());

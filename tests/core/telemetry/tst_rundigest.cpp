@@ -94,15 +94,55 @@ private Q_SLOTS:
         QVERIFY(*back == d);
     }
 
+    void keepsTheStoryboardMetrics()
+    {
+        const QJsonObject artifact{
+            {QStringLiteral("RunId"), QStringLiteral("r2")},
+            {QStringLiteral("QualityMetrics"),
+             QJsonObject{{QStringLiteral("KeyframeAlignmentJudgeMean"), 3.25},
+                         {QStringLiteral("CharacterIdentityMean"), 2.5},
+                         {QStringLiteral("CharacterCountMatch"), 78.9},
+                         {QStringLiteral("SamenessFlaggedPairs"), 1},
+                         {QStringLiteral("SamenessPairsJudged"), 4},
+                         {QStringLiteral("SamenessFlagged"),
+                          QJsonArray{QStringLiteral("scene-001/shot-01 ~ scene-001/shot-02")}}}},
+            {QStringLiteral("Scenes"),
+             QJsonArray{QJsonObject{{QStringLiteral("SceneId"), QStringLiteral("scene-001")},
+                                    {QStringLiteral("QualityMetrics"),
+                                     QJsonObject{{QStringLiteral("KeyframeAlignmentJudgeMin"), 1.5},
+                                                 {QStringLiteral("CharacterIdentityMean"), 2.0},
+                                                 {QStringLiteral("CharacterCountMatch"), 60.5}}}}}}};
+        const RunDigest d = RunDigest::fromArtifact(artifact);
+        QCOMPARE(d.keyframeAlignmentJudgeMean, std::optional<double>(3.25));
+        QCOMPARE(d.characterIdentityMean, std::optional<double>(2.5));
+        QCOMPARE(d.characterCountMatch, std::optional<double>(78.9));
+        QCOMPARE(d.samenessFlaggedPairs, std::optional<double>(1));
+        QCOMPARE(d.samenessPairsJudged, std::optional<double>(4));
+        QCOMPARE(d.samenessFlagged, QStringList{QStringLiteral("scene-001/shot-01 ~ scene-001/shot-02")});
+        QCOMPARE(d.scenes.first().keyframeAlignmentJudgeMin, std::optional<double>(1.5));
+        QCOMPARE(d.scenes.first().characterIdentityMean, std::optional<double>(2.0));
+        QCOMPARE(d.scenes.first().characterCountMatch, std::optional<double>(60.5));
+        const auto back =
+            RunDigest::fromJson(QJsonDocument::fromJson(QJsonDocument(d.toJson()).toJson()).object());
+        QVERIFY(back.has_value());
+        QVERIFY(*back == d);
+        // A run without a storyboard has none of them.
+        const RunDigest plain =
+            RunDigest::fromArtifact(QJsonObject{{QStringLiteral("Scenes"), QJsonArray{}}});
+        QVERIFY(!plain.characterIdentityMean && !plain.samenessFlaggedPairs &&
+                plain.samenessFlagged.isEmpty());
+    }
+
     void refusesWhatIsNotADigestOfThisVersion_data()
     {
         QTest::addColumn<QByteArray>("json");
         QTest::newRow("other version") << QByteArray(R"({"DigestVersion":999,"Scenes":[]})");
         QTest::newRow("no version") << QByteArray(R"({"Scenes":[]})");
-        QTest::newRow("no scenes") << QByteArray(R"({"DigestVersion":1})");
-        QTest::newRow("scene without id") << QByteArray(R"({"DigestVersion":1,"Scenes":[{"f":25}]})");
-        QTest::newRow("frame count not a number") << QByteArray(R"({"DigestVersion":1,"Scenes":[{"id":"s","f":"25"}]})");
-        QTest::newRow("scene not an object") << QByteArray(R"({"DigestVersion":1,"Scenes":[3]})");
+        QTest::newRow("no scenes") << QByteArray(R"({"DigestVersion":2})");
+        QTest::newRow("scene without id") << QByteArray(R"({"DigestVersion":2,"Scenes":[{"f":25}]})");
+        QTest::newRow("frame count not a number")
+            << QByteArray(R"({"DigestVersion":2,"Scenes":[{"id":"s","f":"25"}]})");
+        QTest::newRow("scene not an object") << QByteArray(R"({"DigestVersion":2,"Scenes":[3]})");
     }
 
     void refusesWhatIsNotADigestOfThisVersion()

@@ -16,6 +16,8 @@
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QScrollArea>
+#include <QTextDocument>
 #include <QtCharts/QChart>
 #include <QtCharts/QChartView>
 #include <QtCharts/QDateTimeAxis>
@@ -153,6 +155,26 @@ void clickRow(QTableView* view, int row)
     QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, rect.center());
 }
 
+// The labels a value axis prints: one per tick, with the axis' own "%.0f" format.
+QStringList tickLabels(const QValueAxis* axis)
+{
+    QStringList out;
+    const double step = (axis->max() - axis->min()) / std::max(1, axis->tickCount() - 1);
+    for (int i = 0; i < axis->tickCount(); ++i)
+        out << QString::asprintf(axis->labelFormat().toLatin1().constData(), axis->min() + i * step);
+    return out;
+}
+
+// Whole numbers, each printed once ("0, 1, 1" is what a 0.5 step printed with "%.0f" looks like).
+bool wholeDistinctTicks(const QValueAxis* axis, QString* why)
+{
+    QStringList labels = tickLabels(axis);
+    const double step = (axis->max() - axis->min()) / std::max(1, axis->tickCount() - 1);
+    *why = labels.join(QStringLiteral(", "));
+    return labels.size() >= 2 && labels.removeDuplicates() == 0 && step == std::floor(step) &&
+           axis->min() == std::floor(axis->min());
+}
+
 QColor tileColor(KpiTile* tile)
 {
     // A pixel just inside the frame: what the operator sees as the tile's colour.
@@ -196,6 +218,129 @@ private Q_SLOTS:
         QCOMPARE(axis<QValueAxis>(panel, "gpuChartView", QStringLiteral("gpuVramAxis"))->max(), 30.0);
         QCOMPARE(axis<QValueAxis>(panel, "gpuChartView", QStringLiteral("gpuUtilAxis"))->max(), 100.0);
         QCOMPARE(labelText(panel, "gpuSourceLabel"), QStringLiteral("Source: NVML"));
+    }
+
+    void emptyGpuChartHasASaneAxisAndSaysSo()
+    {
+        DashboardPanel panel(m_tmp.filePath(QStringLiteral("empty.sqlite")));
+        panel.resize(1200, 900);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        // Before any reading: a card-sized GiB range with whole-number ticks, not "0, 1, 1".
+        auto* vram = axis<QValueAxis>(panel, "gpuChartView", QStringLiteral("gpuVramAxis"));
+        QCOMPARE(vram->min(), 0.0);
+        QCOMPARE(vram->max(), 24.0);
+        QString ticks;
+        QVERIFY2(wholeDistinctTicks(vram, &ticks), qPrintable(ticks));
+        QCOMPARE(ticks, QStringLiteral("0, 6, 12, 18, 24"));
+        QVERIFY2(wholeDistinctTicks(axis<QValueAxis>(panel, "gpuChartView", QStringLiteral("gpuUtilAxis")), &ticks),
+                 qPrintable(ticks));
+        // ... and says so over the plot.
+        auto* empty = panel.findChild<QLabel*>(QStringLiteral("gpuEmptyLabel"));
+        QVERIFY(empty);
+        QVERIFY(empty->isVisible());
+        QCOMPARE(empty->text(), QStringLiteral("No GPU readings yet"));
+        auto* view = panel.findChild<QChartView*>(QStringLiteral("gpuChartView"));
+        const QRect plot =
+            view->mapFromScene(view->chart()->mapToScene(view->chart()->plotArea())).boundingRect();
+        QVERIFY2(plot.contains(empty->geometry().center()), "the note is not over the plot area");
+
+        // A reading arrives: the note goes, the axis follows the card (24 GiB total → 0..30).
+        panel.addGpuSample(nvmlReading(0));
+        panel.redrawNow();
+        QVERIFY(empty->isHidden());
+        QCOMPARE(vram->max(), 30.0);
+        QVERIFY2(wholeDistinctTicks(vram, &ticks), qPrintable(ticks));
+    }
+
+    void smallVramReadingsStillGetWholeNumberTicks()
+    {
+        // A source that reports a little used memory and no total: the range is below 1 GiB.
+        DashboardPanel panel(m_tmp.filePath(QStringLiteral("empty.sqlite")));
+        GpuSnapshot s;
+        s.source = QStringLiteral("system_stats");
+        s.takenAt = QDateTime::fromMSecsSinceEpoch(kT0, Qt::UTC);
+        s.vramUsedBytes = 300 * MiB;
+        panel.addGpuSample(s);
+        panel.redrawNow();
+        QString ticks;
+        QVERIFY2(wholeDistinctTicks(axis<QValueAxis>(panel, "gpuChartView", QStringLiteral("gpuVramAxis")), &ticks),
+                 qPrintable(ticks));
+        QVERIFY(panel.findChild<QLabel*>(QStringLiteral("gpuEmptyLabel"))->isHidden());
+    }
+
+    void everyLegendEntryIsReadable_data()
+    {
+        QTest::addColumn<QSize>("size");
+        // The dashboard's share of the default 1600×1000 window (the bottom row beside the feedback
+        // panel) and the screenshot tour's floating dock.
+        QTest::newRow("default window") << QSize(1085, 420);
+        QTest::newRow("screenshot tour") << QSize(1300, 1120);
+    }
+
+    void everyLegendEntryIsReadable()
+    {
+        QFETCH(QSize, size);
+        QTemporaryDir dir;
+        const QString run = storetest::makeRun(dir.path(), QStringLiteral("20260101-110000"),
+                                               QDateTime::currentDateTimeUtc().addSecs(-600), [](QJsonObject&) {});
+        QVERIFY(!run.isEmpty());
+        const QString db = dir.filePath(QStringLiteral("history.sqlite"));
+        QVERIFY(record(db, {run}));
+        DashboardPanel panel(db);
+        panel.resize(size);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        auto* history = panel.findChild<QTableView*>(QStringLiteral("historyView"));
+        QTRY_COMPARE(history->model()->rowCount(), 1);
+        clickRow(history, 0);
+        QTRY_COMPARE(panel.figures().runId, QStringLiteral("20260101-110000"));
+        panel.redrawNow();
+        QTest::qWait(50); // let the layouts settle after the figures arrived
+
+        const QList<QPair<const char*, const char*>> charts{
+            {"gpuChartView", "gpuLegend"}, {"durationChartView", "durationLegend"}, {"framesChartView", "framesLegend"}};
+        for (const auto& [viewName, legendName] : charts) {
+            auto* view = panel.findChild<QChartView*>(QLatin1String(viewName));
+            auto* legend = panel.findChild<QLabel*>(QLatin1String(legendName));
+            QVERIFY2(view && legend, legendName);
+            // Qt's own legend elides entries when the chart is narrow; it must not be what is shown.
+            QVERIFY(!view->chart()->legend()->isVisible());
+            QVERIFY(legend->isVisible());
+            // Every series is named in full ...
+            QTextDocument doc;
+            doc.setHtml(legend->text());
+            const QString shown = doc.toPlainText().replace(QChar(0x00a0), QLatin1Char(' '));
+            for (QAbstractSeries* s : view->chart()->series())
+                QVERIFY2(shown.contains(s->name()), qPrintable(QStringLiteral("%1 lacks \"%2\": %3")
+                                                                   .arg(QLatin1String(legendName), s->name(), shown)));
+            // ... and nothing is cut off: the label is as tall as its wrapped text and within its chart's width.
+            QVERIFY2(legend->height() >= legend->heightForWidth(legend->width()),
+                     qPrintable(QStringLiteral("%1: %2 px tall, needs %3")
+                                    .arg(QLatin1String(legendName))
+                                    .arg(legend->height())
+                                    .arg(legend->heightForWidth(legend->width()))));
+            QVERIFY(legend->width() <= view->width() + 1);
+            // ... and the centred text lies inside what the scroll area shows.
+            QTextDocument layout;
+            layout.setDefaultFont(legend->font());
+            layout.setHtml(legend->text());
+            layout.setTextWidth(legend->width());
+            auto* viewport = panel.findChild<QScrollArea*>()->viewport();
+            const int centre = legend->mapTo(viewport, legend->rect().center()).x();
+            const double half = layout.idealWidth() / 2.0;
+            QVERIFY2(centre - half >= 0 && centre + half <= viewport->width(),
+                     qPrintable(QStringLiteral("%1: text %2..%3 px, viewport 0..%4")
+                                    .arg(QLatin1String(legendName))
+                                    .arg(centre - half)
+                                    .arg(centre + half)
+                                    .arg(viewport->width())));
+        }
+        // The duration chart's target entry, the one that used to read "Target P95 ≤…".
+        auto* duration = panel.findChild<QLabel*>(QStringLiteral("durationLegend"));
+        QTextDocument doc;
+        doc.setHtml(duration->text());
+        QVERIFY(doc.toPlainText().replace(QChar(0x00a0), QLatin1Char(' ')).contains(QStringLiteral("Target P95 ≤ 120 s")));
     }
 
     void windowSwitchChangesThePointSet_data()

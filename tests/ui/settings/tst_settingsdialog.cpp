@@ -3,6 +3,8 @@
 
 #include <QComboBox>
 #include <QDialogButtonBox>
+#include <QDir>
+#include <QFile>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -73,6 +75,74 @@ private Q_SLOTS:
         QCOMPARE(reloaded.string(Key::LlmApiKey), QStringLiteral("sk-123"));
         // Knobs left empty stay unset (they follow the preset).
         QVERIFY(!reloaded.isExplicitlySet(Key::SceneMaxWaitSeconds));
+    }
+
+    void poolServersGetAnOutputFolderEach()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("pool.ini"));
+        const QString folder = m_dir.filePath(QStringLiteral("gpu0 output"));
+        const QString aFile = m_dir.filePath(QStringLiteral("output.txt"));
+        QVERIFY(QDir().mkpath(folder));
+        QFile f(aFile);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.close();
+        Settings settings(path);
+        settings.set(Key::RunsRoot, m_dir.filePath(QStringLiteral("runs")));
+        settings.set(Key::HistoryDb, m_dir.filePath(QStringLiteral("history.sqlite")));
+        SettingsDialog dialog(settings);
+        dialog.show();
+        auto* ok = dialog.findChild<QPushButton*>(QStringLiteral("okButton"));
+        auto* servers = dialog.findChild<QLineEdit*>(QStringLiteral("edit_comfy_servers"));
+        auto* empty = dialog.findChild<QLabel*>(QStringLiteral("serverOutputDirsEmpty"));
+        auto* problem = dialog.findChild<QLabel*>(QStringLiteral("problem_comfy_serverOutputDirs"));
+        QVERIFY(ok && servers && empty && problem);
+        QVERIFY(dialog.findChild<QWidget*>(QStringLiteral("edit_comfy_serverOutputDirs")));
+        // No pool yet: a note says where servers come from, and there is no folder field.
+        QVERIFY(empty->isVisible());
+        QVERIFY(!dialog.findChild<QLineEdit*>(QStringLiteral("serverOutputDir_gpu0")));
+
+        // Two servers typed in: one folder field and one folder picker per server.
+        QTest::keyClicks(servers, QStringLiteral("gpu0=http://127.0.0.1:8188 gpu1=http://10.0.0.7:8188"));
+        QVERIFY(empty->isHidden());
+        auto* gpu0 = dialog.findChild<QLineEdit*>(QStringLiteral("serverOutputDir_gpu0"));
+        QVERIFY(gpu0);
+        QTRY_VERIFY(gpu0->isVisible());
+        QVERIFY(dialog.findChild<QLineEdit*>(QStringLiteral("serverOutputDir_gpu1")));
+        QVERIFY(dialog.findChild<QPushButton*>(QStringLiteral("browseServerOutputDir_gpu0")));
+        QVERIFY(dialog.findChild<QPushButton*>(QStringLiteral("browseServerOutputDir_gpu1")));
+        QVERIFY(ok->isEnabled());
+
+        // A folder that does not exist, then a file: OK disabled, the message says which server and why.
+        QTest::keyClicks(gpu0, m_dir.filePath(QStringLiteral("missing")));
+        QVERIFY(!ok->isEnabled());
+        QVERIFY(problem->isVisible());
+        QVERIFY2(problem->text().contains(QLatin1String("server \"gpu0\"")) &&
+                     problem->text().contains(QLatin1String("does not exist")),
+                 qPrintable(problem->text()));
+        gpu0->clear();
+        QTest::keyClicks(gpu0, aFile);
+        QVERIFY2(problem->text().contains(QLatin1String("is a file, not a folder")), qPrintable(problem->text()));
+        QVERIFY(!ok->isEnabled());
+
+        // An existing folder: saved, and the run's backend list carries it.
+        gpu0->clear();
+        QTest::keyClicks(gpu0, folder);
+        QVERIFY(problem->isHidden());
+        QVERIFY(ok->isEnabled());
+        QTest::mouseClick(ok, Qt::LeftButton);
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+
+        Settings reloaded(path);
+        const auto backends = reloaded.backends();
+        QCOMPARE(backends.size(), 2);
+        QCOMPARE(backends.at(0).outputDir, folder);
+        QCOMPARE(backends.at(1).outputDir, QString());
+
+        // Reopened, the dialog shows the saved folder in the server's row.
+        SettingsDialog again(reloaded);
+        auto* shown = again.findChild<QLineEdit*>(QStringLiteral("serverOutputDir_gpu0"));
+        QVERIFY(shown);
+        QCOMPARE(shown->text(), folder);
     }
 
     void presetSwitchUpdatesKnobPlaceholders()

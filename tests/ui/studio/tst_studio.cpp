@@ -10,10 +10,13 @@
 #include "feedback/FeedbackPanel.h"
 #include "gpu/GpuMonitor.h"
 #include "pipeline/RunController.h"
+#include "pipeline/RunQualityJob.h"
 #include "pipeline/RunSession.h"
 #include "pipeline/SceneTableModel.h"
 #include "pipeline/Settings.h"
 #include "pipeline/UnfinishedRunFinder.h"
+#include "sandbox/SandboxLlmHost.h"
+#include "sandbox/SandboxLlmServer.h"
 #include "sandbox/SandboxStandIns.h"
 #include "story/StoryPanel.h"
 #include "telemetry/RunValidator.h"
@@ -33,6 +36,7 @@
 #include <QSpinBox>
 #include <QSqlDatabase>
 #include <QSqlQuery>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -308,6 +312,59 @@ private Q_SLOTS:
         studio.window()->close();
         QVERIFY(asked);
         QVERIFY(!studio.window()->isVisible());
+    }
+
+    void qualityStepCanBeCancelledFromTheStatusBar()
+    {
+        // The judges' LLM takes a minute per answer, so the quality step is still judging when Cancel is clicked.
+        gd::sandbox::SandboxLlmConfig slow;
+        slow.visionModel = true;
+        slow.firstTokenDelayMs = 60000;
+        gd::sandbox::SandboxLlmHost judge;
+        QString error;
+        QVERIFY2(judge.start(slow, 0, &error), qPrintable(error));
+        Settings settings(m_dir.filePath(QStringLiteral("cancel-quality.ini")));
+        fillSettings(settings);
+        settings.setSessionOverride(Key::LlmUrl, judge.url().toString());
+        gd::studio::Studio studio(settings, nullptr,
+                                  std::make_unique<gd::gpu::GpuMonitor>(std::make_unique<gd::test::SteadyGpuSource>()));
+        studio.window()->resize(1400, 900);
+        studio.window()->show();
+        QVERIFY(QTest::qWaitForWindowExposed(studio.window()));
+        auto* progress = child<QWidget>(studio.window(), "qualityProgress");
+        auto* cancel = child<QPushButton>(studio.window(), "cancelQualityButton");
+        QVERIFY(progress->isHidden()); // nothing long going on yet
+
+        studio.storyPanel()->openStory(QStringLiteral(GD_SOURCE_DIR "/resources/examples/lighthouse.json"));
+        QTRY_COMPARE_WITH_TIMEOUT(studio.storyPanel()->story().scenes.size(), 5, 20000);
+        QSignalSpy finished(studio.session(), &gd::pipeline::RunSession::runFinished);
+        QSignalSpy judged(studio.session(), &gd::pipeline::RunSession::qualityFinished);
+        child<QPushButton>(studio.watcherPanel(), "startButton")->click();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000);
+        const QString runDir = finished.at(0).at(2).toString();
+
+        // The quality step shows in the status bar with an enabled Cancel while the judges wait on the LLM.
+        QTRY_VERIFY_WITH_TIMEOUT(progress->isVisible() && cancel->isEnabled(), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(judge.server()->chatRequestCount() >= 1, 20000);
+        QVERIFY(judged.isEmpty());
+        QTest::mouseClick(cancel, Qt::LeftButton);
+
+        // It ends long before the LLM's answer would: the request was aborted.
+        QTRY_COMPARE_WITH_TIMEOUT(judged.count(), 1, 20000);
+        const auto result = judged.at(0).at(1).value<gd::pipeline::RunQualityResult>();
+        QVERIFY(result.cancelled);
+        QVERIFY(progress->isHidden());
+        QVERIFY2(studio.window()->statusBar()->currentMessage().contains(QStringLiteral("cancelled by the operator")),
+                 qPrintable(studio.window()->statusBar()->currentMessage()));
+        // The artifact keeps valid content: the judge metrics UNMEASURED with the reason, the others written.
+        QFile f(QDir(runDir).filePath(QStringLiteral("artifact-metadata.json")));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject q = QJsonDocument::fromJson(f.readAll()).object().value(QStringLiteral("QualityMetrics")).toObject();
+        QVERIFY(q.value(QStringLiteral("Unmeasured"))
+                    .toArray()
+                    .contains(QStringLiteral("CoherenceJudgeScore: cancelled by the operator")));
+        QCOMPARE(q.value(QStringLiteral("ScenesRun")).toInt(), 5);
+        QVERIFY(gd::telemetry::RunValidator::validate(runDir).passed());
     }
 };
 

@@ -1,0 +1,88 @@
+#pragma once
+
+#include "story/Story.h"
+#include "storyboard/ChainPlanner.h"
+#include "storyboard/ShotList.h"
+#include "storyboard/StoryboardState.h"
+
+#include <QJsonObject>
+#include <QString>
+#include <QStringList>
+#include <functional>
+
+namespace gd::storyboard {
+
+// What the current story and settings say an item's inputs are, or why it cannot be rendered.
+struct CurrentInputs
+{
+    QJsonObject inputs;
+    QString hash;     // InputHasher::hash(inputs); "" when blocked
+    QString blocked;  // "shot names Mara Voss, who has no approved sheet (look storm-coat)"
+    bool textOnly = false;
+};
+
+// The settings that enter input hashes besides the story: profiles, models, prompt composition.
+struct InputContext
+{
+    QString referenceProfileHash;
+    QString referenceModel;
+    QString keyframeProfileHash;
+    QString keyframeModel;
+    QString clipProfileHash;
+    QString clipModel;
+    int chainCap = ChainPlanner::kDefaultCap;
+    // Seed of an item never rendered; < 0: derived from the item key (stable across runs). An item
+    // already rendered keeps the seed of its selected version, so only upstream edits change hashes.
+    qint64 baseSeed = -1;
+    // Prompt composition belongs to core/story; these receive its result. Defaults: the look's (or
+    // location's) referencePrompt; story::composeShotPrompt; description, camera and motion joined.
+    std::function<QString(const story::Story&, const QString& referenceKey)> referencePrompt;
+    std::function<QString(const story::Story&, const ShotRef&)> keyframePrompt;
+    std::function<QString(const story::Story&, const ShotRef&)> clipPrompt;
+    // Defaults: the style's negative prompt (references); story::composeShotPrompt's (keyframes).
+    std::function<QString(const story::Story&, const QString& referenceKey)> referenceNegative;
+    std::function<QString(const story::Story&, const ShotRef&)> keyframeNegative;
+    // Bookend profiles: sha256 of the shot's end image ("" = none, the default).
+    std::function<QString(const ShotRef&)> endImageSha256;
+};
+
+// Builds the current inputs (and their hash) of every storyboard item from the story, the state's
+// selected and approved upstream artifacts, and the context. This is the "current input hashes"
+// function the staleness calculator and the plan use. Holds references: story and state must
+// outlive it.
+class StoryboardInputs
+{
+public:
+    StoryboardInputs(const story::Story& story, const StoryboardState& state, InputContext context = {});
+
+    const story::Story& story() const { return m_story; }
+    const StoryboardState& state() const { return m_state; }
+    const InputContext& context() const { return m_context; }
+    const ShotList& shotList() const { return m_shots; }
+    const QVector<ChainLink>& chain() const { return m_chain; }
+    const ChainLink* linkOf(const QString& shotKey) const;
+
+    // Every reference the story needs: each character look, each location with a reference
+    // prompt, and "style" when the story names a style reference image.
+    QStringList referenceKeys() const;
+    // The reference keys a shot's keyframe is anchored on (its visible characters' looks).
+    QStringList referencesOfShot(const ShotRef& shot) const;
+
+    CurrentInputs reference(const QString& key) const;
+    // allowTextOnly: a visible character without an approved sheet is left out instead of blocking.
+    CurrentInputs keyframe(const QString& shotKey, bool allowTextOnly = false) const;
+    CurrentInputs clip(const QString& shotKey) const;
+    CurrentInputs current(ItemKind kind, const QString& key) const;
+
+    // The seed an item renders with (see InputContext::baseSeed).
+    qint64 seedFor(ItemKind kind, const QString& key) const;
+
+private:
+    const story::Story& m_story;
+    const StoryboardState& m_state;
+    InputContext m_context;
+    ShotList m_shots;
+    QVector<ChainLink> m_chain;
+};
+
+} // namespace gd::storyboard
