@@ -21,6 +21,40 @@ Error AtomicFile::write(const QString& path, const QByteArray& data)
     if (!QDir().mkpath(info.absolutePath()))
         return {
             QStringLiteral("io"), QStringLiteral("Cannot create directory %1").arg(info.absolutePath()), {}};
+#ifdef Q_OS_UNIX
+    // Own temporary file + one checked fsync + rename. QSaveFile would sync a second time in commit()
+    // and ignores that sync's errors, so a filesystem that reports ENOSPC/EIO only at sync time would
+    // go unnoticed; doubling the syncs also doubled the cost of every artifact write.
+    QTemporaryFile tmp(info.absoluteFilePath() + QStringLiteral(".XXXXXX.tmp"));
+    if (!tmp.open())
+        return {QStringLiteral("io"), QStringLiteral("Cannot write %1: %2").arg(path, tmp.errorString()), {}};
+    if (tmp.write(data) != data.size() || !tmp.flush())
+        return {QStringLiteral("io"), QStringLiteral("Cannot write %1: %2").arg(path, tmp.errorString()), {}};
+    if (::fsync(tmp.handle()) != 0) {
+        const int e = errno;
+        return {QStringLiteral("io"),
+                QStringLiteral("Cannot sync %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(e))),
+                {}};
+    }
+    // Keep the permissions of the file being replaced (readers such as operators' tools keep their
+    // access); a new file gets rw-r--r-- like an ordinary file under the usual umask, not the
+    // temporary file's owner-only mode.
+    const QFileDevice::Permissions perms = info.exists()
+        ? QFile::permissions(info.absoluteFilePath())
+        : QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadUser | QFileDevice::WriteUser |
+            QFileDevice::ReadGroup | QFileDevice::ReadOther;
+    tmp.setPermissions(perms);
+    const QByteArray from = QFile::encodeName(tmp.fileName());
+    const QByteArray to = QFile::encodeName(info.absoluteFilePath());
+    if (::rename(from.constData(), to.constData()) != 0) {
+        const int e = errno;
+        return {QStringLiteral("io"),
+                QStringLiteral("Cannot write %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(e))),
+                {}};
+    }
+    tmp.setAutoRemove(false);
+    return {};
+#else
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
         return {
@@ -30,17 +64,12 @@ Error AtomicFile::write(const QString& path, const QByteArray& data)
         file.cancelWriting();
         return {QStringLiteral("io"), QStringLiteral("Cannot write %1: %2").arg(path, reason), {}};
     }
-#ifdef Q_OS_UNIX
-    // QSaveFile renames without syncing; a power cut could otherwise leave an empty file behind.
-    if (::fsync(file.handle()) != 0) {
-        file.cancelWriting();
-        return {QStringLiteral("io"), QStringLiteral("Cannot sync %1").arg(path), {}};
-    }
-#endif
+    // QSaveFile::commit() syncs before it renames.
     if (!file.commit())
         return {
             QStringLiteral("io"), QStringLiteral("Cannot write %1: %2").arg(path, file.errorString()), {}};
     return {};
+#endif
 }
 
 Error AtomicFile::writeNew(const QString& path, const QByteArray& data)

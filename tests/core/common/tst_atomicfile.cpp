@@ -25,6 +25,22 @@ private Q_SLOTS:
                  QStringList{QStringLiteral("artifact.json")});
     }
 
+    // Operators' tools read artifacts: a new file is readable by others (not the temporary file's
+    // owner-only mode) and a replaced file keeps the mode it had.
+    void permissionsOfNewAndReplacedFiles()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("artifact.json"));
+        QVERIFY(gd::AtomicFile::write(path, "first").isNull());
+        QVERIFY(QFile::permissions(path) & QFileDevice::ReadOther);
+        QVERIFY(QFile::permissions(path) & QFileDevice::ReadGroup);
+        const auto ownerOnly = QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadUser |
+                               QFileDevice::WriteUser;
+        QVERIFY(QFile::setPermissions(path, ownerOnly));
+        QVERIFY(gd::AtomicFile::write(path, "second").isNull());
+        QCOMPARE(QFile::permissions(path), ownerOnly);
+    }
+
     void failureNamesPathAndKeepsOldFile()
     {
         QTemporaryDir dir;
