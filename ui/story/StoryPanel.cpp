@@ -241,7 +241,8 @@ QWidget* StoryPanel::buildGeneratePane()
     m_progressLabel = new QLabel(QStringLiteral("Idle"), pane);
     m_progressLabel->setObjectName(QStringLiteral("progressLabel"));
     m_progressLabel->setToolTip(QStringLiteral(
-        "Stage 1 writes the bible, stage 2 the scene list, stage 3 one render prompt per scene"));
+        "Stage 1 writes the bible, stage 2 the scene list, then (with a template that has one) the shot "
+        "list of each scene, and last one render prompt per scene"));
     layout->addWidget(m_progress);
     layout->addWidget(m_progressLabel);
 
@@ -256,10 +257,14 @@ QWidget* StoryPanel::buildGeneratePane()
     m_stageTabs->setObjectName(QStringLiteral("stageTabs"));
     m_bibleStream = makeStream(QStringLiteral("bibleStream"), m_stageTabs);
     m_scenesStream = makeStream(QStringLiteral("scenesStream"), m_stageTabs);
+    m_shotsStream = makeStream(QStringLiteral("shotsStream"), m_stageTabs);
     m_promptsStream = makeStream(QStringLiteral("promptsStream"), m_stageTabs);
     m_stageTabs->addTab(m_bibleStream, QStringLiteral("1 · Bible"));
     m_stageTabs->addTab(m_scenesStream, QStringLiteral("2 · Scene list"));
-    m_stageTabs->addTab(m_promptsStream, QStringLiteral("3 · Prompts"));
+    m_stageTabs->addTab(m_shotsStream, QStringLiteral("3 · Shots"));
+    m_stageTabs->setTabToolTip(2, QStringLiteral("The shot list of each scene (templates 2.0 and later; "
+                                                 "empty with a template without a shots stage)"));
+    m_stageTabs->addTab(m_promptsStream, QStringLiteral("4 · Prompts"));
     m_stageTabs->setToolTip(QStringLiteral("The model's answers as they stream in, one tab per stage"));
     layout->addWidget(m_stageTabs, 1);
     return pane;
@@ -446,7 +451,8 @@ void StoryPanel::reloadTemplates()
         const TemplateLoad r = watcher->result();
         m_templates.clear();
         for (const llm::PromptTemplate& t : r.templates)
-            m_templates.append(Template{t.key(), t.genre, t.tone, t.author, t.created.toString(Qt::ISODate)});
+            m_templates.append(Template{t.key(), t.genre, t.tone, t.author, t.created.toString(Qt::ISODate),
+                                        !t.shotsStage.isEmpty()});
         // Newest version first within an id, so the default pick is the current template.
         std::stable_sort(m_templates.begin(), m_templates.end(), [](const Template& a, const Template& b) {
             const QString ida = a.key.section(QLatin1Char('@'), 0, 0),
@@ -563,6 +569,7 @@ void StoryPanel::startService(Mode mode)
 {
     m_mode = mode;
     m_promptStagesSeen = 0;
+    m_shotStagesSeen = 0;
     m_pendingTokens.clear();
     llm::StoryRequest req;
     req.idea = m_idea->toPlainText();
@@ -596,7 +603,11 @@ void StoryPanel::startService(Mode mode)
     if (mode == Mode::Generating) {
         req.templateKey = m_template->currentData().toString();
         m_sceneCountRequested = req.sceneCount;
-        for (QPlainTextEdit* view : {m_bibleStream, m_scenesStream, m_promptsStream})
+        m_expectShots = false;
+        for (const Template& t : m_templates)
+            if (t.key == req.templateKey)
+                m_expectShots = t.hasShots && req.shots;
+        for (QPlainTextEdit* view : {m_bibleStream, m_scenesStream, m_shotsStream, m_promptsStream})
             view->clear();
         m_stageTabs->setCurrentWidget(m_bibleStream);
         m_progressLabel->setText(QStringLiteral("Checking the LLM server…"));
@@ -628,6 +639,8 @@ QPlainTextEdit* StoryPanel::streamFor(const QString& stage) const
         return m_bibleStream;
     if (stage == QLatin1String("scenes"))
         return m_scenesStream;
+    if (stage.startsWith(QLatin1String("shots:")))
+        return m_shotsStream;
     return m_promptsStream;
 }
 
@@ -639,25 +652,44 @@ void StoryPanel::onStageStarted(const QString& stage)
     if (m_mode == Mode::Regenerating) {
         m_progressLabel->setText(QStringLiteral("Regenerating the prompt of %1").arg(m_regenSceneId));
     } else if (stage == QLatin1String("bible")) {
-        m_progress->setRange(0, 2 + m_sceneCountRequested);
+        m_progress->setRange(0, 2 + (stageCount() == 4 ? 2 : 1) * m_sceneCountRequested);
         m_progress->setValue(0);
-        m_progressLabel->setText(QStringLiteral("Stage 1 of 3: story bible"));
+        m_progressLabel->setText(QStringLiteral("Stage 1 of %1: story bible").arg(stageCount()));
     } else if (stage == QLatin1String("scenes")) {
         m_progress->setValue(1);
-        m_progressLabel->setText(QStringLiteral("Stage 2 of 3: scene list"));
+        m_progressLabel->setText(QStringLiteral("Stage 2 of %1: scene list").arg(stageCount()));
+    } else if (stage.startsWith(QLatin1String("shots:"))) {
+        // The shots stage exists only for templates that have one: the bar grows when it starts.
+        ++m_shotStagesSeen;
+        m_progress->setRange(0, 2 + 2 * m_sceneCountRequested);
+        m_progress->setValue(1 + m_shotStagesSeen);
+        m_progressLabel->setText(QStringLiteral("Stage 3 of 4: shots, scene %1 of %2")
+                                     .arg(m_shotStagesSeen)
+                                     .arg(m_sceneCountRequested));
     } else {
         ++m_promptStagesSeen;
-        m_progress->setValue(1 + m_promptStagesSeen);
-        m_progressLabel->setText(QStringLiteral("Stage 3 of 3: prompts, scene %1 of %2")
+        const bool withShots = m_shotStagesSeen > 0;
+        if (!withShots)
+            m_progress->setRange(0, 2 + m_sceneCountRequested); // the template had no shots stage after all
+        m_progress->setValue(1 + m_promptStagesSeen + (withShots ? m_sceneCountRequested : 0));
+        m_progressLabel->setText(QStringLiteral("Stage %1 of %1: prompts, scene %2 of %3")
+                                     .arg(withShots ? 4 : 3)
                                      .arg(m_promptStagesSeen)
                                      .arg(m_sceneCountRequested));
     }
-    if (stage.startsWith(QLatin1String("prompts:"))) {
+    const qsizetype colon = stage.indexOf(QLatin1Char(':'));
+    if (colon > 0 && (stage.startsWith(QLatin1String("prompts:")) || stage.startsWith(QLatin1String("shots:")))) {
         QString& pending = m_pendingTokens[view];
         if (!view->document()->isEmpty() || !pending.isEmpty())
             pending += QStringLiteral("\n\n");
-        pending += QStringLiteral("── %1 ──\n").arg(stage.mid(8));
+        pending += QStringLiteral("── %1 ──\n").arg(stage.mid(colon + 1));
     }
+}
+
+// Stages of the generation as far as the panel knows: 4 once a shots stage was seen.
+int StoryPanel::stageCount() const
+{
+    return (m_expectShots || m_shotStagesSeen > 0) ? 4 : 3;
 }
 
 void StoryPanel::onToken(const QString& stage, const QString& text)

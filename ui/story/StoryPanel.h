@@ -113,6 +113,9 @@ private:
     QString m_regenSceneId;
     int m_sceneCountRequested = 0;
     int m_promptStagesSeen = 0;
+    int m_shotStagesSeen = 0;
+    bool m_expectShots = false; // the chosen template has a shots stage
+    int stageCount() const;
     bool m_loadingFields = false; // views being filled from the document: not an edit
     quint64 m_templateLoad = 0;   // newest template load; older results are dropped
 
@@ -131,6 +134,7 @@ private:
     QTabWidget* m_stageTabs;
     QPlainTextEdit* m_bibleStream;
     QPlainTextEdit* m_scenesStream;
+    QPlainTextEdit* m_shotsStream;
     QPlainTextEdit* m_promptsStream;
     QHash<QPlainTextEdit*, QString> m_pendingTokens;
     QTimer* m_flushTimer;
@@ -158,6 +162,7 @@ private:
     struct Template
     {
         QString key, genre, tone, author, created;
+        bool hasShots = false; // the template has a per-scene shot list stage
     };
     QVector<Template> m_templates;
     Generation m_generation;

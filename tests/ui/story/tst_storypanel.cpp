@@ -142,7 +142,14 @@ private Q_SLOTS:
         const QString prompts = child<QPlainTextEdit>(*panel, "promptsStream")->toPlainText();
         for (const char* id : {"scene-001", "scene-002", "scene-003"})
             QVERIFY2(prompts.contains(QLatin1String(id)), id);
+        // The newest templates write a shot list per scene: it streams into its own tab, not into
+        // the prompts tab, and the story carries the shots.
+        const QString shots = child<QPlainTextEdit>(*panel, "shotsStream")->toPlainText();
+        for (const char* id : {"── scene-001 ──", "── scene-002 ──", "── scene-003 ──"})
+            QVERIFY2(shots.contains(QString::fromUtf8(id)), id);
+        QVERIFY(!prompts.contains(QStringLiteral("\"shots\"")));
         QCOMPARE(child<QLabel>(*panel, "progressLabel")->text(), QStringLiteral("Done: 3 scenes"));
+        QVERIFY(!panel->story().scenes.at(0).shots.isEmpty());
 
         const gd::story::Story story = panel->story();
         QStringList problems;
@@ -309,7 +316,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(!child<QPlainTextEdit>(*panel, "bibleStream")->toPlainText().isEmpty(),
                                  20000);
         QVERIFY(panel->isGenerating());
-        QVERIFY(child<QLabel>(*panel, "progressLabel")->text().startsWith(QStringLiteral("Stage 1 of 3")));
+        QVERIFY(child<QLabel>(*panel, "progressLabel")->text().startsWith(QStringLiteral("Stage 1 of 4")));
         QTest::mouseClick(child<QPushButton>(*panel, "cancelButton"), Qt::LeftButton);
         waitIdle(*panel);
         QVERIFY(child<QLabel>(*panel, "progressLabel")->text().contains(QStringLiteral("cancelled")));
