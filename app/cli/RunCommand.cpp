@@ -262,6 +262,8 @@ int runCommand(const QStringList& arguments)
         const QString path = cli::resolveInputPath(parser.value(QStringLiteral("story")));
         QStringList problems;
         story = story::StoryLoader::load(path, &problems);
+        if (story)
+            problems << story::StoryLoader::missingImages(*story, QFileInfo(path).absolutePath());
         for (const QString& p : problems)
             errors << QStringLiteral("story %1: %2").arg(parser.value(QStringLiteral("story")), p);
     }

@@ -9,6 +9,7 @@
 #include "RunCommand.h"
 #include "SentinelCommand.h"
 #include "StoryCommand.h"
+#include "StoryboardCommand.h"
 #include "SignalWatcher.h"
 
 #include <memory>
@@ -38,6 +39,7 @@ const char* kUsage =
     "  run        Render a story (--story FILE, or --idea TEXT to write it first) through ComfyUI (or --sandbox)\n"
     "  resume     Continue a run that stopped before its end (crash, kill): `resume RUN_DIR`\n"
     "  story      Write a story.json with a local LLM (LM Studio, Ollama, llama.cpp)\n"
+    "  storyboard Sheets, keyframes (judged best-of-N) and approvals before video: `storyboard create|all|status ...`\n"
     "  templates  List the story prompt templates and their versions\n"
     "  validate   Check a run directory against the telemetry contract (exit 0 valid, 1 violations, 2 "
     "missing)\n"
@@ -320,6 +322,8 @@ int main(int argc, char** argv)
         return kpiCommand(sub);
     if (cmd == QLatin1String("story"))
         return cli::storyCommand(sub);
+    if (cmd == QLatin1String("storyboard"))
+        return storyboardCommand(sub);
     if (cmd == QLatin1String("templates"))
         return cli::templatesCommand(sub);
     cli::err() << "gemdirect: unknown command '" << cmd << "'\n\n" << kUsage;

@@ -174,15 +174,24 @@ StoryboardFrameRenderer::StoryboardFrameRenderer(const GraphInspector& graph, co
 
     if (anyLoadImage)
         return;
+    // A text-only still is a keyframe or a reference sheet by what its node titles say; the titles decide
+    // before the prompt does, because a shot's prompt may well mention a "reference sheet" (a text-only
+    // keyframe must never come out as three posed figures). Only an untitled still falls back to the prompt.
     bool stillImage = false;
-    bool saysSheet = m_prompt.contains(QLatin1String("reference sheet"), Qt::CaseInsensitive);
+    bool titleSaysKeyframe = false;
+    bool titleSaysSheet = false;
     for (const QString& id : ids) {
         stillImage =
             stillImage || (graph.classOf(id) == QLatin1String("SaveImage") && graph.frameCount(id) == 1);
-        saysSheet =
-            saysSheet || graph.titleOf(id).contains(QLatin1String("reference sheet"), Qt::CaseInsensitive);
+        const QString title = graph.titleOf(id);
+        titleSaysSheet = titleSaysSheet || title.contains(QLatin1String("reference sheet"), Qt::CaseInsensitive);
+        titleSaysKeyframe = titleSaysKeyframe || title.contains(QLatin1String("keyframe"), Qt::CaseInsensitive);
     }
-    if (stillImage && saysSheet)
+    if (!stillImage || (titleSaysSheet && titleSaysKeyframe))
+        return; // contradictory titles: plain frames rather than a guess
+    if (titleSaysKeyframe)
+        m_kind = Kind::Keyframe; // no figures: the shot's background alone
+    else if (titleSaysSheet || m_prompt.contains(QLatin1String("reference sheet"), Qt::CaseInsensitive))
         m_kind = Kind::ReferenceSheet;
 }
 

@@ -18,9 +18,10 @@ namespace gd::sandbox {
 //   "reference sheet": three figures (front, side, back) in a colour derived from the prompt alone, so every
 //   candidate of one character+look shares it, on a grey ground;
 // - Keyframe: LoadImage images reaching the sampler through ReferenceLatent (VAEEncode) or IP-Adapter nodes:
-// one
-//   figure per distinct uploaded image, painted in that image's dominant colour (read from the input folder),
-//   on a desaturated background from the prompt;
+//   one figure per distinct uploaded image, painted in that image's dominant colour (read from the input
+//   folder), on a desaturated background from the prompt; or a text-only still (no LoadImage) whose node
+//   titles say "keyframe" (sandbox-keyframe-text): the background alone, no figures. Titles decide between
+//   keyframe and sheet before the prompt does, so a text keyframe is never taken for a reference sheet;
 // - ImageToVideo: WanFirstLastFrameToVideo / WanImageToVideo with a LoadImage start_image: frames cross-fade
 // from
 //   the start image to the end image, or drift (slow zoom and pan) from the start image when there is no

@@ -268,24 +268,24 @@ std::optional<Story> StoryLoader::load(const QString& path, QStringList* problem
     }
     QStringList local;
     auto story = fromJson(f.readAll(), &local);
-    // Scene images resolve against the story's folder, which only a file has: each must exist, or the
-    // render would fail the scene after the run started.
-    if (story) {
-        const QDir dir = QFileInfo(path).absoluteDir();
-        for (qsizetype i = 0; i < story->scenes.size(); ++i) {
-            const StoryScene& sc = story->scenes.at(i);
-            for (auto it = sc.images.constBegin(); it != sc.images.constEnd(); ++it)
-                if (!QFileInfo(dir.absoluteFilePath(it.value())).isFile())
-                    local.append(QStringLiteral("scenes[%1].images.%2: '%3' does not exist next to the story")
-                                     .arg(i)
-                                     .arg(it.key(), it.value()));
-        }
-        if (!local.isEmpty())
-            story.reset();
-    }
     for (const QString& p : local)
         problems->append(p);
     return story;
+}
+
+QStringList StoryLoader::missingImages(const Story& story, const QString& storyDir)
+{
+    QStringList problems;
+    const QDir dir(storyDir);
+    for (qsizetype i = 0; i < story.scenes.size(); ++i) {
+        const StoryScene& sc = story.scenes.at(i);
+        for (auto it = sc.images.constBegin(); it != sc.images.constEnd(); ++it)
+            if (!QFileInfo(dir.absoluteFilePath(it.value())).isFile())
+                problems.append(QStringLiteral("scenes[%1].images.%2: '%3' does not exist in %4")
+                                    .arg(i)
+                                    .arg(it.key(), it.value(), dir.absolutePath()));
+    }
+    return problems;
 }
 
 std::optional<Story> StoryLoader::fromJson(const QByteArray& json, QStringList* problems)

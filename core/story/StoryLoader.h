@@ -21,6 +21,10 @@ public:
     // Writes every typed field over the keys as loaded (unknown keys survive). Keys absent when loaded
     // are not added for empty values, and a character's implicit "default" look is not written.
     static QJsonObject toJson(const Story& story);
+    // Scene images ("images") that are not files relative to `storyDir`, one message per image
+    // ("scenes[1].images.start_image: 'k/a.png' does not exist in /dir"). Not part of load(): a run's
+    // copy of its story (run/story/story.json) keeps paths relative to the story's own folder.
+    static QStringList missingImages(const Story& story, const QString& storyDir);
     // Fills story.characters and story.locations (the typed view) from story.bible; a character
     // without `looks` gets its implicit look {"default", visualDescriptor, referencePrompt}.
     // Returns the problems ("bible.characters[2].name: required"); entries with problems are kept

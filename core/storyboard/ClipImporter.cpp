@@ -5,7 +5,6 @@
 
 #include <QDir>
 #include <QFileInfo>
-
 #include <algorithm>
 
 namespace gd::storyboard {
@@ -15,10 +14,12 @@ Error ClipImporter::importScene(const QString& dir, StoryboardState& state, cons
                                 const QString& profile, int* version)
 {
     const telemetry::AttemptRecord* kept = scene.kept();
-    if (scene.status != QLatin1String("succeeded") || !kept || (kept->frames.isEmpty() && kept->videoFile.isEmpty()))
+    if (scene.status != QLatin1String("succeeded") || !kept ||
+        (kept->frames.isEmpty() && kept->videoFile.isEmpty()))
         return {QStringLiteral("notRendered"),
                 QStringLiteral("clip %1 was not rendered: %2")
-                    .arg(item.key, scene.errors.isEmpty() ? scene.status : scene.errors.join(QStringLiteral("; "))),
+                    .arg(item.key,
+                         scene.errors.isEmpty() ? scene.status : scene.errors.join(QStringLiteral("; "))),
                 {}};
 
     // The next version's folder: one past the highest number recorded, and past any folder a crashed
@@ -43,9 +44,12 @@ Error ClipImporter::importScene(const QString& dir, StoryboardState& state, cons
     for (const QString& s : sources) {
         bool linked = false;
         const QString from = QDir(run.runDir).filePath(s);
-        const QString failure = pipeline::FrameCollector::linkOrCopy(from, QDir(abs).filePath(QFileInfo(s).fileName()), &linked);
+        const QString failure =
+            pipeline::FrameCollector::linkOrCopy(from, QDir(abs).filePath(QFileInfo(s).fileName()), &linked);
         if (!failure.isEmpty())
-            return {QStringLiteral("io"), QStringLiteral("clip %1: cannot store %2: %3").arg(item.key, from, failure), {}};
+            return {QStringLiteral("io"),
+                    QStringLiteral("clip %1: cannot store %2: %3").arg(item.key, from, failure),
+                    {}};
     }
 
     ClipVersion v;
@@ -55,7 +59,8 @@ Error ClipImporter::importScene(const QString& dir, StoryboardState& state, cons
     v.frames = kept->frames.isEmpty() ? kept->frameCount : int(kept->frames.size());
     v.profile = profile;
     // GPU time where the server measured it, else the attempt's wall time (estimates want GPU time).
-    v.durationMs = qint64((kept->serverExecutionSeconds ? *kept->serverExecutionSeconds : kept->durationSeconds) * 1000);
+    v.durationMs =
+        qint64((kept->serverExecutionSeconds ? *kept->serverExecutionSeconds : kept->durationSeconds) * 1000);
     if (!kept->frames.isEmpty()) {
         const QString last = rel + QLatin1Char('/') + QFileInfo(kept->frames.last()).fileName();
         const Error e = StoryboardState::sha256OfFile(QDir(dir).filePath(last), v.lastFrameSha256);
@@ -64,12 +69,14 @@ Error ClipImporter::importScene(const QString& dir, StoryboardState& state, cons
         v.raw.insert(QStringLiteral("lastFrame"), last);
     }
     if (!kept->videoFile.isEmpty())
-        v.raw.insert(QStringLiteral("video"), QString(rel + QLatin1Char('/') + QFileInfo(kept->videoFile).fileName()));
+        v.raw.insert(QStringLiteral("video"),
+                     QString(rel + QLatin1Char('/') + QFileInfo(kept->videoFile).fileName()));
     v.raw.insert(QStringLiteral("run"), QFileInfo(run.runDir).fileName());
     v.raw.insert(QStringLiteral("scene"), scene.sceneId);
     const int number = state.addClipVersion(item.key, v);
     if (number <= 0)
-        return {QStringLiteral("invalidArgument"), QStringLiteral("clip %1: not a shot key").arg(item.key), {}};
+        return {
+            QStringLiteral("invalidArgument"), QStringLiteral("clip %1: not a shot key").arg(item.key), {}};
     if (version)
         *version = number;
     return {};

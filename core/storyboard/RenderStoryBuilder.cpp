@@ -18,9 +18,10 @@ QString lastFrameFile(const ClipVersion& v, const QString& storyboardDir)
         return recorded;
     if (storyboardDir.isEmpty())
         return {};
-    const QStringList images = QDir(QDir(storyboardDir).filePath(v.dir))
-                                   .entryList({QStringLiteral("*.png"), QStringLiteral("*.jpg"), QStringLiteral("*.webp")},
-                                              QDir::Files, QDir::Name);
+    const QStringList images =
+        QDir(QDir(storyboardDir).filePath(v.dir))
+            .entryList({QStringLiteral("*.png"), QStringLiteral("*.jpg"), QStringLiteral("*.webp")},
+                       QDir::Files, QDir::Name);
     return images.isEmpty() ? QString() : v.dir + QLatin1Char('/') + images.last();
 }
 
@@ -42,7 +43,8 @@ QString RenderStoryBuilder::startImageOf(const story::Story& story, const Storyb
         const ClipVersion* v = prev ? prev->clip.selectedVersion() : nullptr;
         const QString file = v ? lastFrameFile(*v, QString()) : QString();
         if (file.isEmpty()) {
-            *error = QStringLiteral("continues from %1, whose clip has no recorded last frame").arg(link.previousKey);
+            *error = QStringLiteral("continues from %1, whose clip has no recorded last frame")
+                         .arg(link.previousKey);
             return {};
         }
         return file;
@@ -56,11 +58,13 @@ QString RenderStoryBuilder::startImageOf(const story::Story& story, const Storyb
     return kf->file;
 }
 
-QString RenderStoryBuilder::profileInState(const StoryboardState& state, ItemKind kind)
+QString RenderStoryBuilder::profileInState(const StoryboardState& state, ItemKind kind, bool textKeyframes)
 {
     QString profile, newest;
     auto consider = [&](const ImageTrack& t) {
         const ImageVersion* v = t.selectedVersion();
+        if (v && kind == ItemKind::Keyframe && StoryboardInputs::rendersFromText(v->inputs) != textKeyframes)
+            return;
         if (v && !v->profile.isEmpty() && v->source != QLatin1String("uploaded") && v->createdAt >= newest) {
             newest = v->createdAt;
             profile = v->profile;
@@ -80,12 +84,9 @@ QJsonObject RenderStoryBuilder::itemJson(const WorkItem& item, int candidate, qi
     const QString kind = item.kind == ItemKind::Reference  ? QStringLiteral("reference")
                          : item.kind == ItemKind::Keyframe ? QStringLiteral("keyframe")
                                                            : QStringLiteral("clip");
-    return {{QStringLiteral("kind"), kind},
-            {QStringLiteral("key"), item.key},
-            {QStringLiteral("version"), 0},
-            {QStringLiteral("candidate"), candidate},
-            {QStringLiteral("seed"), seed},
-            {QStringLiteral("inputHash"), item.inputHash}};
+    return {{QStringLiteral("kind"), kind}, {QStringLiteral("key"), item.key},
+            {QStringLiteral("version"), 0}, {QStringLiteral("candidate"), candidate},
+            {QStringLiteral("seed"), seed}, {QStringLiteral("inputHash"), item.inputHash}};
 }
 
 VideoRenderStory RenderStoryBuilder::buildVideo(const story::Story& story, const StoryboardState& state,
@@ -149,8 +150,8 @@ VideoRenderStory RenderStoryBuilder::buildVideo(const story::Story& story, const
         const ChainLink* link = i >= 0 && i < chain.size() ? &chain.at(i) : nullptr;
         // A chained shot whose predecessor renders in this same pass starts from that new clip's
         // last frame: it waits for the next pass.
-        if (link && link->source == FirstFrameSource::PreviousLastFrame && planned.contains(link->previousKey) &&
-            !out.waiting.contains(link->previousKey)) {
+        if (link && link->source == FirstFrameSource::PreviousLastFrame &&
+            planned.contains(link->previousKey) && !out.waiting.contains(link->previousKey)) {
             bool predecessorReady = false;
             for (const WorkItem& r : ready)
                 predecessorReady = predecessorReady || r.key == link->previousKey;

@@ -47,15 +47,17 @@ class RenderStoryBuilder
 {
 public:
     // `plan` must be StoryboardPlan::build(PlanStage::VideoForApproved, …) over the same story and state.
-    static VideoRenderStory buildVideo(const story::Story& story, const StoryboardState& state, const Plan& plan,
-                                       const VideoRenderOptions& options = {});
+    static VideoRenderStory buildVideo(const story::Story& story, const StoryboardState& state,
+                                       const Plan& plan, const VideoRenderOptions& options = {});
     // The first frame of a shot's clip, relative to the storyboard directory; empty with *error set
     // when there is none yet.
-    static QString startImageOf(const story::Story& story, const StoryboardState& state, const QString& shotKey,
-                                int chainCap, QString* error);
+    static QString startImageOf(const story::Story& story, const StoryboardState& state,
+                                const QString& shotKey, int chainCap, QString* error);
     // The profile name of the newest selected version of that kind (Reference or Keyframe) in the
     // state, or "" when nothing is rendered: the profile whose hash the staleness check must use.
-    static QString profileInState(const StoryboardState& state, ItemKind kind);
+    // Keyframes: textKeyframes false = among keyframes anchored on character references, true = among
+    // those rendered from text alone (the text keyframe profile's).
+    static QString profileInState(const StoryboardState& state, ItemKind kind, bool textKeyframes = false);
     // The raw "storyboardItem" of a render scene.
     static QJsonObject itemJson(const WorkItem& item, int candidate, qint64 seed);
 };

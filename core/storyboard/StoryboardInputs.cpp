@@ -5,6 +5,7 @@
 #include "storyboard/StoryboardKeys.h"
 
 #include <QCryptographicHash>
+#include <QJsonArray>
 
 namespace gd::storyboard {
 
@@ -193,7 +194,9 @@ CurrentInputs StoryboardInputs::keyframe(const QString& shotKey, bool allowTextO
     if (m_context.keyframeNegative)
         spec.negative = m_context.keyframeNegative(m_story, *shot);
     spec.seed = seedFor(ItemKind::Keyframe, shotKey);
-    spec.profileHash = m_context.keyframeProfileHash;
+    spec.profileHash = spec.referenceSha256.isEmpty() && !m_context.textKeyframeProfileHash.isEmpty()
+                           ? m_context.textKeyframeProfileHash
+                           : m_context.keyframeProfileHash;
     spec.model = m_context.keyframeModel;
     return ready(InputHasher::keyframeInputs(spec), spec.textOnly);
 }
@@ -228,6 +231,11 @@ CurrentInputs StoryboardInputs::clip(const QString& shotKey) const
     spec.profileHash = m_context.clipProfileHash;
     spec.model = m_context.clipModel;
     return ready(InputHasher::clipInputs(spec));
+}
+
+bool StoryboardInputs::rendersFromText(const QJsonObject& keyframeInputs)
+{
+    return keyframeInputs.value(QLatin1String("references")).toArray().isEmpty();
 }
 
 CurrentInputs StoryboardInputs::current(ItemKind kind, const QString& key) const

@@ -27,6 +27,9 @@ struct InputContext
     QString referenceProfileHash;
     QString referenceModel;
     QString keyframeProfileHash;
+    // The text keyframe profile's hash: keyframes with no character reference (a shot showing no one,
+    // or text-only) render with that profile, so their hash names it. "" = they use keyframeProfileHash.
+    QString textKeyframeProfileHash;
     QString keyframeModel;
     QString clipProfileHash;
     QString clipModel;
@@ -72,6 +75,9 @@ public:
     // allowTextOnly: a visible character without an approved sheet is left out instead of blocking.
     CurrentInputs keyframe(const QString& shotKey, bool allowTextOnly = false) const;
     CurrentInputs clip(const QString& shotKey) const;
+    // Whether keyframe inputs name no character reference image: such a keyframe renders with the text
+    // keyframe profile (no reference slot can be filled).
+    static bool rendersFromText(const QJsonObject& keyframeInputs);
     CurrentInputs current(ItemKind kind, const QString& key) const;
 
     // The seed an item renders with (see InputContext::baseSeed).

@@ -201,6 +201,14 @@ void TestImageProfiles::requiredRolesFor_data()
         << QStringList{
                QStringLiteral("keyframe stage: profile 'sdxl-reference-sheet' is a reference_sheet profile "
                               "(\"purpose\": \"reference_sheet\"), not a keyframe profile")};
+    QTest::newRow("sandbox text keyframe, empty shot")
+        << "sandbox-keyframe-text" << int(Purpose::Keyframe) << 0 << false << QStringList{};
+    QTest::newRow("sdxl text keyframe, empty shot")
+        << "sdxl-keyframe-text" << int(Purpose::Keyframe) << 0 << false << QStringList{};
+    QTest::newRow("text keyframe cannot anchor a character")
+        << "sdxl-keyframe-text" << int(Purpose::Keyframe) << 1 << false
+        << QStringList{QStringLiteral("keyframe profile 'sdxl-keyframe-text' maps no character_reference_image[0]: "
+                                      "it cannot anchor characters")};
     QTest::newRow("sheet") << "sandbox-reference-sheet" << int(Purpose::ReferenceSheet) << 0 << false
                            << QStringList{};
     QTest::newRow("bookend clip") << "wan22-flf2v" << int(Purpose::Video) << 1 << true << QStringList{};
@@ -255,6 +263,11 @@ void TestImageProfiles::builtinImageProfiles_data()
         << QStringList{QStringLiteral("seed")};
     QTest::newRow("sandbox-keyframe") << "sandbox-keyframe" << int(Purpose::Keyframe)
                                       << int(OutputKind::Frames) << 2 << QStringList{QStringLiteral("seed")};
+    QTest::newRow("sandbox-keyframe-text") << "sandbox-keyframe-text" << int(Purpose::Keyframe)
+                                           << int(OutputKind::Frames) << 0
+                                           << QStringList{QStringLiteral("seed"), QStringLiteral("negative_prompt")};
+    QTest::newRow("sdxl-keyframe-text") << "sdxl-keyframe-text" << int(Purpose::Keyframe) << int(OutputKind::Frames)
+                                        << 0 << QStringList{QStringLiteral("seed"), QStringLiteral("negative_prompt")};
     QTest::newRow("sandbox-i2v") << "sandbox-i2v" << int(Purpose::Video) << int(OutputKind::Frames) << 0
                                  << QStringList{QStringLiteral("start_image"), QStringLiteral("end_image"),
                                                 QStringLiteral("frame_count"), QStringLiteral("job_id")};
@@ -285,8 +298,8 @@ void TestImageProfiles::classesAgainstTheSandboxObjectInfo_data()
 {
     QTest::addColumn<QString>("name");
     QTest::addColumn<QStringList>("missing");
-    for (const char* name : {"sandbox-reference-sheet", "sandbox-keyframe", "sandbox-i2v",
-                             "sdxl-reference-sheet", "wan22-flf2v"})
+    for (const char* name : {"sandbox-reference-sheet", "sandbox-keyframe", "sandbox-keyframe-text", "sandbox-i2v",
+                             "sdxl-reference-sheet", "sdxl-keyframe-text", "wan22-flf2v"})
         QTest::newRow(name) << QString::fromLatin1(name) << QStringList{};
     // The IP-Adapter nodes come from a custom node package: a stock server (and the sandbox) lacks them.
     QTest::newRow("sdxl-ipadapter-keyframe")

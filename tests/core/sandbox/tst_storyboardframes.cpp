@@ -10,6 +10,7 @@
 
 #include <QFile>
 #include <QImage>
+#include <QSet>
 #include <QtTest>
 #include <cmath>
 
@@ -119,6 +120,7 @@ private Q_SLOTS:
     void seedsGiveDifferentCandidates();
     void clipMovesFromStartToEnd();
     void clipWithoutEndImageDriftsFromTheKeyframe();
+    void textKeyframeIsABackgroundNeverASheet();
     void otherGraphsKeepPlainFrames();
     void unreadableReferenceGivesAGreyFigure();
     void keyframeThroughTheServerCarriesPromptChunk();
@@ -259,6 +261,40 @@ void TestStoryboardFrames::clipWithoutEndImageDriftsFromTheKeyframe()
     setInput(graph, "7", "seed", 99);
     const QImage otherWay = renderGraph(graph, m_dir.path(), kind, 17, 17);
     QVERIFY(meanDifference(otherWay, last) > 5.0);
+}
+
+void TestStoryboardFrames::textKeyframeIsABackgroundNeverASheet()
+{
+    // A shot prompt that happens to say "reference sheet": the graph's titles make it a keyframe.
+    const QString prompt = QStringLiteral("the keeper pins a character reference sheet to the lamp room wall");
+    QJsonObject graph = builtinGraph("sandbox-keyframe-text");
+    QVERIFY(!graph.isEmpty());
+    setInput(graph, "2", "text", prompt);
+    setInput(graph, "11", "seed", 5);
+    const NodeCatalog catalog = NodeCatalog::builtin();
+    const GraphInspector inspector(graph, catalog, m_dir.path());
+    const StoryboardFrameRenderer renderer(inspector, m_dir.path());
+    QCOMPARE(renderer.kind(), StoryboardFrameRenderer::Kind::Keyframe);
+    QVERIFY(renderer.figureColours().isEmpty());
+    const QImage frame = renderer.render(label(inspector.seed()), kSize);
+    QVERIFY(!frame.isNull());
+    // Background only: sky and ground, no figure, no lettering, none of the sheet's colour.
+    QSet<QRgb> colours;
+    for (int y = 0; y < frame.height(); ++y)
+        for (int x = 0; x < frame.width(); ++x)
+            colours.insert(frame.pixel(x, y));
+    QCOMPARE(colours.size(), 2);
+    QVERIFY(ImageColours::shareNear(frame, StoryboardFrameRenderer::sheetColour(prompt), 20) < 0.01);
+
+    // The same prompt through the sheet graph is a sheet; a still whose titles say both is neither.
+    QCOMPARE(StoryboardFrameRenderer(GraphInspector(sheetGraph(prompt, 5), catalog, m_dir.path()), m_dir.path()).kind(),
+             StoryboardFrameRenderer::Kind::ReferenceSheet);
+    QJsonObject both = graph;
+    QJsonObject save = both.value(QStringLiteral("13")).toObject();
+    save.insert(QStringLiteral("_meta"), QJsonObject{{QStringLiteral("title"), QStringLiteral("Save reference sheet")}});
+    both.insert(QStringLiteral("13"), save);
+    QCOMPARE(StoryboardFrameRenderer(GraphInspector(both, catalog, m_dir.path()), m_dir.path()).kind(),
+             StoryboardFrameRenderer::Kind::None);
 }
 
 void TestStoryboardFrames::otherGraphsKeepPlainFrames()

@@ -3,6 +3,7 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QTemporaryDir>
 #include <QTest>
 
 using gd::story::StoryLoader;
@@ -298,6 +299,11 @@ private Q_SLOTS:
             << "scenes[2].images.start_image: '../../x.png' must be a relative path inside the story's folder" << 0;
         QTest::newRow("scene images not an object") << "scenes/2/images" << QByteArray("[]")
             << "scenes[2].images: must be an object" << 0;
+        QTest::newRow("scene image of no image role") << "scenes/2/images" << QByteArray(R"({"prompt":"a.png"})")
+            << "scenes[2].images.prompt: not an image role" << 0;
+        QTest::newRow("character reference slot out of range") << "scenes/2/images"
+            << QByteArray(R"({"character_reference_image[16]":"a.png"})")
+            << "scenes[2].images.character_reference_image[16]: not an image role" << 0;
         QTest::newRow("absolute style reference") << "style/referenceImage" << QByteArray("\"/tmp/style.png\"")
             << "style.referenceImage: '/tmp/style.png' must be a relative path" << 0;
     }
@@ -322,6 +328,27 @@ private Q_SLOTS:
             QVERIFY2(problems.size() == 1, qPrintable(problems.join(QLatin1Char('\n'))));
         else
             QCOMPARE(problems.size(), 1 + dependent);
+    }
+
+    void missingSceneImagesAreNamedOneEach()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        QFile present(dir.filePath(QStringLiteral("kf.png")));
+        QVERIFY(present.open(QIODevice::WriteOnly));
+        present.write("png");
+        present.close();
+        gd::story::Story story;
+        story.scenes.resize(2);
+        story.scenes[0].images.insert(QStringLiteral("start_image"), QStringLiteral("kf.png"));
+        story.scenes[0].images.insert(QStringLiteral("end_image"), QStringLiteral("gone.png"));
+        story.scenes[1].images.insert(QStringLiteral("character_reference_image[0]"), QStringLiteral("refs/gone.png"));
+        const QStringList problems = StoryLoader::missingImages(story, dir.path());
+        QCOMPARE(problems.size(), 2);
+        QVERIFY2(problems.at(0).startsWith(QStringLiteral("scenes[0].images.end_image: 'gone.png' does not exist")),
+                 qPrintable(problems.at(0)));
+        QVERIFY2(problems.at(1).startsWith(QStringLiteral("scenes[1].images.character_reference_image[0]: 'refs/gone.png'")),
+                 qPrintable(problems.at(1)));
     }
 
     void missingFileIsNamed()

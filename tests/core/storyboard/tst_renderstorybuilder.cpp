@@ -3,7 +3,6 @@
 // records.
 
 #include "StoryboardTestStory.h"
-
 #include "storyboard/ClipImporter.h"
 #include "storyboard/RenderStoryBuilder.h"
 #include "storyboard/StalenessCalculator.h"
@@ -151,7 +150,8 @@ private Q_SLOTS:
         gd::story::Story story = sbtest::lighthouse();
         StoryboardState state;
         sbtest::renderAll(story, state);
-        story.scenes[0].shots[0].firstFrame = QStringLiteral("Mara lights the lamp"); // keyframe inputs change
+        story.scenes[0].shots[0].firstFrame =
+            QStringLiteral("Mara lights the lamp"); // keyframe inputs change
         const VideoRenderStory vr = RenderStoryBuilder::buildVideo(story, state, videoPlan(story, state));
         QVERIFY(!keysOf(vr).contains(QStringLiteral("scene-001/shot-01")));
         const BlockedItem* b = blockedOf(vr, QStringLiteral("scene-001/shot-01"));
@@ -170,9 +170,11 @@ private Q_SLOTS:
 
         VideoRenderOptions vo;
         VideoRenderStory vr = RenderStoryBuilder::buildVideo(story, state, videoPlan(story, state), vo);
-        QCOMPARE(keysOf(vr), (QStringList{QStringLiteral("scene-001/shot-01"), QStringLiteral("scene-001/shot-04"),
-                                         QStringLiteral("scene-002/shot-01")}));
-        QCOMPARE(vr.waiting, (QStringList{QStringLiteral("scene-001/shot-02"), QStringLiteral("scene-001/shot-03")}));
+        QCOMPARE(keysOf(vr),
+                 (QStringList{QStringLiteral("scene-001/shot-01"), QStringLiteral("scene-001/shot-04"),
+                              QStringLiteral("scene-002/shot-01")}));
+        QCOMPARE(vr.waiting,
+                 (QStringList{QStringLiteral("scene-001/shot-02"), QStringLiteral("scene-001/shot-03")}));
 
         // Pass 1 renders and is imported: shot-02 now starts from shot-01's last frame.
         QStringList problems;
@@ -220,9 +222,12 @@ private Q_SLOTS:
         const QVector<WorkItem> two{vr.items.at(0), vr.items.at(1)};
         const gd::telemetry::RunRecord run = fakeRun(dir.filePath(QStringLiteral("runs/r1")), {4, 0});
         QStringList problems;
-        QCOMPARE(ClipImporter::importRun(dir.path(), state, two, run, QStringLiteral("sandbox-i2v"), &problems), 1);
+        QCOMPARE(
+            ClipImporter::importRun(dir.path(), state, two, run, QStringLiteral("sandbox-i2v"), &problems),
+            1);
         QCOMPARE(problems.size(), 1);
-        QVERIFY2(problems.first().contains(two.at(1).key) && problems.first().contains(QStringLiteral("server said no")),
+        QVERIFY2(problems.first().contains(two.at(1).key) &&
+                     problems.first().contains(QStringLiteral("server said no")),
                  qPrintable(problems.first()));
         QVERIFY(!state.findShot(two.at(1).key) || !state.findShot(two.at(1).key)->clip.selectedVersion());
 
@@ -236,13 +241,16 @@ private Q_SLOTS:
         QCOMPARE(v->durationMs.value_or(0), qint64(2500));
         QCOMPARE(QDir(dir.filePath(v->dir)).entryList(QDir::Files).size(), 4);
         QString sha;
-        QVERIFY(StoryboardState::sha256OfFile(dir.filePath(v->dir + QStringLiteral("/f_00004.png")), sha).isNull());
+        QVERIFY(StoryboardState::sha256OfFile(dir.filePath(v->dir + QStringLiteral("/f_00004.png")), sha)
+                    .isNull());
         QCOMPARE(v->lastFrameSha256, sha);
-        QCOMPARE(v->raw.value(QStringLiteral("lastFrame")).toString(), v->dir + QStringLiteral("/f_00004.png"));
+        QCOMPARE(v->raw.value(QStringLiteral("lastFrame")).toString(),
+                 v->dir + QStringLiteral("/f_00004.png"));
 
         const QString lastFrame = v->raw.value(QStringLiteral("lastFrame")).toString();
         // A second import is a new version in a new folder; the first stays.
-        QVERIFY(ClipImporter::importScene(dir.path(), state, two.at(0), run, run.scenes.at(0), QStringLiteral("sandbox-i2v"))
+        QVERIFY(ClipImporter::importScene(dir.path(), state, two.at(0), run, run.scenes.at(0),
+                                          QStringLiteral("sandbox-i2v"))
                     .isNull());
         const ClipTrack& track = state.findShot(two.at(0).key)->clip;
         QCOMPARE(track.versions.size(), 2);
@@ -254,7 +262,10 @@ private Q_SLOTS:
         StoryboardState loaded;
         QVERIFY(StoryboardState::load(dir.path(), loaded).isNull());
         QCOMPARE(loaded.findShot(two.at(0).key)->clip.versions.size(), 2);
-        QCOMPARE(loaded.findShot(two.at(0).key)->clip.version(1)->raw.value(QStringLiteral("lastFrame")).toString(),
+        QCOMPARE(loaded.findShot(two.at(0).key)
+                     ->clip.version(1)
+                     ->raw.value(QStringLiteral("lastFrame"))
+                     .toString(),
                  lastFrame);
     }
 
@@ -262,8 +273,10 @@ private Q_SLOTS:
     {
         const gd::story::Story story = sbtest::lighthouse();
         const StoryboardState state = approvedKeyframes(story);
-        QCOMPARE(RenderStoryBuilder::profileInState(state, ItemKind::Reference), QStringLiteral("sheet-sdxl"));
-        QCOMPARE(RenderStoryBuilder::profileInState(state, ItemKind::Keyframe), QStringLiteral("keyframe-sdxl"));
+        QCOMPARE(RenderStoryBuilder::profileInState(state, ItemKind::Reference),
+                 QStringLiteral("sheet-sdxl"));
+        QCOMPARE(RenderStoryBuilder::profileInState(state, ItemKind::Keyframe),
+                 QStringLiteral("keyframe-sdxl"));
         QCOMPARE(RenderStoryBuilder::profileInState(StoryboardState(), ItemKind::Keyframe), QString());
     }
 };
