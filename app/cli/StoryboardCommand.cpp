@@ -1,5 +1,7 @@
 #include "StoryboardCommand.h"
 
+#include "storyboard/RenderStoryBuilder.h"
+
 #include "CliCommon.h"
 #include "HistoryCommands.h"
 #include "ProgressPrinter.h"
@@ -388,6 +390,27 @@ int storyboardCommand(const QStringList& arguments)
     if (!opened.isNull()) {
         cli::err() << "error: " << opened.message << Qt::endl;
         return 2;
+    }
+    {
+        // Without an explicit profile option, keep the profiles the storyboard was rendered with:
+        // another default would call every rendered item stale ("profile changed").
+        storyboard::StoryboardControllerOptions o = controller.options();
+        bool changed = false;
+        auto adopt = [&](const char* option, QString& field, ItemKind kind, bool textKeyframes) {
+            if (p.isSet(QLatin1String(option)))
+                return;
+            const QString used = storyboard::RenderStoryBuilder::profileInState(controller.state(), kind, textKeyframes);
+            if (!used.isEmpty() && used != field) {
+                field = used;
+                changed = true;
+            }
+        };
+        adopt("sheet-profile", o.sheetProfile, ItemKind::Reference, false);
+        adopt("keyframe-profile", o.keyframeProfile, ItemKind::Keyframe, false);
+        adopt("text-keyframe-profile", o.textKeyframeProfile, ItemKind::Keyframe, true);
+        adopt("video-profile", o.videoProfile, ItemKind::Clip, false);
+        if (changed)
+            controller.setOptions(o);
     }
     if (action == QLatin1String("status"))
         return printStatus(controller);

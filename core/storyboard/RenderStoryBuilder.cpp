@@ -76,6 +76,20 @@ QString RenderStoryBuilder::profileInState(const StoryboardState& state, ItemKin
     if (kind == ItemKind::Keyframe)
         for (const ShotEntry& s : state.shots())
             consider(s.keyframe);
+    if (kind == ItemKind::Clip) {
+        // Clip versions carry no creation time: the selected version of the shot rendered last
+        // (by version number, then story order) names the video profile.
+        int best = 0;
+        for (const ShotEntry& s : state.shots()) {
+            if (!s.clip.selected)
+                continue;
+            for (const ClipVersion& v : s.clip.versions)
+                if (v.version == *s.clip.selected && !v.profile.isEmpty() && v.version >= best) {
+                    best = v.version;
+                    profile = v.profile;
+                }
+        }
+    }
     return profile;
 }
 

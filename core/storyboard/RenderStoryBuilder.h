@@ -53,8 +53,8 @@ public:
     // when there is none yet.
     static QString startImageOf(const story::Story& story, const StoryboardState& state,
                                 const QString& shotKey, int chainCap, QString* error);
-    // The profile name of the newest selected version of that kind (Reference or Keyframe) in the
-    // state, or "" when nothing is rendered: the profile whose hash the staleness check must use.
+    // The profile name of the newest selected version of that kind (Reference, Keyframe or Clip) in
+    // the state, or "" when nothing is rendered: the profile whose hash the staleness check must use.
     // Keyframes: textKeyframes false = among keyframes anchored on character references, true = among
     // those rendered from text alone (the text keyframe profile's).
     static QString profileInState(const StoryboardState& state, ItemKind kind, bool textKeyframes = false);

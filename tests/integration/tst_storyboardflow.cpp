@@ -125,6 +125,12 @@ private Q_SLOTS:
         r = cli({QStringLiteral("status"), dir, QStringLiteral("--sandbox")});
         QCOMPARE(r.exitCode, 0);
         QVERIFY2(r.out.contains(first) && r.out.contains(QStringLiteral("c2 operator")), qPrintable(r.out));
+        // Without --sandbox (so without the sandbox profile defaults) the storyboard keeps the
+        // profiles it was rendered with: nothing reads "stale: profile changed".
+        r = cli({QStringLiteral("status"), dir});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(!r.out.contains(QStringLiteral("profile changed")) && r.out.contains(QStringLiteral("fresh")),
+                 qPrintable(r.out));
     }
 
     void shotWithoutApprovedSheetIsBlockedUnlessTextOnly()
