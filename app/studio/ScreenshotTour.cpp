@@ -10,10 +10,15 @@
 #include "log/LogPanel.h"
 #include "pipeline/RunController.h"
 #include "pipeline/RunSession.h"
+#include "pipeline/Settings.h"
 #include "pipeline/SceneTableModel.h"
 #include "settings/SettingsDialog.h"
 #include "store/RunHistoryModel.h"
 #include "story/StoryPanel.h"
+#include "storyboard/StoryboardController.h"
+#include "storyboard/StoryboardGridModel.h"
+#include "storyboard/StoryboardPanel.h"
+#include "storyboard/StoryboardTile.h"
 #include "watcher/SceneWatcherPanel.h"
 
 #include <QCheckBox>
@@ -255,6 +260,95 @@ void ScreenshotTour::buildSteps()
         });
     addAction(QStringLiteral("dashboard shot (run finished)"), [this, dashboard] {
         shoot(dashboard, QStringLiteral("dashboard-final.png"));
+        restoreLayout();
+        startStoryboard();
+    });
+    addStoryboardSteps();
+}
+
+// The storyboard of the same story: File > New storyboard, render the reference sheets, approve them
+// on their tiles, render the keyframes (judged by the LLM stand-in's vision model), approve the first
+// shot, and shoot the panel in its own floating dock.
+void ScreenshotTour::startStoryboard()
+{
+    storyboard::StoryboardController* controller = m_studio.storyboard();
+    connect(controller, &storyboard::StoryboardController::stageFinished, this,
+            [this](storyboard::StoryboardStage, int exitCode, const QString& text) {
+                ++m_storyboardStages;
+                m_storyboardExit = exitCode;
+                m_storyboardText = text;
+            });
+    const QString dir = QDir(m_studio.window()->settings().string(pipeline::Settings::Key::RunsRoot))
+                            .filePath(QStringLiteral("storyboard"));
+    if (!m_studio.newStoryboard(dir))
+        return fail(QStringLiteral("no storyboard made from the story: %1")
+                        .arg(m_studio.window()->statusBar()->currentMessage()));
+    // Two candidates per sheet and keyframe keep the tour short on the slowed-down stand-in.
+    storyboard::StoryboardControllerOptions options = controller->options();
+    options.candidates = 2;
+    controller->setOptions(options);
+    clickStage(storyboard::StoryboardStage::References);
+}
+
+void ScreenshotTour::clickStage(storyboard::StoryboardStage stage)
+{
+    QPushButton* button = m_studio.storyboardPanel()->stageButton(stage);
+    if (!button || !button->isEnabled())
+        return fail(QStringLiteral("the storyboard's %1 button is not available: %2")
+                        .arg(storyboard::StoryboardController::stageName(stage),
+                             button ? button->toolTip() : QString()));
+    button->click();
+}
+
+void ScreenshotTour::addStoryboardSteps()
+{
+    ui::StoryboardPanel* panel = m_studio.storyboardPanel();
+    const auto stageFailed = [this]() -> QString {
+        if (m_storyboardStages == 0 || m_storyboardExit == 0)
+            return {};
+        return QStringLiteral("a storyboard stage ended with exit %1: %2").arg(m_storyboardExit).arg(m_storyboardText);
+    };
+    addStep(
+        QStringLiteral("storyboard reference sheets"), [this] { return m_storyboardStages >= 1; },
+        [this, panel] {
+            for (ui::StoryboardTile* tile : panel->findChildren<ui::StoryboardTile*>())
+                if (tile->kind() == ui::StoryboardTile::Kind::Reference && tile->approveButton()->isEnabled() &&
+                    !tile->data().approved)
+                    tile->approveButton()->click();
+            // The keyframes of the first two scenes (what "Re-roll" on their tiles starts): the other
+            // tiles stay "missing", as in a storyboard being worked through, and the tour stays short.
+            QStringList keys;
+            for (int r = 0; r < panel->gridModel()->rowCount(); ++r) {
+                const QModelIndex i = panel->gridModel()->index(r, 0);
+                if (i.data(storyboard::StoryboardGridModel::SceneIndexRole).toInt() < 2)
+                    keys << i.data(storyboard::StoryboardGridModel::ShotKeyRole).toString();
+            }
+            m_studio.storyboard()->start(storyboard::StoryboardStage::Keyframes, keys);
+        },
+        stageFailed, m_options.stepTimeoutMs * 4);
+    addStep(
+        QStringLiteral("storyboard keyframes"), [this] { return m_storyboardStages >= 2; },
+        [this, panel] {
+            const QString first = panel->gridModel()->shotKey(0);
+            if (ui::StoryboardTile* tile = panel->shotTile(first); tile && tile->approveButton()->isEnabled())
+                tile->approveButton()->click();
+            floatDock(QStringLiteral("storyboardDock"), QSize(1500, 1000));
+        },
+        stageFailed, m_options.stepTimeoutMs * 4);
+    // Thumbnails are decoded off the GUI thread: wait until the tiles show them.
+    addStep(
+        QStringLiteral("storyboard thumbnails"),
+        [panel] {
+            for (ui::StoryboardTile* tile : panel->findChildren<ui::StoryboardTile*>())
+                if (!tile->data().imageFile.isEmpty() || !tile->data().candidates.isEmpty())
+                    if (auto* image = tile->findChild<QLabel*>(QStringLiteral("tileThumbnail"));
+                        image && image->pixmap().isNull())
+                        return false;
+            return true;
+        },
+        [] {}, {}, 15000);
+    addAction(QStringLiteral("storyboard panel shot"), [this, panel] {
+        shoot(panel, QStringLiteral("storyboard-panel.png"));
         restoreLayout();
         finish(0, QStringLiteral("%1 screenshots written to %2")
                       .arg(m_written.size())

@@ -12,6 +12,10 @@ class QDialog;
 class QTimer;
 class QWidget;
 
+namespace gd::storyboard {
+enum class StoryboardStage;
+}
+
 namespace gd::studio {
 
 class Studio;
@@ -19,7 +23,8 @@ class Studio;
 // Drives the assembled app unattended for `gemdirect-studio --sandbox --screenshots DIR`: writes an idea,
 // generates the story through the LLM stand-in, starts the run and, once it is mid-way (some scenes done,
 // one rendering), rates a finished scene and saves PNGs of the whole window and of each panel and the
-// settings dialog; then lets the run and its quality step finish and shoots the dashboard again. Every
+// settings dialog; then lets the run and its quality step finish and shoots the dashboard again, and
+// finally makes a storyboard of the story (sheets approved, keyframes judged) and shoots its panel. Every
 // step has its own deadline and is checked on a short poll timer (no nested event loops); finished()
 // reports exit 0, or non-zero with the step that failed or timed out.
 class ScreenshotTour : public QObject
@@ -77,6 +82,9 @@ private:
     void restoreLayout();
     void showSettingsDialog();
     void closeSettingsDialog();
+    void startStoryboard();
+    void addStoryboardSteps();
+    void clickStage(storyboard::StoryboardStage stage);
 
     Studio& m_studio;
     Options m_options;
@@ -95,6 +103,9 @@ private:
     QString m_runMessage;
     bool m_qualityFinished = false;
     bool m_done = false;
+    int m_storyboardStages = 0; // storyboard stages finished
+    int m_storyboardExit = 0;
+    QString m_storyboardText;
 };
 
 } // namespace gd::studio

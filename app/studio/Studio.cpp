@@ -2,11 +2,15 @@
 
 #include "MainWindow.h"
 
+#include "common/DurableWriter.h"
+#include "common/TaskProgress.h"
+
 #include "dashboard/DashboardPanel.h"
 #include "feedback/FeedbackPanel.h"
 #include "gpu/GpuMonitor.h"
 #include "llm/StoryService.h"
 #include "pipeline/RunController.h"
+#include "pipeline/RunQualityJob.h"
 #include "pipeline/RunSession.h"
 #include "pipeline/Settings.h"
 #include "pipeline/SystemStatsGpuFeed.h"
@@ -14,11 +18,15 @@
 #include "pipeline/UnfinishedRunFinder.h"
 #include "sandbox/SandboxStandIns.h"
 #include "story/StoryPanel.h"
+#include "storyboard/StoryboardController.h"
+#include "storyboard/StoryboardPanel.h"
 #include "watcher/SceneWatcherPanel.h"
 
 #include <QAction>
 #include <QDesktopServices>
 #include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QFutureWatcher>
 #include <QHash>
@@ -47,6 +55,8 @@ Studio::Studio(pipeline::Settings& settings, std::shared_ptr<log::LogSink> logSi
     m_session = new pipeline::RunSession(settings, m_monitor.get(), this);
     buildPanels();
     buildRunMenu();
+    buildQualityProgress();
+    buildStoryboard();
     m_window->setCloseGuard([this] { return confirmClose(); });
     m_monitor->start();
 }
@@ -143,9 +153,14 @@ void Studio::buildPanels()
             });
     connect(m_session, &pipeline::RunSession::qualityFinished, this,
             [this](const QString& runDir, const pipeline::RunQualityResult& result) {
+                m_qualityProgress->end();
                 if (!result.computation.error.isNull())
                     status(QStringLiteral("Quality metrics not computed for %1: %2")
                                .arg(QDir::toNativeSeparators(runDir), result.computation.error.message));
+                else if (result.cancelled)
+                    status(QStringLiteral("Quality step cancelled by the operator: the judge metrics it had not "
+                                          "measured are UNMEASURED; the other metrics were written (%1 KPIs evaluated)")
+                               .arg(result.kpis.size()), 15000);
                 else
                     status(QStringLiteral("Quality metrics written: %1 KPIs evaluated")
                                .arg(result.kpis.size()), 15000);
@@ -183,6 +198,29 @@ void Studio::buildRunMenu()
     });
 }
 
+void Studio::buildQualityProgress()
+{
+    // Left of the connection indicators: the end-of-run quality step can take minutes of LLM calls.
+    m_qualityProgress = new ui::TaskProgress(QStringLiteral("qualityProgress"), m_window.get());
+    m_qualityProgress->cancelButton()->setObjectName(QStringLiteral("cancelQualityButton"));
+    m_window->statusBar()->insertPermanentWidget(0, m_qualityProgress);
+    connect(m_session, &pipeline::RunSession::qualityStarted, this,
+            [this](const QString& runDir, pipeline::RunQualityJob* job) {
+                m_qualityJob = job;
+                m_qualityProgress->begin(
+                    QStringLiteral("Quality step for %1 ...").arg(QFileInfo(runDir).fileName()), false);
+                connect(job, &pipeline::RunQualityJob::progress, m_qualityProgress, &ui::TaskProgress::setText);
+                connect(job, &pipeline::RunQualityJob::cancellableChanged, m_qualityProgress, [this](bool on) {
+                    m_qualityProgress->setCancellable(
+                        on, QStringLiteral("The model judges are done; the local metrics finish in seconds."));
+                });
+            });
+    connect(m_qualityProgress, &ui::TaskProgress::cancelRequested, this, [this] {
+        if (m_qualityJob && m_qualityJob->cancel())
+            m_qualityProgress->setCancellable(false, QStringLiteral("Cancelled; writing the local metrics ..."));
+    });
+}
+
 void Studio::applyLlmSettings()
 {
     using Key = pipeline::Settings::Key;
@@ -192,6 +230,14 @@ void Studio::applyLlmSettings()
     o.apiKey = m_settings.string(Key::LlmApiKey);
     // Raw answers are kept for diagnosis; the leading dot keeps the folder out of run listings.
     o.rawDir = QDir(m_settings.string(Key::RunsRoot)).filePath(QStringLiteral(".story-raw"));
+    // Written on a writer thread that lives as long as the app (no fsync on the GUI thread, and no
+    // wait for one when a finished generation's service is deleted).
+    auto* rawWriter = findChild<DurableWriter*>(QStringLiteral("storyRawWriter"), Qt::FindDirectChildrenOnly);
+    if (!rawWriter) {
+        rawWriter = new DurableWriter(DurableWriter::Mode::Background, this);
+        rawWriter->setObjectName(QStringLiteral("storyRawWriter"));
+    }
+    o.rawWriter = rawWriter;
     m_story->setServiceOptions(o);
 }
 
@@ -319,6 +365,112 @@ void Studio::offerUnfinishedRuns()
         box->open();
     });
     watcher->setFuture(QtConcurrent::run([runsRoot] { return pipeline::UnfinishedRunFinder::find(runsRoot, 5); }));
+}
+
+storyboard::StoryboardControllerOptions Studio::storyboardOptions() const
+{
+    using Key = pipeline::Settings::Key;
+    storyboard::StoryboardControllerOptions o;
+    pipeline::RunOptions& r = o.render;
+    r.comfyUrl = comfy::ComfyClient::normaliseUrl(m_settings.string(Key::ComfyUrl));
+    r.comfyOutputDir = m_settings.string(Key::ComfyOutputDir);
+    r.bearerToken = m_settings.string(Key::ComfyToken);
+    if (!pipeline::Settings::listEntries(m_settings.string(Key::ComfyServers)).isEmpty())
+        r.backends = m_settings.backends();
+    r.profileSearchDirs = pipeline::Settings::profileSearchDirs();
+    r.policy = m_watcher->selectedPolicy();
+    r.historyDatabase = m_settings.string(Key::HistoryDb);
+    r.backgroundWrites = true; // the GUI thread never waits in fsync (DESIGN.md §3)
+    // --sandbox points the workflow at the stand-in (useStandIns): its image profiles render every stage.
+    if (m_settings.string(Key::WorkflowProfile) == QLatin1String("sandbox")) {
+        o.sheetProfile = QStringLiteral("sandbox-reference-sheet");
+        o.keyframeProfile = QStringLiteral("sandbox-keyframe");
+        o.textKeyframeProfile = QStringLiteral("sandbox-keyframe-text");
+        o.videoProfile = QStringLiteral("sandbox-i2v");
+    }
+    o.llmUrl = QUrl(m_settings.string(Key::LlmUrl));
+    o.llmApiKey = m_settings.string(Key::LlmApiKey);
+    return o;
+}
+
+void Studio::buildStoryboard()
+{
+    m_storyboard = new storyboard::StoryboardController(storyboardOptions(), m_monitor.get(), this);
+    m_storyboardPanel = new ui::StoryboardPanel;
+    m_storyboardPanel->setObjectName(QStringLiteral("storyboardPanel"));
+    m_storyboardPanel->attach(m_storyboard);
+    m_window->addPanel(QStringLiteral("storyboardDock"), QStringLiteral("Storyboard"), m_storyboardPanel,
+                       Qt::LeftDockWidgetArea, m_window->dock(QStringLiteral("storyDock")));
+    // New settings (servers, sandbox, queue preset) apply from the next stage on.
+    connect(&m_settings, &pipeline::Settings::changed, this,
+            [this] { m_storyboard->setOptions(storyboardOptions()); });
+    // While a stage renders, the scene watcher and the dashboard follow its run like any other.
+    connect(m_storyboard, &storyboard::StoryboardController::runStarted, this, [this](pipeline::RunController* run) {
+        m_watcher->attach(run);
+        m_dashboard->attach(run);
+    });
+    connect(m_storyboard, &storyboard::StoryboardController::message, this,
+            [this](const QString& line) { status(QStringLiteral("Storyboard: ") + line, 10000); });
+
+    QMenu* file = nullptr;
+    for (QAction* a : m_window->menuBar()->actions())
+        if (a->menu() && a->text() == QLatin1String("&File"))
+            file = a->menu();
+    if (!file)
+        return;
+    QAction* first = file->actions().value(0);
+    QAction* create = new QAction(QStringLiteral("New &storyboard from the current story…"), file);
+    create->setObjectName(QStringLiteral("actionNewStoryboard"));
+    create->setToolTip(QStringLiteral("Make a storyboard folder from the story panel's story: reference sheets, "
+                                      "keyframes and clips are rendered and approved there."));
+    connect(create, &QAction::triggered, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(
+            m_window.get(), QStringLiteral("New storyboard: choose an empty folder"), m_settings.string(pipeline::Settings::Key::RunsRoot));
+        if (!dir.isEmpty())
+            newStoryboard(dir);
+    });
+    QAction* open = new QAction(QStringLiteral("Open storyboar&d…"), file);
+    open->setObjectName(QStringLiteral("actionOpenStoryboard"));
+    connect(open, &QAction::triggered, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(
+            m_window.get(), QStringLiteral("Open storyboard folder"), m_settings.string(pipeline::Settings::Key::RunsRoot));
+        if (!dir.isEmpty())
+            openStoryboard(dir);
+    });
+    file->insertAction(first, create);
+    file->insertAction(first, open);
+    file->insertSeparator(first);
+}
+
+bool Studio::newStoryboard(const QString& dir)
+{
+    const story::Story story = m_story->story();
+    if (story.scenes.isEmpty()) {
+        status(QStringLiteral("Cannot make a storyboard: the story has no scenes (generate or open a story first)"));
+        return false;
+    }
+    const Error e = m_storyboard->create(dir, story);
+    if (!e.isNull()) {
+        status(QStringLiteral("Cannot make a storyboard in %1: %2").arg(QDir::toNativeSeparators(dir), e.message));
+        return false;
+    }
+    m_window->dock(QStringLiteral("storyboardDock"))->show();
+    m_window->dock(QStringLiteral("storyboardDock"))->raise();
+    status(QStringLiteral("Storyboard created in %1").arg(QDir::toNativeSeparators(dir)), 10000);
+    return true;
+}
+
+bool Studio::openStoryboard(const QString& dir)
+{
+    const Error e = m_storyboard->open(dir);
+    if (!e.isNull()) {
+        status(QStringLiteral("Cannot open the storyboard %1: %2").arg(QDir::toNativeSeparators(dir), e.message));
+        return false;
+    }
+    m_window->dock(QStringLiteral("storyboardDock"))->show();
+    m_window->dock(QStringLiteral("storyboardDock"))->raise();
+    status(QStringLiteral("Storyboard opened: %1").arg(QDir::toNativeSeparators(dir)), 10000);
+    return true;
 }
 
 void Studio::status(const QString& text, int timeoutMs)

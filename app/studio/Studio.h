@@ -13,6 +13,7 @@ namespace gd::sandbox {
 class SandboxStandIns;
 }
 namespace gd::pipeline {
+class RunQualityJob;
 class RunSession;
 class SystemStatsGpuFeed;
 class Settings;
@@ -22,7 +23,14 @@ class DashboardPanel;
 class FeedbackPanel;
 class SceneWatcherPanel;
 class StoryPanel;
+class StoryboardPanel;
+class TaskProgress;
 } // namespace gd::ui
+
+namespace gd::storyboard {
+class StoryboardController;
+struct StoryboardControllerOptions;
+} // namespace gd::storyboard
 
 namespace gd::studio {
 
@@ -47,7 +55,15 @@ public:
     ui::FeedbackPanel* feedbackPanel() const { return m_feedback; }
     ui::DashboardPanel* dashboardPanel() const { return m_dashboard; }
     pipeline::RunSession* session() const { return m_session; }
+    // The status bar's entry for the end-of-run quality step (busy bar + Cancel).
+    ui::TaskProgress* qualityProgress() const { return m_qualityProgress; }
     gpu::GpuMonitor* gpuMonitor() const { return m_monitor.get(); }
+    // The storyboard (issue 8): the panel in the "Storyboard" dock and the controller it renders.
+    ui::StoryboardPanel* storyboardPanel() const { return m_storyboardPanel; }
+    storyboard::StoryboardController* storyboard() const { return m_storyboard; }
+    // File > New storyboard from the current story / Open storyboard… end in these (tests call them).
+    bool newStoryboard(const QString& dir);
+    bool openStoryboard(const QString& dir);
 
     // Points this session at running stand-ins (session overrides only: the operator's saved URLs stay).
     static void useStandIns(pipeline::Settings& settings, const sandbox::SandboxStandIns& standIns);
@@ -63,7 +79,10 @@ Q_SIGNALS:
 
 private:
     void buildPanels();
+    void buildStoryboard();
+    storyboard::StoryboardControllerOptions storyboardOptions() const;
     void buildRunMenu();
+    void buildQualityProgress();
     void applyLlmSettings();
     bool confirmClose();
     void status(const QString& text, int timeoutMs = 0);
@@ -77,6 +96,10 @@ private:
     ui::FeedbackPanel* m_feedback = nullptr;
     ui::DashboardPanel* m_dashboard = nullptr;
     pipeline::SystemStatsGpuFeed* m_systemStatsFeed = nullptr;
+    storyboard::StoryboardController* m_storyboard = nullptr;
+    ui::StoryboardPanel* m_storyboardPanel = nullptr;
+    ui::TaskProgress* m_qualityProgress = nullptr;
+    QPointer<pipeline::RunQualityJob> m_qualityJob;
     bool m_quitAfterRun = false;
 };
 

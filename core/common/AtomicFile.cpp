@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #endif
 
@@ -24,35 +25,55 @@ Error AtomicFile::write(const QString& path, const QByteArray& data)
 #ifdef Q_OS_UNIX
     // Own temporary file + one checked fsync + rename. QSaveFile would sync a second time in commit()
     // and ignores that sync's errors, so a filesystem that reports ENOSPC/EIO only at sync time would
-    // go unnoticed; doubling the syncs also doubled the cost of every artifact write.
-    QTemporaryFile tmp(info.absoluteFilePath() + QStringLiteral(".XXXXXX.tmp"));
-    if (!tmp.open())
-        return {QStringLiteral("io"), QStringLiteral("Cannot write %1: %2").arg(path, tmp.errorString()), {}};
-    if (tmp.write(data) != data.size() || !tmp.flush())
-        return {QStringLiteral("io"), QStringLiteral("Cannot write %1: %2").arg(path, tmp.errorString()), {}};
-    if (::fsync(tmp.handle()) != 0) {
-        const int e = errno;
-        return {QStringLiteral("io"),
-                QStringLiteral("Cannot sync %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(e))),
-                {}};
+    // go unnoticed; doubling the syncs also doubled the cost of every artifact write. Plain POSIX
+    // calls so every failure carries the OS's own words (QTemporaryFile reports "No such file or
+    // directory" for a name that is too long).
+    const QByteArray target = QFile::encodeName(info.absoluteFilePath());
+    QByteArray tmpName = target + ".XXXXXX.tmp";
+    const auto fail = [&path](const char* what, int err) {
+        return Error{QStringLiteral("io"),
+                     QStringLiteral("Cannot %1 %2: %3")
+                         .arg(QLatin1String(what), path, QString::fromLocal8Bit(std::strerror(err))),
+                     {}};
+    };
+    const int fd = ::mkostemps(tmpName.data(), 4, O_CLOEXEC);
+    if (fd < 0)
+        return fail("write", errno);
+    const auto abandon = [&](const char* what) {
+        const int err = errno;
+        ::close(fd);
+        ::unlink(tmpName.constData());
+        return fail(what, err);
+    };
+    for (qsizetype done = 0; done < data.size();) {
+        const ssize_t n = ::write(fd, data.constData() + done, size_t(data.size() - done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            return abandon("write");
+        }
+        done += n;
     }
-    // Keep the permissions of the file being replaced (readers such as operators' tools keep their
-    // access); a new file gets rw-r--r-- like an ordinary file under the usual umask, not the
-    // temporary file's owner-only mode.
-    const QFileDevice::Permissions perms = info.exists()
-        ? QFile::permissions(info.absoluteFilePath())
-        : QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadUser | QFileDevice::WriteUser |
-            QFileDevice::ReadGroup | QFileDevice::ReadOther;
-    tmp.setPermissions(perms);
-    const QByteArray from = QFile::encodeName(tmp.fileName());
-    const QByteArray to = QFile::encodeName(info.absoluteFilePath());
-    if (::rename(from.constData(), to.constData()) != 0) {
-        const int e = errno;
-        return {QStringLiteral("io"),
-                QStringLiteral("Cannot write %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(e))),
-                {}};
+    if (::fsync(fd) != 0)
+        return abandon("sync");
+    // Keep the mode of the file being replaced (readers such as operators' tools keep their access);
+    // a new file gets rw-r--r-- like an ordinary file under the usual umask, not mkstemp's 0600.
+    struct stat old {};
+    const mode_t mode = ::stat(target.constData(), &old) == 0 ? (old.st_mode & 07777) : 0644;
+    if (::fchmod(fd, mode) != 0)
+        return abandon("write");
+    if (::close(fd) != 0) {
+        const int err = errno;
+        ::unlink(tmpName.constData());
+        return fail("write", err);
     }
-    tmp.setAutoRemove(false);
+    if (::rename(tmpName.constData(), target.constData()) != 0) {
+        const int err = errno;
+        ::unlink(tmpName.constData());
+        return fail("write", err);
+    }
     return {};
 #else
     QSaveFile file(path);

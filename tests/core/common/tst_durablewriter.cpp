@@ -81,9 +81,9 @@ private Q_SLOTS:
         const QString tooLong = QString(300, QLatin1Char('x')) + QStringLiteral(".json");
         QTest::newRow("name too long, writer thread") << tooLong << QStringLiteral("File name too long") << true;
         QTest::newRow("name too long, inline") << tooLong << QStringLiteral("File name too long") << false;
-        // QSaveFile's own words for this one: the path still names the file.
+        // The OS's own words (rename(2) onto a directory).
         QTest::newRow("target is a directory, writer thread")
-            << QStringLiteral("scene-001") << QStringLiteral("refers to a directory") << true;
+            << QStringLiteral("scene-001") << QStringLiteral("Is a directory") << true;
     }
 
     void failureNamesThePathAndTheReason()

@@ -142,7 +142,7 @@ private Q_SLOTS:
                  QStringLiteral("keyframes ~45 s"));
         show(model, story, StoryboardState{}, {});
         QCOMPARE(role(model, QStringLiteral("scene-001/shot-04"), StoryboardGridModel::EstimateRole).toString(),
-                 QStringLiteral("keyframes: unknown"));
+                 QStringLiteral("keyframes, GPU time unknown"));
     }
 
     void operatorOverrideChangesOnlyThatRow()
