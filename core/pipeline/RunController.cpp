@@ -866,6 +866,9 @@ void RunController::startAttempt(int index)
         spec.keyframePath = storyDir.absoluteFilePath(src.keyframe);
     for (auto it = src.images.constBegin(); it != src.images.constEnd(); ++it)
         spec.images.insert(it.key(), storyDir.absoluteFilePath(it.value()));
+    // story.json scene "seed" pins the sampler seed of every attempt (the storyboard's candidates).
+    if (const QJsonValue seed = src.raw.value(QStringLiteral("seed")); seed.isDouble() && seed.toDouble() >= 0)
+        spec.seed = seed.toInteger();
     scene.status = QStringLiteral("running");
     // A scene moved off a dead server: the change record learns where it went.
     QJsonArray changes = scene.extra.value(QStringLiteral("BackendChanges")).toArray();

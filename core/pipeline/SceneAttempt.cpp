@@ -115,7 +115,7 @@ bool SceneAttempt::prepareRecord(qint64 seed, const QString& framePrefix)
 
 void SceneAttempt::start()
 {
-    if (!prepareRecord(comfy::WorkflowBuilder::randomSeed(),
+    if (!prepareRecord(m_spec.seed ? *m_spec.seed : comfy::WorkflowBuilder::randomSeed(),
                        filenamePrefix(m_spec.runId, m_spec.sceneId, m_spec.attempt)))
         return;
     setState(State::Preparing, QStringLiteral("reading GPU state"));

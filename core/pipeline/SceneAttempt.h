@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+
 #include "comfy/ComfyClient.h"
 #include "comfy/WorkflowBuilder.h"
 #include "comfy/WorkflowProfile.h"
@@ -45,6 +47,9 @@ struct AttemptSpec
     // Story "images": workflow role name → absolute local image path. The attempt uploads the ones
     // its profile maps (keyframePath stands in for keyframe_image/start_image when absent).
     QMap<QString, QString> images;
+    // A pinned sampler seed (story.json scene "seed"; the storyboard sets it so a candidate renders
+    // with the seed its input hash records). Empty: a fresh random seed per attempt.
+    std::optional<qint64> seed;
     // The run's journal: the attempt records its submission (before the POST) and its progress
     // there; null = not journaled.
     RunJournal* journal = nullptr;

@@ -193,6 +193,7 @@ VideoRenderStory RenderStoryBuilder::buildVideo(const story::Story& story, const
         sc.images.insert(QStringLiteral("start_image"), start);
         sc.raw.insert(QStringLiteral("storyboardItem"),
                       itemJson(w, 1, w.inputs.value(QStringLiteral("seed")).toInteger()));
+        sc.raw.insert(QStringLiteral("seed"), w.inputs.value(QStringLiteral("seed")).toInteger());
         out.story.scenes << sc;
         out.items << w;
     }

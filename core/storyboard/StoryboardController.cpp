@@ -645,6 +645,7 @@ void StoryboardController::startRenderPass()
             sc.expectedFrames = 1;
             sc.images = images;
             const qint64 seed = base + c - 1;
+            sc.raw.insert(QStringLiteral("seed"), seed); // the render uses the seed the inputs record
             sc.raw.insert(QStringLiteral("storyboardItem"),
                           QJsonObject{{QStringLiteral("kind"), kindJsonName(kind)},
                                       {QStringLiteral("key"), w.key},

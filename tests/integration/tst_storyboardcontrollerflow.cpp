@@ -1,10 +1,13 @@
 #include "RunHarness.h"
+#include "sandbox/PngText.h"
 #include "story/StoryLoader.h"
 #include "storyboard/StoryboardController.h"
 #include "storyboard/StoryboardState.h"
 
 #include <QDir>
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -72,6 +75,27 @@ private Q_SLOTS:
         for (const char* key : {"scene-001/shot-01", "scene-001/shot-02", "scene-001/shot-03"}) {
             const ShotEntry* shot = c.state().findShot(QLatin1String(key));
             QVERIFY2(shot && shot->keyframe.approved, key);
+            // Each candidate was rendered with the seed the storyboard records for it (the graph
+            // ComfyUI saved into the PNG carries the sampler's seed).
+            const ImageVersion& version = shot->keyframe.versions.first();
+            const qint64 base = version.inputs.value(QStringLiteral("seed")).toInteger();
+            for (int k = 0; k < version.candidates.size(); ++k) {
+                const Candidate& cand = version.candidates.at(k);
+                // Candidate k+1 renders with the inputs' seed + k: what the input hash records.
+                QCOMPARE(cand.seed, base + k);
+                QFile f(QDir(dir).filePath(cand.file));
+                QVERIFY(f.open(QIODevice::ReadOnly));
+                const auto text = gd::sandbox::PngText::readText(f.readAll(), "prompt");
+                QVERIFY2(text.has_value(), qPrintable(cand.file));
+                const QJsonObject graph = QJsonDocument::fromJson(*text).object();
+                QList<qint64> seeds;
+                for (const QJsonValue& node : graph)
+                    if (const QJsonValue v = node.toObject().value(QStringLiteral("inputs")).toObject().value(QStringLiteral("seed"));
+                        v.isDouble())
+                        seeds << v.toInteger();
+                QVERIFY2(seeds == QList<qint64>{cand.seed},
+                         qPrintable(cand.file + QLatin1Char(' ') + QString::number(cand.seed)));
+            }
         }
 
         QSignalSpy clips(&c, &StoryboardController::itemRendered);
