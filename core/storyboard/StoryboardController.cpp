@@ -1194,48 +1194,39 @@ void StoryboardController::finishStage(int exitCode, const QString& text)
     Q_EMIT stageFinished(stage, exitCode, summary);
 }
 
-Error StoryboardController::choose(ItemKind kind, const QString& key, int version, int candidate)
+// An operator's change to the state between stages: refused while a stage runs, saved at once,
+// and staleness and views follow.
+Error StoryboardController::applyEdit(const std::function<Error()>& change)
 {
     if (isBusy())
         return {QStringLiteral("busy"), QStringLiteral("a storyboard stage is running"), {}};
-    Error e = m_state.choose(kind, key, version, candidate, ChosenBy::Operator);
-    if (e.isNull()) {
-        const ImageTrack* t = m_state.imageTrack(kind, key);
-        if (t && t->selected != version)
-            e = m_state.select(kind, key, version);
-    }
-    if (!e.isNull())
+    if (Error e = change(); !e.isNull())
         return e;
-    e = saveState();
+    const Error e = saveState();
     invalidate();
     Q_EMIT stateChanged();
     return e;
+}
+
+Error StoryboardController::choose(ItemKind kind, const QString& key, int version, int candidate)
+{
+    return applyEdit([&]() -> Error {
+        Error e = m_state.choose(kind, key, version, candidate, ChosenBy::Operator);
+        const ImageTrack* t = e.isNull() ? m_state.imageTrack(kind, key) : nullptr;
+        if (t && t->selected != version)
+            e = m_state.select(kind, key, version);
+        return e;
+    });
 }
 
 Error StoryboardController::approve(ItemKind kind, const QString& key)
 {
-    if (isBusy())
-        return {QStringLiteral("busy"), QStringLiteral("a storyboard stage is running"), {}};
-    Error e = m_state.approve(kind, key);
-    if (!e.isNull())
-        return e;
-    e = saveState();
-    invalidate();
-    Q_EMIT stateChanged();
-    return e;
+    return applyEdit([&] { return m_state.approve(kind, key); });
 }
 
 Error StoryboardController::unapprove(ItemKind kind, const QString& key)
 {
-    if (isBusy())
-        return {QStringLiteral("busy"), QStringLiteral("a storyboard stage is running"), {}};
-    Error e = m_state.unapprove(kind, key);
-    if (!e.isNull())
-        return e;
-    e = saveState();
-    invalidate();
-    Q_EMIT stateChanged();
-    return e;
+    return applyEdit([&] { return m_state.unapprove(kind, key); });
 }
 
 Error StoryboardController::upload(const QString& referenceKey, const QString& imagePath)

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 // Names used here for the wave-2 design's types (docs: /work/briefs/s4-wave2-design.md):
 //   ItemKind        → storyboard::ItemKind (StoryboardTypes.h)
 //   StalenessReport → storyboard::StalenessReport (StalenessCalculator.h)
@@ -151,6 +153,7 @@ private:
     void onRunFinished(int exitCode, const QString& text);
     void importOutputs();
     void startVideoPass();
+    Error applyEdit(const std::function<Error()>& change);
     void importClips(const telemetry::RunRecord& record);
     void startJudging();
     void judgeNext();
