@@ -439,42 +439,18 @@ int runCommand(const QStringList& arguments)
         opt.llmApiKey = cli::storyServiceOptionsFrom(parser).apiKey;
     }
 
-    if (fromStoryboard) {
-        cli::StoryboardVideoArgs sb;
-        sb.dir = storyboardDir;
-        sb.videoProfile = opt.workflow;
-        for (const QString& key : parser.value(QStringLiteral("shots")).split(QLatin1Char(','), Qt::SkipEmptyParts))
-            sb.shots << key.trimmed();
-        sb.all = parser.isSet(QStringLiteral("all"));
-        sb.quiet = parser.isSet(QStringLiteral("quiet"));
-        gpu::GpuMonitor monitor;
-        monitor.start();
-        SignalWatcher signals;
-        const int code = cli::runStoryboardVideo(sb, opt, &monitor, signals);
-        monitor.stop();
-        if (host)
-            host->stop();
-        metrics.stopListening();
-        return code;
-    }
-
     gpu::GpuMonitor monitor;
     monitor.start();
-    auto* controller = new pipeline::RunController(opt, &monitor);
     metrics.setGpuMonitor(&monitor);
-    metrics.attach(controller);
     SignalWatcher signals;
-    int exitCode = cli::runToCompletion(controller, signals, parser.isSet(QStringLiteral("quiet")));
-    const QString runDir = controller->runDir();
-    delete controller;
-    monitor.stop();
-    if (host)
-        host->stop();
-
     // A finished run ends with its QualityMetrics (or UNMEASURED with reasons): the judges use the
-    // story's LLM server, or with --sandbox the LLM stand-in (with its vision model).
-    const bool finishedRun = exitCode == int(pipeline::RunExit::Success) || exitCode == int(pipeline::RunExit::SomeFailed);
-    if (finishedRun && !runDir.isEmpty() && !parser.isSet(QStringLiteral("no-quality"))) {
+    // story's LLM server, or with --sandbox the LLM stand-in (with its vision model). Every storyboard
+    // pass is a run of its own and gets the same step.
+    auto qualityStep = [&](const QString& runDir, int exitCode) {
+        const bool finishedRun =
+            exitCode == int(pipeline::RunExit::Success) || exitCode == int(pipeline::RunExit::SomeFailed);
+        if (!finishedRun || runDir.isEmpty() || parser.isSet(QStringLiteral("no-quality")))
+            return exitCode;
         std::unique_ptr<sandbox::SandboxLlmHost> judgeHost;
         QString judgeUrl;
         if (useSandbox) {
@@ -496,10 +472,38 @@ int runCommand(const QStringList& arguments)
         const auto result = cli::finishRunQuality(qualityOptions, parser.isSet(QStringLiteral("quiet")), &signals);
         if (judgeHost)
             judgeHost->stop();
-        if (result.cancelled)
-            exitCode = 130; // Ctrl-C during the quality step: interrupted, as during the render
         if (result.computation.error.isNull())
             metrics.setKpiResults(result.kpis);
+        // Ctrl-C during the quality step: interrupted, as during the render.
+        return result.cancelled ? int(pipeline::RunExit::Interrupted) : exitCode;
+    };
+
+    int exitCode = 0;
+    QString runDir;
+    if (fromStoryboard) {
+        cli::StoryboardVideoArgs sb;
+        sb.dir = storyboardDir;
+        sb.videoProfile = opt.workflow;
+        for (const QString& key : parser.value(QStringLiteral("shots")).split(QLatin1Char(','), Qt::SkipEmptyParts))
+            sb.shots << key.trimmed();
+        sb.all = parser.isSet(QStringLiteral("all"));
+        sb.quiet = parser.isSet(QStringLiteral("quiet"));
+        sb.runStarted = [&metrics](pipeline::RunController* controller) { metrics.attach(controller); };
+        sb.runFinished = qualityStep;
+        exitCode = cli::runStoryboardVideo(sb, opt, &monitor, signals, &runDir);
+        monitor.stop();
+        if (host)
+            host->stop();
+    } else {
+        auto* controller = new pipeline::RunController(opt, &monitor);
+        metrics.attach(controller);
+        exitCode = cli::runToCompletion(controller, signals, parser.isSet(QStringLiteral("quiet")));
+        runDir = controller->runDir();
+        delete controller;
+        monitor.stop();
+        if (host)
+            host->stop();
+        exitCode = qualityStep(runDir, exitCode);
     }
     if (metrics.isListening() && metricsLingerSeconds > 0) {
         cli::out() << "Serving the final metrics for " << metricsLingerSeconds << " s more ..." << Qt::endl;

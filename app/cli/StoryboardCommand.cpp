@@ -42,12 +42,18 @@ const char* kDescription =
     "  storyboard keyframes DIR       render keyframe candidates of every shot whose sheets are approved\n"
     "  storyboard [all] DIR           references, then keyframes; stops for approval unless --auto-approve\n"
     "  storyboard status DIR          item, version, chosen, judge score, approved, fresh/stale/blocked, estimates\n"
-    "  storyboard approve DIR KEY [--candidate K] [--version N]\n"
-    "  storyboard upload DIR REFKEY FILE   an image of your own as the approved sheet of REFKEY\n"
-    "  storyboard reroll DIR KEY      a new version of a sheet or keyframe with new seeds\n"
+    "  storyboard approve DIR KEY [--candidate K] [--version N]   KEY: a sheet, a shot's keyframe or its end\n"
+    "                                 keyframe (SCENE/SHOT#end)\n"
+    "  storyboard upload DIR KEY FILE   an image of your own as the approved sheet (reference KEY), keyframe\n"
+    "                                 (shot KEY) or end keyframe (SCENE/SHOT#end); a keyframe goes stale like a\n"
+    "                                 rendered one when its inputs change\n"
+    "  storyboard reroll DIR KEY      a new version of a sheet, keyframe or end keyframe (SCENE/SHOT#end) with new seeds\n"
     "  storyboard update-stale DIR    re-render only the stale items, sheets before keyframes\n\n"
     "Keys: references are character:NAME#LOOK, location:NAME or style; shots are SCENE/SHOT "
-    "(scene-001/shot-01). Clips render with `gemdirect run --storyboard DIR`.\n\n"
+    "(scene-001/shot-01). A shot with a lastFrame (a bookend shot) also has an end keyframe, keyed SCENE/SHOT#end: "
+    "the keyframes stage renders and judges it like the keyframe, and a bookend video profile (one mapping "
+    "end_image) needs it approved and uploads it as end_image; a profile without end_image ignores lastFrame. "
+    "Clips render with `gemdirect run --storyboard DIR`.\n\n"
     "Exit codes: 0 done — also when items wait for your approval (the line \"waiting for approval: N item(s)\" "
     "says so), 1 some item failed to render, 2 bad input or usage (the message names it; nothing rendered), "
     "3 ComfyUI or the LLM unreachable, 130 interrupted (Ctrl-C).";
@@ -75,8 +81,13 @@ QString freshnessText(storyboard::Freshness f)
 
 QString kindText(ItemKind k)
 {
-    return k == ItemKind::Reference ? QStringLiteral("sheet") : k == ItemKind::Keyframe ? QStringLiteral("keyframe")
-                                                                                        : QStringLiteral("clip");
+    switch (k) {
+    case ItemKind::Reference: return QStringLiteral("sheet");
+    case ItemKind::Keyframe: return QStringLiteral("keyframe");
+    case ItemKind::EndKeyframe: return QStringLiteral("end-frame");
+    case ItemKind::Clip: return QStringLiteral("clip");
+    }
+    return {};
 }
 
 int printStatus(const StoryboardController& c)
@@ -95,6 +106,7 @@ int printStatus(const StoryboardController& c)
     for (const storyboard::ItemStatus& st : report.items) {
         QString version = QStringLiteral("-"), chosen = QStringLiteral("-"), score = QStringLiteral("-");
         bool approved = false;
+        bool styleUnused = false; // the rendered keyframe's profile had no slot for the style image
         if (st.kind == ItemKind::Clip) {
             const storyboard::ShotEntry* e = c.state().findShot(st.key);
             if (e && e->clip.selected)
@@ -114,14 +126,20 @@ int printStatus(const StoryboardController& c)
                     score = QString::number(cand->judge->score, 'f', 1);
                 if (v->raw.value(QStringLiteral("textOnly")).toBool())
                     chosen += QStringLiteral(" text-only");
+                styleUnused = v->inputs.value(QStringLiteral("styleReferenceUnused")).toBool();
             }
         }
         QString state = freshnessText(st.freshness);
         if (!st.reasons.isEmpty())
             state += QStringLiteral(": ") + st.reasons.join(QStringLiteral("; "));
+        if (styleUnused)
+            state += QStringLiteral(" (style reference image not used: its keyframe profile maps no "
+                                    "style_reference_image)");
+        if (st.kind == ItemKind::EndKeyframe && !c.usesEndKeyframes())
+            state += QStringLiteral(" (not used: the video profile maps no end_image, lastFrame is ignored)");
         o << QStringLiteral("%1 %2 %3 %4 %5 %6 %7")
                  .arg(kindText(st.kind), -9)
-                 .arg(st.key, -36)
+                 .arg(st.kind == ItemKind::EndKeyframe ? storyboard::StoryboardKeys::endKeyframe(st.key) : st.key, -36)
                  .arg(version, -4)
                  .arg(chosen.trimmed(), -12)
                  .arg(score, -6)
@@ -139,11 +157,17 @@ int printStatus(const StoryboardController& c)
     return 0;
 }
 
-// A key's kind: a reference key, else a shot of the story.
+// A key's kind: a reference key, a bookend shot's end keyframe (SCENE/SHOT#end), else a shot of the story.
 std::optional<ItemKind> kindOfKey(const StoryboardController& c, const QString& key)
 {
     if (storyboard::StoryboardKeys::isReferenceKey(key))
         return ItemKind::Reference;
+    if (const QString shot = storyboard::StoryboardKeys::shotOfEndKeyframe(key); !shot.isEmpty()) {
+        for (const storyboard::ItemStatus& st : c.staleness().items)
+            if (st.kind == ItemKind::EndKeyframe && st.key == shot)
+                return ItemKind::EndKeyframe;
+        return std::nullopt;
+    }
     for (const storyboard::ItemStatus& st : c.staleness().items)
         if (st.kind == ItemKind::Keyframe && st.key == key)
             return ItemKind::Keyframe;
@@ -415,21 +439,42 @@ int storyboardCommand(const QStringList& arguments)
     if (action == QLatin1String("status"))
         return printStatus(controller);
     if (action == QLatin1String("upload")) {
-        const Error e = controller.upload(pos.at(1), pos.at(2));
-        if (!e.isNull()) {
-            cli::err() << "error: " << e.message << Qt::endl;
-            return 2;
+        QString key = pos.at(1);
+        std::optional<ItemKind> kind;
+        if (storyboard::StoryboardKeys::isEndKeyframeKey(key)) {
+            kind = ItemKind::EndKeyframe;
+            key = storyboard::StoryboardKeys::shotOfEndKeyframe(key);
+        } else {
+            kind = kindOfKey(controller, key);
         }
-        cli::out() << "Uploaded " << pos.at(2) << " as the approved sheet of " << pos.at(1) << Qt::endl;
-        return 0;
-    }
-    if (action == QLatin1String("approve")) {
-        const QString key = pos.at(1);
-        const auto kind = kindOfKey(controller, key);
         if (!kind) {
             cli::err() << "error: " << key << " is neither a reference key nor a shot of the story" << Qt::endl;
             return 2;
         }
+        const Error e = controller.upload(*kind, key, pos.at(2));
+        if (!e.isNull()) {
+            cli::err() << "error: " << e.message << Qt::endl;
+            return 2;
+        }
+        cli::out() << "Uploaded " << pos.at(2) << " as the approved "
+                   << (*kind == ItemKind::Reference  ? "sheet"
+                       : *kind == ItemKind::Keyframe ? "keyframe"
+                                                     : "end keyframe")
+                   << " of " << key << Qt::endl;
+        return 0;
+    }
+    if (action == QLatin1String("approve")) {
+        const QString named = pos.at(1);
+        const auto kind = kindOfKey(controller, named);
+        if (!kind) {
+            cli::err() << "error: " << named
+                       << " is neither a reference key, a shot of the story nor the end keyframe of a shot with a "
+                          "lastFrame"
+                       << Qt::endl;
+            return 2;
+        }
+        // The state keys an end keyframe by its shot; messages keep the name the operator typed.
+        const QString key = *kind == ItemKind::EndKeyframe ? storyboard::StoryboardKeys::shotOfEndKeyframe(named) : named;
         if (candidate > 0) {
             const storyboard::ImageTrack* t = controller.state().imageTrack(*kind, key);
             const int v = version > 0 ? version : (t && t->selected ? *t->selected : 0);
@@ -442,7 +487,7 @@ int storyboardCommand(const QStringList& arguments)
                 cli::err() << "error: " << e.message << Qt::endl;
                 return 2;
             }
-            cli::out() << key << ": candidate " << candidate << " of v" << v << " chosen by operator" << Qt::endl;
+            cli::out() << named << ": candidate " << candidate << " of v" << v << " chosen by operator" << Qt::endl;
         } else if (version > 0) {
             return usage(QStringLiteral("--version needs --candidate"));
         }
@@ -451,7 +496,7 @@ int storyboardCommand(const QStringList& arguments)
             cli::err() << "error: " << e.message << Qt::endl;
             return 2;
         }
-        cli::out() << key << ": approved" << Qt::endl;
+        cli::out() << named << ": approved" << Qt::endl;
         return 0;
     }
 
@@ -499,9 +544,13 @@ int storyboardCommand(const QStringList& arguments)
         const QString key = pos.at(1);
         const auto kind = kindOfKey(controller, key);
         if (!kind) {
-            cli::err() << "error: " << key << " is neither a reference key nor a shot of the story" << Qt::endl;
+            cli::err() << "error: " << key
+                       << " is neither a reference key, a shot of the story nor the end keyframe of a shot with a "
+                          "lastFrame"
+                       << Qt::endl;
             rc = 2;
         } else {
+            // The controller takes SCENE/SHOT#end as the end keyframe of that shot.
             rc = runStage(controller, *kind == ItemKind::Reference ? StoryboardStage::References : StoryboardStage::Keyframes,
                           {key}, quiet, signals);
         }

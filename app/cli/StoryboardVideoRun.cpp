@@ -11,6 +11,7 @@
 #include "storyboard/RenderStoryBuilder.h"
 #include "storyboard/ShotList.h"
 #include "storyboard/StoryboardController.h"
+#include "storyboard/VideoRunJudgements.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -30,7 +31,7 @@ int worse(int a, int b)
 } // namespace
 
 int runStoryboardVideo(const StoryboardVideoArgs& args, pipeline::RunOptions base, gpu::GpuMonitor* monitor,
-                       SignalWatcher& signals)
+                       SignalWatcher& signals, QString* lastRunDir)
 {
     const QString dir = QDir(args.dir).absolutePath();
     // The staleness check hashes the profiles the sheets and keyframes were rendered with: take their
@@ -69,8 +70,9 @@ int runStoryboardVideo(const StoryboardVideoArgs& args, pipeline::RunOptions bas
               << "' cannot be loaded: " << loadErrors.join(QStringLiteral("; ")) << Qt::endl;
         return 2;
     }
-    // The app supplies the start image only (no end-image artifact exists yet), so a bookend profile's
-    // end_image falls back on it; what the profile must map is what a single-image shot needs.
+    // A bookend shot's approved end keyframe goes to end_image when the profile maps it (the plan gates
+    // on it); a profile without end_image renders every shot from its start image (lastFrame ignored).
+    // What the profile must map is what a single-image shot needs.
     if (const QStringList problems = profile->requiredRolesFor(comfy::Purpose::Video, comfy::ShotNeeds{});
         !problems.isEmpty()) {
         for (const QString& p : problems)
@@ -105,7 +107,7 @@ int runStoryboardVideo(const StoryboardVideoArgs& args, pipeline::RunOptions bas
     vo.includeFresh = args.all;
     vo.chainCap = co.chainCap;
     int exitCode = 0;
-    QString lastRunDir;
+    lastRunDir->clear();
     const int maxPasses = int(storyboard::ShotList(ctl.story()).shots().size()) + 1;
     for (int pass = 1; pass <= maxPasses; ++pass) {
         const storyboard::Plan plan = ctl.plan(storyboard::StoryboardStage::Video);
@@ -152,17 +154,31 @@ int runStoryboardVideo(const StoryboardVideoArgs& args, pipeline::RunOptions bas
         ro.llmHealth.timestamp = QDateTime::currentDateTimeUtc();
         QDir().mkpath(ro.runsRoot);
         auto* controller = new pipeline::RunController(ro, monitor);
+        if (args.runStarted)
+            args.runStarted(controller);
         const int code = runToCompletion(controller, signals, args.quiet);
         const telemetry::RunRecord record = controller->record();
         delete controller;
         if (!record.runDir.isEmpty())
-            lastRunDir = record.runDir;
+            *lastRunDir = record.runDir;
         if (code == int(pipeline::RunExit::BadInput) || code == int(pipeline::RunExit::Unreachable) ||
             code == int(pipeline::RunExit::Interrupted)) {
             exitCode = code;
             break;
         }
         exitCode = worse(exitCode, code == int(pipeline::RunExit::Success) ? 0 : 1);
+        // The storyboard metrics of this run (its quality step reads them): from the state the pass was
+        // built from, before its clips are imported.
+        if (!record.runDir.isEmpty()) {
+            QString warning;
+            const Error e = storyboard::VideoRunJudgements::writeForRun(dir, record.runDir, ctl.story(), ctl.state(),
+                                                                         vr, &warning);
+            if (!warning.isEmpty())
+                err() << "WARNING: storyboard verdicts not usable: " << warning << Qt::endl;
+            if (!e.isNull())
+                err() << "WARNING: storyboard metrics of " << record.runDir << " not recorded: " << e.message
+                      << Qt::endl;
+        }
 
         // Imported into the state on disk (the controller's copy is read-only), saved once, reopened.
         storyboard::StoryboardState state;
@@ -187,6 +203,13 @@ int runStoryboardVideo(const StoryboardVideoArgs& args, pipeline::RunOptions bas
         }
         out() << "Pass " << pass << ": " << imported << " clip(s) stored under "
               << QDir(dir).filePath(QStringLiteral("clips")) << Qt::endl;
+        if (args.runFinished && !record.runDir.isEmpty()) {
+            const int q = args.runFinished(record.runDir, code);
+            if (q == int(pipeline::RunExit::Interrupted)) {
+                exitCode = q;
+                break;
+            }
+        }
         if (const Error e = ctl.open(dir); !e.isNull()) {
             err() << "error: " << e.message << Qt::endl;
             exitCode = 1;
@@ -197,9 +220,6 @@ int runStoryboardVideo(const StoryboardVideoArgs& args, pipeline::RunOptions bas
         if (imported == 0)
             break; // nothing new for a chained shot to start from
     }
-    // The last stdout line names the (last) run directory, as `gemdirect run` does.
-    if (!lastRunDir.isEmpty())
-        out() << "Run directory: " << QDir(lastRunDir).absolutePath() << Qt::endl;
     return exitCode;
 }
 

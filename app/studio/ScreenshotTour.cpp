@@ -349,6 +349,12 @@ void ScreenshotTour::addStoryboardSteps()
         [] {}, {}, 15000);
     addAction(QStringLiteral("storyboard panel shot"), [this, panel] {
         shoot(panel, QStringLiteral("storyboard-panel.png"));
+        // The same panel in the dark theme: badges, scores and stale text must stay readable on it.
+        m_studio.window()->setTheme(QStringLiteral("dark"));
+    });
+    addAction(QStringLiteral("storyboard panel shot (dark)"), [this, panel] {
+        shoot(panel, QStringLiteral("storyboard-panel-dark.png"));
+        m_studio.window()->setTheme(QStringLiteral("system"));
         restoreLayout();
         finish(0, QStringLiteral("%1 screenshots written to %2")
                       .arg(m_written.size())

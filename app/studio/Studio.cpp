@@ -35,6 +35,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QStatusBar>
+#include <QTimer>
 #include <QUrl>
 #include <QtConcurrent>
 
@@ -258,20 +259,30 @@ void Studio::startRun()
 
 bool Studio::confirmClose()
 {
+    const bool storyboardBusy = m_storyboard && m_storyboard->isBusy();
     if (m_quitAfterRun)
-        return !m_session->isRunning();
-    if (m_session->isRunning()) {
+        return !m_session->isRunning() && !storyboardBusy;
+    if (m_session->isRunning() || storyboardBusy) {
+        QStringList what;
+        if (m_session->isRunning())
+            what << QStringLiteral("A run is still rendering. Cancel it and quit? Finished scenes and their telemetry are "
+                                   "kept; the run can be found again under Run > Show unfinished runs.");
+        if (storyboardBusy)
+            what << QStringLiteral("A storyboard stage is still rendering. Cancel it and quit? Sheets and keyframes "
+                                   "stored so far stay in storyboard.json; start the stage again to render the rest.");
         const auto answer = QMessageBox::question(
-            m_window.get(), QStringLiteral("A run is in progress"),
-            QStringLiteral("A run is still rendering. Cancel it and quit? Finished scenes and their telemetry are kept; "
-                           "the run can be found again under Run > Show unfinished runs."),
-            QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
+            m_window.get(),
+            m_session->isRunning() ? QStringLiteral("A run is in progress") : QStringLiteral("A storyboard stage is running"),
+            what.join(QStringLiteral("\n\n")), QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
         if (answer != QMessageBox::Yes)
             return false;
-        // Quit once the cancelled run has written its artifacts.
+        // Quit once the cancelled run has written its artifacts and the stage has stopped.
         m_quitAfterRun = true;
-        status(QStringLiteral("Cancelling the run before quitting ..."));
-        m_session->cancel();
+        status(QStringLiteral("Cancelling before quitting ..."));
+        if (m_session->isRunning())
+            m_session->cancel();
+        if (storyboardBusy)
+            m_storyboard->cancel();
         return false;
     }
     if (m_story->hasUnsavedChanges()) {
@@ -411,6 +422,12 @@ void Studio::buildStoryboard()
     });
     connect(m_storyboard, &storyboard::StoryboardController::message, this,
             [this](const QString& line) { status(QStringLiteral("Storyboard: ") + line, 10000); });
+    // The close guard cancelled this stage to quit: close once it has stopped (the controller saves
+    // storyboard.json atomically on this thread, so what is on disk is a whole state).
+    connect(m_storyboard, &storyboard::StoryboardController::stageFinished, this, [this] {
+        if (m_quitAfterRun)
+            QTimer::singleShot(0, m_window.get(), &QWidget::close);
+    });
 
     QMenu* file = nullptr;
     for (QAction* a : m_window->menuBar()->actions())

@@ -198,6 +198,42 @@ int WorkflowProfile::totalSamplerSteps() const
     return static_cast<int>(std::min<qint64>(total, std::numeric_limits<int>::max()));
 }
 
+QStringList WorkflowProfile::modelFiles() const
+{
+    static const QStringList fileInputs{
+        QStringLiteral("ckpt_name"),        QStringLiteral("unet_name"),       QStringLiteral("clip_name"),
+        QStringLiteral("clip_name1"),       QStringLiteral("clip_name2"),      QStringLiteral("clip_name3"),
+        QStringLiteral("vae_name"),         QStringLiteral("lora_name"),       QStringLiteral("ipadapter_file"),
+        QStringLiteral("control_net_name"), QStringLiteral("style_model_name"), QStringLiteral("pulid_file"),
+        QStringLiteral("instantid_file")};
+    QStringList files;
+    for (auto it = graph.constBegin(); it != graph.constEnd(); ++it) {
+        const QJsonObject node = it.value().toObject();
+        const QString type = node.value(QLatin1String("class_type")).toString();
+        const QJsonObject inputs = node.value(QLatin1String("inputs")).toObject();
+        // Generic names ("model_name", "model") only count on loader nodes: elsewhere they are links or options.
+        const bool loader = type.contains(QLatin1String("Load"), Qt::CaseInsensitive);
+        for (auto in = inputs.constBegin(); in != inputs.constEnd(); ++in) {
+            if (!in.value().isString() || in.value().toString().trimmed().isEmpty())
+                continue;
+            const QString& key = in.key();
+            if (fileInputs.contains(key) ||
+                (loader && (key == QLatin1String("model_name") || key == QLatin1String("model"))))
+                files << in.value().toString().trimmed();
+            else if (key == QLatin1String("preset") && type.startsWith(QLatin1String("IPAdapterUnifiedLoader")))
+                files << QStringLiteral("ipadapter preset: ") + in.value().toString().trimmed();
+        }
+    }
+    files.sort();
+    files.removeDuplicates();
+    return files;
+}
+
+QString WorkflowProfile::modelText() const
+{
+    return modelFiles().join(QStringLiteral(", "));
+}
+
 QJsonObject WorkflowProfile::profileJson() const
 {
     QJsonObject map;

@@ -91,6 +91,14 @@ struct WorkflowProfile
     // Sum of literal `steps` over sampler-like nodes (KSampler, KSamplerAdvanced, WanVideoSampler,
     // BasicScheduler, ...): the denominator of the progress bar. 0 when none is literal.
     int totalSamplerSteps() const;
+    // The model files the graph loads: literal values of loader inputs (ckpt_name, unet_name, clip_name[1-3],
+    // vae_name, lora_name, ipadapter_file, control_net_name, style_model_name, pulid_file, instantid_file, and
+    // model_name / model of loader nodes), plus the preset of IPAdapterUnifiedLoader nodes, which picks the
+    // IP-Adapter model at run time ("ipadapter preset: <preset>"). Sorted, unique. A storyboard artifact's
+    // input hash records them (modelText()), so a checkpoint swap names the model in its staleness reason.
+    QStringList modelFiles() const;
+    // modelFiles() joined with ", " ("" when the graph names none).
+    QString modelText() const;
     // The .profile.json content: {name, description, minVramMB, outputKind, mapping}, plus "purpose" when it
     // is not "video" (so video profiles keep their pre-storyboard shape).
     QJsonObject profileJson() const;

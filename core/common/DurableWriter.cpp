@@ -26,6 +26,16 @@ DurableWriter::~DurableWriter()
 
 void DurableWriter::post(Job job, Done done)
 {
+    enqueue(std::move(job), std::move(done), false);
+}
+
+void DurableWriter::postUrgent(Job job, Done done)
+{
+    enqueue(std::move(job), std::move(done), true);
+}
+
+void DurableWriter::enqueue(Job job, Done done, bool urgent)
+{
     if (m_mode == Mode::Inline) {
         const Error e = job();
         if (done)
@@ -35,7 +45,7 @@ void DurableWriter::post(Job job, Done done)
     ++m_undelivered;
     {
         std::lock_guard<std::mutex> lock(m_mutex);
-        m_queue.push_back({std::move(job), std::move(done)});
+        (urgent ? m_urgent : m_queue).push_back({std::move(job), std::move(done)});
     }
     m_wake.notify_one();
 }
@@ -61,7 +71,7 @@ void DurableWriter::waitForWorker()
     if (m_mode == Mode::Inline)
         return;
     std::unique_lock<std::mutex> lock(m_mutex);
-    m_drained.wait(lock, [this] { return m_queue.empty() && !m_busy; });
+    m_drained.wait(lock, [this] { return m_urgent.empty() && m_queue.empty() && !m_busy; });
 }
 
 void DurableWriter::deliver(const Done& done, const Error& e)
@@ -77,11 +87,12 @@ void DurableWriter::runWorker()
         Task task;
         {
             std::unique_lock<std::mutex> lock(m_mutex);
-            m_wake.wait(lock, [this] { return m_stop || !m_queue.empty(); });
-            if (m_queue.empty()) // stopping, and everything queued has run
+            m_wake.wait(lock, [this] { return m_stop || !m_urgent.empty() || !m_queue.empty(); });
+            std::deque<Task>& from = !m_urgent.empty() ? m_urgent : m_queue;
+            if (from.empty()) // stopping, and everything queued has run
                 return;
-            task = std::move(m_queue.front());
-            m_queue.pop_front();
+            task = std::move(from.front());
+            from.pop_front();
             m_busy = true;
         }
         const Error e = task.job();
@@ -92,7 +103,7 @@ void DurableWriter::runWorker()
         {
             std::lock_guard<std::mutex> lock(m_mutex);
             m_busy = false;
-            if (m_queue.empty())
+            if (m_urgent.empty() && m_queue.empty())
                 m_drained.notify_all();
         }
     }

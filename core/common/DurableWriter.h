@@ -42,6 +42,11 @@ public:
     // Queues `job` (it runs on the worker thread: it must not touch objects of other threads).
     // `done`, when set, runs on this object's thread after the job, in queue order, with its Error.
     void post(Job job, Done done = {});
+    // As post(), but ahead of every job posted with post() that has not begun (after earlier urgent
+    // ones): for work that only makes something already written durable sooner — a journal sync a
+    // prompt submission waits for must not queue behind a run's worth of scene.json writes.
+    // Its completion then comes before theirs.
+    void postUrgent(Job job, Done done = {});
     // AtomicFile::write(path, data) as a queued job; the Error names the path and the OS reason.
     void write(const QString& path, const QByteArray& data, Done done = {});
     // `then` runs on this object's thread once every job queued before it has run and its `done`
@@ -59,6 +64,7 @@ private:
         Job job;
         Done done;
     };
+    void enqueue(Job job, Done done, bool urgent);
     void runWorker();
     void deliver(const Done& done, const Error& e);
 
@@ -66,6 +72,7 @@ private:
     mutable std::mutex m_mutex;
     std::condition_variable m_wake;
     std::condition_variable m_drained;
+    std::deque<Task> m_urgent; // postUrgent(), taken first
     std::deque<Task> m_queue;
     bool m_busy = false;
     bool m_stop = false;

@@ -1579,12 +1579,30 @@ void RunController::writeArtifacts()
     // rating that lands while this write waits in the queue is kept too.
     const QString runDir = m_run.runDir;
     const QString path = QDir(runDir).filePath(telemetry::ArtifactWriter::fileName());
-    const QJsonObject artifact = telemetry::ArtifactWriter::toJson(m_run);
+    QJsonObject artifact = telemetry::ArtifactWriter::toJson(m_run);
+    // Each write replaces the whole file: a write still waiting in the writer's queue takes the
+    // newer snapshot instead of a second write queuing behind it (the scenes of a dispatch round
+    // finishing together cost one artifact sync, not one each).
+    if (m_artifactWrite) {
+        std::lock_guard<std::mutex> lock(m_artifactWrite->mutex);
+        if (!m_artifactWrite->started) {
+            m_artifactWrite->snapshot = std::move(artifact);
+            return;
+        }
+    }
+    auto pending = std::make_shared<PendingArtifactWrite>();
+    pending->snapshot = std::move(artifact);
+    m_artifactWrite = pending;
     const std::shared_ptr<QDateTime> writtenAt = m_artifactWrittenAt; // only the jobs touch it, in order
     auto feedback = std::make_shared<QJsonArray>();
     m_writer->post(
-        [runDir, path, snapshot = artifact, writtenAt, feedback] {
-            QJsonObject artifact = snapshot;
+        [runDir, path, pending, writtenAt, feedback] {
+            QJsonObject artifact;
+            {
+                std::lock_guard<std::mutex> lock(pending->mutex);
+                pending->started = true;
+                artifact = std::move(pending->snapshot);
+            }
             const QFileInfo file(path);
             if (file.exists() && file.lastModified() != *writtenAt) {
                 QJsonObject onDisk;
@@ -1600,7 +1618,9 @@ void RunController::writeArtifacts()
             *writtenAt = QFileInfo(path).lastModified();
             return e;
         },
-        [this, feedback](const Error& e) {
+        [this, feedback, pending](const Error& e) {
+            if (m_artifactWrite == pending)
+                m_artifactWrite.reset();
             if (feedback->size() > m_run.feedback.size())
                 m_run.feedback = *feedback;
             if (!e.isNull()) {

@@ -23,6 +23,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 
 class QFileSystemWatcher;
 
@@ -105,9 +106,11 @@ struct RunOptions
     int diskFullMinFreeMB = 256; // free space wanted before the queue goes on (more when a scene took more)
     // Durable writes (artifact, scene.json, history.json, story.json, journal syncs, the history
     // database) run on a writer thread, in order, and the run goes on in their completions: the
-    // desktop app sets it so its GUI thread never waits in fsync. Off = each write is done where it
-    // is asked for, before the call returns (the command line's behaviour).
-    bool backgroundWrites = false;
+    // event loop that talks to the servers never waits in fsync (the desktop app's GUI thread, and
+    // the command line's loop, which with several servers must collect one scene while submitting
+    // the next), and the journal syncs of one dispatch round share one fdatasync. Off = each write
+    // is done where it is asked for, before the call returns (tests that want that order).
+    bool backgroundWrites = true;
     // The done-marker watcher the attempts share (AttemptSpec::markerWatcher), owned by the caller
     // and outliving the run (the desktop app keeps one for all its runs, so no inotify instance is
     // closed on the GUI thread at a run's end); null = the RunController makes one for the run.
@@ -266,6 +269,14 @@ private:
     // mtime of our last artifact write (ratings may land in between); read and set by the artifact
     // jobs only, which run one at a time.
     std::shared_ptr<QDateTime> m_artifactWrittenAt = std::make_shared<QDateTime>();
+    // The artifact write queued on the writer and not begun yet; a newer snapshot replaces its own.
+    struct PendingArtifactWrite
+    {
+        std::mutex mutex;
+        bool started = false; // set by the writer's thread under the mutex when the job begins
+        QJsonObject snapshot;
+    };
+    std::shared_ptr<PendingArtifactWrite> m_artifactWrite; // owner thread only
     bool m_cancelling = false;
     bool m_finished = false;
     bool m_started = false;

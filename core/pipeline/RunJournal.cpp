@@ -37,6 +37,7 @@ Error RunJournal::open(const QString& runDir)
 
 void RunJournal::close()
 {
+    m_batch.reset(); // its queued sync still runs on its own descriptor and reports to its callers
     if (m_file.isOpen())
         m_file.close();
 }
@@ -80,28 +81,54 @@ Error RunJournal::syncNow()
 void RunJournal::syncLater(std::function<void(const Error&)> then)
 {
 #ifdef Q_OS_UNIX
+    // Group commit: one fdatasync covers every line written before it starts, so a request that
+    // finds a sync queued but not yet begun joins it instead of queuing another (a dispatch round
+    // of N servers submits 2N prompts, each waiting for its durable "submitted" line). The mutex
+    // orders "this line was written, then joined" before "the worker began the sync".
+    if (m_batch) {
+        std::lock_guard<std::mutex> lock(m_batch->mutex);
+        if (!m_batch->started) {
+            m_batch->thens.push_back(std::move(then));
+            return;
+        }
+    }
     // A duplicate of the descriptor syncs the same file and stays valid when the journal is closed
     // before the writer gets to it.
     const int fd = ::dup(m_file.handle());
     if (fd >= 0) {
+        auto batch = std::make_shared<SyncBatch>();
+        batch->thens.push_back(std::move(then));
+        m_batch = batch;
         const QString name = m_file.fileName();
-        m_writer->post(
-            [fd, name]() -> Error {
+        // Urgent: a sync only makes lines already in the file durable, so it may overtake queued
+        // file writes (a line naming such a file is written only after that file's write is done).
+        m_writer->postUrgent(
+            [fd, name, batch]() -> Error {
+                {
+                    std::lock_guard<std::mutex> lock(batch->mutex);
+                    batch->started = true;
+                }
                 const int rc = ::fdatasync(fd);
                 ::close(fd);
                 if (rc != 0)
                     return {QStringLiteral("io"), QStringLiteral("Cannot sync the run journal %1").arg(name), {}};
                 return {};
             },
-            [this, then](const Error& e) {
+            [this, batch](const Error& e) {
+                if (m_batch == batch)
+                    m_batch.reset();
                 if (!e.isNull())
                     m_lastError = e;
-                if (then)
-                    then(e); // the caller reports it, as it reports a failed append
-                else if (!e.isNull()) {
-                    gd::log::get("pipeline")->error("{}", e.message.toStdString());
-                    if (m_onSyncFailure)
-                        m_onSyncFailure(e);
+                bool reported = false;
+                for (const auto& then : batch->thens) {
+                    if (then)
+                        then(e); // the caller reports it, as it reports a failed append
+                    else if (!e.isNull() && !reported) {
+                        reported = true;
+                        gd::log::get("pipeline")->error("{}", e.message.toStdString());
+                        if (m_onSyncFailure)
+                            m_onSyncFailure(e);
+                    }
                 }
             });
         return;

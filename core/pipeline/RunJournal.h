@@ -8,6 +8,9 @@
 #include <QVector>
 
 #include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
 
 namespace gd {
 class DurableWriter;
@@ -25,6 +28,9 @@ namespace gd::pipeline {
 // run controller's thread writes. With a writer set, the line still reaches the kernel at once (so
 // a SIGKILL never loses it and the journal's order is the order of the calls), only the fdatasync
 // runs on the writer's thread; an effect that must wait for it continues in appendDurable's `then`.
+// Syncs asked for while one is queued but not begun share it (group commit): one fdatasync makes
+// every line written before it durable, so N servers' submissions of one dispatch round wait for one
+// or two syncs, not N.
 class RunJournal
 {
 public:
@@ -83,8 +89,17 @@ private:
     Error syncNow();
     void syncLater(std::function<void(const Error&)> then);
 
+    // Syncs queued on the writer that have not begun yet: later requests join the same fdatasync.
+    struct SyncBatch
+    {
+        std::mutex mutex;
+        bool started = false; // set by the writer's thread under the mutex, before it syncs
+        std::vector<std::function<void(const Error&)>> thens; // owner thread only
+    };
+
     QFile m_file;
     DurableWriter* m_writer = nullptr;
+    std::shared_ptr<SyncBatch> m_batch; // the open batch, owner thread only
     std::function<void(const Error&)> m_onSyncFailure;
     Error m_lastError;
 };

@@ -1,10 +1,13 @@
 #include "pipeline/RunQualityJob.h"
 
 #include "common/Log.h"
+#include "gpu/GpuMonitor.h"
+#include "pipeline/RunController.h"
 #include "llm/LlmClient.h"
 #include "quality/JudgeResults.h"
 #include "quality/ModelJudges.h"
 #include "quality/QualityWriter.h"
+#include "quality/StoryboardJudgements.h"
 #include "store/Database.h"
 #include "store/RunStore.h"
 
@@ -16,11 +19,40 @@ namespace gd::pipeline {
 
 namespace {
 
+// A storyboard video run keeps the verdicts of the shots it rendered in the run directory
+// (StoryboardJudgements): their storyboard metrics are merged like the other judges' results, without
+// asking the judge again. A run without that file has no storyboard metrics (the KPI report says so).
+quality::JudgeResults withStoryboardMetrics(const QString& runDir, quality::JudgeResults judged)
+{
+    Error e;
+    const auto recorded = quality::StoryboardJudgements::read(runDir, &e);
+    if (!e.isNull()) {
+        for (const QString& metric : {QStringLiteral("KeyframeAlignmentJudgeMean"), QStringLiteral("CharacterIdentityMean"),
+                                      QStringLiteral("CharacterCountMatch"), QStringLiteral("SamenessFlaggedPairs")}) {
+            judged.run.insert(metric, QJsonValue());
+            judged.unmeasured << metric + QStringLiteral(": ") + e.message;
+        }
+        return judged;
+    }
+    if (!recorded)
+        return judged;
+    const quality::JudgeResults sb = quality::StoryboardMetrics::compute(recorded->shots, recorded->pairs);
+    for (auto it = sb.run.begin(); it != sb.run.end(); ++it)
+        judged.run.insert(it.key(), it.value());
+    for (auto it = sb.scenes.cbegin(); it != sb.scenes.cend(); ++it) {
+        QJsonObject& scene = judged.scenes[it.key()];
+        for (auto k = it.value().begin(); k != it.value().end(); ++k)
+            scene.insert(k.key(), k.value());
+    }
+    judged.unmeasured << sb.unmeasured;
+    return judged;
+}
+
 // Runs on a worker thread: file and database work only.
 RunQualityResult computeAndRecordBlocking(const RunQualityOptions& opt, const quality::JudgeResults& judged)
 {
     RunQualityResult result;
-    result.computation = quality::QualityCalculator::compute(opt.runDir, judged);
+    result.computation = quality::QualityCalculator::compute(opt.runDir, withStoryboardMetrics(opt.runDir, judged));
     if (!result.computation.error.isNull())
         return result;
     if (const Error w = quality::QualityWriter::write(opt.runDir, result.computation); !w.isNull()) {
@@ -70,6 +102,19 @@ RunQualityJob::RunQualityJob(RunQualityOptions options, QObject* parent) : QObje
 }
 
 RunQualityJob::~RunQualityJob() = default;
+
+RunQualityJob* RunQualityJob::forFinishedRun(const QString& runDir, int exitCode, RunQualityOptions options,
+                                             gpu::GpuMonitor* monitor, QObject* parent)
+{
+    // Same rule as `gemdirect run`: a run that rendered ends with its QualityMetrics.
+    const bool rendered = exitCode == int(RunExit::Success) || exitCode == int(RunExit::SomeFailed);
+    if (!rendered || runDir.isEmpty())
+        return nullptr;
+    options.runDir = runDir;
+    if (monitor)
+        options.gpuSamples = monitor->history();
+    return new RunQualityJob(std::move(options), parent);
+}
 
 void RunQualityJob::start()
 {

@@ -10,6 +10,9 @@
 
 #include <memory>
 
+namespace gd::gpu {
+class GpuMonitor;
+}
 namespace gd::llm {
 class LlmClient;
 }
@@ -43,12 +46,22 @@ struct RunQualityResult
 // thread so a GUI never blocks. finished() comes exactly once. Only the judges (minutes of LLM
 // calls) can be cancelled; the local step after them is bounded file work that always completes,
 // so a cancelled run still ends with a valid artifact (docs/QUALITY_METRICS.md, "Cancelling").
+// A storyboard video run's <runDir>/storyboard-judgements.json (quality::StoryboardJudgements) adds
+// the storyboard metrics of the shots it rendered, computed from those recorded verdicts.
 class RunQualityJob : public QObject
 {
     Q_OBJECT
 public:
     explicit RunQualityJob(RunQualityOptions options, QObject* parent = nullptr);
     ~RunQualityJob() override;
+
+    // The end-of-run step of a run that ended with `exitCode` in `runDir`, as the desktop app runs it
+    // (RunSession) and the storyboard video stage for each pass: only a run that rendered (exit 0 or 1)
+    // with a run directory gets one, else null. `options` carries the judge URL and history database;
+    // runDir and the GPU trail (the monitor's history, when there is a monitor) are set here. Not
+    // started: connect, then start().
+    static RunQualityJob* forFinishedRun(const QString& runDir, int exitCode, RunQualityOptions options,
+                                         gpu::GpuMonitor* monitor, QObject* parent);
 
     // The reason recorded in QualityMetrics.Unmeasured for the judge metrics a cancel left out.
     static QString cancelledReason() { return QStringLiteral("cancelled by the operator"); }

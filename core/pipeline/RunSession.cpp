@@ -5,6 +5,7 @@
 #include "pipeline/ResumePlanner.h"
 #include "pipeline/RunController.h"
 #include "pipeline/Settings.h"
+#include "story/StoryLoader.h"
 
 #include <QFileInfo>
 #include <QFileSystemWatcher>
@@ -33,6 +34,20 @@ bool RunSession::start(const story::Story& story, const QString& storyPath, cons
         return false;
     }
     using Key = Settings::Key;
+    // Relative keyframe paths resolve against the story file; a generated story has none.
+    const QString storyDir =
+        storyPath.isEmpty() ? m_settings.string(Key::RunsRoot) : QFileInfo(storyPath).absolutePath();
+    // `gemdirect run`'s pre-check, in its words: a scene image that is not there would only fail its
+    // scene after the others rendered, so the run does not start and every missing file is named.
+    if (const QStringList missing = story::StoryLoader::missingImages(story, storyDir); !missing.isEmpty()) {
+        QStringList lines;
+        for (const QString& problem : missing)
+            lines << (storyPath.isEmpty() ? QStringLiteral("story: ") : QStringLiteral("story %1: ").arg(storyPath)) +
+                         problem;
+        lines << QStringLiteral("Nothing was queued.");
+        *error = lines.join(QLatin1Char('\n'));
+        return false;
+    }
     const QString comfyText = m_settings.string(Key::ComfyUrl);
     const QUrl comfyUrl = comfy::ComfyClient::normaliseUrl(comfyText);
     if (!comfyUrl.isValid() || comfyUrl.host().isEmpty()) {
@@ -42,8 +57,7 @@ bool RunSession::start(const story::Story& story, const QString& storyPath, cons
 
     RunOptions opt;
     opt.story = story;
-    // Relative keyframe paths resolve against the story file; a generated story has none.
-    opt.storyDir = storyPath.isEmpty() ? m_settings.string(Key::RunsRoot) : QFileInfo(storyPath).absolutePath();
+    opt.storyDir = storyDir;
     opt.storyGenerator = storyPath.isEmpty() || m_generation ? QStringLiteral("local-llm") : QStringLiteral("file");
     if (m_generation) {
         std::tie(opt.storyLlm, opt.storyPrompts, opt.llmHealth) = *m_generation;
@@ -130,19 +144,15 @@ void RunSession::onControllerFinished(int exitCode, const QString& text)
         m_lastRunDir = runDir;
     Q_EMIT runFinished(exitCode, text, runDir);
 
-    // Same rule as `gemdirect run`: a run that rendered ends with its QualityMetrics.
-    const bool rendered = exitCode == int(RunExit::Success) || exitCode == int(RunExit::SomeFailed);
-    if (!rendered || runDir.isEmpty())
-        return;
     RunQualityOptions q;
-    q.runDir = runDir;
     q.judgeUrl = m_settings.string(Settings::Key::LlmUrl);
     q.historyDb = m_settings.string(Settings::Key::HistoryDb);
-    if (m_monitor)
-        q.gpuSamples = m_monitor->history();
+    RunQualityJob* job = RunQualityJob::forFinishedRun(runDir, exitCode, q, m_monitor, this);
+    if (!job)
+        return;
     if (m_quality)
         m_quality->deleteLater();
-    m_quality = new RunQualityJob(q, this);
+    m_quality = job;
     connect(m_quality, &RunQualityJob::progress, this, &RunSession::message);
     connect(m_quality, &RunQualityJob::finished, this,
             [this, runDir](const RunQualityResult& result) { Q_EMIT qualityFinished(runDir, result); });

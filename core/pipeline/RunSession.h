@@ -33,7 +33,8 @@ public:
     ~RunSession() override;
 
     // Starts a run of `story` (from `storyPath`, empty when it was generated and not saved) with
-    // `policy`. False with `error` set when a run is already going or the input is unusable.
+    // `policy`. False with `error` set when a run is already going or the input is unusable (a scene
+    // image missing: one line per file in `gemdirect run`'s words, then "Nothing was queued.").
     bool start(const story::Story& story, const QString& storyPath, const QueuePolicy& policy, QString* error);
     // The story's generation, recorded in the run's telemetry as `gemdirect run --idea` does (model,
     // prompts, LLM health); call before start() for a story the LLM wrote in this session.

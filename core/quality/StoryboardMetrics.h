@@ -17,6 +17,7 @@ struct ShotJudgement
     QString sceneId;
     QString shotId;
     int expectedCharacters = 0; // the shot's visibleCharacters
+    QString keyframeSha256;     // the judged keyframe's bytes: ties recorded verdicts to one image
     std::optional<KeyframeVerdict>
         keyframe; // the rubric verdict of the selected candidate (may carry an error)
     std::optional<AlignmentVerdict> alignment; // the prompt-alignment judge on that keyframe

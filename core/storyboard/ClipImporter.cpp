@@ -1,6 +1,5 @@
 #include "storyboard/ClipImporter.h"
 
-#include "pipeline/FrameCollector.h"
 #include "storyboard/StoryboardKeys.h"
 
 #include <QDir>
@@ -9,9 +8,8 @@
 
 namespace gd::storyboard {
 
-Error ClipImporter::importScene(const QString& dir, StoryboardState& state, const WorkItem& item,
-                                const telemetry::RunRecord& run, const telemetry::SceneRecord& scene,
-                                const QString& profile, int* version)
+Error ClipImporter::planScene(const QString& dir, const StoryboardState& state, const WorkItem& item,
+                              const telemetry::RunRecord& run, const telemetry::SceneRecord& scene, ScenePlan& out)
 {
     const telemetry::AttemptRecord* kept = scene.kept();
     if (scene.status != QLatin1String("succeeded") || !kept ||
@@ -31,46 +29,54 @@ Error ClipImporter::importScene(const QString& dir, StoryboardState& state, cons
     const QString base = StoryboardKeys::clipDir(item.key);
     while (QFileInfo::exists(QDir(dir).filePath(QStringLiteral("%1/v%2").arg(base).arg(next))))
         ++next;
-    const QString rel = QStringLiteral("%1/v%2").arg(base).arg(next);
-    const QString abs = QDir(dir).filePath(rel);
-    if (!QDir().mkpath(abs))
-        return {QStringLiteral("io"), QStringLiteral("clip %1: cannot create %2").arg(item.key, abs), {}};
+    out = ScenePlan{};
+    out.rel = QStringLiteral("%1/v%2").arg(base).arg(next);
+    const QString abs = QDir(dir).filePath(out.rel);
+    for (const QString& f : kept->frames) {
+        const QString s = kept->framesDir + QLatin1Char('/') + f;
+        out.jobs << ImportJob{QDir(run.runDir).filePath(s), QDir(abs).filePath(QFileInfo(s).fileName()), false};
+    }
+    if (!out.jobs.isEmpty()) {
+        out.lastFrameJob = int(out.jobs.size()) - 1;
+        out.jobs[out.lastFrameJob].hash = true; // what a shot continuing from this one starts on
+    }
+    if (!kept->videoFile.isEmpty()) {
+        out.videoJob = int(out.jobs.size());
+        out.jobs << ImportJob{QDir(run.runDir).filePath(kept->videoFile),
+                              QDir(abs).filePath(QFileInfo(kept->videoFile).fileName()), false};
+    }
+    return {};
+}
 
-    QStringList sources;
-    for (const QString& f : kept->frames)
-        sources << kept->framesDir + QLatin1Char('/') + f;
-    if (!kept->videoFile.isEmpty())
-        sources << kept->videoFile;
-    for (const QString& s : sources) {
-        bool linked = false;
-        const QString from = QDir(run.runDir).filePath(s);
-        const QString failure =
-            pipeline::FrameCollector::linkOrCopy(from, QDir(abs).filePath(QFileInfo(s).fileName()), &linked);
+Error ClipImporter::applyScene(StoryboardState& state, const WorkItem& item, const telemetry::RunRecord& run,
+                               const telemetry::SceneRecord& scene, const ScenePlan& plan,
+                               const QVector<ImportResult>& results, const QString& profile, int* version)
+{
+    for (int i = 0; i < plan.jobs.size(); ++i) {
+        const QString failure = i < results.size() ? results.at(i).error : QStringLiteral("not stored");
         if (!failure.isEmpty())
             return {QStringLiteral("io"),
-                    QStringLiteral("clip %1: cannot store %2: %3").arg(item.key, from, failure),
+                    QStringLiteral("clip %1: cannot store %2: %3").arg(item.key, plan.jobs.at(i).source, failure),
                     {}};
     }
-
+    const telemetry::AttemptRecord* kept = scene.kept();
     ClipVersion v;
     v.inputHash = item.inputHash;
     v.inputs = item.inputs;
-    v.dir = rel;
+    v.dir = plan.rel;
     v.frames = kept->frames.isEmpty() ? kept->frameCount : int(kept->frames.size());
     v.profile = profile;
     // GPU time where the server measured it, else the attempt's wall time (estimates want GPU time).
     v.durationMs =
         qint64((kept->serverExecutionSeconds ? *kept->serverExecutionSeconds : kept->durationSeconds) * 1000);
-    if (!kept->frames.isEmpty()) {
-        const QString last = rel + QLatin1Char('/') + QFileInfo(kept->frames.last()).fileName();
-        const Error e = StoryboardState::sha256OfFile(QDir(dir).filePath(last), v.lastFrameSha256);
-        if (!e.isNull())
-            return e;
-        v.raw.insert(QStringLiteral("lastFrame"), last);
+    if (plan.lastFrameJob >= 0) {
+        v.lastFrameSha256 = results.at(plan.lastFrameJob).sha256;
+        v.raw.insert(QStringLiteral("lastFrame"),
+                     QString(plan.rel + QLatin1Char('/') + QFileInfo(plan.jobs.at(plan.lastFrameJob).target).fileName()));
     }
-    if (!kept->videoFile.isEmpty())
+    if (plan.videoJob >= 0)
         v.raw.insert(QStringLiteral("video"),
-                     QString(rel + QLatin1Char('/') + QFileInfo(kept->videoFile).fileName()));
+                     QString(plan.rel + QLatin1Char('/') + QFileInfo(plan.jobs.at(plan.videoJob).target).fileName()));
     v.raw.insert(QStringLiteral("run"), QFileInfo(run.runDir).fileName());
     v.raw.insert(QStringLiteral("scene"), scene.sceneId);
     const int number = state.addClipVersion(item.key, v);
@@ -80,6 +86,16 @@ Error ClipImporter::importScene(const QString& dir, StoryboardState& state, cons
     if (version)
         *version = number;
     return {};
+}
+
+Error ClipImporter::importScene(const QString& dir, StoryboardState& state, const WorkItem& item,
+                                const telemetry::RunRecord& run, const telemetry::SceneRecord& scene,
+                                const QString& profile, int* version)
+{
+    ScenePlan plan;
+    if (Error e = planScene(dir, state, item, run, scene, plan); !e.isNull())
+        return e;
+    return applyScene(state, item, run, scene, plan, StoryboardImporter::run(plan.jobs), profile, version);
 }
 
 int ClipImporter::importRun(const QString& dir, StoryboardState& state, const QVector<WorkItem>& items,

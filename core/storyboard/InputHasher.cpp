@@ -156,6 +156,8 @@ QJsonObject InputHasher::keyframeInputs(const KeyframeInputSpec& spec)
                   {QStringLiteral("model"), spec.model}};
     if (spec.textOnly)
         o.insert(QStringLiteral("textOnly"), true);
+    if (spec.styleReferenceUnused)
+        o.insert(QStringLiteral("styleReferenceUnused"), true);
     return o;
 }
 

@@ -18,6 +18,9 @@ struct KeyframeInputSpec
     qint64 seed = 0;
     QMap<QString, QString> referenceSha256; // reference key → sha256 of its selected, approved sheet
     QString styleReferenceSha256;           // "" when the story has no style reference image
+    // The story has a style reference image but the keyframe's profile maps no style_reference_image:
+    // it is not uploaded, so its hash stays out and the inputs say so ("styleReferenceUnused": true).
+    bool styleReferenceUnused = false;
     QString profileHash;
     QString model;
     bool textOnly = false; // rendered without some character's sheet (operator allowed it)

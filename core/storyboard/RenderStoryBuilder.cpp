@@ -95,9 +95,13 @@ QString RenderStoryBuilder::profileInState(const StoryboardState& state, ItemKin
 
 QJsonObject RenderStoryBuilder::itemJson(const WorkItem& item, int candidate, qint64 seed)
 {
-    const QString kind = item.kind == ItemKind::Reference  ? QStringLiteral("reference")
-                         : item.kind == ItemKind::Keyframe ? QStringLiteral("keyframe")
-                                                           : QStringLiteral("clip");
+    QString kind;
+    switch (item.kind) {
+    case ItemKind::Reference: kind = QStringLiteral("reference"); break;
+    case ItemKind::Keyframe: kind = QStringLiteral("keyframe"); break;
+    case ItemKind::EndKeyframe: kind = QStringLiteral("endKeyframe"); break;
+    case ItemKind::Clip: kind = QStringLiteral("clip"); break;
+    }
     return {{QStringLiteral("kind"), kind}, {QStringLiteral("key"), item.key},
             {QStringLiteral("version"), 0}, {QStringLiteral("candidate"), candidate},
             {QStringLiteral("seed"), seed}, {QStringLiteral("inputHash"), item.inputHash}};
@@ -180,6 +184,18 @@ VideoRenderStory RenderStoryBuilder::buildVideo(const story::Story& story, const
             out.blocked << BlockedItem{ItemKind::Clip, w.key, error};
             continue;
         }
+        // A bookend clip (its inputs name an end image) ends on the shot's selected end keyframe.
+        QString endFile;
+        if (!w.inputs.value(QStringLiteral("end")).toString().isEmpty()) {
+            const ShotEntry* e = state.findShot(w.key);
+            const Candidate* end = e ? e->endKeyframe.selectedCandidate() : nullptr;
+            if (!end || end->file.isEmpty()) {
+                out.blocked << BlockedItem{ItemKind::Clip, w.key,
+                                           QStringLiteral("shot %1 has no chosen end keyframe yet").arg(w.key)};
+                continue;
+            }
+            endFile = end->file;
+        }
         const ShotRef& ref = shots.shots().at(i);
         const story::StoryScene& source = story.scenes.at(ref.sceneIndex);
         story::StoryScene sc;
@@ -191,6 +207,8 @@ VideoRenderStory RenderStoryBuilder::buildVideo(const story::Story& story, const
         sc.characters = source.characters;
         sc.images.insert(QStringLiteral("keyframe_image"), start);
         sc.images.insert(QStringLiteral("start_image"), start);
+        if (!endFile.isEmpty())
+            sc.images.insert(QStringLiteral("end_image"), endFile);
         sc.raw.insert(QStringLiteral("storyboardItem"),
                       itemJson(w, 1, w.inputs.value(QStringLiteral("seed")).toInteger()));
         sc.raw.insert(QStringLiteral("seed"), w.inputs.value(QStringLiteral("seed")).toInteger());

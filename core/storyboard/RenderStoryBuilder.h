@@ -38,7 +38,8 @@ struct VideoRenderOptions
 // pipeline::RunController. Each scene gets the shot's clip prompt (description + camera + motion, the
 // clip inputs' "prompt"), the source scene's negative prompt and expected frames, images
 // keyframe_image = start_image = the selected keyframe candidate (or, for a shot that continues from
-// another, the last frame of that shot's selected clip), and raw "storyboardItem"
+// another, the last frame of that shot's selected clip), end_image = the selected end keyframe
+// candidate when the clip inputs name one (bookend shot, profile maps end_image), and raw "storyboardItem"
 // {kind:"clip", key, version:0, candidate:1, seed, inputHash} so outputs map back.
 // Chains render in passes: call buildVideo, run, ClipImporter::importRun, save, call buildVideo
 // again with `done` grown, until items is empty. StoryboardController's Video stage and

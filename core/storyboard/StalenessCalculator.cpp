@@ -25,6 +25,28 @@ QMap<QString, QString> referenceMap(const QJsonObject& inputs)
     return m;
 }
 
+// "model changed: a.safetensors → b.safetensors": the files (WorkflowProfile::modelText(), joined
+// with ", ") that left and joined the profile's graph.
+QString modelReason(const QString& was, const QString& now)
+{
+    const QStringList before = was.isEmpty() ? QStringList() : was.split(QStringLiteral(", "));
+    const QStringList after = now.isEmpty() ? QStringList() : now.split(QStringLiteral(", "));
+    QStringList gone, added;
+    for (const QString& m : before)
+        if (!after.contains(m))
+            gone << m;
+    for (const QString& m : after)
+        if (!before.contains(m))
+            added << m;
+    if (gone.isEmpty() && added.isEmpty())
+        return QStringLiteral("model changed");
+    if (gone.isEmpty())
+        return QStringLiteral("model changed: %1 added").arg(added.join(QStringLiteral(", ")));
+    if (added.isEmpty())
+        return QStringLiteral("model changed: %1 removed").arg(gone.join(QStringLiteral(", ")));
+    return QStringLiteral("model changed: %1 → %2").arg(gone.join(QStringLiteral(", ")), added.join(QStringLiteral(", ")));
+}
+
 void addReason(QStringList& reasons, const QString& reason)
 {
     if (!reasons.contains(reason))
@@ -110,11 +132,16 @@ QStringList StalenessCalculator::diffReasons(const QJsonObject& recorded, const 
     if (changed("startSource"))
         addReason(reasons, QStringLiteral("first frame source changed (chain)"));
     if (changed("end"))
-        addReason(reasons, QStringLiteral("end image changed"));
+        addReason(reasons, current.value(QLatin1String("end")).toString().isEmpty()
+                               ? QStringLiteral("end keyframe no longer used")
+                           : recorded.value(QLatin1String("end")).toString().isEmpty()
+                               ? QStringLiteral("end keyframe now used")
+                               : QStringLiteral("end keyframe re-rendered"));
     if (changed("profileHash"))
         addReason(reasons, QStringLiteral("profile changed"));
     if (changed("model"))
-        addReason(reasons, QStringLiteral("model changed"));
+        addReason(reasons, modelReason(recorded.value(QLatin1String("model")).toString(),
+                                       current.value(QLatin1String("model")).toString()));
     if (changed("seed"))
         addReason(reasons, QStringLiteral("seed changed"));
     if (changed("textOnly"))
@@ -128,7 +155,11 @@ QStringList StalenessCalculator::diffReasons(const QJsonObject& recorded, const 
 StalenessReport StalenessCalculator::compute(const StoryboardInputs& inputs)
 {
     return compute(inputs, [&inputs](ItemKind kind, const QString& key, bool allowTextOnly) {
-        return kind == ItemKind::Keyframe ? inputs.keyframe(key, allowTextOnly) : inputs.current(kind, key);
+        if (kind == ItemKind::Keyframe)
+            return inputs.keyframe(key, allowTextOnly);
+        if (kind == ItemKind::EndKeyframe)
+            return inputs.endKeyframe(key, allowTextOnly);
+        return inputs.current(kind, key);
     });
 }
 
@@ -157,21 +188,30 @@ StalenessReport StalenessCalculator::compute(const StoryboardInputs& inputs, con
         const ShotRef& shot = shots.at(i);
         const ShotEntry* entry = state.findShot(shot.key);
 
-        // Keyframe: its own inputs, then the sheets it is anchored on.
-        const ImageTrack* kfTrack = entry ? &entry->keyframe : nullptr;
-        const ImageVersion* kfVersion = kfTrack ? kfTrack->selectedVersion() : nullptr;
-        const bool textOnly = kfVersion && kfVersion->inputs.value(QLatin1String("textOnly")).toBool();
-        ItemStatus kf = imageStatus(ItemKind::Keyframe, shot.key, kfTrack, current(ItemKind::Keyframe, shot.key, textOnly));
-        if (kf.freshness == Freshness::Fresh || kf.freshness == Freshness::Stale) {
-            for (const QString& refKey : inputs.referencesOfShot(shot)) {
-                const ItemStatus* rs = report.find(ItemKind::Reference, refKey);
-                if (rs && rs->freshness == Freshness::Stale) {
-                    kf.freshness = Freshness::Stale;
-                    addReason(kf.reasons, QStringLiteral("sheet of %1 is stale").arg(StoryboardKeys::displayName(refKey)));
+        // Keyframe (and a bookend shot's end keyframe): its own inputs, then the sheets it is anchored on.
+        const auto shotImageStatus = [&](ItemKind kind, const ImageTrack* track) {
+            const ImageVersion* version = track ? track->selectedVersion() : nullptr;
+            const bool textOnly = version && version->inputs.value(QLatin1String("textOnly")).toBool();
+            ItemStatus st = imageStatus(kind, shot.key, track, current(kind, shot.key, textOnly));
+            if (st.freshness == Freshness::Fresh || st.freshness == Freshness::Stale) {
+                for (const QString& refKey : inputs.referencesOfShot(shot)) {
+                    const ItemStatus* rs = report.find(ItemKind::Reference, refKey);
+                    if (rs && rs->freshness == Freshness::Stale) {
+                        st.freshness = Freshness::Stale;
+                        addReason(st.reasons,
+                                  QStringLiteral("sheet of %1 is stale").arg(StoryboardKeys::displayName(refKey)));
+                    }
                 }
             }
-        }
+            return st;
+        };
+        const ItemStatus kf = shotImageStatus(ItemKind::Keyframe, entry ? &entry->keyframe : nullptr);
         add(kf);
+        ItemStatus end{ItemKind::EndKeyframe, shot.key, Freshness::Missing, {}};
+        if (StoryboardInputs::isBookend(shot)) {
+            end = shotImageStatus(ItemKind::EndKeyframe, entry ? &entry->endKeyframe : nullptr);
+            add(end);
+        }
 
         // Clip: its own inputs, then its first frame's source (keyframe or the previous clip).
         ItemStatus cl{ItemKind::Clip, shot.key, Freshness::Fresh, {}};
@@ -200,6 +240,11 @@ StalenessReport StalenessCalculator::compute(const StoryboardInputs& inputs, con
         } else if (kf.freshness == Freshness::Stale) {
             cl.freshness = Freshness::Stale;
             addReason(cl.reasons, QStringLiteral("keyframe is stale"));
+        }
+        // A chained shot still ends on its own end keyframe.
+        if (inputs.clipNeedsEndKeyframe(shot) && end.freshness == Freshness::Stale) {
+            cl.freshness = Freshness::Stale;
+            addReason(cl.reasons, QStringLiteral("end keyframe is stale"));
         }
         add(cl);
     }

@@ -28,7 +28,8 @@ struct ItemStatus
     QStringList reasons; // stale: "sheet of Mara Voss#storm-coat changed", "prompt edited", ...; blocked: the message
 };
 
-// Status of every item of a storyboard, in order: references, then per shot keyframe and clip.
+// Status of every item of a storyboard, in order: references, then per shot keyframe, end keyframe
+// (bookend shots only) and clip.
 struct StalenessReport
 {
     QVector<ItemStatus> items;
@@ -41,8 +42,10 @@ struct StalenessReport
 // Decides fresh / stale / missing / blocked for each sheet, keyframe and clip, with reasons.
 // An item is stale when the hash of its current inputs differs from the selected version's
 // inputHash, or when an upstream it used is stale: a sheet → the keyframes showing that
-// character-look → their clips (and clips continuing from those clips). Reasons come from
-// comparing the version's recorded inputs with the current ones. Pure: reads, never changes state.
+// character-look → their clips (and clips continuing from those clips); a bookend shot's end keyframe
+// goes stale like its keyframe, and makes the clip stale when the video profile uses it (end_image).
+// Reasons come from comparing the version's recorded inputs with the current ones. Pure: reads,
+// never changes state.
 class StalenessCalculator
 {
 public:

@@ -2,14 +2,17 @@
 
 #include "storyboard/ClipImporter.h"
 #include "storyboard/RenderStoryBuilder.h"
+#include "storyboard/StoryboardImporter.h"
+#include "storyboard/VideoRunJudgements.h"
 
 #include "comfy/WorkflowProfileLoader.h"
 #include "common/AtomicFile.h"
 #include "common/Log.h"
 #include "gpu/GpuMonitor.h"
 #include "llm/LlmClient.h"
-#include "pipeline/FrameCollector.h"
+#include "pipeline/RunQualityJob.h"
 #include "quality/KeyframeJudge.h"
+#include "quality/StoryboardJudgements.h"
 #include "quality/StoryboardMetrics.h"
 #include "store/Database.h"
 #include "store/RunStore.h"
@@ -21,8 +24,12 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
+#include <QFutureWatcher>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QtConcurrent>
+
+#include <utility>
 
 namespace gd::storyboard {
 
@@ -42,6 +49,7 @@ QString kindLabel(ItemKind kind)
     switch (kind) {
     case ItemKind::Reference: return QStringLiteral("sheet");
     case ItemKind::Keyframe: return QStringLiteral("keyframe");
+    case ItemKind::EndKeyframe: return QStringLiteral("end keyframe");
     case ItemKind::Clip: return QStringLiteral("clip");
     }
     return {};
@@ -52,9 +60,22 @@ QString kindJsonName(ItemKind kind)
     switch (kind) {
     case ItemKind::Reference: return QStringLiteral("reference");
     case ItemKind::Keyframe: return QStringLiteral("keyframe");
+    case ItemKind::EndKeyframe: return QStringLiteral("endKeyframe");
     case ItemKind::Clip: return QStringLiteral("clip");
     }
     return {};
+}
+
+// The key an operator names an item by in start(keys): a shot's end keyframe is "<shotKey>#end".
+QString operatorKey(ItemKind kind, const QString& key)
+{
+    return kind == ItemKind::EndKeyframe ? StoryboardKeys::endKeyframe(key) : key;
+}
+
+// The items of a step: the keyframes step renders start and end keyframes together.
+bool ofStep(ItemKind itemKind, ItemKind stepKind)
+{
+    return itemKind == stepKind || (stepKind == ItemKind::Keyframe && itemKind == ItemKind::EndKeyframe);
 }
 
 JudgeVerdict toStored(const quality::KeyframeVerdict& v)
@@ -105,6 +126,21 @@ struct PendingVersion
     QVector<quality::KeyframeVerdict> verdicts;
 };
 
+// A rendered candidate whose file StoryboardImporter is storing; sha256 is filled from its result.
+struct ImportingCandidate
+{
+    int item = 0; // index into StageRun::items
+    Candidate candidate;
+};
+
+// A clip of the finished video pass whose files StoryboardImporter is storing.
+struct PlannedClip
+{
+    int item = 0;     // index into StageRun::clipItems (and the run's scenes)
+    int firstJob = 0; // its jobs' offset in the import
+    ClipImporter::ScenePlan plan;
+};
+
 // One render run of a step: the items one profile renders. A keyframe step may need two: the
 // keyframe profile for shots with character references, the text keyframe profile for the rest.
 struct RenderPass
@@ -126,6 +162,11 @@ struct StoryboardController::StageRun
     QString profileName;
     QString profileHash;
     QVector<PendingVersion> pending;
+    // The import of the front pass's outputs in flight (null otherwise), and what each job becomes.
+    std::unique_ptr<QFutureWatcher<QVector<ImportResult>>> importWatcher;
+    QVector<ImportingCandidate> importing;
+    QVector<PlannedClip> clipPlans;
+    telemetry::RunRecord clipRecord; // the video pass whose clips are being stored
     int judgeIndex = 0;      // next pending candidate to judge (flattened)
     int failures = 0;        // items with no candidate rendered
     int exitCode = 0;
@@ -136,6 +177,13 @@ struct StoryboardController::StageRun
     QVector<WorkItem> clipItems;
     QSet<QString> clipsDone;
     int clipPass = 0;
+    // The pass's render story, run directory and exit code: its storyboard verdicts and quality step.
+    VideoRenderStory clipRender;
+    QString clipRunDir;
+    int clipRunExit = 0;
+    // The verdicts file being written on the thread pool (VideoRunJudgements::writeForRun): error, warning.
+    std::unique_ptr<QFutureWatcher<std::pair<Error, QString>>> judgementsWatcher;
+    QPointer<pipeline::RunQualityJob> quality; // the pass's quality step while it runs
     // The vision judge, made on first use: judgeState 0 = not asked, 1 = available, 2 = none.
     std::unique_ptr<llm::LlmClient> llm;
     std::unique_ptr<quality::KeyframeJudge> judge;
@@ -246,6 +294,9 @@ void StoryboardController::setOptions(StoryboardControllerOptions options)
 {
     m_opt = std::move(options);
     m_profileHashes.clear();
+    m_profileModels.clear();
+    m_profileStyleSlot.clear();
+    m_videoEndImage.reset();
     m_history.reset();
     invalidate();
     Q_EMIT stateChanged();
@@ -269,25 +320,52 @@ Error StoryboardController::saveStory()
 
 InputContext StoryboardController::inputContext() const
 {
-    auto hashOf = [this](const QString& name) {
-        if (name.isEmpty())
-            return QString();
-        auto it = m_profileHashes.constFind(name);
-        if (it != m_profileHashes.cend())
-            return *it;
+    // Each profile is read once per option set: its hash and the model files its graph loads.
+    auto resolve = [this](const QString& name) {
+        if (name.isEmpty() || m_profileHashes.contains(name))
+            return;
         QStringList errors;
         const auto profile = comfy::WorkflowProfileLoader::resolve(name, m_opt.render.profileSearchDirs, &errors);
-        const QString h = profile ? InputHasher::profileHash(profile->graph, profile->profileJson()) : QString();
-        m_profileHashes.insert(name, h);
-        return h;
+        m_profileHashes.insert(name, profile ? InputHasher::profileHash(profile->graph, profile->profileJson()) : QString());
+        m_profileModels.insert(name, profile ? profile->modelText() : QString());
+        m_profileStyleSlot.insert(name, profile && profile->hasRole(comfy::Role::StyleReferenceImage));
+    };
+    auto hashOf = [this, &resolve](const QString& name) {
+        resolve(name);
+        return m_profileHashes.value(name);
+    };
+    auto modelOf = [this, &resolve](const QString& name) {
+        resolve(name);
+        return m_profileModels.value(name);
     };
     InputContext c;
     c.referenceProfileHash = hashOf(m_opt.sheetProfile);
+    c.referenceModel = modelOf(m_opt.sheetProfile);
     c.keyframeProfileHash = hashOf(m_opt.keyframeProfile);
+    c.keyframeModel = modelOf(m_opt.keyframeProfile);
     c.textKeyframeProfileHash = hashOf(m_opt.textKeyframeProfile);
+    c.textKeyframeModel = modelOf(m_opt.textKeyframeProfile);
+    // The style reference image is uploaded only to a profile with a slot for it (see the keyframe step).
+    c.keyframeUsesStyleImage = m_profileStyleSlot.value(m_opt.keyframeProfile);
+    c.textKeyframeUsesStyleImage = m_profileStyleSlot.value(m_opt.textKeyframeProfile);
     c.clipProfileHash = hashOf(m_opt.videoProfile);
+    c.clipModel = modelOf(m_opt.videoProfile);
+    c.clipUsesEndImage = usesEndKeyframes();
     c.chainCap = m_opt.chainCap;
     return c;
+}
+
+bool StoryboardController::usesEndKeyframes() const
+{
+    if (m_opt.videoProfile.isEmpty())
+        return false;
+    if (!m_videoEndImage) {
+        QStringList errors;
+        const auto profile =
+            comfy::WorkflowProfileLoader::resolve(m_opt.videoProfile, m_opt.render.profileSearchDirs, &errors);
+        m_videoEndImage = profile && profile->hasRole(comfy::Role::EndImage);
+    }
+    return *m_videoEndImage;
 }
 
 StalenessReport StoryboardController::staleness() const
@@ -329,7 +407,7 @@ StageEstimate StoryboardController::estimate(StoryboardStage stage) const
     const int n = std::max(1, m_opt.candidates);
     int sheets = 0, keyframes = 0, textKeyframes = 0, clips = 0;
     for (const WorkItem& w : p.items) {
-        if (w.kind == ItemKind::Keyframe)
+        if (w.kind == ItemKind::Keyframe || w.kind == ItemKind::EndKeyframe)
             (keyframeProfileFor(w) == m_opt.keyframeProfile ? keyframes : textKeyframes) += 1;
         else
             (w.kind == ItemKind::Reference ? sheets : clips) += 1;
@@ -399,6 +477,8 @@ QStringList StoryboardController::unapproved(ItemKind kind) const
         for (const ShotEntry& s : m_state.shots()) {
             if (kind == ItemKind::Keyframe && s.keyframe.selected && !s.keyframe.approved)
                 keys << s.key;
+            if (kind == ItemKind::EndKeyframe && s.endKeyframe.selected && !s.endKeyframe.approved)
+                keys << s.key;
             if (kind == ItemKind::Clip && s.clip.selected && !s.clip.approved)
                 keys << s.key;
         }
@@ -442,7 +522,7 @@ void StoryboardController::start(StoryboardStage stage, const QStringList& keys)
     const StageEstimate est = estimate(stage);
     int items = 0;
     for (const WorkItem& w : p.items)
-        if (keys.isEmpty() || keys.contains(w.key))
+        if (keys.isEmpty() || keys.contains(operatorKey(w.kind, w.key)))
             items += w.kind == ItemKind::Clip ? 1 : std::max(1, m_opt.candidates);
     Q_EMIT stageStarted(stage, items, est.text());
     Q_EMIT message(QStringLiteral("Stage %1: estimated GPU time %2").arg(stageName(stage), est.text()));
@@ -456,6 +536,12 @@ void StoryboardController::cancel()
     m_run->cancelled = true;
     if (m_controller && !m_controller->isFinished())
         m_controller->cancel();
+    if (m_run->importWatcher)
+        Q_EMIT message(QStringLiteral("cancelling: the finished render's outputs are stored first, then the stage ends"));
+    // The model judges of a video pass's quality step stop too; its local metrics are still written
+    // (RunQualityJob), and the stage ends once they are.
+    if (m_run->quality && m_run->quality->cancel())
+        Q_EMIT message(QStringLiteral("quality step cancelled: the judge metrics not measured yet are UNMEASURED"));
 }
 
 void StoryboardController::runNextStep()
@@ -491,40 +577,45 @@ void StoryboardController::startRenderStep()
     run.items.clear();
     QStringList covered;
     for (const WorkItem& w : p.items) {
-        if (w.kind != kind || (filtered && !run.keys.contains(w.key)))
+        if (!ofStep(w.kind, kind) || (filtered && !run.keys.contains(operatorKey(w.kind, w.key))))
             continue;
-        covered << w.key;
+        covered << operatorKey(w.kind, w.key);
         if (!w.waitsFor.isEmpty()) {
             Q_EMIT message(QStringLiteral("%1 %2 waits for %3: render it after that is approved")
-                               .arg(kindLabel(kind), w.key, w.waitsFor));
+                               .arg(kindLabel(w.kind), w.key, w.waitsFor));
             continue;
         }
         run.items << w;
     }
     for (const BlockedItem& b : p.blocked) {
-        if (b.kind != kind || (filtered && !run.keys.contains(b.key)))
+        if (!ofStep(b.kind, kind) || (filtered && !run.keys.contains(operatorKey(b.kind, b.key))))
             continue;
-        covered << b.key;
-        QString line = QStringLiteral("blocked: %1 %2: %3").arg(kindLabel(kind), b.key, b.message);
+        covered << operatorKey(b.kind, b.key);
+        QString line = QStringLiteral("blocked: %1 %2: %3").arg(kindLabel(b.kind), b.key, b.message);
         if (kind == ItemKind::Keyframe && b.message.contains(QLatin1String("no approved sheet")))
             line += QStringLiteral(" (approve or upload the sheet, or --allow-text-only renders it from text alone)");
         Q_EMIT message(line);
     }
     // Keys asked for by name that the plan skips as fresh: a re-roll, a new version with new seeds.
     if (filtered && kind != ItemKind::Clip) {
-        for (const QString& key : run.keys) {
+        for (const QString& named : run.keys) {
+            // "<shotKey>#end" re-rolls the shot's end keyframe, the plain shot key its keyframe.
+            const QString endShot = StoryboardKeys::shotOfEndKeyframe(named);
+            const ItemKind itemKind = kind == ItemKind::Keyframe && !endShot.isEmpty() ? ItemKind::EndKeyframe : kind;
+            const QString key = itemKind == ItemKind::EndKeyframe ? endShot : named;
             const bool ofKind = kind == ItemKind::Reference ? StoryboardKeys::isReferenceKey(key)
                                                             : inputs.shotList().indexOf(key) >= 0;
-            if (!ofKind || covered.contains(key))
+            if (!ofKind || covered.contains(named))
                 continue;
-            CurrentInputs cur = kind == ItemKind::Reference ? inputs.reference(key)
-                                                            : inputs.keyframe(key, m_opt.allowTextOnly);
+            CurrentInputs cur = kind == ItemKind::Reference      ? inputs.reference(key)
+                                : itemKind == ItemKind::EndKeyframe ? inputs.endKeyframe(key, m_opt.allowTextOnly)
+                                                                    : inputs.keyframe(key, m_opt.allowTextOnly);
             if (!cur.blocked.isEmpty()) {
-                Q_EMIT message(QStringLiteral("blocked: %1 %2: %3").arg(kindLabel(kind), key, cur.blocked));
+                Q_EMIT message(QStringLiteral("blocked: %1 %2: %3").arg(kindLabel(itemKind), key, cur.blocked));
                 continue;
             }
             WorkItem w;
-            w.kind = kind;
+            w.kind = itemKind;
             w.key = key;
             w.was = Freshness::Fresh;
             w.reasons << QStringLiteral("re-roll");
@@ -639,7 +730,7 @@ void StoryboardController::startRenderPass()
         for (int c = 1; c <= n; ++c) {
             story::StoryScene sc;
             sc.id = QStringLiteral("scene-%1").arg(rs.scenes.size() + 1, 3, 10, QLatin1Char('0'));
-            sc.title = QStringLiteral("%1 %2 c%3").arg(kindLabel(kind), w.key).arg(c);
+            sc.title = QStringLiteral("%1 %2 c%3").arg(kindLabel(w.kind), w.key).arg(c);
             sc.prompt = w.inputs.value(QStringLiteral("prompt")).toString();
             sc.negativePrompt = w.inputs.value(QStringLiteral("negative")).toString();
             sc.expectedFrames = 1;
@@ -647,7 +738,7 @@ void StoryboardController::startRenderPass()
             const qint64 seed = base + c - 1;
             sc.raw.insert(QStringLiteral("seed"), seed); // the render uses the seed the inputs record
             sc.raw.insert(QStringLiteral("storyboardItem"),
-                          QJsonObject{{QStringLiteral("kind"), kindJsonName(kind)},
+                          QJsonObject{{QStringLiteral("kind"), kindJsonName(w.kind)},
                                       {QStringLiteral("key"), w.key},
                                       {QStringLiteral("version"), 0},
                                       {QStringLiteral("candidate"), c},
@@ -701,23 +792,37 @@ void StoryboardController::onRunFinished(int exitCode, const QString& text)
         return;
     }
     if (kindOfStep(m_run->steps.front()) == ItemKind::Clip) {
+        m_run->clipRunDir = rc->record().runDir;
+        m_run->clipRunExit = exitCode;
         importClips(rc->record());
         rc->deleteLater();
         m_controller = nullptr;
         if (exitCode == int(pipeline::RunExit::SomeFailed))
             m_run->exitCode = 1;
-        startVideoPass(); // the chained shots that waited for this pass; ends the step when none are left
-        return;
+        return; // goes on in onClipsImported()
     }
     importOutputs();
     rc->deleteLater();
     m_controller = nullptr;
     if (exitCode == int(pipeline::RunExit::SomeFailed))
         m_run->exitCode = 1;
+    // The stage goes on in onImported(), once the outputs are stored.
+}
+
+// The outputs of the front pass are stored (or the import gave up): the next pass, the judge, or
+// the next step.
+void StoryboardController::afterImport()
+{
     // The next profile's pass of the same step (keyframes: the text keyframes after the anchored ones);
     // keyframe verdicts come once every pass is imported.
     if (!m_run->passes.isEmpty())
         m_run->passes.pop_front();
+    if (m_run->cancelled) {
+        // What the finished render made is stored; keyframes without verdicts wait for the operator.
+        storePending(true);
+        finishStage(int(pipeline::RunExit::Interrupted), QStringLiteral("cancelled"));
+        return;
+    }
     if (!m_run->passes.isEmpty()) {
         startRenderPass();
         return;
@@ -770,13 +875,27 @@ void StoryboardController::startVideoPass()
                            .arg(m_opt.videoProfile, loadErrors.join(QStringLiteral("; "))));
         return;
     }
-    // Only the start image exists as an artifact (a bookend profile's end_image falls back on it).
+    // A bookend shot's end keyframe goes to end_image when the profile maps it; a profile without
+    // end_image renders every shot from its start image alone (lastFrame ignored), so what the profile
+    // must map is what a single-image shot needs.
     if (const QStringList problems = profile->requiredRolesFor(comfy::Purpose::Video, comfy::ShotNeeds{});
         !problems.isEmpty()) {
         finishStage(2, problems.join(QStringLiteral("; ")));
         return;
     }
+    if (run.clipPass == 1 && !profile->hasRole(comfy::Role::EndImage)) {
+        int bookends = 0;
+        for (const WorkItem& w : vr.items)
+            if (const ShotRef* shot = inputs.shotList().find(w.key); shot && StoryboardInputs::isBookend(*shot))
+                ++bookends;
+        if (bookends > 0)
+            Q_EMIT message(QStringLiteral("video profile '%1' maps no end_image: the lastFrame of %2 shot(s) is "
+                                          "ignored (their end keyframes are not used)")
+                               .arg(m_opt.videoProfile)
+                               .arg(bookends));
+    }
     run.clipItems = vr.items;
+    run.clipRender = vr;
     run.profileName = m_opt.videoProfile;
     pipeline::RunOptions ro = m_opt.render;
     ro.story = vr.story;
@@ -804,16 +923,49 @@ void StoryboardController::startVideoPass()
     m_controller->start();
 }
 
-// Stores the clips of the finished video pass as new clip versions and saves storyboard.json.
+// Stores the clips of the finished video pass: ClipImporter plans each scene's files, StoryboardImporter
+// links them (and hashes each last frame) on the thread pool, onClipsImported() records the versions.
 void StoryboardController::importClips(const telemetry::RunRecord& record)
 {
     StageRun& run = *m_run;
-    QStringList problems;
-    const int imported = ClipImporter::importRun(m_dir, m_state, run.clipItems, record, m_opt.videoProfile, &problems);
-    for (const QString& p : problems)
-        Q_EMIT message(p);
-    if (!problems.isEmpty())
-        run.exitCode = std::max(run.exitCode, 1);
+    run.clipRecord = record;
+    run.clipPlans.clear();
+    QVector<ImportJob> jobs;
+    for (int i = 0; i < run.clipItems.size(); ++i) {
+        const WorkItem& w = run.clipItems.at(i);
+        if (i >= record.scenes.size()) {
+            Q_EMIT message(QStringLiteral("clip %1: the run has no scene for it").arg(w.key));
+            run.exitCode = std::max(run.exitCode, 1);
+            continue;
+        }
+        ClipImporter::ScenePlan plan;
+        if (const Error e = ClipImporter::planScene(m_dir, m_state, w, record, record.scenes.at(i), plan); !e.isNull()) {
+            Q_EMIT message(e.message);
+            run.exitCode = std::max(run.exitCode, 1);
+            continue;
+        }
+        run.clipPlans << PlannedClip{i, int(jobs.size()), plan};
+        jobs << plan.jobs;
+    }
+    runImport(std::move(jobs), &StoryboardController::onClipsImported);
+}
+
+void StoryboardController::onClipsImported(const QVector<ImportResult>& results)
+{
+    StageRun& run = *m_run;
+    int imported = 0;
+    for (const PlannedClip& pc : std::as_const(run.clipPlans)) {
+        const WorkItem& w = run.clipItems.at(pc.item);
+        const Error e = ClipImporter::applyScene(m_state, w, run.clipRecord, run.clipRecord.scenes.at(pc.item), pc.plan,
+                                                 results.mid(pc.firstJob, pc.plan.jobs.size()), m_opt.videoProfile);
+        if (e.isNull()) {
+            ++imported;
+        } else {
+            Q_EMIT message(e.message);
+            run.exitCode = std::max(run.exitCode, 1);
+        }
+    }
+    run.clipPlans.clear();
     for (const WorkItem& w : std::as_const(run.clipItems))
         run.clipsDone.insert(w.key);
     if (imported > 0) {
@@ -833,17 +985,100 @@ void StoryboardController::importClips(const telemetry::RunRecord& record)
                        .arg(run.clipPass)
                        .arg(imported)
                        .arg(QDir(m_dir).filePath(QStringLiteral("clips"))));
+    measureVideoPass();
 }
 
-// Copies (hard links) each item's rendered candidates into the storyboard directory. References are
-// stored at once; keyframes wait in `pending` for their verdicts.
+// The pass's storyboard verdicts go into its run directory (VideoRunJudgements, on the thread pool),
+// then its end-of-run quality step runs as the app's RunSession runs it, so the pass's artifact has
+// the storyboard metrics exactly as after `gemdirect run --storyboard`. A cancelled stage skips both
+// (its clips are stored already) and ends in startVideoPass().
+void StoryboardController::measureVideoPass()
+{
+    StageRun& run = *m_run;
+    const bool rendered = run.clipRunExit == int(pipeline::RunExit::Success) ||
+                          run.clipRunExit == int(pipeline::RunExit::SomeFailed);
+    if (run.cancelled || !rendered || run.clipRunDir.isEmpty()) {
+        startVideoPass();
+        return;
+    }
+    Q_EMIT message(QStringLiteral("Video pass %1: quality step for %2 ...").arg(run.clipPass).arg(run.clipRunDir));
+    run.judgementsWatcher = std::make_unique<QFutureWatcher<std::pair<Error, QString>>>();
+    QFutureWatcher<std::pair<Error, QString>>* watcher = run.judgementsWatcher.get();
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
+        if (!m_run || m_run->judgementsWatcher.get() != watcher)
+            return;
+        const auto [error, warning] = watcher->result();
+        m_run->judgementsWatcher.release()->deleteLater(); // this runs inside its finished()
+        if (!warning.isEmpty())
+            Q_EMIT message(QStringLiteral("storyboard verdicts not usable: %1").arg(warning));
+        if (!error.isNull())
+            Q_EMIT message(QStringLiteral("storyboard metrics of %1 not recorded: %2").arg(m_run->clipRunDir, error.message));
+        startPassQuality();
+    });
+    watcher->setFuture(QtConcurrent::run([dir = m_dir, runDir = run.clipRunDir, story = *m_story, state = m_state,
+                                          render = run.clipRender] {
+        QString warning;
+        const Error e = VideoRunJudgements::writeForRun(dir, runDir, story, state, render, &warning);
+        return std::make_pair(e, warning);
+    }));
+}
+
+void StoryboardController::startPassQuality()
+{
+    StageRun& run = *m_run;
+    if (run.cancelled) {
+        startVideoPass();
+        return;
+    }
+    pipeline::RunQualityOptions q;
+    if (m_opt.llmUrl.isValid() && !m_opt.llmUrl.isEmpty())
+        q.judgeUrl = m_opt.llmUrl.toString();
+    q.historyDb = m_opt.render.historyDatabase;
+    pipeline::RunQualityJob* job =
+        pipeline::RunQualityJob::forFinishedRun(run.clipRunDir, run.clipRunExit, q, m_monitor, this);
+    if (!job) {
+        startVideoPass();
+        return;
+    }
+    run.quality = job;
+    const QString runDir = run.clipRunDir;
+    const int pass = run.clipPass;
+    connect(job, &pipeline::RunQualityJob::progress, this, [this, pass](const QString& line) {
+        Q_EMIT message(QStringLiteral("Video pass %1: quality step: %2").arg(pass).arg(line));
+    });
+    connect(job, &pipeline::RunQualityJob::finished, this,
+            [this, job, runDir, pass](const pipeline::RunQualityResult& result) {
+                job->deleteLater();
+                if (!m_run || m_run->quality != job)
+                    return;
+                m_run->quality = nullptr;
+                for (const QString& w : result.warnings)
+                    Q_EMIT message(QStringLiteral("Video pass %1: quality step: %2").arg(pass).arg(w));
+                const auto& c = result.computation;
+                if (!c.error.isNull())
+                    Q_EMIT message(QStringLiteral("Video pass %1: quality metrics not computed: %2").arg(pass).arg(c.error.message));
+                else
+                    Q_EMIT message(QStringLiteral("Video pass %1: quality step done%2: %3 metric(s) UNMEASURED; "
+                                                  "`gemdirect kpi %4` shows the KPI table")
+                                       .arg(pass)
+                                       .arg(result.cancelled ? QStringLiteral(" (cancelled)") : QString())
+                                       .arg(c.qualityMetrics.value(QStringLiteral("Unmeasured")).toArray().size())
+                                       .arg(runDir));
+                startVideoPass(); // the chained shots that waited for this pass; ends the step when none are left
+            });
+    job->start();
+}
+
+// Stores each item's rendered candidates in the storyboard directory: the hard links and SHA-256s run
+// on the thread pool (StoryboardImporter, DESIGN.md §3: no file work on the GUI thread); onImported()
+// continues on this thread.
 void StoryboardController::importOutputs()
 {
     StageRun& run = *m_run;
     const telemetry::RunRecord& rec = m_controller->record();
-    const ItemKind kind = kindOfStep(run.steps.front());
-    const StoryboardInputs inputs(*m_story, m_state, inputContext());
-    QVector<QVector<Candidate>> perItem(run.items.size());
+    QVector<int> perItemCount(run.items.size(), 0);
+    QVector<ImportJob> jobs;
+    run.importing.clear();
     for (int s = 0; s < run.slots.size() && s < rec.scenes.size(); ++s) {
         const SceneSlot& slot = run.slots.at(s);
         const WorkItem& w = run.items.at(slot.item);
@@ -851,49 +1086,81 @@ void StoryboardController::importOutputs()
         const telemetry::AttemptRecord* kept = scene.kept();
         if (scene.status != QLatin1String("succeeded") || !kept || kept->frames.isEmpty()) {
             Q_EMIT message(QStringLiteral("%1 %2 candidate %3 failed: %4")
-                               .arg(kindLabel(kind), w.key)
+                               .arg(kindLabel(w.kind), w.key)
                                .arg(slot.candidate)
                                .arg(scene.errors.isEmpty() ? scene.status : scene.errors.join(QStringLiteral("; "))));
             continue;
         }
         const QString src = QDir(rec.runDir).filePath(kept->framesDir + QLatin1Char('/') + kept->frames.first());
-        const ImageTrack* track = m_state.imageTrack(kind, w.key);
+        const ImageTrack* track = m_state.imageTrack(w.kind, w.key);
         int next = 1;
         for (const ImageVersion& v : track ? track->versions : QVector<ImageVersion>())
             next = std::max(next, v.version + 1);
-        const QString relDir = kind == ItemKind::Reference ? StoryboardKeys::referenceDir(w.key)
-                                                           : StoryboardKeys::keyframeDir(w.key);
+        const QString relDir = w.kind == ItemKind::Reference     ? StoryboardKeys::referenceDir(w.key)
+                               : w.kind == ItemKind::EndKeyframe ? StoryboardKeys::endKeyframeDir(w.key)
+                                                                 : StoryboardKeys::keyframeDir(w.key);
         const QString suffix = QFileInfo(src).suffix().isEmpty() ? QStringLiteral("png") : QFileInfo(src).suffix().toLower();
-        const QString rel = relDir + QStringLiteral("/v%1-c%2.%3").arg(next).arg(perItem[slot.item].size() + 1).arg(suffix);
-        const QString dst = QDir(m_dir).filePath(rel);
-        QDir().mkpath(QFileInfo(dst).absolutePath());
-        bool linked = false;
-        const QString copyError = pipeline::FrameCollector::linkOrCopy(src, dst, &linked);
-        Candidate c;
-        if (copyError.isEmpty()) {
-            const Error e = StoryboardState::sha256OfFile(dst, c.sha256);
-            if (!e.isNull()) {
-                Q_EMIT message(QStringLiteral("%1 %2: %3").arg(kindLabel(kind), w.key, e.message));
-                continue;
-            }
-        } else {
-            Q_EMIT message(QStringLiteral("%1 %2: cannot store %3: %4").arg(kindLabel(kind), w.key, rel, copyError));
+        const QString rel = relDir + QStringLiteral("/v%1-c%2.%3").arg(next).arg(++perItemCount[slot.item]).arg(suffix);
+        ImportingCandidate ic;
+        ic.item = slot.item;
+        ic.candidate.file = rel;
+        ic.candidate.seed = kept->seed;
+        ic.candidate.durationMs = qint64(kept->durationSeconds * 1000);
+        ic.candidate.raw.insert(QStringLiteral("run"), QFileInfo(rec.runDir).fileName());
+        ic.candidate.raw.insert(QStringLiteral("scene"), scene.sceneId);
+        run.importing << ic;
+        jobs << ImportJob{src, QDir(m_dir).filePath(rel)};
+    }
+    runImport(std::move(jobs), &StoryboardController::onImported);
+}
+
+// Runs the jobs on the thread pool; `then` gets the results on this thread. The watcher belongs to the
+// stage: a stage (or controller) gone before the import ends never hears from it, and the worker only
+// finishes its files. A stage cancelled meanwhile still records what was rendered (finished GPU work
+// is never thrown away): `then` stores it and saves storyboard.json, and the stage ends with 130 after.
+void StoryboardController::runImport(QVector<ImportJob> jobs,
+                                     void (StoryboardController::*then)(const QVector<ImportResult>&))
+{
+    m_run->importWatcher = std::make_unique<QFutureWatcher<QVector<ImportResult>>>();
+    QFutureWatcher<QVector<ImportResult>>* watcher = m_run->importWatcher.get();
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, then] {
+        if (!m_run || m_run->importWatcher.get() != watcher)
+            return;
+        const QVector<ImportResult> results = watcher->result();
+        m_run->importWatcher.release()->deleteLater(); // this runs inside its finished()
+        (this->*then)(results);
+    });
+    watcher->setFuture(StoryboardImporter::start(std::move(jobs)));
+}
+
+// Applies the stored files on the owner thread: new versions (references at once, keyframes pending
+// their verdicts), storyboard.json saved, then the stage moves on.
+void StoryboardController::onImported(const QVector<ImportResult>& results)
+{
+    StageRun& run = *m_run;
+    const ItemKind kind = kindOfStep(run.steps.front());
+    const StoryboardInputs inputs(*m_story, m_state, inputContext());
+    QVector<QVector<Candidate>> perItem(run.items.size());
+    for (int j = 0; j < run.importing.size() && j < results.size(); ++j) {
+        const ImportingCandidate& ic = run.importing.at(j);
+        const WorkItem& w = run.items.at(ic.item);
+        const ImportResult& r = results.at(j);
+        if (!r.ok()) {
+            Q_EMIT message(QStringLiteral("%1 %2: cannot store %3: %4").arg(kindLabel(w.kind), w.key, ic.candidate.file, r.error));
             continue;
         }
-        c.file = rel;
-        c.seed = kept->seed;
-        c.durationMs = qint64(kept->durationSeconds * 1000);
-        c.raw.insert(QStringLiteral("run"), QFileInfo(rec.runDir).fileName());
-        c.raw.insert(QStringLiteral("scene"), scene.sceneId);
-        perItem[slot.item] << c;
+        Candidate c = ic.candidate;
+        c.sha256 = r.sha256;
+        perItem[ic.item] << c;
     }
+    run.importing.clear();
 
     for (int i = 0; i < run.items.size(); ++i) {
         const WorkItem& w = run.items.at(i);
         if (perItem.at(i).isEmpty()) {
             ++run.failures;
             run.exitCode = 1;
-            Q_EMIT message(QStringLiteral("%1 %2: no candidate rendered").arg(kindLabel(kind), w.key));
+            Q_EMIT message(QStringLiteral("%1 %2: no candidate rendered").arg(kindLabel(w.kind), w.key));
             continue;
         }
         ImageVersion v;
@@ -948,6 +1215,7 @@ void StoryboardController::importOutputs()
     }
     invalidate();
     Q_EMIT stateChanged();
+    afterImport();
 }
 
 void StoryboardController::startJudging()
@@ -995,7 +1263,9 @@ void StoryboardController::judgeNext()
 {
     StageRun& run = *m_run;
     if (run.cancelled) {
-        finishStage(130, QStringLiteral("cancelled"));
+        // The rendered candidates are kept: stored with the verdicts given so far, nothing chosen.
+        storePending(true);
+        finishStage(int(pipeline::RunExit::Interrupted), QStringLiteral("cancelled"));
         return;
     }
     // Flattened walk over (pending version, candidate).
@@ -1023,11 +1293,29 @@ void StoryboardController::judgeNext()
     }
 
     // Every candidate judged (or no judge): store the versions with their verdicts and picks.
+    storePending(false);
+    run.keyframesRendered = true;
+    run.steps.pop_front();
+    runNextStep();
+}
+
+// Records the rendered keyframe versions waiting for verdicts and saves storyboard.json. After judging:
+// with the verdicts and the judge's (or --auto-approve's) pick. Cancelled: the finished GPU work is
+// kept all the same, as versions without verdicts and with nothing chosen, for the operator to choose.
+void StoryboardController::storePending(bool cancelled)
+{
+    StageRun& run = *m_run;
+    if (run.pending.isEmpty())
+        return;
     for (PendingVersion& pv : run.pending) {
         ImageVersion v = pv.version;
         const QString& key = pv.item.key;
         QString pickNote;
-        if (run.judgeState == 1) {
+        if (cancelled) {
+            // Verdicts come for every candidate or not at all: the operator compares them.
+            pickNote = QStringLiteral("stored without verdicts (stage cancelled before judging finished): "
+                                      "nothing chosen, choose a candidate yourself");
+        } else if (run.judgeState == 1) {
             for (int c = 0; c < v.candidates.size(); ++c)
                 if (pv.verdicts.at(c).ok())
                     v.candidates[c].judge = toStored(pv.verdicts.at(c));
@@ -1040,29 +1328,30 @@ void StoryboardController::judgeNext()
                 pickNote = QStringLiteral("no candidate could be judged: choose one yourself");
             }
         }
-        if (!v.chosen && m_opt.autoApprove) {
+        if (!cancelled && !v.chosen && m_opt.autoApprove) {
             v.chosen = 1;
             v.chosenBy = ChosenBy::Operator;
             pickNote = QStringLiteral("--auto-approve took candidate 1 (no judge verdict)");
         }
-        const int number = m_state.addKeyframeVersion(key, v);
+        const ItemKind itemKind = pv.item.kind;
+        const int number = itemKind == ItemKind::EndKeyframe ? m_state.addEndKeyframeVersion(key, v)
+                                                             : m_state.addKeyframeVersion(key, v);
         if (number <= 0)
             continue;
         if (m_opt.autoApprove && v.chosen)
-            m_state.approve(ItemKind::Keyframe, key);
-        Q_EMIT message(QStringLiteral("keyframe %1 v%2: %3%4")
-                           .arg(key)
+            m_state.approve(itemKind, key);
+        Q_EMIT message(QStringLiteral("%1 %2 v%3: %4%5")
+                           .arg(kindLabel(itemKind), key)
                            .arg(number)
                            .arg(pickNote.isEmpty() ? QStringLiteral("waiting for your choice") : pickNote)
                            .arg(m_opt.autoApprove && v.chosen ? QStringLiteral(", approved") : QString()));
-        Q_EMIT itemRendered(ItemKind::Keyframe, key, number);
-        if (run.judgeState == 1)
+        Q_EMIT itemRendered(itemKind, key, number);
+        if (!cancelled && run.judgeState == 1)
             for (int c = 0; c < v.candidates.size(); ++c)
                 if (v.candidates.at(c).judge)
-                    Q_EMIT candidateJudged(key, number, c + 1);
+                    Q_EMIT candidateJudged(operatorKey(itemKind, key), number, c + 1);
     }
     run.pending.clear();
-    run.keyframesRendered = true;
     const Error e = saveState();
     if (!e.isNull()) {
         Q_EMIT message(QStringLiteral("cannot save storyboard.json: %1").arg(e.message));
@@ -1070,8 +1359,6 @@ void StoryboardController::judgeNext()
     }
     invalidate();
     Q_EMIT stateChanged();
-    run.steps.pop_front();
-    runNextStep();
 }
 
 // Storyboard metrics over the selected keyframes: identity and count from the stored verdicts,
@@ -1093,6 +1380,7 @@ void StoryboardController::writeMetrics()
         j.sceneId = ref.key.section(QLatin1Char('/'), 0, 0);
         j.shotId = ref.key.section(QLatin1Char('/'), 1);
         j.expectedCharacters = int(ref.shot.visibleCharacters.size());
+        j.keyframeSha256 = c->sha256;
         if (c->judge) {
             j.keyframe = fromStored(*c->judge);
         } else {
@@ -1118,8 +1406,10 @@ void StoryboardController::writeMetrics()
                         {QStringLiteral("writtenAt"), QDateTime::currentDateTimeUtc().toString(Qt::ISODate)},
                         {QStringLiteral("run"), r.run},
                         {QStringLiteral("shots"), perShot},
-                        {QStringLiteral("unmeasured"), QJsonArray::fromStringList(r.unmeasured)}};
-        const QString path = QDir(m_dir).filePath(QStringLiteral("storyboard-metrics.json"));
+                        {QStringLiteral("unmeasured"), QJsonArray::fromStringList(r.unmeasured)},
+                        // The verdicts themselves: a video run takes those of the shots it renders.
+                        {QStringLiteral("judgements"), quality::StoryboardJudgements{*shots, *pairs}.toJson()}};
+        const QString path = QDir(m_dir).filePath(VideoRunJudgements::metricsFileName());
         const Error e = AtomicFile::write(path, QJsonDocument(doc).toJson(QJsonDocument::Indented));
         if (!e.isNull())
             Q_EMIT message(QStringLiteral("cannot write %1: %2").arg(path, e.message));
@@ -1175,8 +1465,11 @@ void StoryboardController::finishStage(int exitCode, const QString& text)
     if (exitCode == 0 || exitCode == 1) {
         if (stage == StoryboardStage::References || stage == StoryboardStage::UpdateStale)
             waiting << unapproved(ItemKind::Reference);
-        if (stage == StoryboardStage::Keyframes || stage == StoryboardStage::UpdateStale)
+        if (stage == StoryboardStage::Keyframes || stage == StoryboardStage::UpdateStale) {
             waiting << unapproved(ItemKind::Keyframe);
+            for (const QString& key : unapproved(ItemKind::EndKeyframe))
+                waiting << StoryboardKeys::endKeyframe(key);
+        }
     }
     QString summary = text;
     if (summary.isEmpty())
@@ -1229,25 +1522,38 @@ Error StoryboardController::unapprove(ItemKind kind, const QString& key)
     return applyEdit([&] { return m_state.unapprove(kind, key); });
 }
 
-Error StoryboardController::upload(const QString& referenceKey, const QString& imagePath)
+Error StoryboardController::upload(ItemKind kind, const QString& key, const QString& imagePath)
 {
     if (isBusy())
         return {QStringLiteral("busy"), QStringLiteral("a storyboard stage is running"), {}};
-    if (!StoryboardKeys::isReferenceKey(referenceKey))
+    if (kind == ItemKind::Clip)
         return {QStringLiteral("invalidArgument"),
-                QStringLiteral("'%1' is not a reference key (character:NAME#LOOK, location:NAME or style)").arg(referenceKey),
-                {}};
+                QStringLiteral("clips cannot be uploaded: upload the shot's keyframe and render its clip"), {}};
     const StoryboardInputs inputs(*m_story, m_state, inputContext());
-    if (!inputs.referenceKeys().contains(referenceKey))
-        return {QStringLiteral("notFound"), QStringLiteral("the story has no reference %1").arg(referenceKey), {}};
+    QJsonObject recorded;
+    if (kind == ItemKind::Reference) {
+        if (!StoryboardKeys::isReferenceKey(key))
+            return {QStringLiteral("invalidArgument"),
+                    QStringLiteral("'%1' is not a reference key (character:NAME#LOOK, location:NAME or style)").arg(key),
+                    {}};
+        if (!inputs.referenceKeys().contains(key))
+            return {QStringLiteral("notFound"), QStringLiteral("the story has no reference %1").arg(key), {}};
+    } else {
+        if (inputs.shotList().indexOf(key) < 0)
+            return {QStringLiteral("notFound"), QStringLiteral("the story has no shot %1").arg(key), {}};
+        // What a render would be made from now; a missing sheet makes it a text-only keyframe rather
+        // than refusing the operator's own image.
+        const CurrentInputs cur = kind == ItemKind::Keyframe      ? inputs.keyframe(key, true)
+                                  : kind == ItemKind::EndKeyframe ? inputs.endKeyframe(key, true)
+                                                                  : inputs.current(kind, key);
+        if (!cur.blocked.isEmpty())
+            return {QStringLiteral("blocked"), QStringLiteral("%1: %2").arg(key, cur.blocked), {}};
+        recorded = cur.inputs;
+    }
     int version = 0;
-    Error e = m_state.uploadReference(m_dir, referenceKey, imagePath, &version);
-    if (!e.isNull())
-        return e;
-    e = saveState();
-    invalidate();
-    Q_EMIT itemRendered(ItemKind::Reference, referenceKey, version);
-    Q_EMIT stateChanged();
+    const Error e = applyEdit([&] { return m_state.uploadImage(m_dir, kind, key, imagePath, recorded, &version); });
+    if (version > 0)
+        Q_EMIT itemRendered(kind, key, version);
     return e;
 }
 

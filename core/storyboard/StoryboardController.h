@@ -24,6 +24,7 @@
 #include <QStringList>
 
 #include <memory>
+#include <optional>
 
 namespace gd::gpu {
 class GpuMonitor;
@@ -34,12 +35,15 @@ class KeyframeJudge;
 
 namespace gd::storyboard {
 
+struct ImportJob;
+struct ImportResult;
+
 // The stages an operator starts; each renders its plan through one pipeline run.
 enum class StoryboardStage
 {
     References,  // reference-sheet candidates of every character-look / location / style
-    Keyframes,   // keyframe candidates per shot, anchored on the approved sheets, judged
-    Video,       // image-to-video of the approved, fresh keyframes
+    Keyframes,   // keyframe (and bookend shots' end keyframe) candidates per shot, anchored on the approved sheets, judged
+    Video,       // image-to-video of the approved, fresh keyframes (start_image, end_image = the end keyframe)
     UpdateStale, // every stale item (sheets, then keyframes, then clips), nothing else
 };
 
@@ -72,7 +76,9 @@ struct StoryboardControllerOptions
 // imports the outputs as new versions, judges keyframe candidates, keeps the approval gate and the
 // staleness report current, and saves atomically after every change. The command line and the
 // storyboard panel both drive it. Threading: lives on one thread (the GUI or the CLI's event loop);
-// every method and signal is on that thread. One stage at a time.
+// every method and signal is on that thread, and so is every change and save of the state; only the
+// file work of storing a finished run's outputs (links, SHA-256) runs on the thread pool
+// (StoryboardImporter). One stage at a time.
 class StoryboardController : public QObject
 {
     Q_OBJECT
@@ -100,8 +106,9 @@ public:
     StageEstimate estimate(StoryboardStage stage) const;
     Plan plan(StoryboardStage stage) const;
 
-    // Async; keys empty = everything the plan lists, else only those items (reference keys or shot
-    // keys) among it. Emits stageStarted … stageFinished exactly once per call (stageFinished at
+    // Async; keys empty = everything the plan lists, else only those items (reference keys, shot keys
+    // for keyframes and clips, "<shotKey>#end" for end keyframes) among it; a named keyframe or end
+    // keyframe that is fresh is re-rolled. Emits stageStarted … stageFinished exactly once per call (stageFinished at
     // once with exit code 2 when it cannot start: busy, nothing open, a profile missing a role).
     void start(StoryboardStage stage, const QStringList& keys = {});
     void cancel();
@@ -113,13 +120,20 @@ public:
     Error choose(ItemKind kind, const QString& key, int version, int candidate);
     Error approve(ItemKind kind, const QString& key);
     Error unapprove(ItemKind kind, const QString& key);
-    // An operator's image as a new, selected, approved version of a reference (nothing stored when
-    // the file is not an image).
-    Error upload(const QString& referenceKey, const QString& imagePath);
+    // An operator's image as a new, selected, approved version (source "uploaded") of a reference
+    // sheet, a shot's keyframe or a shot's end keyframe (key: the reference key or the shot key).
+    // Nothing is stored when the file is not an image (kind "notAnImage", the message names the file).
+    // A keyframe records the inputs a render would have now (text-only when a sheet is missing), so a
+    // later upstream edit makes it stale with a reason; a reference is its own input.
+    Error upload(ItemKind kind, const QString& key, const QString& imagePath);
     // Saves story.json atomically; staleness follows.
     Error editShot(const QString& shotKey, const story::StoryShot& shot);
     Error editReferencePrompt(const QString& referenceKey, const QString& prompt);
 
+    // Whether the video profile is a bookend profile (maps end_image): then the clips of bookend shots
+    // (those with a lastFrame) need their approved, fresh end keyframe and end on it. False: lastFrame
+    // is ignored by the video pass (the end keyframes are still rendered, but not required).
+    bool usesEndKeyframes() const;
     // Items a stage would leave waiting for the operator: rendered, selected, not approved.
     QStringList unapproved(ItemKind kind) const;
     static QString stageName(StoryboardStage stage); // "references", "keyframes", "video", "update-stale"
@@ -131,6 +145,7 @@ Q_SIGNALS:
     // keyframes); the run lives until the stage moves on — attach watchers / progress printers here.
     void runStarted(gd::pipeline::RunController* run);
     void itemRendered(gd::storyboard::ItemKind kind, const QString& key, int version);
+    // shotKey: the shot key for its keyframe, "<shotKey>#end" for its end keyframe.
     void candidateJudged(const QString& shotKey, int version, int candidate);
     void awaitingApproval(gd::storyboard::StoryboardStage stage, const QStringList& keys);
     // exitCode as `gemdirect run`: 0 ok, 1 render failures, 2 bad input, 3 server unreachable,
@@ -152,11 +167,18 @@ private:
     QString keyframeProfileFor(const WorkItem& item) const;
     void onRunFinished(int exitCode, const QString& text);
     void importOutputs();
+    void onImported(const QVector<ImportResult>& results);
+    void runImport(QVector<ImportJob> jobs, void (StoryboardController::*then)(const QVector<ImportResult>&));
+    void onClipsImported(const QVector<ImportResult>& results);
+    void measureVideoPass();
+    void startPassQuality();
+    void afterImport();
     void startVideoPass();
     Error applyEdit(const std::function<Error()>& change);
     void importClips(const telemetry::RunRecord& record);
     void startJudging();
     void judgeNext();
+    void storePending(bool cancelled);
     void finishStage(int exitCode, const QString& text);
     void writeMetrics();
 
@@ -167,6 +189,9 @@ private:
     StoryboardState m_state;
     mutable std::unique_ptr<StalenessReport> m_staleness; // cache, reset by invalidate()
     mutable QHash<QString, QString> m_profileHashes;      // profile name → hash ("" = not found)
+    mutable QHash<QString, QString> m_profileModels;      // profile name → WorkflowProfile::modelText()
+    mutable QHash<QString, bool> m_profileStyleSlot;      // profile name → maps style_reference_image
+    mutable std::optional<bool> m_videoEndImage;          // the video profile maps end_image (cache)
     // Durations of the history database per profile (read once; the state's are added per call).
     mutable std::unique_ptr<GpuTimeEstimator> m_history;
     std::unique_ptr<StageRun> m_run;

@@ -31,6 +31,51 @@ QString chosenByName(ChosenBy by)
     return {};
 }
 
+// The end keyframe of a bookend shot as EndKeyframeRole's map.
+QVariantMap endKeyframeOf(const ShotEntry* entry, const ItemStatus* status, const QString& directory, bool used)
+{
+    QVariantMap m;
+    QStringList files, reasons;
+    QVariantList scores;
+    QString file, chosenBy, judgeReasons, judgeModel;
+    QVariant score;
+    int version = 0, chosen = 0;
+    if (const ImageVersion* v = entry ? entry->endKeyframe.selectedVersion() : nullptr) {
+        version = v->version;
+        chosen = v->chosen.value_or(0);
+        chosenBy = chosenByName(v->chosenBy);
+        for (const Candidate& c : v->candidates) {
+            files << absoluteFile(directory, c.file);
+            scores << (c.judge ? QVariant(c.judge->score) : QVariant());
+            reasons << (c.judge ? c.judge->reasons : QString());
+        }
+        if (const Candidate* c = v->chosenCandidate()) {
+            file = absoluteFile(directory, c->file);
+            if (c->judge) {
+                score = c->judge->score;
+                judgeReasons = c->judge->reasons;
+                judgeModel = c->judge->model;
+            }
+        }
+    }
+    m.insert(QStringLiteral("file"), file);
+    m.insert(QStringLiteral("version"), version);
+    m.insert(QStringLiteral("chosen"), chosen);
+    m.insert(QStringLiteral("candidates"), files);
+    m.insert(QStringLiteral("scores"), scores);
+    m.insert(QStringLiteral("reasons"), reasons);
+    m.insert(QStringLiteral("score"), score);
+    m.insert(QStringLiteral("judgeReasons"), judgeReasons);
+    m.insert(QStringLiteral("judgeModel"), judgeModel);
+    m.insert(QStringLiteral("chosenBy"), chosenBy);
+    m.insert(QStringLiteral("approved"), entry && entry->endKeyframe.approved);
+    m.insert(QStringLiteral("freshness"),
+             StoryboardGridModel::freshnessName(status ? status->freshness : Freshness::Missing));
+    m.insert(QStringLiteral("freshnessReasons"), status ? status->reasons : QStringList());
+    m.insert(QStringLiteral("used"), used);
+    return m;
+}
+
 } // namespace
 
 bool StoryboardGridModel::Row::operator==(const Row& o) const
@@ -41,7 +86,7 @@ bool StoryboardGridModel::Row::operator==(const Row& o) const
            candidateReasons == o.candidateReasons && score == o.score && reasons == o.reasons &&
            judgeModel == o.judgeModel && chosenBy == o.chosenBy && approved == o.approved &&
            freshness == o.freshness && freshnessReasons == o.freshnessReasons && clipState == o.clipState &&
-           clipReasons == o.clipReasons && clipVersion == o.clipVersion && estimate == o.estimate;
+           clipReasons == o.clipReasons && clipVersion == o.clipVersion && estimate == o.estimate && end == o.end;
 }
 
 StoryboardGridModel::StoryboardGridModel(QObject* parent) : QAbstractTableModel(parent)
@@ -92,6 +137,7 @@ void StoryboardGridModel::refreshFromController()
     if (const auto perImage = m_controller->estimate(StoryboardStage::Keyframes).secondsPerItem)
         e.keyframeSecondsPerShot = *perImage * candidates;
     e.clipSecondsPerShot = m_controller->estimate(StoryboardStage::Video).secondsPerItem;
+    m_usesEndKeyframes = m_controller->usesEndKeyframes();
     refresh(m_controller->story(), m_controller->state(), m_controller->staleness(), m_controller->directory(), e);
 }
 
@@ -142,6 +188,10 @@ void StoryboardGridModel::refresh(const story::Story& story, const StoryboardSta
         row.clipState = freshnessName(clip ? clip->freshness : Freshness::Missing);
         if (clip)
             row.clipReasons = clip->reasons;
+        if (StoryboardInputs::isBookend(ref))
+            row.end = endKeyframeOf(state.findShot(ref.key), report.find(ItemKind::EndKeyframe, ref.key), directory,
+                                    m_usesEndKeyframes);
+        const QString endFreshness = row.end.value(QStringLiteral("freshness")).toString();
 
         // What this shot costs next: its keyframes while they are not fresh, then its clip once the
         // keyframe is approved (the video pass renders only approved shots).
@@ -149,7 +199,8 @@ void StoryboardGridModel::refresh(const story::Story& story, const StoryboardSta
             return seconds ? QStringLiteral("%1 ~%2").arg(stage, GpuTimeEstimator::formatSeconds(*seconds))
                            : QStringLiteral("%1, GPU time unknown").arg(stage);
         };
-        if (row.freshness == QLatin1String("missing") || row.freshness == QLatin1String("stale"))
+        if (row.freshness == QLatin1String("missing") || row.freshness == QLatin1String("stale") ||
+            endFreshness == QLatin1String("missing") || endFreshness == QLatin1String("stale"))
             row.estimate = text(QStringLiteral("keyframes"), estimates.keyframeSecondsPerShot);
         else if (row.freshness == QLatin1String("fresh") && row.approved && row.clipState != QLatin1String("fresh"))
             row.estimate = text(QStringLiteral("video"), estimates.clipSecondsPerShot);
@@ -224,6 +275,21 @@ QVariant StoryboardGridModel::display(const Row& row, int column) const
         return row.clipState;
     case EstimateColumn:
         return row.estimate;
+    case EndKeyframeColumn: {
+        if (row.end.isEmpty())
+            return QString();
+        const int version = row.end.value(QStringLiteral("version")).toInt();
+        const int chosen = row.end.value(QStringLiteral("chosen")).toInt();
+        QStringList parts;
+        if (version > 0)
+            parts << (chosen > 0 ? QStringLiteral("v%1 #%2").arg(version).arg(chosen) : QStringLiteral("v%1").arg(version));
+        if (row.end.value(QStringLiteral("approved")).toBool())
+            parts << QStringLiteral("approved");
+        parts << row.end.value(QStringLiteral("freshness")).toString();
+        if (!row.end.value(QStringLiteral("used")).toBool())
+            parts << QStringLiteral("not used");
+        return parts.join(QStringLiteral(", "));
+    }
     default:
         return {};
     }
@@ -243,6 +309,15 @@ QString StoryboardGridModel::toolTip(const Row& row, int column) const
         return row.clipReasons.join(QLatin1Char('\n'));
     case KeyframeColumn:
         return row.keyframeFile;
+    case EndKeyframeColumn: {
+        if (row.end.isEmpty())
+            return {};
+        QString tip = row.end.value(QStringLiteral("freshnessReasons")).toStringList().join(QLatin1Char('\n'));
+        if (!row.end.value(QStringLiteral("used")).toBool())
+            tip += QStringLiteral("%1The video profile maps no end_image: lastFrame is ignored.")
+                       .arg(tip.isEmpty() ? QString() : QStringLiteral("\n"));
+        return tip;
+    }
     default:
         return {};
     }
@@ -304,6 +379,10 @@ QVariant StoryboardGridModel::data(const QModelIndex& index, int role) const
         return row.estimate;
     case SceneIndexRole:
         return row.sceneIndex;
+    case IsBookendRole:
+        return !row.end.isEmpty();
+    case EndKeyframeRole:
+        return row.end;
     default:
         return {};
     }
@@ -336,6 +415,8 @@ QVariant StoryboardGridModel::headerData(int section, Qt::Orientation orientatio
         return QStringLiteral("Clip");
     case EstimateColumn:
         return QStringLiteral("Estimate");
+    case EndKeyframeColumn:
+        return QStringLiteral("End frame");
     default:
         return {};
     }
@@ -353,6 +434,8 @@ QHash<int, QByteArray> StoryboardGridModel::roleNames() const
     names.insert(FreshnessRole, "freshness");
     names.insert(ClipStateRole, "clipState");
     names.insert(EstimateRole, "estimate");
+    names.insert(IsBookendRole, "isBookend");
+    names.insert(EndKeyframeRole, "endKeyframe");
     return names;
 }
 

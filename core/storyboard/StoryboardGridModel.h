@@ -10,6 +10,7 @@
 #include <QPointer>
 #include <QStringList>
 #include <QVariantList>
+#include <QVariantMap>
 #include <QVector>
 #include <optional>
 
@@ -17,7 +18,8 @@ namespace gd::storyboard {
 
 // The storyboard's shots in story order as a table (one row per shot, implicit shots included):
 // the selected keyframe, its candidates, the judge's verdict, who chose, the approval, freshness
-// with reasons, the clip's state and the estimated GPU time of the shot's next render. Renders a
+// with reasons, the clip's state, a bookend shot's end keyframe (EndKeyframeRole) and the estimated
+// GPU time of the shot's next render. Renders a
 // StoryboardController (or a story + state + staleness snapshot); a refresh compares every row
 // with what it showed and emits dataChanged for the rows that differ, so views keep their
 // selection and scroll position while candidates stream in. QtCore only; GUI thread.
@@ -38,6 +40,7 @@ public:
         FreshnessColumn, // of the keyframe
         ClipColumn,      // the clip's freshness ("missing" before the video pass)
         EstimateColumn,  // GPU time of the next render of this shot
+        EndKeyframeColumn, // bookend shots: "v1 #2, approved, fresh" of the end keyframe ("" otherwise)
         ColumnCount
     };
     enum Role
@@ -64,6 +67,12 @@ public:
         ClipVersionRole,       // int, 0 = none
         EstimateRole,          // QString ("" when the shot needs nothing)
         SceneIndexRole,        // int: the scene's position in the story
+        IsBookendRole,         // bool: the shot has a lastFrame, so an end keyframe
+        // QVariantMap of the end keyframe (empty for other shots): "file" (absolute, "" = none), "version",
+        // "chosen", "candidates" (QStringList), "scores" (QVariantList), "reasons" (QStringList), "score"
+        // (invalid = not judged), "judgeReasons", "judgeModel", "chosenBy", "approved", "freshness",
+        // "freshnessReasons", "used" (bool: the video profile maps end_image, so the clip ends on it).
+        EndKeyframeRole,
     };
 
     explicit StoryboardGridModel(QObject* parent = nullptr);
@@ -84,6 +93,9 @@ public:
                  const QString& directory, const Estimates& estimates = {});
     // Re-reads the followed controller.
     void refreshFromController();
+    // Whether the video profile maps end_image (EndKeyframeRole "used"); the followed controller sets
+    // it on every refresh. Applies from the next refresh.
+    void setUsesEndKeyframes(bool uses) { m_usesEndKeyframes = uses; }
 
     // Row of a shot key, or -1.
     int rowOf(const QString& shotKey) const;
@@ -123,6 +135,7 @@ private:
         QStringList clipReasons;
         int clipVersion = 0;
         QString estimate;
+        QVariantMap end; // EndKeyframeRole
 
         bool operator==(const Row& other) const;
         bool operator!=(const Row& other) const { return !(*this == other); }
@@ -134,6 +147,7 @@ private:
     QPointer<StoryboardController> m_controller;
     QVector<Row> m_rows;
     QHash<QString, int> m_index;
+    bool m_usesEndKeyframes = false;
 };
 
 } // namespace gd::storyboard

@@ -92,6 +92,16 @@ QStringList StoryboardInputs::referencesOfShot(const ShotRef& shot) const
     return keys;
 }
 
+bool StoryboardInputs::isBookend(const ShotRef& shot)
+{
+    return !shot.shot.lastFrame.trimmed().isEmpty();
+}
+
+bool StoryboardInputs::clipNeedsEndKeyframe(const ShotRef& shot) const
+{
+    return m_context.clipUsesEndImage && isBookend(shot);
+}
+
 qint64 StoryboardInputs::seedFor(ItemKind kind, const QString& key) const
 {
     QJsonObject stored;
@@ -105,10 +115,13 @@ qint64 StoryboardInputs::seedFor(ItemKind kind, const QString& key) const
     }
     if (stored.contains(QLatin1String("seed")))
         return stored.value(QLatin1String("seed")).toInteger();
+    // The end keyframe derives its own seed so the shot's two stills are not the same noise.
+    const bool end = kind == ItemKind::EndKeyframe;
     if (m_context.baseSeed >= 0)
-        return m_context.baseSeed;
+        return end ? m_context.baseSeed + kEndKeyframeSeedOffset : m_context.baseSeed;
     // 31 bits of the key's hash: stable, positive, and accepted by every sampler.
-    const QByteArray h = QCryptographicHash::hash(key.toUtf8(), QCryptographicHash::Sha256);
+    const QByteArray h = QCryptographicHash::hash((end ? StoryboardKeys::endKeyframe(key) : key).toUtf8(),
+                                                  QCryptographicHash::Sha256);
     const quint32 v = (quint32(quint8(h[0])) << 24) | (quint32(quint8(h[1])) << 16) | (quint32(quint8(h[2])) << 8) |
                       quint32(quint8(h[3]));
     return qint64(v & 0x7fffffffU);
@@ -144,9 +157,29 @@ CurrentInputs StoryboardInputs::reference(const QString& key) const
 
 CurrentInputs StoryboardInputs::keyframe(const QString& shotKey, bool allowTextOnly) const
 {
-    const ShotRef* shot = m_shots.find(shotKey);
-    if (!shot)
+    return shotImage(ItemKind::Keyframe, shotKey, allowTextOnly);
+}
+
+CurrentInputs StoryboardInputs::endKeyframe(const QString& shotKey, bool allowTextOnly) const
+{
+    return shotImage(ItemKind::EndKeyframe, shotKey, allowTextOnly);
+}
+
+CurrentInputs StoryboardInputs::shotImage(ItemKind kind, const QString& shotKey, bool allowTextOnly) const
+{
+    const ShotRef* found = m_shots.find(shotKey);
+    if (!found)
         return blockedBy(QStringLiteral("the story has no shot %1").arg(shotKey));
+    const bool end = kind == ItemKind::EndKeyframe;
+    if (end && !isBookend(*found))
+        return blockedBy(QStringLiteral("shot %1 has no lastFrame: it has no end keyframe").arg(shotKey));
+    // The end keyframe is the shot's lastFrame composed exactly as a keyframe's firstFrame is.
+    ShotRef endRef;
+    if (end) {
+        endRef = *found;
+        endRef.shot.firstFrame = found->shot.lastFrame;
+    }
+    const ShotRef* shot = end ? &endRef : found;
     KeyframeInputSpec spec;
     QStringList problems;
     for (const QString& unknown : shot->unknownCharacters) {
@@ -171,7 +204,13 @@ CurrentInputs StoryboardInputs::keyframe(const QString& shotKey, bool allowTextO
                          ? QStringLiteral("shot names %1, who has no approved sheet (look %2)").arg(sc.name, sc.look)
                          : QStringLiteral("shot names %1, who has no approved sheet").arg(sc.name));
     }
-    if (!m_story.style.referenceImage.isEmpty()) {
+    // The profile is chosen by whether any sheet anchors the keyframe; the style image counts only when
+    // that profile has a slot for it (an image the render never sees must not make the keyframe stale).
+    const bool textProfile = spec.referenceSha256.isEmpty() && !m_context.textKeyframeProfileHash.isEmpty();
+    const bool styleSlot = textProfile ? m_context.textKeyframeUsesStyleImage : m_context.keyframeUsesStyleImage;
+    if (!m_story.style.referenceImage.isEmpty() && !styleSlot) {
+        spec.styleReferenceUnused = true;
+    } else if (!m_story.style.referenceImage.isEmpty()) {
         const ReferenceEntry* style = m_state.findReference(StoryboardKeys::style());
         const Candidate* image = style ? style->track.selectedCandidate() : nullptr;
         if (image && !image->sha256.isEmpty())
@@ -193,12 +232,13 @@ CurrentInputs StoryboardInputs::keyframe(const QString& shotKey, bool allowTextO
         spec.prompt = m_context.keyframePrompt(m_story, *shot);
     if (m_context.keyframeNegative)
         spec.negative = m_context.keyframeNegative(m_story, *shot);
-    spec.seed = seedFor(ItemKind::Keyframe, shotKey);
-    spec.profileHash = spec.referenceSha256.isEmpty() && !m_context.textKeyframeProfileHash.isEmpty()
-                           ? m_context.textKeyframeProfileHash
-                           : m_context.keyframeProfileHash;
-    spec.model = m_context.keyframeModel;
-    return ready(InputHasher::keyframeInputs(spec), spec.textOnly);
+    spec.seed = seedFor(kind, shotKey);
+    spec.profileHash = textProfile ? m_context.textKeyframeProfileHash : m_context.keyframeProfileHash;
+    spec.model = textProfile ? m_context.textKeyframeModel : m_context.keyframeModel;
+    QJsonObject inputs = InputHasher::keyframeInputs(spec);
+    if (end) // the same text as the keyframe's (lastFrame == firstFrame) still hashes apart
+        inputs.insert(QStringLiteral("kind"), QStringLiteral("endKeyframe"));
+    return ready(std::move(inputs), spec.textOnly);
 }
 
 CurrentInputs StoryboardInputs::clip(const QString& shotKey) const
@@ -223,7 +263,15 @@ CurrentInputs StoryboardInputs::clip(const QString& shotKey) const
         spec.startSha256 = kf->sha256;
         spec.startSource = QStringLiteral("keyframe");
     }
-    spec.endSha256 = m_context.endImageSha256 ? m_context.endImageSha256(*shot) : QString();
+    if (m_context.endImageSha256) {
+        spec.endSha256 = m_context.endImageSha256(*shot);
+    } else if (clipNeedsEndKeyframe(*shot)) {
+        const ShotEntry* entry = m_state.findShot(shotKey);
+        const Candidate* end = entry ? entry->endKeyframe.selectedCandidate() : nullptr;
+        if (!end || end->sha256.isEmpty())
+            return blockedBy(QStringLiteral("shot %1 has no chosen end keyframe yet").arg(shotKey));
+        spec.endSha256 = end->sha256;
+    }
     spec.prompt = m_context.clipPrompt
                       ? m_context.clipPrompt(m_story, *shot)
                       : joinNonEmpty({shot->shot.description, shot->shot.camera, shot->shot.motion});
@@ -243,6 +291,7 @@ CurrentInputs StoryboardInputs::current(ItemKind kind, const QString& key) const
     switch (kind) {
     case ItemKind::Reference: return reference(key);
     case ItemKind::Keyframe: return keyframe(key);
+    case ItemKind::EndKeyframe: return endKeyframe(key);
     case ItemKind::Clip: return clip(key);
     }
     return {};

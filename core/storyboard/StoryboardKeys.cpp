@@ -118,4 +118,28 @@ QString StoryboardKeys::clipDir(const QString& shotKey)
     return shotSubdir(QStringLiteral("clips"), shotKey);
 }
 
+QString StoryboardKeys::endKeyframeDir(const QString& shotKey)
+{
+    const QString dir = keyframeDir(shotKey);
+    return dir.isEmpty() ? QString() : dir + QStringLiteral("/end");
+}
+
+QString StoryboardKeys::endKeyframe(const QString& shotKey)
+{
+    return shotKey + QStringLiteral("#end");
+}
+
+bool StoryboardKeys::isEndKeyframeKey(const QString& key)
+{
+    return !shotOfEndKeyframe(key).isEmpty();
+}
+
+QString StoryboardKeys::shotOfEndKeyframe(const QString& key)
+{
+    if (!key.endsWith(QLatin1String("#end")) || key.startsWith(QLatin1String("character:")))
+        return {};
+    const QString shot = key.chopped(4);
+    return shot.contains(QLatin1Char('/')) && !shot.contains(QLatin1Char('#')) ? shot : QString();
+}
+
 } // namespace gd::storyboard

@@ -13,6 +13,12 @@ public:
     static QString location(const QString& name);                       // "location:Lamp room"
     static QString style();                                             // "style"
     static QString shot(const QString& sceneId, const QString& shotId); // "scene-001/shot-01"
+    // How the operator names a shot's end keyframe (CLI keys, StoryboardController::start keys):
+    // "scene-001/shot-01#end". Shot keys never contain '#'.
+    static QString endKeyframe(const QString& shotKey);
+    static bool isEndKeyframeKey(const QString& key);
+    // The shot key of an end-keyframe key ("" when `key` is not one).
+    static QString shotOfEndKeyframe(const QString& key);
 
     // What people read in reasons and messages: "Mara Voss#storm-coat", "Lamp room", "style".
     static QString displayName(const QString& referenceKey);
@@ -28,6 +34,8 @@ public:
     // "keyframes/<sceneId>/<shotId>" and "clips/<sceneId>/<shotId>" (slugged when a part is unsafe).
     static QString keyframeDir(const QString& shotKey);
     static QString clipDir(const QString& shotKey);
+    // "keyframes/<sceneId>/<shotId>/end": the end keyframe's candidates of a bookend shot.
+    static QString endKeyframeDir(const QString& shotKey);
 };
 
 } // namespace gd::storyboard

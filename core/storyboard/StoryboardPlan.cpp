@@ -6,6 +6,9 @@ namespace gd::storyboard {
 
 namespace {
 
+const QString kNoEndImageNote =
+    QStringLiteral("the video profile maps no end_image: lastFrame ignored, the end keyframe is not used");
+
 class Builder
 {
 public:
@@ -66,43 +69,53 @@ public:
         }
     }
 
+    // Each shot's keyframe, then (bookend shots) its end keyframe: both anchored on the same sheets.
     void keyframes(bool staleOnly)
     {
         for (const ShotRef& shot : m_inputs.shotList().shots()) {
-            const ItemStatus* st = m_report.find(ItemKind::Keyframe, shot.key);
-            if (!st)
-                continue;
-            if (st->freshness == Freshness::Fresh) {
-                ++m_plan.skippedFresh;
-                continue;
-            }
-            if (staleOnly && st->freshness != Freshness::Stale)
-                continue;
-            // A sheet being re-rendered in this plan: the keyframe renders from the new one.
-            QString waitsFor;
-            QStringList staleSheets;
-            for (const QString& ref : m_inputs.referencesOfShot(shot)) {
-                const ItemStatus* rs = m_report.find(ItemKind::Reference, ref);
-                if (!rs || rs->freshness != Freshness::Stale)
-                    continue;
-                if (planned(ItemKind::Reference, ref))
-                    waitsFor = waitsFor.isEmpty() ? ref : waitsFor;
-                else
-                    staleSheets << StoryboardKeys::displayName(ref);
-            }
-            if (!staleSheets.isEmpty()) {
-                block(ItemKind::Keyframe, shot.key,
-                      QStringLiteral("sheet of %1 is stale: update the references first")
-                          .arg(staleSheets.join(QStringLiteral(", "))));
-                continue;
-            }
-            const CurrentInputs cur = m_inputs.keyframe(shot.key, m_options.allowTextOnly);
-            if (!cur.blocked.isEmpty() && waitsFor.isEmpty()) {
-                block(ItemKind::Keyframe, shot.key, cur.blocked);
-                continue;
-            }
-            addWork(*st, cur, waitsFor);
+            shotImage(ItemKind::Keyframe, shot, staleOnly);
+            if (StoryboardInputs::isBookend(shot))
+                shotImage(ItemKind::EndKeyframe, shot, staleOnly);
         }
+    }
+
+    void shotImage(ItemKind kind, const ShotRef& shot, bool staleOnly)
+    {
+        const ItemStatus* st = m_report.find(kind, shot.key);
+        if (!st)
+            return;
+        if (st->freshness == Freshness::Fresh) {
+            ++m_plan.skippedFresh;
+            return;
+        }
+        if (staleOnly && st->freshness != Freshness::Stale)
+            return;
+        // A sheet being re-rendered in this plan: the keyframe renders from the new one.
+        QString waitsFor;
+        QStringList staleSheets;
+        for (const QString& ref : m_inputs.referencesOfShot(shot)) {
+            const ItemStatus* rs = m_report.find(ItemKind::Reference, ref);
+            if (!rs || rs->freshness != Freshness::Stale)
+                continue;
+            if (planned(ItemKind::Reference, ref))
+                waitsFor = waitsFor.isEmpty() ? ref : waitsFor;
+            else
+                staleSheets << StoryboardKeys::displayName(ref);
+        }
+        if (!staleSheets.isEmpty()) {
+            block(kind, shot.key,
+                  QStringLiteral("sheet of %1 is stale: update the references first")
+                      .arg(staleSheets.join(QStringLiteral(", "))));
+            return;
+        }
+        const CurrentInputs cur = kind == ItemKind::EndKeyframe
+                                      ? m_inputs.endKeyframe(shot.key, m_options.allowTextOnly)
+                                      : m_inputs.keyframe(shot.key, m_options.allowTextOnly);
+        if (!cur.blocked.isEmpty() && waitsFor.isEmpty()) {
+            block(kind, shot.key, cur.blocked);
+            return;
+        }
+        addWork(*st, cur, waitsFor);
     }
 
     void clips(bool staleOnly)
@@ -130,6 +143,19 @@ public:
                 block(ItemKind::Clip, shot.key, QStringLiteral("keyframe is stale: update it and approve it first"));
                 continue;
             }
+            // A bookend profile ends the clip on the end keyframe: it passes the same gate.
+            if (m_inputs.clipNeedsEndKeyframe(shot)) {
+                const ItemStatus* end = m_report.find(ItemKind::EndKeyframe, shot.key);
+                if (!entry->endKeyframe.approved || !entry->endKeyframe.selectedCandidate()) {
+                    block(ItemKind::Clip, shot.key, QStringLiteral("end keyframe not approved yet"));
+                    continue;
+                }
+                if (end && end->freshness != Freshness::Fresh) {
+                    block(ItemKind::Clip, shot.key,
+                          QStringLiteral("end keyframe is stale: update it and approve it first"));
+                    continue;
+                }
+            }
             const ChainLink& link = m_inputs.chain().at(i);
             if (link.source == FirstFrameSource::PreviousLastFrame && planned(ItemKind::Clip, link.previousKey)) {
                 addWork(*st, {}, link.previousKey);
@@ -146,10 +172,13 @@ public:
                 }
             }
             const CurrentInputs cur = m_inputs.clip(shot.key);
-            if (!cur.blocked.isEmpty())
+            if (!cur.blocked.isEmpty()) {
                 block(ItemKind::Clip, shot.key, cur.blocked);
-            else
-                addWork(*st, cur);
+                continue;
+            }
+            addWork(*st, cur);
+            if (StoryboardInputs::isBookend(shot) && !m_inputs.context().clipUsesEndImage)
+                m_plan.items.last().reasons << kNoEndImageNote;
         }
     }
 

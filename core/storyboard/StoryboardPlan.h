@@ -13,8 +13,8 @@ namespace gd::storyboard {
 enum class PlanStage
 {
     References,       // sheets not rendered yet or stale
-    Keyframes,        // keyframes not rendered yet or stale
-    VideoForApproved, // clips of shots whose keyframe is approved and fresh
+    Keyframes,        // keyframes (and bookend shots' end keyframes) not rendered yet or stale
+    VideoForApproved, // clips of shots whose keyframe (and, for a bookend profile, end keyframe) is approved and fresh
     UpdateStale,      // every stale item (sheets, keyframes, clips), nothing else
 };
 

@@ -40,6 +40,7 @@ QString kindText(ItemKind kind)
     switch (kind) {
     case ItemKind::Reference: return QStringLiteral("reference");
     case ItemKind::Keyframe: return QStringLiteral("keyframe");
+    case ItemKind::EndKeyframe: return QStringLiteral("end keyframe");
     case ItemKind::Clip: return QStringLiteral("clip");
     }
     return {};
@@ -516,6 +517,13 @@ Error StoryboardState::fromJson(const QByteArray& bytes, const QString& path, St
                 !r.imageTrack(ko, where + QStringLiteral(".keyframe"), e.keyframe))
                 return corrupt(r.problem);
         }
+        const QJsonValue end = o.value(QLatin1String("endKeyframe"));
+        if (!end.isUndefined() && !end.isNull()) {
+            QJsonObject eo;
+            if (!r.object(end, where + QStringLiteral(".endKeyframe"), eo) ||
+                !r.imageTrack(eo, where + QStringLiteral(".endKeyframe"), e.endKeyframe))
+                return corrupt(r.problem);
+        }
         const QJsonValue clip = o.value(QLatin1String("clip"));
         if (!clip.isUndefined() && !clip.isNull()) {
             QJsonObject co;
@@ -546,6 +554,11 @@ QJsonObject StoryboardState::toJson() const
         QJsonObject o = e.raw;
         o.insert(QStringLiteral("key"), e.key);
         o.insert(QStringLiteral("keyframe"), imageTrackJson(e.keyframe, true));
+        // Only bookend shots have an end keyframe: storyboards without one keep their shape.
+        if (!e.endKeyframe.versions.isEmpty())
+            o.insert(QStringLiteral("endKeyframe"), imageTrackJson(e.endKeyframe, true));
+        else
+            o.remove(QStringLiteral("endKeyframe"));
         o.insert(QStringLiteral("clip"), clipTrackJson(e.clip));
         shots.append(o);
     }
@@ -579,9 +592,9 @@ const ImageTrack* StoryboardState::imageTrack(ItemKind kind, const QString& key)
         const ReferenceEntry* e = findReference(key);
         return e ? &e->track : nullptr;
     }
-    if (kind == ItemKind::Keyframe) {
+    if (kind == ItemKind::Keyframe || kind == ItemKind::EndKeyframe) {
         const ShotEntry* e = findShot(key);
-        return e ? &e->keyframe : nullptr;
+        return e ? (kind == ItemKind::Keyframe ? &e->keyframe : &e->endKeyframe) : nullptr;
     }
     return nullptr;
 }
@@ -601,9 +614,9 @@ ShotEntry* StoryboardState::mutableShot(const QString& shotKey, bool create)
 
 ImageTrack* StoryboardState::mutableImageTrack(ItemKind kind, const QString& key, bool create)
 {
-    if (kind == ItemKind::Keyframe) {
+    if (kind == ItemKind::Keyframe || kind == ItemKind::EndKeyframe) {
         ShotEntry* e = mutableShot(key, create);
-        return e ? &e->keyframe : nullptr;
+        return e ? (kind == ItemKind::Keyframe ? &e->keyframe : &e->endKeyframe) : nullptr;
     }
     if (kind != ItemKind::Reference)
         return nullptr;
@@ -642,7 +655,17 @@ int StoryboardState::addReferenceVersion(const QString& key, ImageVersion versio
 
 int StoryboardState::addKeyframeVersion(const QString& shotKey, ImageVersion version)
 {
-    ImageTrack* t = mutableImageTrack(ItemKind::Keyframe, shotKey, true);
+    return addShotImageVersion(ItemKind::Keyframe, shotKey, std::move(version));
+}
+
+int StoryboardState::addEndKeyframeVersion(const QString& shotKey, ImageVersion version)
+{
+    return addShotImageVersion(ItemKind::EndKeyframe, shotKey, std::move(version));
+}
+
+int StoryboardState::addShotImageVersion(ItemKind kind, const QString& shotKey, ImageVersion version)
+{
+    ImageTrack* t = mutableImageTrack(kind, shotKey, true);
     if (!t)
         return 0;
     version.version = nextVersion(*t);
@@ -758,13 +781,28 @@ Error StoryboardState::uploadReference(const QString& dir, const QString& key, c
 {
     if (!StoryboardKeys::isReferenceKey(key))
         return invalid(QStringLiteral("'%1' is not a reference key").arg(key));
+    return uploadImage(dir, ItemKind::Reference, key, sourcePath, {}, version);
+}
+
+Error StoryboardState::uploadImage(const QString& dir, ItemKind kind, const QString& key, const QString& sourcePath,
+                                   const QJsonObject& inputs, int* version)
+{
+    QString relDir;
+    if (kind == ItemKind::Reference)
+        relDir = StoryboardKeys::referenceDir(key);
+    else if (kind == ItemKind::Keyframe)
+        relDir = StoryboardKeys::keyframeDir(key);
+    else if (kind == ItemKind::EndKeyframe)
+        relDir = StoryboardKeys::endKeyframeDir(key);
+    if (relDir.isEmpty() || (kind != ItemKind::Reference && key.isEmpty()))
+        return invalid(QStringLiteral("'%1' cannot take an uploaded %2").arg(key, kindText(kind)));
     QFile f(sourcePath);
     if (!f.open(QIODevice::ReadOnly))
         return Error{QStringLiteral("io"), QStringLiteral("cannot read %1: %2").arg(sourcePath, f.errorString()),
                      {{QStringLiteral("path"), sourcePath}}};
     if (f.size() > kMaxUploadBytes)
         return Error{QStringLiteral("notAnImage"),
-                     QStringLiteral("%1 is %2 bytes: larger than any reference image (limit %3)")
+                     QStringLiteral("%1 is %2 bytes: larger than any storyboard image (limit %3)")
                          .arg(sourcePath)
                          .arg(f.size())
                          .arg(kMaxUploadBytes),
@@ -786,13 +824,12 @@ Error StoryboardState::uploadReference(const QString& dir, const QString& key, c
                                                                          : reader.errorString()),
                      {{QStringLiteral("path"), sourcePath}}};
 
-    ImageTrack* existing = mutableImageTrack(ItemKind::Reference, key, false);
+    ImageTrack* existing = mutableImageTrack(kind, key, false);
     const int number = existing ? nextVersion(*existing) : 1;
     QString ext = QString::fromLatin1(format).toLower();
     if (ext == QLatin1String("jpeg"))
         ext = QStringLiteral("jpg");
-    const QString relative =
-        StoryboardKeys::referenceDir(key) + QStringLiteral("/v%1-c1.").arg(number) + StoryboardKeys::slug(ext);
+    const QString relative = relDir + QStringLiteral("/v%1-c1.").arg(number) + StoryboardKeys::slug(ext);
     const QString target = QDir(dir).filePath(relative);
     if (!QDir().mkpath(QFileInfo(target).absolutePath()))
         return Error{QStringLiteral("io"), QStringLiteral("cannot create %1").arg(QFileInfo(target).absolutePath()),
@@ -802,18 +839,31 @@ Error StoryboardState::uploadReference(const QString& dir, const QString& key, c
 
     const QString sha = InputHasher::sha256Hex(bytes);
     ImageVersion v;
-    v.inputHash = InputHasher::hash(QJsonObject{{QStringLiteral("kind"), QStringLiteral("upload")},
-                                                {QStringLiteral("sha256"), sha}});
+    if (inputs.isEmpty()) {
+        v.inputHash = InputHasher::hash(QJsonObject{{QStringLiteral("kind"), QStringLiteral("upload")},
+                                                    {QStringLiteral("sha256"), sha}});
+    } else {
+        v.inputs = inputs;
+        v.inputHash = InputHasher::hash(inputs);
+        v.profileHash = inputs.value(QLatin1String("profileHash")).toString();
+        v.model = inputs.value(QLatin1String("model")).toString();
+    }
     v.source = QStringLiteral("uploaded");
-    v.candidates.append(Candidate{relative, sha, 0, std::nullopt, std::nullopt, {}});
+    v.candidates.append(Candidate{relative, sha, inputs.value(QLatin1String("seed")).toInteger(), std::nullopt,
+                                  std::nullopt, {}});
     v.chosen = 1;
     v.chosenBy = ChosenBy::Operator;
-    const int added = addReferenceVersion(key, v);
-    // Uploading is the operator's pick: the sheet is approved as it is.
-    if (const int i = m_referenceIndex.value(key, -1); i >= 0)
-        m_references[i].track.approved = true;
+    v.version = number;
+    v.createdAt = nowUtc();
+    ImageTrack* t = mutableImageTrack(kind, key, true);
+    if (!t)
+        return invalid(QStringLiteral("'%1' cannot take an uploaded %2").arg(key, kindText(kind)));
+    t->versions.append(v);
+    t->selected = number;
+    // Uploading is the operator's pick: the image is approved as it is.
+    t->approved = true;
     if (version)
-        *version = added;
+        *version = number;
     return {};
 }
 

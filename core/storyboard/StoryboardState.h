@@ -37,7 +37,8 @@ public:
     const QVector<ShotEntry>& shots() const { return m_shots; }
     const ReferenceEntry* findReference(const QString& key) const;
     const ShotEntry* findShot(const QString& shotKey) const;
-    // The reference track (kind Reference) or the shot's keyframe track (kind Keyframe).
+    // The reference track (kind Reference), the shot's keyframe track (kind Keyframe) or its end
+    // keyframe track (kind EndKeyframe).
     const ImageTrack* imageTrack(ItemKind kind, const QString& key) const;
 
     // Appends a version (its number is assigned: highest + 1), selects it and clears the approval
@@ -45,6 +46,8 @@ public:
     // Returns the new version number, or 0 when the reference key is not valid.
     int addReferenceVersion(const QString& key, ImageVersion version);
     int addKeyframeVersion(const QString& shotKey, ImageVersion version);
+    // The end keyframe (last frame) of a bookend shot.
+    int addEndKeyframeVersion(const QString& shotKey, ImageVersion version);
     int addClipVersion(const QString& shotKey, ClipVersion version);
 
     // Picks candidate K (1-based) of a version. Changing the chosen candidate of the selected
@@ -62,11 +65,19 @@ public:
     // through `version` when not null.
     Error uploadReference(const QString& dir, const QString& key, const QString& sourcePath,
                           int* version = nullptr);
+    // The same for any image track: a reference (refs/...), a shot's keyframe (keyframes/...) or end
+    // keyframe (keyframes/.../end). `inputs` empty: the version's input hash covers the image alone
+    // (an upload is its own input); else the version records these inputs and their hash, as a render
+    // from them would, so later upstream edits make it stale. The version's model and profileHash
+    // come from the inputs.
+    Error uploadImage(const QString& dir, ItemKind kind, const QString& key, const QString& sourcePath,
+                      const QJsonObject& inputs, int* version = nullptr);
 
     // sha256 of a file's bytes (lower-case hex), read in blocks.
     static Error sha256OfFile(const QString& path, QString& hex);
 
 private:
+    int addShotImageVersion(ItemKind kind, const QString& shotKey, ImageVersion version);
     ImageTrack* mutableImageTrack(ItemKind kind, const QString& key, bool create);
     ClipTrack* mutableClipTrack(const QString& shotKey, bool create);
     ShotEntry* mutableShot(const QString& shotKey, bool create);

@@ -17,6 +17,9 @@ enum class ItemKind
     Reference, // a character-look, location or style reference sheet
     Keyframe,  // the first frame of a shot
     Clip,      // the image-to-video pass of a shot
+    // The last frame of a bookend shot (one with a lastFrame): a keyframe rendered from the lastFrame
+    // text that a bookend video profile receives as end_image. Its key is the shot key.
+    EndKeyframe,
 };
 
 // Who picked a version's chosen candidate.
@@ -141,6 +144,7 @@ struct ShotEntry
 {
     QString key;
     ImageTrack keyframe;
+    ImageTrack endKeyframe; // bookend shots only; "endKeyframe" in storyboard.json, written when it has versions
     ClipTrack clip;
     QJsonObject raw;
 };

@@ -8,7 +8,9 @@
 // The servers reuse one encoded picture per frame number (SandboxConfig::reuseFrames), so a scene
 // is wall time spent waiting, not the stand-ins' CPU; BENCH_POOL_DRAWN_FRAMES=1 draws every frame
 // for its scene instead (the sandbox default). BENCH_POOL_ONLY=N runs one pool size only;
-// BENCH_POOL_VERBOSE=1 prints the run's messages and each finished scene with its time on stderr.
+// BENCH_POOL_VERBOSE=1 prints the run's messages and each finished scene with its time on stderr;
+// BENCH_POOL_INLINE_WRITES=1 does the durable writes on the event-loop thread instead of the writer
+// thread (RunOptions::backgroundWrites = false) for comparison.
 
 #include "RunHarness.h"
 #include "SandboxPool.h"
@@ -87,6 +89,8 @@ Figures measure(int servers, int scenes, int stepDelayMs)
     opt.queuedPerServer = 1; // the same dispatch rule for every N, one server included
     opt.workflow = QStringLiteral("sandbox");
     opt.policy = testPolicy();
+    if (qEnvironmentVariableIntValue("BENCH_POOL_INLINE_WRITES") > 0)
+        opt.backgroundWrites = false; // each durable write on the event-loop thread (before session 5's default)
     RunController c(opt, nullptr);
     QElapsedTimer clock;
     qint64 firstMs = -1;

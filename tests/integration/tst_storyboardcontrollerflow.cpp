@@ -1,13 +1,16 @@
 #include "RunHarness.h"
 #include "sandbox/PngText.h"
+#include "sandbox/SandboxLlmHost.h"
 #include "story/StoryLoader.h"
 #include "storyboard/StoryboardController.h"
 #include "storyboard/StoryboardState.h"
 
 #include <QDir>
 #include <QFile>
+#include <QImage>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -50,6 +53,22 @@ class TestStoryboardControllerFlow : public QObject
         if (!done)
             return {-1, lines << QStringLiteral("TEST TIMEOUT")};
         return {finished.first().at(1).toInt(), lines};
+    }
+
+    // Mean absolute per-channel difference (0–255) of two images scaled to the same small size.
+    static double difference(const QString& a, const QString& b)
+    {
+        const QImage x = QImage(a).scaled(64, 36).convertToFormat(QImage::Format_RGB32);
+        const QImage y = QImage(b).scaled(64, 36).convertToFormat(QImage::Format_RGB32);
+        if (x.isNull() || y.isNull())
+            return -1;
+        double sum = 0;
+        for (int j = 0; j < x.height(); ++j)
+            for (int i = 0; i < x.width(); ++i) {
+                const QRgb p = x.pixel(i, j), q = y.pixel(i, j);
+                sum += std::abs(qRed(p) - qRed(q)) + std::abs(qGreen(p) - qGreen(q)) + std::abs(qBlue(p) - qBlue(q));
+            }
+        return sum / (3.0 * x.width() * x.height());
     }
 
 private Q_SLOTS:
@@ -125,6 +144,134 @@ private Q_SLOTS:
         QCOMPARE(againCode, 0);
         QVERIFY2(againLines.join(QLatin1Char('\n')).contains(QStringLiteral("nothing to render")),
                  qPrintable(againLines.join(QLatin1Char('\n'))));
+    }
+
+    // Each video pass ends with the run's quality step, as `gemdirect run --storyboard` does: the pass's
+    // run directory gets the storyboard verdicts of the shots it rendered, and its artifact the
+    // storyboard metrics measured from them (the judge the keyframe stage used).
+    void videoPassesMeasureTheStoryboard()
+    {
+        gd::sandbox::SandboxLlmConfig vision;
+        vision.visionModel = true;
+        gd::sandbox::SandboxLlmHost llm;
+        QString error;
+        QVERIFY2(llm.start(vision, 0, &error), qPrintable(error));
+        QStringList problems;
+        const auto s = gd::story::StoryLoader::load(QStringLiteral(GD_TEST_DATA_DIR "/storyboardflow/story.json"), &problems);
+        QVERIFY2(s.has_value(), qPrintable(problems.join(QLatin1Char('\n'))));
+        const QString dir = m_h.root.filePath(QStringLiteral("measured"));
+        StoryboardControllerOptions o = options();
+        o.candidates = 1;
+        o.llmUrl = llm.url();
+        StoryboardController c(o, nullptr);
+        QVERIFY(c.create(dir, *s).isNull());
+        for (StoryboardStage stage : {StoryboardStage::References, StoryboardStage::Keyframes}) {
+            auto [code, lines] = runStage(c, stage);
+            QVERIFY2(code == 0, qPrintable(lines.join(QLatin1Char('\n'))));
+        }
+        auto [vCode, vLines] = runStage(c, StoryboardStage::Video);
+        const QString log = vLines.join(QLatin1Char('\n'));
+        QVERIFY2(vCode == 0, qPrintable(log));
+        static const QRegularExpression step(QStringLiteral("Video pass 1: quality step for (\\S+) \\.\\.\\."));
+        const QString runDir = step.match(log).captured(1);
+        QVERIFY2(!runDir.isEmpty(), qPrintable(log));
+        QVERIFY2(log.contains(QStringLiteral("Video pass 3: quality step done")), qPrintable(log));
+        QVERIFY(QFile::exists(QDir(runDir).filePath(QStringLiteral("storyboard-judgements.json"))));
+        QFile f(QDir(runDir).filePath(QStringLiteral("artifact-metadata.json")));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject q = QJsonDocument::fromJson(f.readAll()).object().value(QStringLiteral("QualityMetrics")).toObject();
+        for (const char* metric : {"CharacterIdentityMean", "CharacterCountMatch", "KeyframeAlignmentJudgeMean"})
+            QVERIFY2(q.value(QLatin1String(metric)).isDouble(),
+                     qPrintable(QLatin1String(metric) + QLatin1Char(' ') + QString::fromUtf8(QJsonDocument(q).toJson())));
+        QCOMPARE(q.value(QStringLiteral("CharacterCountShots")).toInt(), 1);
+    }
+
+    // A bookend shot (lastFrame set) with a bookend video profile: the keyframes stage renders its
+    // start and end stills, the video stage waits until both are approved, uploads them as start_image
+    // and end_image, and the clip ends on the end keyframe.
+    void bookendShotEndsOnItsEndKeyframe()
+    {
+        QStringList problems;
+        auto s = gd::story::StoryLoader::load(QStringLiteral(GD_TEST_DATA_DIR "/storyboardflow/story.json"), &problems);
+        QVERIFY2(s.has_value(), qPrintable(problems.join(QLatin1Char('\n'))));
+        s->scenes[0].shots.resize(1);
+        s->scenes[0].shots[0].lastFrame = QStringLiteral("Mara Voss lets the great lamp go dark at dawn");
+        const QString shot = QStringLiteral("scene-001/shot-01");
+        const QString dir = m_h.root.filePath(QStringLiteral("bookend"));
+        StoryboardControllerOptions o = options();
+        o.autoApprove = false; // the operator approves each still
+        StoryboardController c(o, nullptr);
+        QVERIFY(c.create(dir, *s).isNull());
+
+        auto [refCode, refLines] = runStage(c, StoryboardStage::References);
+        QVERIFY2(refCode == 0, qPrintable(refLines.join(QLatin1Char('\n'))));
+        const QString sheet = QStringLiteral("character:Mara Voss#default");
+        QVERIFY(c.choose(ItemKind::Reference, sheet, 1, 1).isNull());
+        QVERIFY(c.approve(ItemKind::Reference, sheet).isNull());
+
+        QSignalSpy waiting(&c, &StoryboardController::awaitingApproval);
+        auto [kfCode, kfLines] = runStage(c, StoryboardStage::Keyframes);
+        QVERIFY2(kfCode == 0, qPrintable(kfLines.join(QLatin1Char('\n'))));
+        const ShotEntry* entry = c.state().findShot(shot);
+        QVERIFY(entry);
+        QCOMPARE(entry->keyframe.versions.size(), 1);
+        QCOMPARE(entry->endKeyframe.versions.size(), 1);
+        QCOMPARE(entry->endKeyframe.versions.first().candidates.size(), 2);
+        QCOMPARE(entry->endKeyframe.versions.first().inputs.value(QStringLiteral("kind")).toString(),
+                 QStringLiteral("endKeyframe"));
+        QVERIFY(entry->endKeyframe.versions.first().candidates.first().file.startsWith(
+            QStringLiteral("keyframes/scene-001/shot-01/end/")));
+        QCOMPARE(waiting.count(), 1);
+        QVERIFY(waiting.first().at(1).toStringList().contains(shot + QStringLiteral("#end")));
+
+        // Start keyframe approved, end keyframe not yet: the video stage renders nothing and says why.
+        QVERIFY(c.choose(ItemKind::Keyframe, shot, 1, 1).isNull());
+        QVERIFY(c.approve(ItemKind::Keyframe, shot).isNull());
+        auto [blockedCode, blockedLines] = runStage(c, StoryboardStage::Video);
+        const QString blockedLog = blockedLines.join(QLatin1Char('\n'));
+        QCOMPARE(blockedCode, 0);
+        QVERIFY2(blockedLog.contains(QStringLiteral("end keyframe not approved yet")), qPrintable(blockedLog));
+        QVERIFY(c.state().findShot(shot)->clip.versions.isEmpty());
+
+        QVERIFY(c.choose(ItemKind::EndKeyframe, shot, 1, 2).isNull());
+        QVERIFY(c.approve(ItemKind::EndKeyframe, shot).isNull());
+        gd::telemetry::RunRecord record;
+        auto conn = connect(&c, &StoryboardController::runStarted, this, [&record](gd::pipeline::RunController* run) {
+            connect(run, &gd::pipeline::RunController::finished, run, [&record, run] { record = run->record(); });
+        });
+        auto [vCode, vLines] = runStage(c, StoryboardStage::Video);
+        disconnect(conn);
+        QVERIFY2(vCode == 0, qPrintable(vLines.join(QLatin1Char('\n'))));
+        entry = c.state().findShot(shot);
+        QCOMPARE(entry->clip.versions.size(), 1);
+        const ClipVersion& clip = entry->clip.versions.first();
+        QCOMPARE(clip.inputs.value(QStringLiteral("end")).toString(), entry->endKeyframe.selectedCandidate()->sha256);
+
+        // Both roles were uploaded, as different files.
+        QCOMPARE(record.scenes.size(), 1);
+        const gd::telemetry::AttemptRecord* kept = record.scenes.first().kept();
+        QVERIFY(kept);
+        const QJsonObject uploaded = kept->telemetry.extra.value(QStringLiteral("UploadedImages")).toObject();
+        QVERIFY2(uploaded.contains(QStringLiteral("start_image")) && uploaded.contains(QStringLiteral("end_image")),
+                 qPrintable(QString::fromUtf8(QJsonDocument(uploaded).toJson())));
+        QVERIFY(uploaded.value(QStringLiteral("start_image")) != uploaded.value(QStringLiteral("end_image")));
+
+        // The clip's last frame is the end keyframe's picture, not the start keyframe's.
+        const QString last = QDir(dir).filePath(clip.raw.value(QStringLiteral("lastFrame")).toString());
+        const QString endFile = QDir(dir).filePath(entry->endKeyframe.selectedCandidate()->file);
+        const QString startFile = QDir(dir).filePath(entry->keyframe.selectedCandidate()->file);
+        const double toEnd = difference(last, endFile);
+        const double toStart = difference(last, startFile);
+        QVERIFY2(toEnd >= 0 && toEnd < 4.0 && toStart > 10.0,
+                 qPrintable(QStringLiteral("last frame vs end %1, vs start %2").arg(toEnd).arg(toStart)));
+
+        // Re-choosing the end keyframe makes the clip stale (kept), naming the end keyframe.
+        QVERIFY(c.choose(ItemKind::EndKeyframe, shot, 1, 1).isNull());
+        const ItemStatus* st = c.staleness().find(ItemKind::Clip, shot);
+        QVERIFY(st);
+        QCOMPARE(st->freshness, Freshness::Stale);
+        QVERIFY2(st->reasons.contains(QStringLiteral("end keyframe re-rendered")), qPrintable(st->reasons.join(QLatin1Char(';'))));
+        QCOMPARE(c.state().findShot(shot)->clip.versions.size(), 1);
     }
 };
 

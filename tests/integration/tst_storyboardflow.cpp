@@ -8,8 +8,11 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <algorithm>
 
 namespace {
 
@@ -155,6 +158,68 @@ private Q_SLOTS:
         QVERIFY(ver.value(QStringLiteral("inputs")).toObject().value(QStringLiteral("textOnly")).toBool());
     }
 
+    // A bookend shot on the command line: status lists its end keyframe as SCENE/SHOT#end, and
+    // reroll / approve take that key.
+    void bookendShotEndKeyframeByKey()
+    {
+        QJsonObject story = readJson(kStory);
+        QJsonArray scenes = story.value(QStringLiteral("scenes")).toArray();
+        QJsonObject scene = scenes.at(0).toObject();
+        QJsonArray shots = scene.value(QStringLiteral("shots")).toArray();
+        QJsonObject first = shots.at(0).toObject();
+        first.insert(QStringLiteral("lastFrame"), QStringLiteral("Mara Voss lets the great lamp go dark"));
+        shots = QJsonArray{first};
+        scene.insert(QStringLiteral("shots"), shots);
+        scenes = QJsonArray{scene};
+        story.insert(QStringLiteral("scenes"), scenes);
+        const QString storyFile = m_tmp.filePath(QStringLiteral("bookend-story.json"));
+        {
+            QFile f(storyFile);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(QJsonDocument(story).toJson());
+        }
+        const QString dir = m_tmp.filePath(QStringLiteral("bookend"));
+        CliResult r = cli({QStringLiteral("create"), QStringLiteral("--story"), storyFile, QStringLiteral("-o"), dir});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out));
+        r = cli(QStringList{QStringLiteral("all"), dir, QStringLiteral("--auto-approve")} + kRender, 120000);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out));
+        QVERIFY2(r.out.contains(QStringLiteral("end keyframe scene-001/shot-01 v1:")), qPrintable(r.out));
+
+        r = cli({QStringLiteral("status"), dir, QStringLiteral("--sandbox")});
+        QVERIFY2(r.out.contains(QRegularExpression(QStringLiteral("end-frame +scene-001/shot-01#end +v1 .* yes +fresh"))),
+                 qPrintable(r.out));
+
+        r = cli(QStringList{QStringLiteral("reroll"), dir, QStringLiteral("scene-001/shot-01#end")} + kRender, 120000);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out));
+        QJsonObject end = shotEntry(readJson(dir + QStringLiteral("/storyboard.json")), QStringLiteral("scene-001/shot-01"))
+                              .value(QStringLiteral("endKeyframe"))
+                              .toObject();
+        QCOMPARE(end.value(QStringLiteral("versions")).toArray().size(), 2);
+        QCOMPARE(end.value(QStringLiteral("selected")).toInt(), 2);
+        QVERIFY(!end.value(QStringLiteral("approved")).toBool());
+        // The keyframe was not re-rolled.
+        QCOMPARE(shotEntry(readJson(dir + QStringLiteral("/storyboard.json")), QStringLiteral("scene-001/shot-01"))
+                     .value(QStringLiteral("keyframe"))
+                     .toObject()
+                     .value(QStringLiteral("versions"))
+                     .toArray()
+                     .size(),
+                 1);
+
+        r = cli({QStringLiteral("approve"), dir, QStringLiteral("scene-001/shot-01#end"), QStringLiteral("--candidate"),
+                 QStringLiteral("2")});
+        QVERIFY2(r.exitCode == 0 && r.out.contains(QStringLiteral("scene-001/shot-01#end: approved")), qPrintable(r.out));
+        end = shotEntry(readJson(dir + QStringLiteral("/storyboard.json")), QStringLiteral("scene-001/shot-01"))
+                  .value(QStringLiteral("endKeyframe"))
+                  .toObject();
+        QVERIFY(end.value(QStringLiteral("approved")).toBool());
+        QCOMPARE(end.value(QStringLiteral("versions")).toArray().at(1).toObject().value(QStringLiteral("chosen")).toInt(), 2);
+
+        // A shot without a lastFrame has no end keyframe.
+        r = cli({QStringLiteral("approve"), dir, QStringLiteral("scene-001/shot-02#end")});
+        QCOMPARE(r.exitCode, 2);
+    }
+
     void uploadOfANonImageIsRefused()
     {
         const QString dir = create(QStringLiteral("upload"));
@@ -169,6 +234,47 @@ private Q_SLOTS:
         QVERIFY2(r.out.contains(QStringLiteral("not an image")), qPrintable(r.out));
         QVERIFY(readJson(dir + QStringLiteral("/storyboard.json")).value(QStringLiteral("references")).toArray().isEmpty());
         QVERIFY(!QDir(dir + QStringLiteral("/refs")).exists());
+    }
+
+    // `storyboard upload DIR SHOT FILE`: the operator's image becomes the shot's approved keyframe (a
+    // non-image is refused, naming the file); status shows it fresh.
+    void uploadOfAShotKeyframe()
+    {
+        const QString dir = create(QStringLiteral("upload-shot"));
+        QVERIFY(!dir.isEmpty());
+        const QString shot = QStringLiteral("scene-001/shot-01");
+        const QString fake = m_tmp.filePath(QStringLiteral("frame.txt"));
+        QFile f(fake);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("no pixels here");
+        f.close();
+        CliResult r = cli({QStringLiteral("upload"), dir, shot, fake});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.out.contains(fake) && r.out.contains(QStringLiteral("not an image")), qPrintable(r.out));
+        QVERIFY(!QDir(dir + QStringLiteral("/keyframes")).exists());
+
+        QImage frame(64, 36, QImage::Format_RGB32);
+        frame.fill(Qt::darkGreen);
+        const QString png = m_tmp.filePath(QStringLiteral("frame.png"));
+        QVERIFY(frame.save(png));
+        r = cli({QStringLiteral("upload"), dir, shot, png});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out));
+        QVERIFY2(r.out.contains(QStringLiteral("as the approved keyframe of scene-001/shot-01")), qPrintable(r.out));
+        const QJsonObject kf = shotEntry(readJson(dir + QStringLiteral("/storyboard.json")), shot)
+                                   .value(QStringLiteral("keyframe"))
+                                   .toObject();
+        QVERIFY(kf.value(QStringLiteral("approved")).toBool());
+        const QJsonObject ver = kf.value(QStringLiteral("versions")).toArray().first().toObject();
+        QCOMPARE(ver.value(QStringLiteral("source")).toString(), QStringLiteral("uploaded"));
+        QVERIFY(!ver.value(QStringLiteral("inputs")).toObject().isEmpty());
+        r = cli({QStringLiteral("status"), dir});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out));
+        const QStringList lines = r.out.split(QLatin1Char('\n'));
+        const auto row = std::find_if(lines.cbegin(), lines.cend(), [&](const QString& l) {
+            return l.startsWith(QStringLiteral("keyframe")) && l.contains(shot);
+        });
+        QVERIFY2(row != lines.cend() && row->contains(QStringLiteral("fresh")), qPrintable(r.out));
+        QVERIFY(cli({QStringLiteral("--help")}).out.contains(QStringLiteral("SCENE/SHOT#end")));
     }
 
     void keyframeProfileWithoutCharacterReferenceIsNamed()
@@ -207,6 +313,10 @@ private Q_SLOTS:
                                    .toObject();
         const QJsonObject ver = kf.value(QStringLiteral("versions")).toArray().first().toObject();
         QVERIFY(ver.value(QStringLiteral("chosen")).isNull() || !ver.contains(QStringLiteral("chosen")));
+        // The model files the keyframe profile's graph loads are recorded and hashed with the inputs.
+        QCOMPARE(ver.value(QStringLiteral("model")).toString(), QStringLiteral("v1-5-pruned-emaonly.safetensors"));
+        QCOMPARE(ver.value(QStringLiteral("inputs")).toObject().value(QStringLiteral("model")).toString(),
+                 QStringLiteral("v1-5-pruned-emaonly.safetensors"));
         QVERIFY(!kf.value(QStringLiteral("approved")).toBool());
         // shot-01 is anchored on Mara's sheet; shot-02 shows no one: the text keyframe profile.
         QCOMPARE(ver.value(QStringLiteral("profile")).toString(), QStringLiteral("sandbox-keyframe"));

@@ -1,15 +1,22 @@
 // `gemdirect run --storyboard DIR` end to end against the sandbox: an approved storyboard's clips are
 // rendered (a chained shot after the shot it continues from) and recorded; a changed character
 // sheet makes exactly the dependent keyframes and clips stale (kept, not deleted), and the video pass
-// renders nothing for them until their keyframes are re-rendered and approved.
+// renders nothing for them until their keyframes are re-rendered and approved. Each pass ends with the
+// quality step like `gemdirect run`: the storyboard metrics of the shots it rendered are measured in
+// the run's artifact (`gemdirect kpi`), and --metrics-port serves the pass and its KPI verdicts.
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QProcess>
+#include <QRegularExpression>
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -118,6 +125,40 @@ QByteArray storyJson()
 const QStringList kAllShots{QStringLiteral("scene-001/shot-01"), QStringLiteral("scene-001/shot-02"),
                             QStringLiteral("scene-002/shot-01"), QStringLiteral("scene-002/shot-02")};
 
+// Reads the process' stdout into `out` until `needle` appears; false after `timeoutMs`.
+bool waitForOutput(QProcess& p, QString& out, const QRegularExpression& needle, int timeoutMs)
+{
+    QElapsedTimer clock;
+    clock.start();
+    while (!needle.match(out).hasMatch()) {
+        if (clock.elapsed() > timeoutMs || p.state() == QProcess::NotRunning)
+            return false;
+        p.waitForReadyRead(200);
+        out += QString::fromUtf8(p.readAllStandardOutput());
+    }
+    return true;
+}
+
+QByteArray scrape(const QUrl& url)
+{
+    QNetworkAccessManager nam;
+    QNetworkReply* reply = nam.get(QNetworkRequest(url));
+    QSignalSpy done(reply, &QNetworkReply::finished);
+    done.wait(10000);
+    const QByteArray body = reply->readAll();
+    reply->deleteLater();
+    return body;
+}
+
+// The `gemdirect kpi` table line of one KPI.
+QString kpiLine(const QString& table, const QString& name)
+{
+    for (const QString& line : table.split(QLatin1Char('\n')))
+        if (line.startsWith(name))
+            return line;
+    return {};
+}
+
 } // namespace
 
 class TestStoryboardRun : public QObject
@@ -222,6 +263,108 @@ private Q_SLOTS:
         for (const QString& key : kAllShots)
             if (key != QLatin1String("scene-001/shot-02"))
                 QCOMPARE(clipOf(dir, key).value(QStringLiteral("versions")).toArray().size(), 1);
+    }
+
+    void videoPassesMeasureTheStoryboard()
+    {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        const QString storyPath = tmp.filePath(QStringLiteral("story.json"));
+        {
+            QFile f(storyPath);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(storyJson());
+        }
+        const QString dir = tmp.filePath(QStringLiteral("board"));
+        CliResult r = gemdirect({QStringLiteral("storyboard"), QStringLiteral("create"), QStringLiteral("--story"),
+                                 storyPath, QStringLiteral("-o"), dir});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out));
+        r = gemdirect(QStringList{QStringLiteral("storyboard"), QStringLiteral("all"), dir, QStringLiteral("--candidates"),
+                                  QStringLiteral("1"), QStringLiteral("--auto-approve")} +
+                          kSandbox,
+                      90000);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out));
+
+        QProcess p;
+        p.setProcessChannelMode(QProcess::SeparateChannels);
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("GEMDIRECT_DB"), tmp.filePath(QStringLiteral("unused.db")));
+        p.setProcessEnvironment(env);
+        p.start(QStringLiteral(GD_CLI_PATH), QStringList{QStringLiteral("run"), QStringLiteral("--storyboard"), dir,
+                                                         QStringLiteral("--metrics-port"), QStringLiteral("0"),
+                                                         QStringLiteral("--metrics-linger"), QStringLiteral("30")} +
+                                                 kSandbox);
+        QString out;
+        static const QRegularExpression announce(QStringLiteral("Metrics \\(OpenMetrics\\) at (\\S+)"));
+        QVERIFY2(waitForOutput(p, out, announce, 30000), qPrintable(out + QString::fromUtf8(p.readAllStandardError())));
+        const QUrl url(announce.match(out).captured(1));
+        QVERIFY2(waitForOutput(p, out, QRegularExpression(QStringLiteral("Serving the final metrics")), 90000),
+                 qPrintable(out + QString::fromUtf8(p.readAllStandardError())));
+        // The last pass (the chained shot, Mara alone) with its storyboard KPI values.
+        const QByteArray metrics = scrape(url);
+        QVERIFY2(metrics.contains("gemdirect_kpi_value{kpi=\"character-identity\"} 4"), metrics.constData());
+        QVERIFY2(metrics.contains("gemdirect_kpi_value{kpi=\"character-count-match\"} 100"), metrics.constData());
+        p.terminate(); // ends the linger; the run is complete
+        QVERIFY(p.waitForFinished(20000));
+        out += QString::fromUtf8(p.readAllStandardOutput());
+        QCOMPARE(p.exitCode(), 0);
+        QVERIFY2(out.trimmed().section(QLatin1Char('\n'), -1).startsWith(QStringLiteral("Run directory: ")), qPrintable(out));
+
+        // Pass 1 rendered three shots: every storyboard KPI measured in its artifact.
+        static const QRegularExpression quality(QStringLiteral("`gemdirect kpi (\\S+)`"));
+        const QString firstRun = quality.match(out).captured(1);
+        QVERIFY2(!firstRun.isEmpty(), qPrintable(out));
+        r = gemdirect({QStringLiteral("kpi"), firstRun});
+        const QStringList rows{QStringLiteral("Prompt alignment on keyframes (judge)"),
+                               QStringLiteral("Character identity (judge, 0–4)"),
+                               QStringLiteral("Character count match"),
+                               QStringLiteral("Sameness guard (near-identical keyframe pairs)")};
+        for (const QString& row : rows) {
+            const QString line = kpiLine(r.out, row);
+            QVERIFY2(!line.isEmpty() && !line.contains(QStringLiteral("UNMEASURED")), qPrintable(r.out));
+        }
+        QVERIFY2(kpiLine(r.out, rows.at(1)).contains(QStringLiteral("4.000")), qPrintable(r.out));
+        const QJsonObject artifact = readJson(firstRun + QStringLiteral("/artifact-metadata.json"));
+        const QJsonObject q = artifact.value(QStringLiteral("QualityMetrics")).toObject();
+        QCOMPARE(q.value(QStringLiteral("SamenessPairsJudged")).toInt(), 2);
+        QCOMPARE(q.value(QStringLiteral("CharacterCountShots")).toInt(), 3);
+        const QJsonObject scene1 =
+            artifact.value(QStringLiteral("Scenes")).toArray().first().toObject().value(QStringLiteral("QualityMetrics")).toObject();
+        QVERIFY(scene1.value(QStringLiteral("Shots")).toObject().contains(QStringLiteral("scene-001/shot-01")));
+    }
+
+    // An operator's keyframe uploaded under --sandbox, nothing rendered: `run --storyboard --sandbox`
+    // judges it by the profile it was uploaded for (the upload records it), not by a default whose
+    // hash differs, and renders its clip.
+    void uploadedKeyframeRendersItsClip()
+    {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        const QString storyPath = tmp.filePath(QStringLiteral("story.json"));
+        {
+            QFile f(storyPath);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(storyJson());
+        }
+        const QString dir = tmp.filePath(QStringLiteral("board"));
+        CliResult r = gemdirect({QStringLiteral("storyboard"), QStringLiteral("create"), QStringLiteral("--story"),
+                                 storyPath, QStringLiteral("-o"), dir});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out));
+        QImage frame(64, 36, QImage::Format_RGB32);
+        frame.fill(Qt::darkCyan);
+        const QString png = tmp.filePath(QStringLiteral("frame.png"));
+        QVERIFY(frame.save(png));
+        const QString shot = QStringLiteral("scene-001/shot-01");
+        r = gemdirect({QStringLiteral("storyboard"), QStringLiteral("upload"), dir, shot, png, QStringLiteral("--sandbox")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out));
+
+        r = gemdirect(QStringList{QStringLiteral("run"), QStringLiteral("--storyboard"), dir, QStringLiteral("--shots"), shot,
+                                  QStringLiteral("--no-quality")} +
+                          kSandbox,
+                      90000);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out));
+        QVERIFY2(!r.out.contains(QStringLiteral("stale")), qPrintable(r.out));
+        QCOMPARE(clipOf(dir, shot).value(QStringLiteral("versions")).toArray().size(), 1);
     }
 
     void badInputIsExitTwo_data()

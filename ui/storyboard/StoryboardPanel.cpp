@@ -330,6 +330,8 @@ void StoryboardPanel::refreshStageButtons()
         blocked += f == QLatin1String("blocked");
         waiting += i.data(StoryboardGridModel::SelectedVersionRole).toInt() > 0 &&
                    !i.data(StoryboardGridModel::ApprovedRole).toBool();
+        const QVariantMap end = i.data(StoryboardGridModel::EndKeyframeRole).toMap();
+        waiting += end.value(QStringLiteral("version")).toInt() > 0 && !end.value(QStringLiteral("approved")).toBool();
     }
     m_summary->setText(QStringLiteral("%1 shots: %2 fresh, %3 stale, %4 blocked, %5 awaiting approval — %6")
                            .arg(m_grid->rowCount())
@@ -427,6 +429,7 @@ void StoryboardPanel::updateShotTile(int row)
     d.clipState = i.data(M::ClipStateRole).toString();
     d.clipReasons = i.data(M::ClipReasonsRole).toStringList();
     d.estimate = i.data(M::EstimateRole).toString();
+    d.end = i.data(M::EndKeyframeRole).toMap();
     m_shotByRow.at(row)->setData(d);
 }
 
@@ -500,7 +503,42 @@ void StoryboardPanel::connectTile(StoryboardTile* tile)
         else
             editReference(key);
     });
-    connect(tile, &StoryboardTile::uploadRequested, this, [this, key] { uploadReference(key); });
+    connect(tile, &StoryboardTile::uploadRequested, this, [this, kind, key] { upload(kind, key); });
+    if (kind != ItemKind::Keyframe)
+        return;
+    // A bookend shot's end keyframe: the same gate and override, on its own track.
+    connect(tile, &StoryboardTile::endApproveRequested, this, [this, tile, key](bool approve) {
+        if (!m_controller)
+            return;
+        const QVariantMap& end = tile->data().end;
+        if (approve && end.value(QStringLiteral("chosen")).toInt() == 0 &&
+            !end.value(QStringLiteral("candidates")).toStringList().isEmpty()) {
+            const Error chosen =
+                m_controller->choose(ItemKind::EndKeyframe, key, end.value(QStringLiteral("version")).toInt(), 1);
+            if (!chosen.isNull()) {
+                showError(QStringLiteral("Cannot choose candidate 1 of the end keyframe of ") + key, chosen);
+                return;
+            }
+        }
+        const Error e = approve ? m_controller->approve(ItemKind::EndKeyframe, key)
+                                : m_controller->unapprove(ItemKind::EndKeyframe, key);
+        if (!e.isNull())
+            showError((approve ? QStringLiteral("Cannot approve the end keyframe of ")
+                               : QStringLiteral("Cannot unapprove the end keyframe of ")) +
+                          key,
+                      e);
+    });
+    connect(tile, &StoryboardTile::endCandidateChosen, this, [this, key](int version, int candidate) {
+        if (!m_controller)
+            return;
+        const Error e = m_controller->choose(ItemKind::EndKeyframe, key, version, candidate);
+        if (!e.isNull())
+            showError(QStringLiteral("Cannot choose candidate %1 of the end keyframe of %2").arg(candidate).arg(key), e);
+    });
+    connect(tile, &StoryboardTile::endRerollRequested, this, [this, key] {
+        if (m_controller)
+            m_controller->start(StoryboardStage::Keyframes, {storyboard::StoryboardKeys::endKeyframe(key)});
+    });
 }
 
 void StoryboardPanel::editShot(const QString& shotKey)
@@ -559,21 +597,21 @@ void StoryboardPanel::editReference(const QString& referenceKey)
     Q_EMIT promptDialogOpened(dialog);
 }
 
-void StoryboardPanel::uploadReference(const QString& referenceKey)
+void StoryboardPanel::upload(ItemKind kind, const QString& key)
 {
     if (!m_controller || !m_fileChooser)
         return;
-    const QString path = m_fileChooser(
-        QStringLiteral("Image for %1").arg(storyboard::StoryboardKeys::displayName(referenceKey)));
+    const QString what = kind == ItemKind::Reference ? QStringLiteral("sheet") : QStringLiteral("keyframe");
+    const QString name = kind == ItemKind::Reference ? storyboard::StoryboardKeys::displayName(key) : key;
+    const QString path = m_fileChooser(QStringLiteral("Image for %1").arg(name));
     if (path.isEmpty())
         return;
     // One image copy and hash: small and local, done in place like the other operator edits.
-    const Error e = m_controller->upload(referenceKey, path);
+    const Error e = m_controller->upload(kind, key, path);
     if (!e.isNull())
-        showError(QStringLiteral("Cannot use %1 as the sheet of %2").arg(QDir::toNativeSeparators(path), referenceKey), e);
+        showError(QStringLiteral("Cannot use %1 as the %2 of %3").arg(QDir::toNativeSeparators(path), what, key), e);
     else
-        showMessage(QStringLiteral("Uploaded %1 as the approved sheet of %2")
-                        .arg(QDir::toNativeSeparators(path), storyboard::StoryboardKeys::displayName(referenceKey)));
+        showMessage(QStringLiteral("Uploaded %1 as the approved %2 of %3").arg(QDir::toNativeSeparators(path), what, name));
 }
 
 void StoryboardPanel::showError(const QString& what, const Error& error)
@@ -584,8 +622,15 @@ void StoryboardPanel::showError(const QString& what, const Error& error)
 void StoryboardPanel::showMessage(const QString& text, bool error)
 {
     m_message->setText(text);
+    m_messageIsError = error;
+    applyMessagePalette();
+}
+
+// The message's text colour: the palette's own, or its error red (lighter on a dark palette).
+void StoryboardPanel::applyMessagePalette()
+{
     QPalette pal = palette();
-    if (error)
+    if (m_messageIsError)
         pal.setColor(QPalette::WindowText, StatusColor::color(StatusColor::Status::Bad, palette()));
     m_message->setPalette(pal);
 }
@@ -593,9 +638,9 @@ void StoryboardPanel::showMessage(const QString& text, bool error)
 void StoryboardPanel::changeEvent(QEvent* event)
 {
     QWidget::changeEvent(event);
-    // Badges keep fixed fills; the error text colour follows the new palette.
+    // Badges keep fixed fills; the message (an error too) takes the new palette's colours.
     if (event->type() == QEvent::PaletteChange && m_message)
-        m_message->setPalette(palette());
+        applyMessagePalette();
 }
 
 } // namespace gd::ui

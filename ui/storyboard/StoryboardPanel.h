@@ -73,10 +73,11 @@ private:
     void setBusy(bool busy);
     void showError(const QString& what, const Error& error);
     void showMessage(const QString& text, bool error = false);
+    void applyMessagePalette();
     void connectTile(StoryboardTile* tile);
     void editShot(const QString& shotKey);
     void editReference(const QString& referenceKey);
-    void uploadReference(const QString& referenceKey);
+    void upload(storyboard::ItemKind kind, const QString& key);
 
     QPointer<storyboard::StoryboardController> m_controller;
     storyboard::StoryboardGridModel* m_grid;
@@ -90,6 +91,7 @@ private:
     QLabel* m_progressLabel = nullptr;
     QProgressBar* m_progress = nullptr;
     QLabel* m_message = nullptr;
+    bool m_messageIsError = false; // the message is an error: shown in the palette's error colour
     QLabel* m_summary = nullptr;
     QStackedWidget* m_stack = nullptr;
     QLabel* m_empty = nullptr;

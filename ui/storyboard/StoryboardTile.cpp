@@ -54,11 +54,20 @@ StoryboardTile::StoryboardTile(Kind kind, const QString& key, ThumbnailCache* im
       m_approve(new QPushButton(QStringLiteral("Approve"), this)),
       m_reroll(new QPushButton(QStringLiteral("Re-roll"), this)),
       m_upload(new QPushButton(QStringLiteral("Upload…"), this)),
-      m_edit(new QPushButton(QStringLiteral("Edit prompt…"), this))
+      m_edit(new QPushButton(QStringLiteral("Edit prompt…"), this)),
+      m_endImage(new QLabel(this)),
+      m_endLabel(new QLabel(QStringLiteral("End frame:"), this)),
+      m_endScore(new StatusBadge(QStringLiteral("endScoreBadge"), this)),
+      m_endFreshness(new StatusBadge(QStringLiteral("endFreshnessBadge"), this)),
+      m_endApproved(new StatusBadge(QStringLiteral("endApprovedBadge"), this)),
+      m_endStrip(new CandidateStrip(candidates, this)),
+      m_endApprove(new QPushButton(QStringLiteral("Approve end"), this)),
+      m_endReroll(new QPushButton(QStringLiteral("Re-roll end"), this))
 {
     setObjectName((kind == Kind::Shot ? QStringLiteral("shotTile:") : QStringLiteral("referenceTile:")) + key);
     setFrameShape(QFrame::StyledPanel);
-    setFixedWidth(images->size().width() + 24);
+    m_baseWidth = images->size().width() + 24;
+    setFixedWidth(m_baseWidth);
 
     m_image->setObjectName(QStringLiteral("tileThumbnail"));
     m_image->setFixedSize(images->size());
@@ -96,17 +105,27 @@ StoryboardTile::StoryboardTile(Kind kind, const QString& key, ThumbnailCache* im
     const QString what = kind == Kind::Shot ? QStringLiteral("keyframe") : QStringLiteral("sheet");
     m_reroll->setToolTip(QStringLiteral("Render a new version of this %1 with new seeds (the current one is kept).")
                              .arg(what));
-    m_upload->setToolTip(QStringLiteral("Use an image of your own as this sheet (stored as a new, approved version)."));
+    m_upload->setToolTip(kind == Kind::Shot
+                             ? QStringLiteral("Use an image of your own as this shot's keyframe (stored as a new, "
+                                              "approved version; it goes stale like a rendered one when the shot or "
+                                              "its sheets change).")
+                             : QStringLiteral("Use an image of your own as this sheet (stored as a new, approved version)."));
     m_edit->setToolTip(kind == Kind::Shot
                            ? QStringLiteral("Edit the shot's first frame, camera and motion; the keyframe goes stale.")
                            : QStringLiteral("Edit the reference-sheet prompt; the sheet and the shots showing it go stale."));
-    m_upload->setVisible(kind == Kind::Reference);
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
     layout->setSpacing(4);
     layout->addWidget(m_title);
-    layout->addWidget(m_image, 0, Qt::AlignHCenter);
+    // A bookend shot's end keyframe sits beside its keyframe (the tile widens for it).
+    auto* images2 = new QHBoxLayout;
+    images2->setSpacing(6);
+    images2->addStretch(1);
+    images2->addWidget(m_image);
+    images2->addWidget(m_endImage);
+    images2->addStretch(1);
+    layout->addLayout(images2);
     auto* badges = new QHBoxLayout;
     badges->setSpacing(4);
     badges->addWidget(m_score);
@@ -115,18 +134,25 @@ StoryboardTile::StoryboardTile(Kind kind, const QString& key, ThumbnailCache* im
     badges->addWidget(m_clip);
     badges->addStretch(1);
     layout->addLayout(badges);
+    auto* endRow = new QHBoxLayout;
+    endRow->setSpacing(4);
+    endRow->addWidget(m_endLabel);
+    endRow->addWidget(m_endScore);
+    endRow->addWidget(m_endFreshness);
+    endRow->addWidget(m_endApproved);
+    endRow->addStretch(1);
+    endRow->addWidget(m_endApprove);
+    endRow->addWidget(m_endReroll);
+    layout->addLayout(endRow);
     layout->addWidget(m_description);
     layout->addWidget(m_strip);
+    layout->addWidget(m_endStrip);
     auto* buttons = new QGridLayout;
     buttons->setSpacing(4);
     buttons->addWidget(m_approve, 0, 0);
     buttons->addWidget(m_reroll, 0, 1);
-    if (kind == Kind::Reference) {
-        buttons->addWidget(m_upload, 1, 0);
-        buttons->addWidget(m_edit, 1, 1);
-    } else {
-        buttons->addWidget(m_edit, 1, 0, 1, 2);
-    }
+    buttons->addWidget(m_upload, 1, 0);
+    buttons->addWidget(m_edit, 1, 1);
     layout->addLayout(buttons);
     layout->addWidget(m_estimate);
     layout->addStretch(1);
@@ -140,6 +166,29 @@ StoryboardTile::StoryboardTile(Kind kind, const QString& key, ThumbnailCache* im
     connect(images, &ThumbnailCache::thumbnailReady, this, [this](const QString& path) {
         if (path == shownFile())
             refreshImage();
+        if (!m_data.end.isEmpty() && path == endShownFile())
+            refreshEndImage();
+    });
+
+    m_endImage->setObjectName(QStringLiteral("endThumbnail"));
+    m_endImage->setFixedSize(images->size());
+    m_endImage->setAlignment(Qt::AlignCenter);
+    m_endImage->setFrameShape(QFrame::Panel);
+    m_endImage->setFrameShadow(QFrame::Sunken);
+    m_endLabel->setObjectName(QStringLiteral("endLabel"));
+    m_endLabel->setToolTip(QStringLiteral("The shot's last frame (its lastFrame text): a bookend video profile ends "
+                                          "the clip on it."));
+    m_endStrip->setObjectName(QStringLiteral("endCandidateStrip"));
+    m_endStrip->setFixedHeight(m_strip->maximumHeight());
+    m_endApprove->setObjectName(QStringLiteral("endApproveButton"));
+    m_endReroll->setObjectName(QStringLiteral("endRerollButton"));
+    m_endReroll->setToolTip(QStringLiteral("Render a new version of the end keyframe with new seeds (the current one "
+                                           "is kept)."));
+    connect(m_endApprove, &QPushButton::clicked, this,
+            [this] { Q_EMIT endApproveRequested(!m_data.end.value(QStringLiteral("approved")).toBool()); });
+    connect(m_endReroll, &QPushButton::clicked, this, &StoryboardTile::endRerollRequested);
+    connect(m_endStrip, &CandidateStrip::candidateClicked, this, [this](int candidate) {
+        Q_EMIT endCandidateChosen(m_data.end.value(QStringLiteral("version")).toInt(), candidate);
     });
     setData({});
 }
@@ -147,6 +196,7 @@ StoryboardTile::StoryboardTile(Kind kind, const QString& key, ThumbnailCache* im
 void StoryboardTile::setData(const StoryboardTileData& data)
 {
     const QString before = shownFile();
+    const QString endBefore = endShownFile();
     m_data = data;
     const bool imageChanged = shownFile() != before || m_image->pixmap().isNull();
     m_title->setText(data.subtitle.isEmpty() ? data.title : data.title + QStringLiteral(" · ") + data.subtitle);
@@ -161,6 +211,9 @@ void StoryboardTile::setData(const StoryboardTileData& data)
     if (imageChanged)
         refreshImage();
     refreshBadges();
+    refreshEnd();
+    if (!data.end.isEmpty() && (endShownFile() != endBefore || m_endImage->pixmap().isNull()))
+        refreshEndImage();
     setBusy(m_busy);
 }
 
@@ -178,6 +231,18 @@ void StoryboardTile::setBusy(bool busy)
                               : QStringLiteral("Approve candidate 1 (shown); click another candidate below to choose it "
                                                "instead."));
     m_reroll->setEnabled(!busy && m_data.freshness != QLatin1String("blocked"));
+    const QVariantMap& end = m_data.end;
+    const bool endApproved = end.value(QStringLiteral("approved")).toBool();
+    const bool canApproveEnd = end.value(QStringLiteral("version")).toInt() > 0 &&
+                               (end.value(QStringLiteral("chosen")).toInt() > 0 ||
+                                !end.value(QStringLiteral("candidates")).toStringList().isEmpty());
+    m_endApprove->setEnabled(canApproveEnd);
+    m_endApprove->setText(endApproved ? QStringLiteral("Unapprove end") : QStringLiteral("Approve end"));
+    m_endApprove->setToolTip(!canApproveEnd ? QStringLiteral("No end keyframe to approve yet.")
+                             : endApproved  ? QStringLiteral("Withdraw the end keyframe's approval.")
+                                            : QStringLiteral("Approve the end keyframe shown: a bookend video profile ends "
+                                                             "the clip on it."));
+    m_endReroll->setEnabled(!busy && end.value(QStringLiteral("freshness")).toString() != QLatin1String("blocked"));
     m_upload->setEnabled(!busy);
     m_edit->setEnabled(!busy);
 }
@@ -271,6 +336,88 @@ void StoryboardTile::refreshBadges()
                     freshnessTip(QStringLiteral("clip"), m_data.clipState, m_data.clipReasons));
     else
         m_clip->set(QString(), S::Unknown, QString());
+}
+
+} // namespace gd::ui
+
+namespace gd::ui {
+
+QString StoryboardTile::endShownFile() const
+{
+    const QString file = m_data.end.value(QStringLiteral("file")).toString();
+    return !file.isEmpty() ? file : m_data.end.value(QStringLiteral("candidates")).toStringList().value(0);
+}
+
+void StoryboardTile::refreshEndImage()
+{
+    const QString file = endShownFile();
+    if (file.isEmpty()) {
+        m_endImage->setPixmap(QPixmap());
+        m_endImage->setText(m_data.end.value(QStringLiteral("freshness")).toString() == QLatin1String("blocked")
+                                ? QStringLiteral("end frame blocked")
+                                : QStringLiteral("end frame not rendered"));
+        m_endImage->setToolTip(QString());
+        return;
+    }
+    const QPixmap pm = m_images->thumbnail(file);
+    m_endImage->setToolTip(QStringLiteral("End frame: ") + file);
+    if (!pm.isNull()) {
+        m_endImage->setText(QString());
+        m_endImage->setPixmap(pm);
+    } else {
+        m_endImage->setPixmap(QPixmap());
+        m_endImage->setText(m_images->failed(file) ? QStringLiteral("unreadable image") : QStringLiteral("loading…"));
+    }
+}
+
+// Shows or hides the end-keyframe widgets and fills their badges and strip.
+void StoryboardTile::refreshEnd()
+{
+    using S = StatusColor::Status;
+    const QVariantMap& end = m_data.end;
+    const bool bookend = m_kind == Kind::Shot && !end.isEmpty();
+    for (QWidget* w : std::initializer_list<QWidget*>{m_endImage, m_endLabel, m_endScore, m_endFreshness, m_endApproved,
+                                                      m_endApprove, m_endReroll})
+        w->setVisible(bookend);
+    m_endStrip->setVisible(bookend && end.value(QStringLiteral("candidates")).toStringList().size() > 1);
+    setFixedWidth(bookend ? 2 * m_baseWidth - 12 : m_baseWidth);
+    if (!bookend)
+        return;
+    const int version = end.value(QStringLiteral("version")).toInt();
+    const QVariant score = end.value(QStringLiteral("score"));
+    if (score.isValid()) {
+        const double v = score.toDouble();
+        m_endScore->set(QStringLiteral("%1/10").arg(v, 0, 'f', 1), v >= 7 ? S::Ok : v >= 4 ? S::Warning : S::Bad,
+                        QStringLiteral("Judge score of the chosen end-frame candidate (%1):\n%2")
+                            .arg(end.value(QStringLiteral("judgeModel")).toString(),
+                                 end.value(QStringLiteral("judgeReasons")).toString()));
+    } else if (version > 0) {
+        m_endScore->set(QStringLiteral("not judged"), S::Unknown,
+                        QStringLiteral("No vision model judged this end keyframe: pick the best candidate yourself."));
+    } else {
+        m_endScore->set(QString(), S::Unknown, QString());
+    }
+    const QString freshness = end.value(QStringLiteral("freshness")).toString();
+    QString tip = freshnessTip(QStringLiteral("end keyframe"), freshness,
+                               end.value(QStringLiteral("freshnessReasons")).toStringList());
+    const bool used = end.value(QStringLiteral("used")).toBool();
+    if (!used)
+        tip += QStringLiteral("\nNot used: the video profile maps no end_image, so the clip ignores lastFrame.");
+    m_endFreshness->set(used ? freshness : freshness + QStringLiteral(" · not used"),
+                        StatusBadge::freshnessStatus(freshness), tip);
+    if (end.value(QStringLiteral("approved")).toBool())
+        m_endApproved->set(QStringLiteral("approved"), S::Ok,
+                           QStringLiteral("Approved: a bookend video profile ends the clip on this frame."));
+    else if (version > 0)
+        m_endApproved->set(QStringLiteral("to approve"), S::Unknown,
+                           used ? QStringLiteral("Rendered but not approved: the video pass waits for it.")
+                                : QStringLiteral("Rendered but not approved (not needed: the video profile ignores "
+                                                 "lastFrame)."));
+    else
+        m_endApproved->set(QString(), S::Unknown, QString());
+    m_endStrip->setCandidates(end.value(QStringLiteral("candidates")).toStringList(),
+                              end.value(QStringLiteral("chosen")).toInt(), end.value(QStringLiteral("scores")).toList(),
+                              end.value(QStringLiteral("reasons")).toStringList());
 }
 
 } // namespace gd::ui

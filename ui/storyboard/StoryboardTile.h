@@ -4,6 +4,7 @@
 #include <QStringList>
 #include <QVariant>
 #include <QVariantList>
+#include <QVariantMap>
 
 class QLabel;
 class QPushButton;
@@ -37,6 +38,10 @@ struct StoryboardTileData
     QStringList clipReasons;
     QString estimate;
     QString source; // references: "rendered" | "uploaded"
+    // Bookend shots: the end keyframe, as StoryboardGridModel::EndKeyframeRole gives it ("file",
+    // "version", "chosen", "candidates", "scores", "reasons", "score", "judgeReasons", "judgeModel",
+    // "chosenBy", "approved", "freshness", "freshnessReasons", "used"). Empty: no end keyframe.
+    QVariantMap end;
 };
 
 // One tile of the storyboard: thumbnail (decoded off the GUI thread through ThumbnailCache), title,
@@ -44,7 +49,9 @@ struct StoryboardTileData
 // (operator override of the judge) and the per-item actions. It only shows data and emits intent;
 // the panel forwards it to the storyboard controller. objectName "shotTile:<key>" or
 // "referenceTile:<key>"; children approveButton, rerollButton, uploadButton, editPromptButton,
-// scoreBadge, freshnessBadge, approvedBadge, clipBadge, candidateStrip, tileThumbnail.
+// scoreBadge, freshnessBadge, approvedBadge, clipBadge, candidateStrip, tileThumbnail. A bookend shot's
+// tile is twice as wide and shows its end keyframe beside the keyframe: endThumbnail, endScoreBadge,
+// endFreshnessBadge, endApprovedBadge, endApproveButton, endRerollButton, endCandidateStrip.
 class StoryboardTile : public QFrame
 {
     Q_OBJECT
@@ -74,6 +81,12 @@ public:
     StatusBadge* scoreBadge() const { return m_score; }
     StatusBadge* approvedBadge() const { return m_approved; }
     StatusBadge* clipBadge() const { return m_clip; }
+    QPushButton* endApproveButton() const { return m_endApprove; }
+    QPushButton* endRerollButton() const { return m_endReroll; }
+    CandidateStrip* endCandidateStrip() const { return m_endStrip; }
+    StatusBadge* endFreshnessBadge() const { return m_endFreshness; }
+    StatusBadge* endScoreBadge() const { return m_endScore; }
+    StatusBadge* endApprovedBadge() const { return m_endApproved; }
 
 Q_SIGNALS:
     void approveRequested(bool approve); // false: withdraw the approval
@@ -81,12 +94,19 @@ Q_SIGNALS:
     void uploadRequested();
     void editRequested();
     void candidateChosen(int version, int candidate);
+    // The same intents for a bookend shot's end keyframe.
+    void endApproveRequested(bool approve);
+    void endRerollRequested();
+    void endCandidateChosen(int version, int candidate);
 
 private:
     QString shownFile() const;
     QString elideLines(const QString& text, int lines) const;
     void refreshImage();
     void refreshBadges();
+    QString endShownFile() const;
+    void refreshEndImage();
+    void refreshEnd();
 
     Kind m_kind;
     QString m_key;
@@ -106,6 +126,15 @@ private:
     QPushButton* m_reroll;
     QPushButton* m_upload;
     QPushButton* m_edit;
+    int m_baseWidth = 0;
+    QLabel* m_endImage;
+    QLabel* m_endLabel;
+    StatusBadge* m_endScore;
+    StatusBadge* m_endFreshness;
+    StatusBadge* m_endApproved;
+    CandidateStrip* m_endStrip;
+    QPushButton* m_endApprove;
+    QPushButton* m_endReroll;
 };
 
 } // namespace gd::ui

@@ -50,6 +50,9 @@ private Q_SLOTS:
     void requiredRolesFor();
     void builtinImageProfiles_data();
     void builtinImageProfiles();
+    void modelFilesOfBuiltinProfiles_data();
+    void modelFilesOfBuiltinProfiles();
+    void modelFilesIgnoreLinksAndNonLoaders();
     void classesAgainstTheSandboxObjectInfo_data();
     void classesAgainstTheSandboxObjectInfo();
 };
@@ -292,6 +295,55 @@ void TestImageProfiles::builtinImageProfiles()
         QVERIFY2(p->hasRole(*roleFromName(role)), qPrintable(role));
     QVERIFY(p->totalSamplerSteps() > 0);
     QVERIFY(!p->description.isEmpty());
+}
+
+// The model files a storyboard artifact's input hash records: every loader's file, sorted.
+void TestImageProfiles::modelFilesOfBuiltinProfiles_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<QStringList>("models");
+    QTest::newRow("sdxl-reference-sheet") << "sdxl-reference-sheet"
+                                          << QStringList{QStringLiteral("sd_xl_base_1.0.safetensors")};
+    QTest::newRow("sdxl-ipadapter-keyframe")
+        << "sdxl-ipadapter-keyframe"
+        << QStringList{QStringLiteral("ipadapter preset: PLUS (high strength)"), QStringLiteral("sd_xl_base_1.0.safetensors")};
+    QTest::newRow("svd-img2vid") << "svd-img2vid" << QStringList{QStringLiteral("svd_xt.safetensors")};
+    QTest::newRow("wan22-flf2v") << "wan22-flf2v"
+                                 << QStringList{QStringLiteral("umt5_xxl_fp8_e4m3fn_scaled.safetensors"),
+                                                QStringLiteral("wan2.2_i2v_high_noise_14B_fp8_scaled.safetensors"),
+                                                QStringLiteral("wan2.2_i2v_low_noise_14B_fp8_scaled.safetensors"),
+                                                QStringLiteral("wan_2.1_vae.safetensors")};
+    QTest::newRow("sandbox-keyframe") << "sandbox-keyframe"
+                                      << QStringList{QStringLiteral("v1-5-pruned-emaonly.safetensors")};
+}
+
+void TestImageProfiles::modelFilesOfBuiltinProfiles()
+{
+    QFETCH(QString, name);
+    QFETCH(QStringList, models);
+    QStringList errors;
+    const auto p = WorkflowProfileLoader::resolve(name, {}, &errors);
+    QVERIFY2(p, qPrintable(errors.join(QLatin1Char('\n'))));
+    QCOMPARE(p->modelFiles(), models);
+    QCOMPARE(p->modelText(), models.join(QStringLiteral(", ")));
+}
+
+void TestImageProfiles::modelFilesIgnoreLinksAndNonLoaders()
+{
+    WorkflowProfile p;
+    p.graph = QJsonDocument::fromJson(R"({
+        "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "b.safetensors"}},
+        "2": {"class_type": "LoraLoader", "inputs": {"lora_name": "style.safetensors", "model": ["1", 0],
+                                                     "strength_model": 0.8}},
+        "3": {"class_type": "IPAdapterModelLoader", "inputs": {"ipadapter_file": "ip-plus.bin"}},
+        "4": {"class_type": "UpscaleModelLoader", "inputs": {"model_name": "4x.pth"}},
+        "5": {"class_type": "SomeLlmNode", "inputs": {"model_name": "gpt", "model": "not-a-file"}},
+        "6": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "b.safetensors"}},
+        "7": {"class_type": "KSampler", "inputs": {"model": ["2", 0], "sampler_name": "euler"}}
+    })").object();
+    QCOMPARE(p.modelFiles(), (QStringList{QStringLiteral("4x.pth"), QStringLiteral("b.safetensors"),
+                                          QStringLiteral("ip-plus.bin"), QStringLiteral("style.safetensors")}));
+    QCOMPARE(WorkflowProfile().modelText(), QString());
 }
 
 void TestImageProfiles::classesAgainstTheSandboxObjectInfo_data()

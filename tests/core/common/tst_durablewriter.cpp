@@ -10,6 +10,7 @@
 #include <QThread>
 
 #include <memory>
+#include <mutex>
 #include <vector>
 
 using gd::DurableWriter;
@@ -130,6 +131,31 @@ private Q_SLOTS:
         QCOMPARE(events.last(), QStringLiteral("finished"));
         for (int i = 0; i < 5; ++i)
             QCOMPARE(events.at(i), QStringLiteral("written %1").arg(i));
+    }
+
+    // A journal sync that a prompt submission waits for must not wait behind a run's worth of queued
+    // scene.json writes: urgent jobs run before every plain job that has not begun, in their own order.
+    void urgentJobsOvertakeQueuedPlainOnes()
+    {
+        DurableWriter writer(DurableWriter::Mode::Background);
+        std::mutex gate;
+        gate.lock();
+        writer.post([&gate] {
+            std::lock_guard<std::mutex> wait(gate);
+            return Error();
+        });
+        std::vector<QString> done;
+        auto note = [&done](const QString& name) { return [&done, name](const Error&) { done.push_back(name); }; };
+        writer.post([] { return Error(); }, note(QStringLiteral("plain 1")));
+        writer.post([] { return Error(); }, note(QStringLiteral("plain 2")));
+        writer.postUrgent([] { return Error(); }, note(QStringLiteral("urgent 1")));
+        writer.postUrgent([] { return Error(); }, note(QStringLiteral("urgent 2")));
+        gate.unlock();
+        bool idle = false;
+        writer.whenIdle([&] { idle = true; });
+        QTRY_VERIFY(idle);
+        QCOMPARE(done, (std::vector<QString>{QStringLiteral("urgent 1"), QStringLiteral("urgent 2"),
+                                             QStringLiteral("plain 1"), QStringLiteral("plain 2")}));
     }
 
     void destroyingTheWriterStillWritesEverythingQueued()

@@ -4,6 +4,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <mutex>
+
 using gd::DurableWriter;
 using gd::pipeline::RunJournal;
 
@@ -63,6 +65,48 @@ private Q_SLOTS:
         QVERIFY(journal.lastError().isNull());
         QCOMPARE(types(dir.path()), (QStringList{RunJournal::run(), RunJournal::submitted(), RunJournal::running(),
                                                  RunJournal::finished()}));
+    }
+
+    // Group commit: the 2N submissions of one dispatch round must not queue 2N fdatasyncs behind each
+    // other on the writer (they delay every POST /prompt of the round). Requests made while a sync is
+    // queued but not begun join it; each caller still learns of durability, in order, after the sync.
+    void syncsQueuedTogetherShareOneFdatasync()
+    {
+        QTemporaryDir dir;
+        DurableWriter writer(DurableWriter::Mode::Background);
+        RunJournal journal;
+        journal.setWriter(&writer);
+        QVERIFY(journal.open(dir.path()).isNull());
+        // Hold the writer so the syncs cannot begin while the round is written.
+        std::mutex gate;
+        gate.lock();
+        writer.post([&gate]() -> gd::Error {
+            std::lock_guard<std::mutex> wait(gate);
+            return {};
+        });
+        QStringList order;
+        for (int i = 1; i <= 16; ++i) {
+            const QString scene = QStringLiteral("scene-%1").arg(i, 3, 10, QLatin1Char('0'));
+            journal.appendDurable(RunJournal::submitted(), scene, {}, [&order, scene](const gd::Error& e) {
+                QVERIFY(e.isNull());
+                order << scene;
+            });
+        }
+        // The blocker and one shared sync: not 1 + 16.
+        QCOMPARE(writer.pending(), 2);
+        gate.unlock();
+        QTRY_COMPARE(order.size(), 16);
+        QCOMPARE(order.first(), QStringLiteral("scene-001"));
+        QCOMPARE(order.last(), QStringLiteral("scene-016"));
+        QCOMPARE(types(dir.path()).size(), 16);
+        // Once the shared sync has begun, a new request queues its own (it may hold a later line).
+        bool later = false;
+        journal.appendDurable(RunJournal::submitted(), QStringLiteral("scene-017"), {}, [&](const gd::Error& e) {
+            QVERIFY(e.isNull());
+            later = true;
+        });
+        QTRY_VERIFY(later);
+        QVERIFY(journal.lastError().isNull());
     }
 
     void aFailedWriteReachesTheActionWithItsError()

@@ -1,3 +1,5 @@
+// The end-of-run quality step's storyboard metrics: a storyboard video run's recorded verdicts
+// (storyboard-judgements.json) become QualityMetrics and KPI values; other runs have none.
 // The end-of-run quality step's Cancel: the model judges stop at once (the LLM request in flight is
 // aborted), the metrics they had not measured are written UNMEASURED "cancelled by the operator",
 // everything else is written as usual, and the log says so.
@@ -5,6 +7,7 @@
 #include "RunHarness.h"
 #include "common/Log.h"
 #include "pipeline/RunQualityJob.h"
+#include "quality/StoryboardJudgements.h"
 #include "sandbox/SandboxLlmHost.h"
 #include "sandbox/SandboxLlmServer.h"
 
@@ -45,6 +48,43 @@ QJsonObject qualityMetrics(const QString& runDir)
     if (!gd::quality::QualityCalculator::readArtifact(runDir, &artifact).isNull())
         return {};
     return artifact.value(QStringLiteral("QualityMetrics")).toObject();
+}
+
+// Two shots rendered as the run's two scenes, both judged; the pair between them judged different.
+gd::quality::StoryboardJudgements twoJudgedShots()
+{
+    gd::quality::StoryboardJudgements j;
+    for (int i = 1; i <= 2; ++i) {
+        gd::quality::ShotJudgement s;
+        s.sceneId = QStringLiteral("scene-%1").arg(i, 3, 10, QLatin1Char('0'));
+        s.shotId = QStringLiteral("scene-00%1/shot-01").arg(i);
+        s.expectedCharacters = 1;
+        gd::quality::KeyframeVerdict v;
+        v.score = 9;
+        v.descriptionMatch = 4;
+        v.characterCount = 1;
+        v.identity = {{QStringLiteral("Mara Voss"), i == 1 ? 4 : 2}};
+        v.model = QStringLiteral("vision-a");
+        s.keyframe = v;
+        gd::quality::AlignmentVerdict a;
+        a.judge = QJsonObject{{QStringLiteral("Scene"), 4}, {QStringLiteral("Action"), 3}, {QStringLiteral("Camera"), 2},
+                              {QStringLiteral("Mean"), 3.0}};
+        a.model = QStringLiteral("vision-a");
+        s.alignment = a;
+        j.shots.append(s);
+    }
+    gd::quality::SamenessVerdict same;
+    same.model = QStringLiteral("vision-a");
+    j.pairs.append({j.shots.at(0).shotId, j.shots.at(1).shotId, same});
+    return j;
+}
+
+const gd::quality::KpiResult* kpi(const RunQualityResult& r, const QString& id)
+{
+    for (const auto& k : r.kpis)
+        if (k.id == id)
+            return &k;
+    return nullptr;
 }
 
 } // namespace
@@ -129,6 +169,68 @@ private Q_SLOTS:
         // The log says the operator cancelled it.
         QVERIFY2(QString::fromStdString(logText.str()).contains(QStringLiteral("cancelled by the operator")),
                  logText.str().c_str());
+    }
+
+    void storyboardVerdictsBecomeQualityMetrics_data()
+    {
+        QTest::addColumn<QString>("file"); // "" = none, "valid", or the raw text of a broken file
+        QTest::addColumn<bool>("measured");
+        QTest::addColumn<QString>("reason"); // the character-identity KPI's reason when unmeasured
+        QTest::newRow("ordinary run") << QString() << false << QStringLiteral("no storyboard in this run");
+        QTest::newRow("storyboard run") << QStringLiteral("valid") << true << QString();
+        QTest::newRow("broken verdicts file") << QStringLiteral("{\"version\": 1, \"shots\": 3}") << false
+                                              << QStringLiteral("\"shots\" and \"pairs\" must be arrays");
+    }
+
+    void storyboardVerdictsBecomeQualityMetrics()
+    {
+        QFETCH(QString, file);
+        QFETCH(bool, measured);
+        QFETCH(QString, reason);
+        const QString path = QDir(m_runDir).filePath(gd::quality::StoryboardJudgements::fileName());
+        QFile::remove(path);
+        if (file == QLatin1String("valid")) {
+            QVERIFY(twoJudgedShots().write(m_runDir).isNull());
+        } else if (!file.isEmpty()) {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(file.toUtf8());
+        }
+        RunQualityOptions options;
+        options.runDir = m_runDir;
+        RunQualityJob job(options);
+        QSignalSpy finished(&job, &RunQualityJob::finished);
+        job.start();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20000);
+        QFile::remove(path);
+        const auto result = finished.at(0).at(0).value<RunQualityResult>();
+        QVERIFY(result.computation.error.isNull());
+        const QJsonObject q = qualityMetrics(m_runDir);
+        const gd::quality::KpiResult* identity = kpi(result, QStringLiteral("character-identity"));
+        const gd::quality::KpiResult* sameness = kpi(result, QStringLiteral("sameness-guard"));
+        QVERIFY(identity && sameness);
+        if (!measured) {
+            QCOMPARE(identity->status, QStringLiteral("UNMEASURED"));
+            QVERIFY2(identity->reason.contains(reason), qPrintable(identity->reason));
+            QCOMPARE(sameness->status, QStringLiteral("UNMEASURED"));
+            return;
+        }
+        QCOMPARE(q.value(QStringLiteral("CharacterIdentityMean")).toDouble(), 3.0);
+        QCOMPARE(q.value(QStringLiteral("CharacterCountMatch")).toDouble(), 100.0);
+        QCOMPARE(q.value(QStringLiteral("KeyframeAlignmentJudgeMean")).toDouble(), 3.0);
+        QCOMPARE(q.value(QStringLiteral("SamenessFlaggedPairs")).toInt(), 0);
+        QCOMPARE(q.value(QStringLiteral("CharacterIdentityModel")).toString(), QStringLiteral("vision-a"));
+        // Mean 3.0 sits on the threshold (WARN); the second scene's own mean (2) is below it: named.
+        QCOMPARE(identity->status, QStringLiteral("WARN"));
+        QCOMPARE(*identity->value, 3.0);
+        QCOMPARE(identity->failingScenes, QStringList{QStringLiteral("scene-002")});
+        QCOMPARE(sameness->status, QStringLiteral("PASS"));
+        QJsonObject artifact;
+        QVERIFY(gd::quality::QualityCalculator::readArtifact(m_runDir, &artifact).isNull());
+        const QJsonObject scene2 =
+            artifact.value(QStringLiteral("Scenes")).toArray().at(1).toObject().value(QStringLiteral("QualityMetrics")).toObject();
+        QCOMPARE(scene2.value(QStringLiteral("CharacterIdentityMean")).toDouble(), 2.0);
+        QVERIFY(scene2.value(QStringLiteral("Shots")).toObject().contains(QStringLiteral("scene-002/shot-01")));
     }
 
     void nothingToCancelWithoutJudges()

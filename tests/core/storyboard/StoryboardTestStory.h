@@ -68,6 +68,14 @@ inline gd::story::Story lighthouse()
     return story;
 }
 
+// The lighthouse story with a lastFrame on shot-01 (Mara): a bookend shot.
+inline gd::story::Story bookend()
+{
+    gd::story::Story story = lighthouse();
+    story.scenes[0].shots[0].lastFrame = QStringLiteral("Mara turns the lamp off");
+    return story;
+}
+
 inline InputContext context()
 {
     InputContext c;
@@ -90,15 +98,21 @@ inline QString fakeSha(const QString& what)
 inline int renderImage(StoryboardState& state, const StoryboardInputs& inputs, ItemKind kind, const QString& key,
                        const QString& salt = {})
 {
-    const CurrentInputs cur = kind == ItemKind::Keyframe ? inputs.keyframe(key, true) : inputs.reference(key);
+    const CurrentInputs cur = kind == ItemKind::Keyframe      ? inputs.keyframe(key, true)
+                              : kind == ItemKind::EndKeyframe ? inputs.endKeyframe(key, true)
+                                                              : inputs.reference(key);
     ImageVersion v;
     v.inputHash = cur.hash;
     v.inputs = cur.inputs;
-    v.profile = kind == ItemKind::Keyframe ? QStringLiteral("keyframe-sdxl") : QStringLiteral("sheet-sdxl");
+    v.profile = kind == ItemKind::Reference ? QStringLiteral("sheet-sdxl") : QStringLiteral("keyframe-sdxl");
+    const QString tag = kind == ItemKind::EndKeyframe ? QStringLiteral("#end") : QString();
     for (int k = 1; k <= 3; ++k)
-        v.candidates.append(Candidate{QStringLiteral("x/v-c%1.png").arg(k), fakeSha(key + salt + QString::number(k)),
-                                      1000 + k, std::nullopt, std::nullopt, {}});
-    const int n = kind == ItemKind::Keyframe ? state.addKeyframeVersion(key, v) : state.addReferenceVersion(key, v);
+        v.candidates.append(Candidate{QStringLiteral("x/v-c%1.png").arg(k),
+                                      fakeSha(key + tag + salt + QString::number(k)), 1000 + k, std::nullopt,
+                                      std::nullopt, {}});
+    const int n = kind == ItemKind::Keyframe      ? state.addKeyframeVersion(key, v)
+                  : kind == ItemKind::EndKeyframe ? state.addEndKeyframeVersion(key, v)
+                                                  : state.addReferenceVersion(key, v);
     state.choose(kind, key, n, 1, ChosenBy::Judge);
     state.approve(kind, key);
     return n;
@@ -129,8 +143,11 @@ inline void renderAll(const gd::story::Story& story, StoryboardState& state, con
     }
     {
         const StoryboardInputs inputs(story, state, ctx);
-        for (const ShotRef& s : inputs.shotList().shots())
+        for (const ShotRef& s : inputs.shotList().shots()) {
             renderImage(state, inputs, ItemKind::Keyframe, s.key);
+            if (StoryboardInputs::isBookend(s))
+                renderImage(state, inputs, ItemKind::EndKeyframe, s.key);
+        }
     }
     const StoryboardInputs inputs(story, state, ctx);
     for (const ShotRef& s : inputs.shotList().shots())

@@ -1,3 +1,4 @@
+#include "StoryboardTestStory.h"
 #include "storyboard/InputHasher.h"
 
 #include <QJsonDocument>
@@ -25,6 +26,131 @@ private:
     }
 
 private Q_SLOTS:
+    // A bookend shot's end keyframe: composed from its lastFrame, anchored on the same sheets, its own
+    // seed, and a hash apart from the keyframe's even when the two texts are the same.
+    void endKeyframeInputsComeFromTheLastFrame()
+    {
+        gd::story::Story story = sbtest::bookend();
+        const QString shot = QStringLiteral("scene-001/shot-01");
+        StoryboardState state;
+        {
+            const StoryboardInputs inputs(story, state, sbtest::context());
+            sbtest::renderImage(state, inputs, ItemKind::Reference, QStringLiteral("character:Mara Voss#storm-coat"));
+        }
+        const StoryboardInputs inputs(story, state, sbtest::context());
+        const CurrentInputs start = inputs.keyframe(shot);
+        const CurrentInputs end = inputs.endKeyframe(shot);
+        QVERIFY2(start.blocked.isEmpty() && end.blocked.isEmpty(), qPrintable(start.blocked + end.blocked));
+        QVERIFY(start.hash != end.hash);
+        QCOMPARE(end.inputs.value(QStringLiteral("kind")).toString(), QStringLiteral("endKeyframe"));
+        const QString endPrompt = end.inputs.value(QStringLiteral("prompt")).toString();
+        // composeShotPrompt over the lastFrame: the look injected after the name, the style appended.
+        QVERIFY2(endPrompt.startsWith(QStringLiteral("Mara (orange storm coat) turns the lamp off")) ||
+                     endPrompt.contains(QStringLiteral("Mara turns the lamp off")),
+                 qPrintable(endPrompt));
+        QVERIFY2(endPrompt.contains(QStringLiteral("orange storm coat")) && endPrompt.contains(QStringLiteral("muted film")),
+                 qPrintable(endPrompt));
+        QVERIFY(!endPrompt.contains(QStringLiteral("at the lamp")));
+        QCOMPARE(end.inputs.value(QStringLiteral("references")), start.inputs.value(QStringLiteral("references")));
+        QCOMPARE(end.inputs.value(QStringLiteral("profileHash")), start.inputs.value(QStringLiteral("profileHash")));
+        QVERIFY(end.inputs.value(QStringLiteral("seed")).toInteger() != start.inputs.value(QStringLiteral("seed")).toInteger());
+
+        // The same text for both frames still hashes apart (the kind differs).
+        story.scenes[0].shots[0].lastFrame = story.scenes[0].shots[0].firstFrame;
+        const StoryboardInputs same(story, state, sbtest::context());
+        QCOMPARE(same.endKeyframe(shot).inputs.value(QStringLiteral("prompt")),
+                 same.keyframe(shot).inputs.value(QStringLiteral("prompt")));
+        QVERIFY(same.endKeyframe(shot).hash != same.keyframe(shot).hash);
+
+        // A shot without a lastFrame has no end keyframe.
+        QVERIFY(!inputs.endKeyframe(QStringLiteral("scene-001/shot-02")).blocked.isEmpty());
+    }
+
+    // The clip of a bookend shot hashes the end keyframe's chosen candidate when the video profile
+    // maps end_image, and ignores it otherwise.
+    void clipHashesTheEndKeyframeOnlyForABookendProfile()
+    {
+        const gd::story::Story story = sbtest::bookend();
+        const QString shot = QStringLiteral("scene-001/shot-01");
+        StoryboardState state;
+        InputContext bookend = sbtest::context();
+        bookend.clipUsesEndImage = true;
+        sbtest::renderAll(story, state, bookend);
+        const QString endSha = state.findShot(shot)->endKeyframe.selectedCandidate()->sha256;
+        QVERIFY(!endSha.isEmpty());
+        QVERIFY(endSha != state.findShot(shot)->keyframe.selectedCandidate()->sha256);
+
+        const StoryboardInputs withEnd(story, state, bookend);
+        QCOMPARE(withEnd.clip(shot).inputs.value(QStringLiteral("end")).toString(), endSha);
+        // Shots without a lastFrame never carry an end image.
+        QCOMPARE(withEnd.clip(QStringLiteral("scene-001/shot-02")).inputs.value(QStringLiteral("end")).toString(), QString());
+
+        const StoryboardInputs single(story, state, sbtest::context());
+        QCOMPARE(single.clip(shot).inputs.value(QStringLiteral("end")).toString(), QString());
+        QVERIFY(single.clip(shot).hash != withEnd.clip(shot).hash);
+
+        // Re-choosing the end keyframe's candidate changes the clip hash.
+        const QString before = withEnd.clip(shot).hash;
+        QVERIFY(state.choose(ItemKind::EndKeyframe, shot, 1, 2, ChosenBy::Operator).isNull());
+        QVERIFY(StoryboardInputs(story, state, bookend).clip(shot).hash != before);
+    }
+
+    // The story's style reference image enters a keyframe's inputs only when the profile that renders
+    // it maps style_reference_image (only then is it uploaded); otherwise the inputs say it is unused,
+    // a new style image leaves the keyframe fresh, and a style image not uploaded does not block it.
+    void styleImageCountsOnlyWhenTheProfileMapsIt()
+    {
+        gd::story::Story story = sbtest::lighthouse();
+        story.style.referenceImage = QStringLiteral("style.png");
+        const QString anchored = QStringLiteral("scene-001/shot-01"); // Mara: her sheet anchors it
+        const QString textOnly = QStringLiteral("scene-001/shot-04"); // nobody: the text profile
+        InputContext ctx = sbtest::context();
+        ctx.textKeyframeProfileHash = QStringLiteral("text-profile-1");
+        ctx.keyframeUsesStyleImage = true;
+        ctx.textKeyframeUsesStyleImage = false;
+        StoryboardState state;
+        {
+            const StoryboardInputs inputs(story, state, ctx);
+            sbtest::renderImage(state, inputs, ItemKind::Reference, QStringLiteral("character:Mara Voss#storm-coat"));
+        }
+        // No style image uploaded yet: only the profile that would use it is blocked.
+        {
+            const StoryboardInputs inputs(story, state, ctx);
+            QVERIFY(inputs.keyframe(anchored).blocked.contains(QStringLiteral("style reference image")));
+            QVERIFY2(inputs.keyframe(textOnly).blocked.isEmpty(), qPrintable(inputs.keyframe(textOnly).blocked));
+        }
+        auto uploadStyle = [&state](const QString& bytes) {
+            ImageVersion v;
+            v.source = QStringLiteral("uploaded");
+            v.candidates = {Candidate{QStringLiteral("refs/style.png"), sbtest::fakeSha(bytes), 0, std::nullopt,
+                                      std::nullopt, {}}};
+            const int n = state.addReferenceVersion(StoryboardKeys::style(), v);
+            QVERIFY(state.choose(ItemKind::Reference, StoryboardKeys::style(), n, 1, ChosenBy::Operator).isNull());
+        };
+        uploadStyle(QStringLiteral("style-1"));
+        const StoryboardInputs first(story, state, ctx);
+        const CurrentInputs a1 = first.keyframe(anchored);
+        const CurrentInputs t1 = first.keyframe(textOnly);
+        QCOMPARE(a1.inputs.value(QStringLiteral("styleReference")).toString(), sbtest::fakeSha(QStringLiteral("style-1")));
+        QVERIFY(!a1.inputs.contains(QStringLiteral("styleReferenceUnused")));
+        QCOMPARE(t1.inputs.value(QStringLiteral("profileHash")).toString(), QStringLiteral("text-profile-1"));
+        QCOMPARE(t1.inputs.value(QStringLiteral("styleReference")).toString(), QString());
+        QCOMPARE(t1.inputs.value(QStringLiteral("styleReferenceUnused")).toBool(), true);
+
+        // A new style image: the anchored keyframe's hash changes, the text-only one's does not.
+        uploadStyle(QStringLiteral("style-2"));
+        const StoryboardInputs second(story, state, ctx);
+        QVERIFY(second.keyframe(anchored).hash != a1.hash);
+        QCOMPARE(second.keyframe(textOnly).hash, t1.hash);
+
+        // A text profile with a style slot hashes the image like the anchored one.
+        ctx.textKeyframeUsesStyleImage = true;
+        const StoryboardInputs slotted(story, state, ctx);
+        QCOMPARE(slotted.keyframe(textOnly).inputs.value(QStringLiteral("styleReference")).toString(),
+                 sbtest::fakeSha(QStringLiteral("style-2")));
+        QVERIFY(!slotted.keyframe(textOnly).inputs.contains(QStringLiteral("styleReferenceUnused")));
+    }
+
     void canonicalJsonSortsKeysAndDropsWhitespace()
     {
         const QJsonObject a = QJsonDocument::fromJson("{\"b\": [1, {\"z\": true, \"a\": null}], \"a\": \"x\\n\\\"y\"}").object();

@@ -37,6 +37,60 @@ class TestStalenessCalculator : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    // A bookend shot's end keyframe goes stale like a keyframe and takes the clip with it (kept, not
+    // deleted) when the video profile uses it; a profile without end_image ignores it.
+    void staleEndKeyframeMakesTheClipStale()
+    {
+        gd::story::Story story = sbtest::bookend();
+        StoryboardState state;
+        InputContext bookend = sbtest::context();
+        bookend.clipUsesEndImage = true;
+        sbtest::renderAll(story, state, bookend);
+        StalenessReport r = computeFor(story, state, bookend);
+        QVERIFY(r.find(ItemKind::EndKeyframe, kShot1));
+        QCOMPARE(r.find(ItemKind::EndKeyframe, kShot1)->freshness, Freshness::Fresh);
+        QVERIFY(!r.find(ItemKind::EndKeyframe, kShot2)); // no lastFrame: no end keyframe item
+        QVERIFY(staleKeys(r, ItemKind::Clip).isEmpty());
+
+        // The lastFrame text changes: only the end keyframe and the clip go stale.
+        story.scenes[0].shots[0].lastFrame = QStringLiteral("Mara lights the lamp again");
+        r = computeFor(story, state, bookend);
+        QCOMPARE(staleKeys(r, ItemKind::EndKeyframe), QStringList{kShot1});
+        QCOMPARE(r.find(ItemKind::EndKeyframe, kShot1)->reasons, QStringList{QStringLiteral("prompt edited")});
+        QVERIFY(staleKeys(r, ItemKind::Keyframe).isEmpty());
+        QCOMPARE(staleKeys(r, ItemKind::Clip), QStringList{kShot1});
+        QVERIFY(r.find(ItemKind::Clip, kShot1)->reasons.contains(QStringLiteral("end keyframe is stale")));
+        QCOMPARE(state.findShot(kShot1)->clip.versions.size(), 1); // kept
+
+        // A video profile without end_image: the stale end keyframe does not reach the clip (whose
+        // recorded end image is simply no longer used).
+        r = computeFor(story, state, sbtest::context());
+        QCOMPARE(staleKeys(r, ItemKind::EndKeyframe), QStringList{kShot1});
+        QCOMPARE(r.find(ItemKind::Clip, kShot1)->reasons, QStringList{QStringLiteral("end keyframe no longer used")});
+
+        // A new sheet of Mara makes both stills of the shot stale.
+        story = sbtest::bookend();
+        {
+            const StoryboardInputs inputs(story, state, bookend);
+            sbtest::renderImage(state, inputs, ItemKind::Reference, kMaraCoat, QStringLiteral("v2"));
+        }
+        r = computeFor(story, state, bookend);
+        QVERIFY(staleKeys(r, ItemKind::EndKeyframe).contains(kShot1));
+        QVERIFY(r.find(ItemKind::EndKeyframe, kShot1)->reasons.contains(QStringLiteral("sheet of Mara Voss#storm-coat changed")));
+
+        // Re-rendered end keyframe (everything else fresh again): the clip is stale, naming it.
+        StoryboardState fresh;
+        sbtest::renderAll(story, fresh, bookend);
+        {
+            const StoryboardInputs inputs(story, fresh, bookend);
+            sbtest::renderImage(fresh, inputs, ItemKind::EndKeyframe, kShot1, QStringLiteral("again"));
+        }
+        r = computeFor(story, fresh, bookend);
+        QCOMPARE(r.find(ItemKind::EndKeyframe, kShot1)->freshness, Freshness::Fresh);
+        QCOMPARE(staleKeys(r, ItemKind::Clip), QStringList{kShot1});
+        QCOMPARE(r.find(ItemKind::Clip, kShot1)->reasons, QStringList{QStringLiteral("end keyframe re-rendered")});
+    }
+
     void nothingRenderedIsMissingOrBlocked()
     {
         const gd::story::Story story = sbtest::lighthouse();
@@ -128,6 +182,18 @@ private Q_SLOTS:
         QCOMPARE(staleKeys(r, ItemKind::Reference), QStringList());
         QCOMPARE(staleKeys(r, ItemKind::Keyframe).size(), 5);
         QCOMPARE(r.find(ItemKind::Keyframe, kShot2)->reasons, QStringList{QStringLiteral("profile changed")});
+
+        // The keyframe profile's checkpoint swapped (its hash and its model text change): the reason names
+        // the models that left and joined.
+        ctx.keyframeModel = QStringLiteral("juggernaut-xl.safetensors");
+        r = computeFor(story, state, ctx);
+        QCOMPARE(r.find(ItemKind::Keyframe, kShot2)->reasons,
+                 (QStringList{QStringLiteral("profile changed"), QStringLiteral("model changed: sdxl → juggernaut-xl.safetensors")}));
+        ctx = sbtest::context();
+        ctx.keyframeModel = QStringLiteral("sdxl, lora-a.safetensors");
+        r = computeFor(story, state, ctx);
+        QCOMPARE(r.find(ItemKind::Keyframe, kShot2)->reasons,
+                 QStringList{QStringLiteral("model changed: lora-a.safetensors added")});
 
         // A re-rendered keyframe: the keyframe is fresh, its clip says why it is stale.
         {

@@ -3,9 +3,11 @@
 #include "story/StoryLoader.h"
 #include "storyboard/InputHasher.h"
 #include "storyboard/StoryboardController.h"
+#include "storyboard/StoryboardKeys.h"
 
 #include <QFile>
 #include <QImage>
+#include <QJsonDocument>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -84,7 +86,7 @@ private:
         for (const QString& key : keys) {
             const QString png = writePng(m_tmp.filePath(QStringLiteral("up-%1-%2.png").arg(m_n).arg(++i)),
                                          QColor::fromHsv((i * 60) % 360, 200, 200));
-            const gd::Error e = c.upload(key, png);
+            const gd::Error e = c.upload(gd::storyboard::ItemKind::Reference, key, png);
             QVERIFY2(e.isNull(), qPrintable(e.message));
         }
     }
@@ -156,14 +158,14 @@ private Q_SLOTS:
         f.write("this is not an image");
         f.close();
         QSignalSpy changed(&c, &StoryboardController::stateChanged);
-        const gd::Error e = c.upload(kTom, text);
+        const gd::Error e = c.upload(gd::storyboard::ItemKind::Reference, kTom, text);
         QCOMPARE(e.kind, QStringLiteral("notAnImage"));
         QCOMPARE(changed.count(), 0);
         QVERIFY(!c.state().findReference(kTom));
         QVERIFY(!QDir(dir + QStringLiteral("/refs")).exists() ||
                 QDir(dir + QStringLiteral("/refs")).entryList(QDir::Files | QDir::NoDotAndDotDot).isEmpty());
 
-        const gd::Error unknown = c.upload(QStringLiteral("character:Nobody#default"), text);
+        const gd::Error unknown = c.upload(gd::storyboard::ItemKind::Reference, QStringLiteral("character:Nobody#default"), text);
         QCOMPARE(unknown.kind, QStringLiteral("notFound"));
     }
 
@@ -233,6 +235,136 @@ private Q_SLOTS:
         const StalenessReport r = c.staleness();
         QVERIFY(r.find(ItemKind::Reference, kMaraDress));
         QCOMPARE(r.find(ItemKind::Reference, kMaraDress)->freshness, Freshness::Missing);
+    }
+
+    // An operator's keyframe: a new, selected, approved version recorded with the inputs a render would
+    // have, so it is fresh now and goes stale (with a reason) when the shot or its sheet changes.
+    void uploadedKeyframeIsApprovedAndGoesStaleOnUpstreamEdits()
+    {
+        StoryboardController c(sandboxOptions(), nullptr);
+        const QString dir = freshDir();
+        QVERIFY(c.create(dir, story()).isNull());
+        approveSheets(c, {kMaraCoat});
+
+        // Not an image: refused, the message names the file, nothing stored.
+        const QString text = m_tmp.filePath(QStringLiteral("frame-notes.png"));
+        QFile f(text);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("not a picture");
+        f.close();
+        const gd::Error bad = c.upload(ItemKind::Keyframe, kShot1, text);
+        QCOMPARE(bad.kind, QStringLiteral("notAnImage"));
+        QVERIFY2(bad.message.contains(text), qPrintable(bad.message));
+        QVERIFY(!c.state().findShot(kShot1) || c.state().findShot(kShot1)->keyframe.versions.isEmpty());
+        QCOMPARE(c.upload(ItemKind::Keyframe, QStringLiteral("scene-009/shot-01"), text).kind, QStringLiteral("notFound"));
+        QCOMPARE(c.upload(ItemKind::Clip, kShot1, text).kind, QStringLiteral("invalidArgument"));
+
+        const QString planned = c.plan(StoryboardStage::Keyframes).items.first().inputHash; // kShot1, as rendered
+        QSignalSpy rendered(&c, &StoryboardController::itemRendered);
+        const QString png = writePng(m_tmp.filePath(QStringLiteral("my-frame.png")), Qt::darkCyan);
+        const gd::Error e = c.upload(ItemKind::Keyframe, kShot1, png);
+        QVERIFY2(e.isNull(), qPrintable(e.message));
+        QCOMPARE(rendered.count(), 1);
+        QCOMPARE(rendered.first().at(0).value<ItemKind>(), ItemKind::Keyframe);
+        const ImageTrack& track = c.state().findShot(kShot1)->keyframe;
+        QVERIFY(track.approved);
+        QCOMPARE(track.selected, std::optional<int>(1));
+        const ImageVersion* v = track.selectedVersion();
+        QCOMPARE(v->source, QStringLiteral("uploaded"));
+        QCOMPARE(v->inputHash, planned);
+        QCOMPARE(v->model, QStringLiteral("v1-5-pruned-emaonly.safetensors")); // what sandbox-keyframe loads
+        QVERIFY(QFile::exists(QDir(dir).filePath(v->candidates.first().file)));
+        QVERIFY(v->candidates.first().file.startsWith(QStringLiteral("keyframes/")));
+        QCOMPARE(c.staleness().find(ItemKind::Keyframe, kShot1)->freshness, Freshness::Fresh);
+        QVERIFY(!keysOf(c.plan(StoryboardStage::Keyframes), ItemKind::Keyframe).contains(kShot1));
+        // Saved: a reopened storyboard has it too.
+        StoryboardController reopened(sandboxOptions(), nullptr);
+        QVERIFY(reopened.open(dir).isNull());
+        QCOMPARE(reopened.state().findShot(kShot1)->keyframe.selectedVersion()->source, QStringLiteral("uploaded"));
+
+        // The sheet it shows changes: stale, and the reason names the sheet.
+        const QString newSheet = writePng(m_tmp.filePath(QStringLiteral("mara-new.png")), Qt::darkRed);
+        QVERIFY(c.upload(ItemKind::Reference, kMaraCoat, newSheet).isNull());
+        const ItemStatus* st = c.staleness().find(ItemKind::Keyframe, kShot1);
+        QCOMPARE(st->freshness, Freshness::Stale);
+        QVERIFY2(st->reasons.join(QLatin1Char(' ')).contains(QStringLiteral("sheet of Mara Voss#storm-coat changed")),
+                 qPrintable(st->reasons.join(QStringLiteral("; "))));
+
+        // A shot edit after a fresh upload: stale with "prompt edited".
+        QVERIFY(c.upload(ItemKind::Keyframe, kShot1, png).isNull());
+        QCOMPARE(c.state().findShot(kShot1)->keyframe.selected, std::optional<int>(2));
+        QCOMPARE(c.staleness().find(ItemKind::Keyframe, kShot1)->freshness, Freshness::Fresh);
+        gd::story::StoryShot s = c.story().scenes.first().shots.first();
+        s.firstFrame = QStringLiteral("Mara at the rail, soaked");
+        QVERIFY(c.editShot(kShot1, s).isNull());
+        st = c.staleness().find(ItemKind::Keyframe, kShot1);
+        QCOMPARE(st->freshness, Freshness::Stale);
+        QVERIFY(st->reasons.contains(QStringLiteral("prompt edited")));
+    }
+
+    // A bookend shot's end keyframe takes an upload too (under keyframes/.../end); a shot without a
+    // lastFrame has no end keyframe to upload.
+    void uploadedEndKeyframeOfABookendShot()
+    {
+        gd::story::Story s = story();
+        s.scenes[0].shots[0].lastFrame = QStringLiteral("Mara turns the lamp off");
+        StoryboardController c(sandboxOptions(), nullptr);
+        const QString dir = freshDir();
+        QVERIFY(c.create(dir, s).isNull());
+        const QString png = writePng(m_tmp.filePath(QStringLiteral("end-frame.png")), Qt::darkMagenta);
+        QCOMPARE(c.upload(ItemKind::EndKeyframe, kShot3, png).kind, QStringLiteral("blocked"));
+        const gd::Error e = c.upload(ItemKind::EndKeyframe, kShot1, png);
+        QVERIFY2(e.isNull(), qPrintable(e.message));
+        const ImageTrack& end = c.state().findShot(kShot1)->endKeyframe;
+        QVERIFY(end.approved);
+        QCOMPARE(end.selectedVersion()->source, QStringLiteral("uploaded"));
+        QVERIFY(end.selectedVersion()->candidates.first().file.startsWith(StoryboardKeys::endKeyframeDir(kShot1)));
+        QVERIFY(c.state().findShot(kShot1)->keyframe.versions.isEmpty());
+        QCOMPARE(c.staleness().find(ItemKind::EndKeyframe, kShot1)->freshness, Freshness::Fresh);
+    }
+
+    // Input hashes cover the model files the profile's graph loads: swapping the sheet profile's
+    // checkpoint makes the sheets stale with a reason naming both checkpoints, and nothing else.
+    void swappingAProfilesCheckpointMakesItsArtifactsStaleNamingTheModel()
+    {
+        QTemporaryDir profiles;
+        StoryboardControllerOptions o = sandboxOptions();
+        o.render.profileSearchDirs = {profiles.path()};
+        StoryboardController c(o, nullptr);
+        const QString dir = freshDir();
+        QVERIFY(c.create(dir, story()).isNull());
+        StoryboardState state;
+        QVERIFY(StoryboardState::load(dir, state).isNull());
+        for (const WorkItem& w : c.plan(StoryboardStage::References).items) {
+            QCOMPARE(w.inputs.value(QStringLiteral("model")).toString(), QStringLiteral("v1-5-pruned-emaonly.safetensors"));
+            ImageVersion v;
+            v.inputHash = w.inputHash;
+            v.inputs = w.inputs;
+            v.candidates << Candidate{QStringLiteral("refs/x.png"), sbtest::fakeSha(w.key), 1, std::nullopt, std::nullopt, {}};
+            v.chosen = 1;
+            state.addReferenceVersion(w.key, v);
+        }
+        QVERIFY(state.save(dir).isNull());
+        QVERIFY(c.open(dir).isNull());
+        QCOMPARE(c.staleness().count(ItemKind::Reference, Freshness::Fresh), 4);
+
+        // The operator's copy of the sheet profile, found before the built-in, loads another checkpoint.
+        for (const QString& suffix : {QStringLiteral(".json"), QStringLiteral(".profile.json")}) {
+            QFile in(QStringLiteral(":/workflows/sandbox-reference-sheet") + suffix);
+            QVERIFY(in.open(QIODevice::ReadOnly));
+            QByteArray bytes = in.readAll();
+            bytes.replace("v1-5-pruned-emaonly.safetensors", "dreamshaper_8.safetensors");
+            QFile out(profiles.filePath(QStringLiteral("sandbox-reference-sheet") + suffix));
+            QVERIFY(out.open(QIODevice::WriteOnly));
+            out.write(bytes);
+        }
+        c.setOptions(o);
+        const StalenessReport r = c.staleness();
+        QCOMPARE(r.count(ItemKind::Reference, Freshness::Stale), 4);
+        QVERIFY2(r.find(ItemKind::Reference, kTom)
+                     ->reasons.contains(QStringLiteral("model changed: v1-5-pruned-emaonly.safetensors → dreamshaper_8.safetensors")),
+                 qPrintable(r.find(ItemKind::Reference, kTom)->reasons.join(QStringLiteral("; "))));
+        QCOMPARE(keysOf(c.plan(StoryboardStage::UpdateStale), ItemKind::Reference).size(), 4);
     }
 
     void chooseOverridesAndApproveNeedsAChoice()
@@ -311,6 +443,62 @@ private Q_SLOTS:
         QVERIFY2(why.contains(QStringLiteral("profile 'sdxl-reference-sheet' is a reference_sheet profile")) &&
                      !why.contains(QStringLiteral("sandbox-keyframe")),
                  qPrintable(why));
+    }
+
+    // The style reference image is hashed into a keyframe only when the profile rendering it maps
+    // style_reference_image (only then is it uploaded): the sandbox keyframe profiles have no slot, an
+    // operator's copy of sandbox-keyframe with one does.
+    void styleImageIsHashedOnlyForAProfileWithASlot()
+    {
+        QTemporaryDir profiles;
+        StoryboardControllerOptions o = sandboxOptions();
+        o.render.profileSearchDirs = {profiles.path()};
+        StoryboardController c(o, nullptr);
+        gd::story::Story s = story();
+        s.style.referenceImage = QStringLiteral("style.png");
+        QVERIFY(c.create(freshDir(), s).isNull());
+        approveSheets(c, {kMaraCoat});
+        auto keyframeInputs = [&c](const QString& key) {
+            for (const WorkItem& w : c.plan(StoryboardStage::Keyframes).items)
+                if (w.key == key)
+                    return w.inputs;
+            return QJsonObject();
+        };
+        // No slot anywhere: nothing waits for the (not uploaded) style image, the inputs say it is unused.
+        for (const QString& key : {kShot1, kShot4}) {
+            const QJsonObject in = keyframeInputs(key);
+            QVERIFY2(!in.isEmpty(), qPrintable(key));
+            QCOMPARE(in.value(QStringLiteral("styleReference")).toString(), QString());
+            QCOMPARE(in.value(QStringLiteral("styleReferenceUnused")).toBool(), true);
+        }
+
+        // The operator's sandbox-keyframe with a style slot: its keyframes wait for the image, then hash it.
+        for (const QString& suffix : {QStringLiteral(".json"), QStringLiteral(".profile.json")}) {
+            QFile in(QStringLiteral(":/workflows/sandbox-keyframe") + suffix);
+            QVERIFY(in.open(QIODevice::ReadOnly));
+            QJsonObject doc = QJsonDocument::fromJson(in.readAll()).object();
+            if (suffix == QLatin1String(".json")) {
+                doc.insert(QStringLiteral("20"), QJsonObject{{QStringLiteral("class_type"), QStringLiteral("LoadImage")},
+                                                             {QStringLiteral("inputs"),
+                                                              QJsonObject{{QStringLiteral("image"), QString()}}}});
+            } else {
+                QJsonObject mapping = doc.value(QStringLiteral("mapping")).toObject();
+                mapping.insert(QStringLiteral("20:image"), QStringLiteral("style_reference_image"));
+                doc.insert(QStringLiteral("mapping"), mapping);
+            }
+            QFile out(profiles.filePath(QStringLiteral("sandbox-keyframe") + suffix));
+            QVERIFY(out.open(QIODevice::WriteOnly));
+            out.write(QJsonDocument(doc).toJson());
+        }
+        c.setOptions(o);
+        QVERIFY(keyframeInputs(kShot1).isEmpty()); // blocked until the style image is uploaded
+        const QString png = writePng(m_tmp.filePath(QStringLiteral("style-%1.png").arg(m_n)), QColor(20, 90, 200));
+        const gd::Error up = c.upload(ItemKind::Reference, gd::storyboard::StoryboardKeys::style(), png);
+        QVERIFY2(up.isNull(), qPrintable(up.message));
+        const QJsonObject anchored = keyframeInputs(kShot1);
+        QCOMPARE(anchored.value(QStringLiteral("styleReference")).toString().size(), 64);
+        QVERIFY(!anchored.contains(QStringLiteral("styleReferenceUnused")));
+        QCOMPARE(keyframeInputs(kShot4).value(QStringLiteral("styleReferenceUnused")).toBool(), true);
     }
 
     void startWhileNothingIsOpenFinishesWithBadInput()

@@ -55,6 +55,40 @@ class TestStoryboardGridModel : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void bookendShotShowsItsEndKeyframe()
+    {
+        const gd::story::Story story = sbtest::bookend();
+        StoryboardState state;
+        sbtest::renderAll(story, state);
+        StoryboardGridModel model;
+        model.setUsesEndKeyframes(true);
+        show(model, story, state);
+        QVERIFY(role(model, kShot1, StoryboardGridModel::IsBookendRole).toBool());
+        QVERIFY(!role(model, kShot3, StoryboardGridModel::IsBookendRole).toBool());
+        QVERIFY(role(model, kShot3, StoryboardGridModel::EndKeyframeRole).toMap().isEmpty());
+        QVariantMap end = role(model, kShot1, StoryboardGridModel::EndKeyframeRole).toMap();
+        QCOMPARE(end.value(QStringLiteral("file")).toString(), kDir + QStringLiteral("/x/v-c1.png"));
+        QCOMPARE(end.value(QStringLiteral("version")).toInt(), 1);
+        QCOMPARE(end.value(QStringLiteral("chosen")).toInt(), 1);
+        QCOMPARE(end.value(QStringLiteral("candidates")).toStringList().size(), 3);
+        QVERIFY(end.value(QStringLiteral("approved")).toBool());
+        QCOMPARE(end.value(QStringLiteral("freshness")).toString(), QStringLiteral("fresh"));
+        QVERIFY(end.value(QStringLiteral("used")).toBool());
+        const int row = model.rowOf(kShot1);
+        QCOMPARE(model.data(model.index(row, StoryboardGridModel::EndKeyframeColumn)).toString(),
+                 QStringLiteral("v1 #1, approved, fresh"));
+
+        // The end keyframe's own change (withdrawn approval) updates that row only.
+        QVERIFY(state.unapprove(ItemKind::EndKeyframe, kShot1).isNull());
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        show(model, story, state);
+        QCOMPARE(changedKeys(changed, model), QStringList{kShot1});
+        end = role(model, kShot1, StoryboardGridModel::EndKeyframeRole).toMap();
+        QVERIFY(!end.value(QStringLiteral("approved")).toBool());
+        // The start keyframe is still approved.
+        QVERIFY(role(model, kShot1, StoryboardGridModel::ApprovedRole).toBool());
+    }
+
     void rowsAreTheShotsInStoryOrder()
     {
         const gd::story::Story story = sbtest::lighthouse();

@@ -110,6 +110,102 @@ private Q_SLOTS:
         QCOMPARE(plan.blocked.first().message, QStringLiteral("keyframe not approved yet"));
     }
 
+    void keyframesStageListsEndKeyframesOfBookendShots()
+    {
+        const gd::story::Story story = sbtest::bookend();
+        StoryboardState state;
+        {
+            const StoryboardInputs inputs(story, state, sbtest::context());
+            for (const QString& key : inputs.referenceKeys())
+                sbtest::renderImage(state, inputs, ItemKind::Reference, key);
+        }
+        Plan plan = planFor(PlanStage::Keyframes, story, state);
+        QCOMPARE(keysOf(plan), (QStringList{kShot1, kShot1, kShot2, kShot3, kShot4, kImplicit}));
+        QCOMPARE(plan.items.at(0).kind, ItemKind::Keyframe);
+        QCOMPARE(plan.items.at(1).kind, ItemKind::EndKeyframe);
+        QCOMPARE(plan.items.at(1).inputs.value(QStringLiteral("kind")).toString(), QStringLiteral("endKeyframe"));
+        QVERIFY(plan.items.at(1).inputHash != plan.items.at(0).inputHash);
+
+        // Without Mara's sheet both stills of shot 1 are blocked, with the same message.
+        StoryboardState noSheets;
+        plan = planFor(PlanStage::Keyframes, story, noSheets);
+        int blockedEnds = 0;
+        for (const BlockedItem& b : plan.blocked)
+            if (b.kind == ItemKind::EndKeyframe && b.key == kShot1) {
+                ++blockedEnds;
+                QCOMPARE(b.message, QStringLiteral("shot names Mara Voss, who has no approved sheet (look storm-coat)"));
+            }
+        QCOMPARE(blockedEnds, 1);
+    }
+
+    void videoWaitsForAnApprovedEndKeyframeWithABookendProfile()
+    {
+        const gd::story::Story story = sbtest::bookend();
+        InputContext bookend = sbtest::context();
+        bookend.clipUsesEndImage = true;
+        StoryboardState state;
+        {
+            const StoryboardInputs inputs(story, state, bookend);
+            for (const QString& key : inputs.referenceKeys())
+                sbtest::renderImage(state, inputs, ItemKind::Reference, key);
+        }
+        {
+            const StoryboardInputs inputs(story, state, bookend);
+            for (const ShotRef& s : inputs.shotList().shots()) {
+                sbtest::renderImage(state, inputs, ItemKind::Keyframe, s.key);
+                if (StoryboardInputs::isBookend(s))
+                    sbtest::renderImage(state, inputs, ItemKind::EndKeyframe, s.key);
+            }
+        }
+        QVERIFY(state.unapprove(ItemKind::EndKeyframe, kShot1).isNull());
+        const auto videoPlan = [&](const InputContext& ctx) {
+            const StoryboardInputs inputs(story, state, ctx);
+            return StoryboardPlan::build(PlanStage::VideoForApproved, inputs, StalenessCalculator::compute(inputs));
+        };
+        Plan plan = videoPlan(bookend);
+        QVERIFY(!keysOf(plan).contains(kShot1));
+        QCOMPARE(plan.blocked.size(), 1);
+        QCOMPARE(plan.blocked.first().key, kShot1);
+        QCOMPARE(plan.blocked.first().message, QStringLiteral("end keyframe not approved yet"));
+
+        // Approved: the clip renders to it.
+        QVERIFY(state.approve(ItemKind::EndKeyframe, kShot1).isNull());
+        plan = videoPlan(bookend);
+        QCOMPARE(keysOf(plan).first(), kShot1);
+        QCOMPARE(plan.items.first().inputs.value(QStringLiteral("end")).toString(),
+                 state.findShot(kShot1)->endKeyframe.selectedCandidate()->sha256);
+
+        // A video profile without end_image ignores lastFrame: no gate, and the plan says so.
+        QVERIFY(state.unapprove(ItemKind::EndKeyframe, kShot1).isNull());
+        plan = videoPlan(sbtest::context());
+        QCOMPARE(keysOf(plan).first(), kShot1);
+        QVERIFY(plan.blocked.isEmpty());
+        QVERIFY2(plan.items.first().reasons.join(QLatin1Char(' ')).contains(QStringLiteral("maps no end_image")),
+                 qPrintable(plan.items.first().reasons.join(QLatin1Char(' '))));
+        QCOMPARE(plan.items.first().inputs.value(QStringLiteral("end")).toString(), QString());
+    }
+
+    void updateStaleCoversAStaleEndKeyframe()
+    {
+        gd::story::Story story = sbtest::bookend();
+        InputContext bookend = sbtest::context();
+        bookend.clipUsesEndImage = true;
+        StoryboardState state;
+        sbtest::renderAll(story, state, bookend);
+        story.scenes[0].shots[0].lastFrame = QStringLiteral("Mara lights the lamp again");
+        const StoryboardInputs inputs(story, state, bookend);
+        const Plan plan = StoryboardPlan::build(PlanStage::UpdateStale, inputs, StalenessCalculator::compute(inputs));
+        // The end keyframe re-renders; its clip is stale but waits for the new end keyframe's approval.
+        QCOMPARE(plan.items.size(), 1);
+        QCOMPARE(plan.items.first().kind, ItemKind::EndKeyframe);
+        QCOMPARE(plan.items.first().key, kShot1);
+        QCOMPARE(plan.items.first().reasons, QStringList{QStringLiteral("prompt edited")});
+        QVERIFY(plan.items.first().inputs.value(QStringLiteral("prompt")).toString().contains(QStringLiteral("lights the lamp again")));
+        QCOMPARE(plan.blocked.size(), 1);
+        QCOMPARE(plan.blocked.first().kind, ItemKind::Clip);
+        QCOMPARE(plan.blocked.first().message, QStringLiteral("end keyframe is stale: update it and approve it first"));
+    }
+
     void chainedClipWaitsForThePreviousClip()
     {
         gd::story::Story story = sbtest::lighthouse();

@@ -130,6 +130,56 @@ private Q_SLOTS:
         QVERIFY(QDir(dir.path()).entryList({QStringLiteral("*.tmp")}, QDir::Files).isEmpty());
     }
 
+    void endKeyframeRoundTripsAndIsWrittenOnlyWhenRendered()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        StoryboardState s = sample();
+        const QString shot = QStringLiteral("scene-001/shot-01");
+        // No end keyframe yet: storyboard.json keeps its shape (no "endKeyframe" key).
+        QVERIFY(!s.toJson().value(QStringLiteral("shots")).toArray().at(0).toObject().contains(QStringLiteral("endKeyframe")));
+
+        ImageVersion end;
+        end.inputHash = QStringLiteral("ee");
+        end.inputs = QJsonObject{{QStringLiteral("kind"), QStringLiteral("endKeyframe")}, {QStringLiteral("seed"), 7}};
+        end.candidates = {Candidate{QStringLiteral("keyframes/scene-001/shot-01/end/v1-c1.png"), QStringLiteral("e1"), 7,
+                                    std::nullopt, std::nullopt, {}},
+                          Candidate{QStringLiteral("keyframes/scene-001/shot-01/end/v1-c2.png"), QStringLiteral("e2"), 8,
+                                    std::nullopt, std::nullopt, {}}};
+        QCOMPARE(s.addEndKeyframeVersion(shot, end), 1);
+        QVERIFY(s.choose(ItemKind::EndKeyframe, shot, 1, 2, ChosenBy::Operator).isNull());
+        QVERIFY(s.approve(ItemKind::EndKeyframe, shot).isNull());
+        QVERIFY(s.save(dir.path()).isNull());
+
+        StoryboardState loaded;
+        const gd::Error e = StoryboardState::load(dir.path(), loaded);
+        QVERIFY2(e.isNull(), qPrintable(e.toString()));
+        QCOMPARE(loaded.toJson(), s.toJson());
+        const ShotEntry* entry = loaded.findShot(shot);
+        QVERIFY(entry);
+        QVERIFY(entry->endKeyframe.approved);
+        QCOMPARE(entry->endKeyframe.selectedCandidate()->sha256, QStringLiteral("e2"));
+        QCOMPARE(entry->endKeyframe.selectedVersion()->chosenBy, ChosenBy::Operator);
+        // The start keyframe is its own track: untouched by the end keyframe's pick and approval.
+        QCOMPARE(entry->keyframe.selectedCandidate()->sha256, QStringLiteral("k1"));
+        QVERIFY(!entry->keyframe.approved);
+        QCOMPARE(loaded.imageTrack(ItemKind::EndKeyframe, shot), &entry->endKeyframe);
+
+        // Strict like the keyframe: a damaged endKeyframe is an error naming the field.
+        QJsonObject root = loaded.toJson();
+        QJsonArray shots = root.value(QStringLiteral("shots")).toArray();
+        QJsonObject o = shots.at(0).toObject();
+        QJsonObject track = o.value(QStringLiteral("endKeyframe")).toObject();
+        track.insert(QStringLiteral("selected"), 5);
+        o.insert(QStringLiteral("endKeyframe"), track);
+        shots.replace(0, o);
+        root.insert(QStringLiteral("shots"), shots);
+        StoryboardState bad;
+        const gd::Error corrupt = StoryboardState::fromJson(QJsonDocument(root).toJson(), QStringLiteral("sb.json"), bad);
+        QCOMPARE(corrupt.kind, QStringLiteral("corruptStoryboard"));
+        QVERIFY2(corrupt.message.contains(QStringLiteral("shots[0].endKeyframe.selected")), qPrintable(corrupt.message));
+    }
+
     void missingFileIsANewStoryboard()
     {
         QTemporaryDir dir;

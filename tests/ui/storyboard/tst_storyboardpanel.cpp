@@ -2,6 +2,8 @@
 // profiles and the LLM's vision judge): references → approve on the tile → keyframes with judge
 // scores → override a pick → approve → edit a sheet prompt → exactly the dependent tiles go stale.
 
+#include "common/StatusColor.h"
+#include "common/ThemePalette.h"
 #include "sandbox/SandboxStandIns.h"
 #include "story/StoryLoader.h"
 #include "storyboard/CandidateStrip.h"
@@ -228,6 +230,116 @@ private Q_SLOTS:
         // Tom's shot is no longer blocked; Mara's still is.
         QCOMPARE(panel.shotTile(kShots[1])->freshnessBadge()->text(), QStringLiteral("missing"));
         QCOMPARE(panel.shotTile(kShots[0])->freshnessBadge()->text(), QStringLiteral("blocked"));
+    }
+
+    // "Upload…" on a shot tile: the operator's image becomes the shot's approved, fresh keyframe.
+    void shotTileUploadsAnApprovedKeyframe()
+    {
+        StoryboardController controller(options(), nullptr);
+        StoryboardPanel panel;
+        panel.attach(&controller);
+        QVERIFY(controller.create(m_tmp.filePath(QStringLiteral("upload-shot")), loadStory()).isNull());
+        StoryboardTile* tile = panel.shotTile(kShots[1]);
+        QVERIFY(tile->uploadButton()->isVisibleTo(tile));
+        QVERIFY(tile->uploadButton()->isEnabled());
+        const QString png = m_tmp.filePath(QStringLiteral("frame.png"));
+        QImage img(64, 36, QImage::Format_RGB32);
+        img.fill(QColor(30, 90, 160));
+        QVERIFY(img.save(png, "PNG"));
+        QString asked;
+        panel.setFileChooser([png, &asked](const QString& title) {
+            asked = title;
+            return png;
+        });
+        click(tile->uploadButton());
+        QVERIFY(asked.contains(kShots[1]));
+        QVERIFY2(panel.messageLabel()->text().contains(QStringLiteral("approved keyframe")),
+                 qPrintable(panel.messageLabel()->text()));
+        const gd::storyboard::ImageVersion* v = controller.state().findShot(kShots[1])->keyframe.selectedVersion();
+        QVERIFY(v);
+        QCOMPARE(v->source, QStringLiteral("uploaded"));
+        QCOMPARE(tile->approvedBadge()->text(), QStringLiteral("approved"));
+        QVERIFY(!tile->data().imageFile.isEmpty());
+        // Uploaded without Tom's sheet: a text-only keyframe, fresh until the sheet is approved.
+        QCOMPARE(tile->freshnessBadge()->text(), QStringLiteral("fresh"));
+    }
+
+    // A bookend shot (lastFrame set): its tile shows the end keyframe beside the keyframe, with its own
+    // judge score, candidate strip (operator override) and approval.
+    void bookendTileShowsAndApprovesTheEndKeyframe()
+    {
+        gd::story::Story story = loadStory();
+        story.scenes[0].shots[1].lastFrame = QStringLiteral("Tom Reed coils the rope and walks off the pier");
+        StoryboardController controller(options(), nullptr);
+        StoryboardPanel panel;
+        panel.resize(1400, 900);
+        panel.show();
+        panel.attach(&controller);
+        QVERIFY(controller.create(m_tmp.filePath(QStringLiteral("bookend")), story).isNull());
+        StoryboardTile* bookend = panel.shotTile(kShots[1]);
+        StoryboardTile* plain = panel.shotTile(kShots[0]);
+        QVERIFY(bookend->findChild<QLabel*>(QStringLiteral("endThumbnail"))->isVisibleTo(bookend));
+        QVERIFY(!plain->findChild<QLabel*>(QStringLiteral("endThumbnail"))->isVisibleTo(plain));
+        QVERIFY(bookend->width() > plain->width());
+        QVERIFY(!bookend->endApproveButton()->isEnabled()); // nothing rendered yet
+
+        QCOMPARE(runStage(panel, StoryboardStage::References), 0);
+        click(panel.referenceTile(kMara)->approveButton());
+        click(panel.referenceTile(kTom)->approveButton());
+        QCOMPARE(runStage(panel, StoryboardStage::Keyframes), 0);
+        const gd::storyboard::ShotEntry* entry = controller.state().findShot(kShots[1]);
+        QVERIFY(entry && entry->endKeyframe.selectedVersion());
+        QCOMPARE(bookend->endCandidateStrip()->count(), 2);
+        QVERIFY2(bookend->endScoreBadge()->text().endsWith(QStringLiteral("/10")), qPrintable(bookend->endScoreBadge()->text()));
+        QCOMPARE(bookend->endApprovedBadge()->text(), QStringLiteral("to approve"));
+        QTRY_VERIFY_WITH_TIMEOUT(!bookend->findChild<QLabel*>(QStringLiteral("endThumbnail"))->pixmap().isNull(), 5000);
+
+        // Override the judge's pick of the end keyframe, then approve it; the keyframe keeps its own state.
+        const int judged = entry->endKeyframe.selectedVersion()->chosen.value_or(1);
+        const int other = judged == 1 ? 2 : 1;
+        click(bookend->endCandidateStrip()->button(other));
+        entry = controller.state().findShot(kShots[1]);
+        QCOMPARE(entry->endKeyframe.selectedVersion()->chosen, std::optional<int>(other));
+        QCOMPARE(entry->endKeyframe.selectedVersion()->chosenBy, gd::storyboard::ChosenBy::Operator);
+        click(bookend->endApproveButton());
+        QVERIFY(controller.state().findShot(kShots[1])->endKeyframe.approved);
+        QVERIFY(!controller.state().findShot(kShots[1])->keyframe.approved);
+        QCOMPARE(bookend->endApprovedBadge()->text(), QStringLiteral("approved"));
+        QCOMPARE(bookend->endApproveButton()->text(), QStringLiteral("Unapprove end"));
+        QCOMPARE(bookend->approvedBadge()->text(), QStringLiteral("to approve"));
+    }
+
+    // View > Theme > Dark while an error is shown: the message keeps the error colour, in the dark
+    // palette's variant (light red, readable on the dark window; the light palette's red is not).
+    void errorMessageFollowsTheDarkTheme()
+    {
+        StoryboardController controller(options(), nullptr);
+        StoryboardPanel panel;
+        panel.attach(&controller);
+        panel.setPalette(gd::ui::ThemePalette::light());
+        QVERIFY(controller.create(m_tmp.filePath(QStringLiteral("theme")), loadStory()).isNull());
+        const QString notImage = m_tmp.filePath(QStringLiteral("theme-notes.png"));
+        QFile f(notImage);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("not an image");
+        f.close();
+        panel.setFileChooser([notImage](const QString&) { return notImage; });
+        click(panel.referenceTile(kTom)->uploadButton());
+        using gd::ui::StatusColor;
+        QCOMPARE(panel.messageLabel()->palette().color(QPalette::WindowText),
+                 StatusColor::color(StatusColor::Status::Bad, gd::ui::ThemePalette::light()));
+
+        panel.setPalette(gd::ui::ThemePalette::dark());
+        const QColor shown = panel.messageLabel()->palette().color(QPalette::WindowText);
+        QCOMPARE(shown, StatusColor::color(StatusColor::Status::Bad, gd::ui::ThemePalette::dark()));
+        QCOMPARE(panel.messageLabel()->palette().color(QPalette::Window), gd::ui::ThemePalette::dark().color(QPalette::Window));
+
+        // A plain message afterwards is plain text again.
+        click(panel.stageButton(StoryboardStage::References));
+        controller.cancel();
+        QTRY_VERIFY(!controller.isBusy());
+        QCOMPARE(panel.messageLabel()->palette().color(QPalette::WindowText),
+                 gd::ui::ThemePalette::dark().color(QPalette::WindowText));
     }
 
     void cancelStopsAStage()

@@ -1,6 +1,7 @@
 // The storyboard in the assembled desktop app (--sandbox): the "Storyboard" dock tabified with the
 // story, File > New storyboard from the story panel's story, the sandbox image profiles, and the
-// scene watcher following the render run of a stage.
+// scene watcher following the render run of a stage, and the close guard while a stage runs.
+#include "../common/AnswerQuestion.h"
 #include "MainWindow.h"
 #include "Studio.h"
 
@@ -11,6 +12,7 @@
 #include "story/StoryPanel.h"
 #include "storyboard/StoryboardController.h"
 #include "storyboard/StoryboardPanel.h"
+#include "storyboard/StoryboardState.h"
 #include "storyboard/StoryboardTile.h"
 #include "watcher/SceneWatcherPanel.h"
 
@@ -26,6 +28,8 @@ using gd::pipeline::Settings;
 using Key = gd::pipeline::Settings::Key;
 using gd::storyboard::StoryboardController;
 using gd::storyboard::StoryboardStage;
+
+using gdtest::answerNextQuestion;
 
 class TestStoryboardStudio : public QObject
 {
@@ -98,6 +102,48 @@ private Q_SLOTS:
         // Two sheets × three candidates: one watcher row per candidate render.
         QCOMPARE(studio.watcherPanel()->model()->rowCount(), 6);
         QCOMPARE(studio.storyboardPanel()->referenceTile(QStringLiteral("character:Tom Reed#default"))->data().candidates.size(), 3);
+    }
+
+    // Closing the window while a storyboard stage renders asks first, like a running render run: "No"
+    // keeps the window and the stage; "Yes" cancels the stage, and the window closes once it has
+    // stopped, leaving a storyboard.json that loads.
+    void closingDuringAStageAsksAndCancelsIt()
+    {
+        Settings settings(m_dir.filePath(QStringLiteral("studio-close.ini")));
+        settings.set(Key::RunsRoot, m_dir.filePath(QStringLiteral("runs")));
+        settings.set(Key::HistoryDb, m_dir.filePath(QStringLiteral("history-close.sqlite")));
+        settings.set(Key::QueuePreset, QStringLiteral("fastIteration"));
+        gd::studio::Studio::useStandIns(settings, m_standIns);
+        gd::studio::Studio studio(settings, nullptr);
+        studio.window()->show();
+        studio.storyPanel()->openStory(QStringLiteral(GD_TEST_DATA_DIR "/storyboardpanel/story.json"));
+        QTRY_COMPARE_WITH_TIMEOUT(studio.storyPanel()->story().scenes.size(), 2, 10000);
+        const QString dir = m_dir.filePath(QStringLiteral("board-close"));
+        QVERIFY(studio.newStoryboard(dir));
+
+        QSignalSpy finished(studio.storyboard(), &StoryboardController::stageFinished);
+        QSignalSpy runs(studio.storyboard(), &StoryboardController::runStarted);
+        studio.storyboard()->start(StoryboardStage::References);
+        QTRY_COMPARE_WITH_TIMEOUT(runs.count(), 1, 20000);
+        QVERIFY(studio.storyboard()->isBusy());
+
+        bool asked = false;
+        answerNextQuestion(QMessageBox::No, &asked);
+        studio.window()->close();
+        QVERIFY(asked);
+        QVERIFY(studio.window()->isVisible());
+        QVERIFY(studio.storyboard()->isBusy());
+
+        asked = false;
+        answerNextQuestion(QMessageBox::Yes, &asked);
+        studio.window()->close();
+        QVERIFY(asked);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+        QCOMPARE(finished.first().at(1).toInt(), 130);
+        QTRY_VERIFY(!studio.window()->isVisible());
+        gd::storyboard::StoryboardState state;
+        const gd::Error e = gd::storyboard::StoryboardState::load(dir, state);
+        QVERIFY2(e.isNull(), qPrintable(e.message));
     }
 };
 

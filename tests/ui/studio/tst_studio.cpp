@@ -5,6 +5,7 @@
 #include "MainWindow.h"
 #include "Studio.h"
 #include "SteadyGpuSource.h"
+#include "../common/AnswerQuestion.h"
 
 #include "dashboard/DashboardPanel.h"
 #include "feedback/FeedbackPanel.h"
@@ -54,26 +55,7 @@ template <typename T> T* child(QObject* parent, const char* name)
     return w;
 }
 
-// Answers the next question box with `button` (the close-during-run question): polls for it, since the
-// box runs its own event loop inside close().
-void answerNextQuestion(QMessageBox::StandardButton button, bool* asked)
-{
-    auto* poll = new QTimer;
-    poll->setInterval(50);
-    QObject::connect(poll, &QTimer::timeout, poll, [poll, button, asked] {
-        for (QWidget* w : QApplication::topLevelWidgets()) {
-            auto* box = qobject_cast<QMessageBox*>(w);
-            if (box && box->isVisible() && box->button(button)) {
-                *asked = true;
-                poll->stop();
-                poll->deleteLater();
-                box->button(button)->click();
-                return;
-            }
-        }
-    });
-    poll->start();
-}
+using gdtest::answerNextQuestion;
 
 QString statusOf(gd::ui::SceneWatcherPanel* watcher, const QString& sceneId)
 {
