@@ -3,7 +3,9 @@
 add_library(gd_options INTERFACE)
 target_compile_features(gd_options INTERFACE cxx_std_20)
 target_compile_options(gd_options INTERFACE
-  $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor -Wno-missing-field-initializers>)
+  $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wpedantic>
+  $<$<CXX_COMPILER_ID:GNU>:-Wshadow=local> # clang has no -Wshadow=local (the fuzz preset builds with clang)
+  $<$<CXX_COMPILER_ID:GNU,Clang>:-Wnon-virtual-dtor -Wno-missing-field-initializers>)
 target_compile_definitions(gd_options INTERFACE
   QT_NO_CAST_FROM_ASCII
   QT_NO_CAST_TO_ASCII

@@ -488,6 +488,7 @@ int runCommand(const QStringList& arguments)
             sb.shots << key.trimmed();
         sb.all = parser.isSet(QStringLiteral("all"));
         sb.quiet = parser.isSet(QStringLiteral("quiet"));
+        sb.sandbox = useSandbox;
         sb.runStarted = [&metrics](pipeline::RunController* controller) { metrics.attach(controller); };
         sb.runFinished = qualityStep;
         exitCode = cli::runStoryboardVideo(sb, opt, &monitor, signals, &runDir);

@@ -44,6 +44,11 @@ int runStoryboardVideo(const StoryboardVideoArgs& args, pipeline::RunOptions bas
     storyboard::StoryboardControllerOptions co;
     co.render = base;
     co.videoProfile = args.videoProfile;
+    if (args.sandbox) {
+        co.sheetProfile = QStringLiteral("sandbox-reference-sheet");
+        co.keyframeProfile = QStringLiteral("sandbox-keyframe");
+        co.textKeyframeProfile = QStringLiteral("sandbox-keyframe-text");
+    }
     const QString sheetProfile =
         storyboard::RenderStoryBuilder::profileInState(onDisk, storyboard::ItemKind::Reference);
     const QString keyframeProfile =

@@ -22,6 +22,9 @@ struct StoryboardVideoArgs
     QStringList shots;    // --shots: only these shot keys ("scene-001/shot-01")
     bool all = false;     // --all: re-render approved shots whose clip is fresh too
     bool quiet = false;
+    // --sandbox: the sheets and keyframes a storyboard names no profile for are judged with the sandbox
+    // profiles, as `gemdirect storyboard --sandbox` renders and uploads them.
+    bool sandbox = false;
     // `gemdirect run`'s per-run steps, so every pass behaves like a plain run: `runStarted` sees each
     // pass' controller before it runs (the --metrics-port exporter follows it), `runFinished` gets the
     // pass' run directory and exit code once its clips are stored and returns the code to go on with

@@ -16,7 +16,7 @@
 
 namespace gd {
 
-Error AtomicFile::write(const QString& path, const QByteArray& data)
+Error AtomicFile::write(const QString& path, const QByteArray& data, Sync sync)
 {
     const QFileInfo info(path);
     if (!QDir().mkpath(info.absolutePath()))
@@ -56,7 +56,7 @@ Error AtomicFile::write(const QString& path, const QByteArray& data)
         }
         done += n;
     }
-    if (::fsync(fd) != 0)
+    if (sync == Sync::Durable && ::fsync(fd) != 0)
         return abandon("sync");
     // Keep the mode of the file being replaced (readers such as operators' tools keep their access);
     // a new file gets rw-r--r-- like an ordinary file under the usual umask, not mkstemp's 0600.
@@ -76,6 +76,7 @@ Error AtomicFile::write(const QString& path, const QByteArray& data)
     }
     return {};
 #else
+    Q_UNUSED(sync); // QSaveFile::commit() always syncs
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
         return {

@@ -26,10 +26,28 @@
 #include <QJsonDocument>
 #include <QTimer>
 #include <QtConcurrent/QtConcurrentRun>
+#include <QThread>
+#include <QThreadPool>
 
 namespace gd::pipeline {
 
 namespace {
+// The finished scenes' frame statistics: one thread at idle priority (SCHED_IDLE on Linux), so this
+// optional work never takes CPU from the event loop, the writer or anything else of the process, and
+// scenes finishing together queue instead of decoding on every core at once. Function-local: the
+// pool outlives every run and waits for its last task at exit.
+QThreadPool* frameStatisticsPool()
+{
+    static QThreadPool pool;
+    static const bool configured = [] {
+        pool.setMaxThreadCount(1);
+        pool.setThreadPriority(QThread::IdlePriority);
+        return true;
+    }();
+    Q_UNUSED(configured);
+    return &pool;
+}
+
 QString installHint()
 {
     return QStringLiteral(
@@ -1118,7 +1136,8 @@ void RunController::onAttemptFinished(int index)
         // next scene renders, so the end-of-run quality step does not decode every frame again.
         const QString dir = QDir(m_run.runDir).filePath(rec.framesDir);
         const QStringList frames = rec.frames;
-        (void)QtConcurrent::run([dir, frames] { quality::BlankFrameDetector::writeCache(dir, frames); });
+        (void)QtConcurrent::run(frameStatisticsPool(),
+                                [dir, frames] { quality::BlankFrameDetector::writeCache(dir, frames); });
     }
     log(telemetry::RunSummaryLog::attemptLine(scene.sceneId, rec));
     if (m_pool->size() > 1)

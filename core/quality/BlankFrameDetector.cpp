@@ -358,7 +358,12 @@ Error BlankFrameDetector::writeCache(const QString& attemptDir, const QStringLis
     QStringList paths;
     for (const QString& n : fileNames)
         paths << QDir(attemptDir).filePath(n);
-    const QList<std::optional<double>> stats = mappedOnGlobalPool(paths, decodeStdDev);
+    // One frame after the other on the calling thread: this is the run's background work (an idle-
+    // priority thread of its own), which must not fan out over the cores the run itself needs.
+    QList<std::optional<double>> stats;
+    stats.reserve(paths.size());
+    for (const QString& path : std::as_const(paths))
+        stats << decodeStdDev(path);
     QJsonObject frames;
     for (int i = 0; i < paths.size(); ++i) {
         const QFileInfo fi(paths[i]);
@@ -366,9 +371,12 @@ Error BlankFrameDetector::writeCache(const QString& attemptDir, const QStringLis
                                                 {QStringLiteral("mtimeMs"), double(fi.lastModified().toMSecsSinceEpoch())},
                                                 {QStringLiteral("lumaStdDev"), stats[i] ? QJsonValue(*stats[i]) : QJsonValue()}});
     }
+    // A cache: lost after a power cut, it is computed again; a sync per scene would only compete with
+    // the run's durable writes for the disk.
     return AtomicFile::write(QDir(attemptDir).filePath(cacheFileName()),
                              QJsonDocument(QJsonObject{{QStringLiteral("version"), 1}, {QStringLiteral("frames"), frames}})
-                                 .toJson(QJsonDocument::Compact));
+                                 .toJson(QJsonDocument::Compact),
+                             AtomicFile::Sync::None);
 }
 
 BlankFrameCounts BlankFrameDetector::check(const QStringList& filePaths)

@@ -46,6 +46,7 @@ public:
     // Decodes an attempt's frames and stores their luma std-dev (with size and mtime) in
     // <attemptDir>/.frame-luma.json, atomically. The pipeline calls it in the background right
     // after an attempt is collected, so the end-of-run quality step does not decode every frame.
+    // Decodes on the calling thread, one frame after another (no pool work).
     static Error writeCache(const QString& attemptDir, const QStringList& fileNames);
     static QString cacheFileName() { return QStringLiteral(".frame-luma.json"); }
 };

@@ -65,7 +65,8 @@ QString RenderStoryBuilder::profileInState(const StoryboardState& state, ItemKin
         const ImageVersion* v = t.selectedVersion();
         if (v && kind == ItemKind::Keyframe && StoryboardInputs::rendersFromText(v->inputs) != textKeyframes)
             return;
-        if (v && !v->profile.isEmpty() && v->source != QLatin1String("uploaded") && v->createdAt >= newest) {
+        // An uploaded keyframe names the profile whose hash its inputs record (an uploaded sheet names none).
+        if (v && !v->profile.isEmpty() && v->createdAt >= newest) {
             newest = v->createdAt;
             profile = v->profile;
         }
@@ -74,8 +75,10 @@ QString RenderStoryBuilder::profileInState(const StoryboardState& state, ItemKin
         for (const ReferenceEntry& r : state.references())
             consider(r.track);
     if (kind == ItemKind::Keyframe)
-        for (const ShotEntry& s : state.shots())
+        for (const ShotEntry& s : state.shots()) {
             consider(s.keyframe);
+            consider(s.endKeyframe); // rendered with the same keyframe profiles
+        }
     if (kind == ItemKind::Clip) {
         // Clip versions carry no creation time: the selected version of the shot rendered last
         // (by version number, then story order) names the video profile.

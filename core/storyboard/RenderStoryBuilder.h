@@ -56,8 +56,9 @@ public:
                                 const QString& shotKey, int chainCap, QString* error);
     // The profile name of the newest selected version of that kind (Reference, Keyframe or Clip) in
     // the state, or "" when nothing is rendered: the profile whose hash the staleness check must use.
-    // Keyframes: textKeyframes false = among keyframes anchored on character references, true = among
-    // those rendered from text alone (the text keyframe profile's).
+    // Keyframes (and end keyframes): textKeyframes false = among keyframes anchored on character
+    // references, true = among those made from text alone (the text keyframe profile's). An uploaded
+    // keyframe counts with the profile its recorded inputs were hashed for (StoryboardController::upload).
     static QString profileInState(const StoryboardState& state, ItemKind kind, bool textKeyframes = false);
     // The raw "storyboardItem" of a render scene.
     static QJsonObject itemJson(const WorkItem& item, int candidate, qint64 seed);

@@ -1550,8 +1550,18 @@ Error StoryboardController::upload(ItemKind kind, const QString& key, const QStr
             return {QStringLiteral("blocked"), QStringLiteral("%1: %2").arg(key, cur.blocked), {}};
         recorded = cur.inputs;
     }
+    // The profile whose hash the inputs record: the one a render of this keyframe would use now.
+    QString profile;
+    if (kind != ItemKind::Reference) {
+        WorkItem w;
+        w.kind = kind;
+        w.key = key;
+        w.inputs = recorded;
+        profile = keyframeProfileFor(w);
+    }
     int version = 0;
-    const Error e = applyEdit([&] { return m_state.uploadImage(m_dir, kind, key, imagePath, recorded, &version); });
+    const Error e =
+        applyEdit([&] { return m_state.uploadImage(m_dir, kind, key, imagePath, recorded, &version, profile); });
     if (version > 0)
         Q_EMIT itemRendered(kind, key, version);
     return e;

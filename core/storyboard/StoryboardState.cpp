@@ -785,7 +785,7 @@ Error StoryboardState::uploadReference(const QString& dir, const QString& key, c
 }
 
 Error StoryboardState::uploadImage(const QString& dir, ItemKind kind, const QString& key, const QString& sourcePath,
-                                   const QJsonObject& inputs, int* version)
+                                   const QJsonObject& inputs, int* version, const QString& profile)
 {
     QString relDir;
     if (kind == ItemKind::Reference)
@@ -847,6 +847,7 @@ Error StoryboardState::uploadImage(const QString& dir, ItemKind kind, const QStr
         v.inputHash = InputHasher::hash(inputs);
         v.profileHash = inputs.value(QLatin1String("profileHash")).toString();
         v.model = inputs.value(QLatin1String("model")).toString();
+        v.profile = profile;
     }
     v.source = QStringLiteral("uploaded");
     v.candidates.append(Candidate{relative, sha, inputs.value(QLatin1String("seed")).toInteger(), std::nullopt,

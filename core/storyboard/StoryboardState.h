@@ -69,9 +69,10 @@ public:
     // keyframe (keyframes/.../end). `inputs` empty: the version's input hash covers the image alone
     // (an upload is its own input); else the version records these inputs and their hash, as a render
     // from them would, so later upstream edits make it stale. The version's model and profileHash
-    // come from the inputs.
+    // come from the inputs; `profile` names the profile whose hash they record (a keyframe: the one a
+    // render would use), so a later command knows which profile judges its staleness.
     Error uploadImage(const QString& dir, ItemKind kind, const QString& key, const QString& sourcePath,
-                      const QJsonObject& inputs, int* version = nullptr);
+                      const QJsonObject& inputs, int* version = nullptr, const QString& profile = {});
 
     // sha256 of a file's bytes (lower-case hex), read in blocks.
     static Error sha256OfFile(const QString& path, QString& hex);

@@ -19,12 +19,16 @@
 #include "telemetry/Percentiles.h"
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
+#include <QTemporaryDir>
 #include <QThread>
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <memory>
 #include <sys/resource.h>
 
 using namespace gd::pipeline;
@@ -35,10 +39,26 @@ bool drawnFrames()
     return qEnvironmentVariableIntValue("BENCH_POOL_DRAWN_FRAMES") > 0;
 }
 
-bool startServers(SandboxPool& pool, int n, int stepDelayMs)
+// Where the stand-ins write their frames: a tmpfs (/dev/shm) unless BENCH_POOL_SERVERS_ON_DISK=1.
+// N stand-ins writing 8 frames per scene to the disk that also takes the client's synced writes make
+// every fsync of the run wait for their data (ext4 commits it along) — what N GPUs behind one
+// client do not cost, as their output lands on their own machines, and not what this measures. The
+// client's run directories always stay on the disk (the system temporary folder).
+QString serverRoot()
 {
-    return pool.start(n, stepDelayMs, 2,
-                      [](int, gd::sandbox::SandboxConfig& c) { c.reuseFrames = !drawnFrames(); });
+    if (qEnvironmentVariableIntValue("BENCH_POOL_SERVERS_ON_DISK") > 0)
+        return {};
+    const QFileInfo shm(QStringLiteral("/dev/shm"));
+    return shm.isDir() && shm.isWritable() ? shm.absoluteFilePath() : QString();
+}
+
+bool startServers(SandboxPool& pool, int n, int stepDelayMs, const QString& outputRoot = {})
+{
+    return pool.start(n, stepDelayMs, 2, [outputRoot](int i, gd::sandbox::SandboxConfig& c) {
+        c.reuseFrames = !drawnFrames();
+        if (!outputRoot.isEmpty())
+            c.outputDir = QDir(outputRoot).filePath(QStringLiteral("comfy%1/output").arg(i));
+    });
 }
 
 QString loadAverage()
@@ -80,7 +100,11 @@ Figures measure(int servers, int scenes, int stepDelayMs)
     SandboxPool s;
     Figures f;
     f.loadBefore = loadAverage();
-    if (!startServers(s, servers, stepDelayMs))
+    const QString shm = serverRoot();
+    std::unique_ptr<QTemporaryDir> serverDir;
+    if (!shm.isEmpty())
+        serverDir = std::make_unique<QTemporaryDir>(QDir(shm).filePath(QStringLiteral("bench_pool-XXXXXX")));
+    if (!startServers(s, servers, stepDelayMs, serverDir && serverDir->isValid() ? serverDir->path() : QString()))
         return f;
     RunOptions opt;
     opt.story = makeStory(scenes, 8);
@@ -113,8 +137,8 @@ Figures measure(int servers, int scenes, int stepDelayMs)
                          qPrintable(state));
         });
         QObject::connect(&c, &RunController::sceneFinished, [&](const gd::telemetry::SceneRecord& r) {
-            std::fprintf(stderr, "%.2f done %s %s\n", clock.elapsed() / 1000.0, qPrintable(r.sceneId),
-                         qPrintable(r.status));
+            std::fprintf(stderr, "%.3f done %s %s on %s\n", clock.elapsed() / 1000.0, qPrintable(r.sceneId),
+                         qPrintable(r.status), r.kept() ? qPrintable(r.kept()->backend) : "-");
         });
     }
     QObject::connect(&c, &RunController::finished, &loop, [&](int code, const QString& msg) {
@@ -196,6 +220,9 @@ int main(int argc, char** argv)
                 "debug",
 #endif
                 QThread::idealThreadCount(), drawnFrames() ? "drawn" : "reused", qPrintable(loadAverage()));
+    std::printf("stand-ins write their frames to %s; run directories under %s\n",
+                serverRoot().isEmpty() ? "the system temporary folder" : qPrintable(serverRoot()),
+                qPrintable(QDir::tempPath()));
     if (!drawnFrames()) {
         // The stand-ins' one-time rendering of the reused frames (8 frames of 320×180 per scene)
         // happens before any clock starts: it would otherwise slow the first round of the first run.

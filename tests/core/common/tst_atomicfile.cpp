@@ -11,12 +11,21 @@ class TestAtomicFile : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
+    // Caches skip the sync (AtomicFile::Sync::None) but are published the same way.
+    void writesAndReplaces_data()
+    {
+        QTest::addColumn<gd::AtomicFile::Sync>("sync");
+        QTest::newRow("durable") << gd::AtomicFile::Sync::Durable;
+        QTest::newRow("no sync") << gd::AtomicFile::Sync::None;
+    }
+
     void writesAndReplaces()
     {
+        QFETCH(gd::AtomicFile::Sync, sync);
         QTemporaryDir dir;
         const QString path = dir.filePath(QStringLiteral("sub/artifact.json"));
-        QVERIFY(gd::AtomicFile::write(path, "first").isNull());
-        QVERIFY(gd::AtomicFile::write(path, "second").isNull());
+        QVERIFY(gd::AtomicFile::write(path, "first", sync).isNull());
+        QVERIFY(gd::AtomicFile::write(path, "second", sync).isNull());
         QFile f(path);
         QVERIFY(f.open(QIODevice::ReadOnly));
         QCOMPARE(f.readAll(), QByteArray("second"));
