@@ -783,13 +783,25 @@ void StoryboardController::onRunFinished(int exitCode, const QString& text)
     pipeline::RunController* rc = m_controller;
     if (!m_run || !rc)
         return;
+    // A cancelled render still leaves the scenes that finished before the cancel: finished GPU work
+    // is stored and recorded like any other (the import paths then end the stage with 130).
+    bool renderedAny = false;
+    for (const telemetry::SceneRecord& scene : rc->record().scenes)
+        if (const telemetry::AttemptRecord* kept = scene.kept();
+            kept && scene.status == QLatin1String("succeeded") && !kept->frames.isEmpty())
+            renderedAny = true;
+    const bool cancelled = m_run->cancelled || exitCode == int(pipeline::RunExit::Interrupted);
     if (exitCode == int(pipeline::RunExit::BadInput) || exitCode == int(pipeline::RunExit::Unreachable) ||
-        exitCode == int(pipeline::RunExit::Interrupted) || m_run->cancelled) {
-        const int code = m_run->cancelled ? int(pipeline::RunExit::Interrupted) : exitCode;
+        (cancelled && !renderedAny)) {
+        const int code = cancelled ? int(pipeline::RunExit::Interrupted) : exitCode;
         rc->deleteLater();
         m_controller = nullptr;
         finishStage(code, text);
         return;
+    }
+    if (cancelled) {
+        m_run->cancelled = true;
+        Q_EMIT message(QStringLiteral("cancelled: storing what finished rendering before the cancel"));
     }
     if (kindOfStep(m_run->steps.front()) == ItemKind::Clip) {
         m_run->clipRunDir = rc->record().runDir;
@@ -1158,6 +1170,10 @@ void StoryboardController::onImported(const QVector<ImportResult>& results)
     for (int i = 0; i < run.items.size(); ++i) {
         const WorkItem& w = run.items.at(i);
         if (perItem.at(i).isEmpty()) {
+            if (run.cancelled) { // never rendered: the cancel came first; nothing failed
+                Q_EMIT message(QStringLiteral("%1 %2: not rendered (cancelled)").arg(kindLabel(w.kind), w.key));
+                continue;
+            }
             ++run.failures;
             run.exitCode = 1;
             Q_EMIT message(QStringLiteral("%1 %2: no candidate rendered").arg(kindLabel(w.kind), w.key));

@@ -149,6 +149,42 @@ private Q_SLOTS:
         }
     }
 
+    // Cancelled while the render runs, after some of its scenes finished: what finished is stored and
+    // recorded (with its hash), what never rendered is not a failure, and the stage ends "cancelled".
+    void cancelDuringTheRenderKeepsWhatFinished()
+    {
+        StoryboardControllerOptions o = options();
+        o.candidates = 3;
+        StoryboardController c(o, nullptr);
+        const QString dir = create(c);
+        QVERIFY(!dir.isEmpty());
+        QSignalSpy finished(&c, &StoryboardController::stageFinished);
+        QStringList lines;
+        connect(&c, &StoryboardController::message, this, [&lines](const QString& l) { lines << l; });
+        connect(&c, &StoryboardController::runStarted, this, [&c](gd::pipeline::RunController* run) {
+            connect(run, &gd::pipeline::RunController::sceneFinished, &c, [&c] { c.cancel(); });
+        });
+        c.start(StoryboardStage::References);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        QCOMPARE(finished.first().at(1).toInt(), 130);
+        StoryboardState state;
+        const gd::Error e = StoryboardState::load(dir, state);
+        QVERIFY2(e.isNull(), qPrintable(e.message));
+        int stored = 0;
+        for (const ReferenceEntry& r : state.references())
+            for (const ImageVersion& v : r.track.versions)
+                for (const Candidate& cand : v.candidates) {
+                    QString onDisk;
+                    QVERIFY(StoryboardState::sha256OfFile(QDir(dir).filePath(cand.file), onDisk).isNull());
+                    QCOMPARE(cand.sha256, onDisk);
+                    ++stored;
+                }
+        QVERIFY2(stored >= 1, qPrintable(lines.join(QLatin1Char('\n'))));
+        QVERIFY(lines.contains(QStringLiteral("cancelled: storing what finished rendering before the cancel")));
+        for (const QString& l : std::as_const(lines))
+            QVERIFY2(!l.contains(QLatin1String("no candidate rendered")), qPrintable(l));
+    }
+
     // Cancelled while the keyframe candidates wait for the judge's verdicts: they are stored as
     // versions without verdicts, nothing chosen or approved, and the operator is told to choose.
     void cancelDuringJudgingKeepsTheCandidates()
